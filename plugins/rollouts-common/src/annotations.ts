@@ -1,0 +1,50 @@
+/**
+ * Annotation and label names shared by the template's manifests, the rollouts backend and kube-sim's
+ * demo workloads. The strategy lives on the workload itself (GitOps-friendly): no CRD is needed.
+ */
+
+/** Entity annotations of the Backstage Kubernetes plugin that map an entity to its workloads. */
+export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
+/** @public */
+export const KUBERNETES_LABEL_SELECTOR_ANNOTATION =
+  'backstage.io/kubernetes-label-selector';
+/** @public */
+export const KUBERNETES_NAMESPACE_ANNOTATION = 'backstage.io/kubernetes-namespace';
+/** The label the Kubernetes plugin matches `backstage.io/kubernetes-id` against. */
+export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
+
+const PREFIX = 'rollouts.backstage.io';
+
+/**
+ * Workload (Deployment) annotations that declare how the workload is delivered.
+ * @public
+ */
+export const ROLLOUT_ANNOTATIONS = {
+  /** `RollingUpdate` (default), `Canary` or `BlueGreen`. */
+  strategy: `${PREFIX}/strategy`,
+  /** Canary: JSON or YAML list of steps in Argo Rollouts' vocabulary, e.g. `[{"setWeight":20},{"pause":{}}]`. */
+  canarySteps: `${PREFIX}/canary-steps`,
+  /** Canary: seconds a canary pod may stay unready (or crash-loop) before the health gate aborts. Default 60. */
+  canaryUnreadyThreshold: `${PREFIX}/canary-unready-threshold`,
+  /** BlueGreen: name of the Service that takes production traffic. */
+  activeService: `${PREFIX}/active-service`,
+  /** BlueGreen: name of the Service that points at the new version before promotion. */
+  previewService: `${PREFIX}/preview-service`,
+  /** BlueGreen: `true` to promote as soon as the preview is ready. Default `false`. */
+  autoPromotion: `${PREFIX}/auto-promotion`,
+  /** BlueGreen: how long the old version stays up after promotion (e.g. `30s`, `5m`). Default `30s`. */
+  scaleDownDelay: `${PREFIX}/scale-down-delay`,
+  /** Written by the engine: the rollout's own state (JSON), guarded by the object's resourceVersion. */
+  state: `${PREFIX}/state`,
+} as const;
+
+/**
+ * Labels the engine puts on the objects it manages.
+ * @public
+ */
+export const ROLLOUT_LABELS = {
+  /** `stable`, `canary`, `active` or `preview` on engine-managed workloads and their pods. */
+  role: `${PREFIX}/role`,
+  /** On a canary or preview Deployment: the name of the Deployment it belongs to. */
+  owner: `${PREFIX}/owner`,
+} as const;

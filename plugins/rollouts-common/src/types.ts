@@ -1,0 +1,111 @@
+/** @public */
+export type RolloutStrategy = 'RollingUpdate' | 'Canary' | 'BlueGreen';
+
+/** @public */
+export type RolloutPhase =
+  | 'Healthy'
+  | 'Progressing'
+  | 'Paused'
+  | 'Degraded'
+  | 'Aborted';
+
+/** @public */
+export const ROLLOUT_ACTIONS = [
+  'promote',
+  'promote-full',
+  'abort',
+  'retry',
+  'rollback',
+  'pause',
+  'resume',
+  'restart',
+] as const;
+
+/** @public */
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
+/** What the calling user may do: every action plus starting a rollout of a new image. @public */
+export type AllowedAction = RolloutAction | 'start';
+
+/**
+ * A canary step in Argo Rollouts' vocabulary.
+ * `pause: {}` waits for a promote; `pause: { duration: '60s' }` waits that long.
+ * @public
+ */
+export type CanaryStep =
+  | { setWeight: number }
+  | { pause: { duration?: string } };
+
+/** @public */
+export type RevisionRole = 'stable' | 'canary' | 'active' | 'preview' | 'old';
+
+/** @public */
+export interface RevisionView {
+  /** The Kubernetes revision (`deployment.kubernetes.io/revision`) or the engine's own revision number. */
+  revision: number;
+  image: string;
+  role: RevisionRole;
+  replicas: number;
+  ready: number;
+}
+
+/** @public */
+export interface RolloutView {
+  cluster: string;
+  namespace: string;
+  /** Name of the primary Deployment. */
+  workload: string;
+  strategy: RolloutStrategy;
+  phase: RolloutPhase;
+  message: string;
+  /** Current step (0-based index) of `total` steps; for RollingUpdate, total is 1. */
+  step: { index: number; total: number };
+  steps: CanaryStep[];
+  /** Traffic weight (0-100) of the new version. */
+  weight: {
+    desired: number;
+    actual: number;
+    /** How weight is achieved: without a traffic router it is a replica ratio. */
+    method: 'replica-ratio' | 'service-switch' | 'rolling';
+  };
+  revisions: RevisionView[];
+  /** Image running as stable / active. */
+  stableImage: string;
+  /** Image being rolled out, when a rollout is in flight. */
+  targetImage?: string;
+  pause?: { reason: string; since: string };
+  /** The revision the rollout is aimed at; actions carry it back to guard against stale views. */
+  revision: number;
+  allowedActions: AllowedAction[];
+  updatedAt: string;
+}
+
+/** @public */
+export interface RolloutHistoryEvent {
+  id: string;
+  entityRef: string;
+  cluster: string;
+  namespace: string;
+  workload: string;
+  /** `start`, an action, or an engine event (`step`, `health-gate-abort`, `completed`, `degraded`). */
+  action: string;
+  /** `user:default/guest`, or `system` for the engine. */
+  actor: string;
+  reason?: string;
+  outcome: 'succeeded' | 'denied' | 'failed';
+  message?: string;
+  stepIndex?: number;
+  revision?: number;
+  image?: string;
+  createdAt: string;
+}
+
+/** @public */
+export interface RolloutsListResponse {
+  items: RolloutView[];
+}
+
+/** @public */
+export interface RolloutHistoryResponse {
+  items: RolloutHistoryEvent[];
+}
