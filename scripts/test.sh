@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make test`: every check of the repository, in order, on a fresh machine or a warm one.
+# Each stage runs even when an earlier one failed, so one run shows everything that is wrong;
+# the last line counts the tests (and the checks that are not test runners) that passed and failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out="$root/.test-output"
+rm -rf "$out" && mkdir -p "$out"
+
+set -e
+. scripts/toolchain.sh
+scripts/install.sh
+scripts/ensure-chromium.sh
+BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=$(scripts/ensure-postgres.sh)
+export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
+set +e
+
+passed=0 failed=0 failures=()
+
+# A stage that is a single check counts as one test.
+check() {
+  local name=$1; shift
+  echo; echo "=== $name: $*"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== $name: passed ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+# A stage that runs a test runner counts its tests from the JSON report it writes.
+suite() {
+  local name=$1 report=$2; shift 2
+  echo; echo "=== $name: $*"
+  local start=$SECONDS
+  "$@"; local rc=$?
+  local counts
+  counts=$(node -e '
+    const fs = require("fs");
+    try { const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+          console.log(`${r.numPassedTests ?? r.passed ?? 0} ${r.numFailedTests ?? r.failed ?? 0}`); }
+    catch { console.log("0 0"); }' "$report")
+  local p=${counts% *} f=${counts#* }
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi   # a runner that crashed counts as a failure
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" = 0 ] || failures+=("$name")
+  echo "=== $name: $p passed, $f failed ($((SECONDS - start)) s)"
+}
+
+check types yarn tsc
+check lint yarn backstage-cli repo lint
+suite unit "$out/jest.json" yarn backstage-cli repo test --ci --json --outputFile="$out/jest.json"
+if [ -x test/template/check-rust-build.sh ]; then
+  check rust-build test/template/check-rust-build.sh
+fi
+suite e2e "$out/e2e.json" node test/e2e/run.mjs --report "$out/e2e.json"
+
+echo
+[ ${#failures[@]} = 0 ] || echo "Failed stages: ${failures[*]}"
+echo "Total: $passed passed, $failed failed"
+[ "$failed" = 0 ]

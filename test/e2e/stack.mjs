@@ -1,0 +1,140 @@
+// Starts the portal the way `make start` does (kube-sim seeded with the demo, the real backend and
+// the real app dev server), on free ports, and stops it again. Used by the end-to-end tests and the
+// benchmark, so both exercise exactly what a newcomer runs.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
+
+export async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(what, probe, timeoutMs, child) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new Error(`${what}: the process exited with code ${child.exitCode} before it was ready`);
+    }
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  throw new Error(`${what} was not ready after ${timeoutMs / 1000} s${lastError ? `: ${lastError.message}` : ''}`);
+}
+
+function run(name, cmd, args, { cwd, env, logDir }) {
+  const log = createWriteStream(join(logDir, `${name}.log`));
+  const child = spawn(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stop() ends its children too
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.output = '';
+  child.stdout.on('data', d => {
+    child.output = (child.output + d).slice(-20000);
+  });
+  return child;
+}
+
+function stopChild(child) {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise(res => {
+    child.once('exit', res);
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      res();
+    }
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 10000).unref();
+  });
+}
+
+/**
+ * Starts kube-sim, the backend and (unless `app: false`) the app.
+ * Options: { outDir, app = true, kubeSimArgs = [], extraConfig = {} }.
+ */
+export async function startStack({ outDir, app = true, kubeSimArgs = [], extraConfig } = {}) {
+  const logDir = join(outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const [simPort, backendPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  const backendUrl = `http://localhost:${backendPort}`;
+  const appUrl = app ? `http://localhost:${appPort}` : backendUrl;
+
+  const children = [];
+  const stop = async () => {
+    await Promise.all(children.reverse().map(stopChild));
+  };
+
+  try {
+    const sim = run('kube-sim', 'node', ['packages/kube-sim/bin/kube-sim', '--port', String(simPort), '--seed', 'demo', ...kubeSimArgs], {
+      cwd: repoRoot, env: {}, logDir,
+    });
+    children.push(sim);
+    await waitFor('kube-sim', async () => (await fetch(`${simUrl}/version`)).ok, 60000, sim);
+
+    const override = join(outDir, 'app-config.e2e.yaml');
+    writeFileSync(
+      override,
+      JSON.stringify({
+        app: { baseUrl: appUrl },
+        backend: {
+          baseUrl: backendUrl,
+          listen: { port: backendPort },
+          cors: { origin: appUrl },
+        },
+        ...extraConfig,
+      }),
+    );
+    const configArgs = ['--config', join(repoRoot, 'app-config.yaml'), '--config', override];
+    const env = { KUBE_SIM_URL: simUrl, BROWSER: 'none' };
+
+    const backend = run('backend', 'yarn', ['backstage-cli', 'package', 'start', ...configArgs], {
+      cwd: join(repoRoot, 'packages/backend'), env, logDir,
+    });
+    children.push(backend);
+    if (app) {
+      const frontend = run('app', 'yarn', ['backstage-cli', 'package', 'start', ...configArgs], {
+        cwd: join(repoRoot, 'packages/app'), env, logDir,
+      });
+      children.push(frontend);
+    }
+    await waitFor(
+      'backend',
+      async () => (await fetch(`${backendUrl}/.backstage/health/v1/readiness`)).ok,
+      240000,
+      backend,
+    );
+    if (app) {
+      await waitFor('app', async () => (await fetch(appUrl)).ok, 300000, children[children.length - 1]);
+    }
+    return { simUrl, backendUrl, appUrl, stop, logDir };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
