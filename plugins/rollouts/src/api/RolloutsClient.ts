@@ -1,0 +1,89 @@
+import type { CompoundEntityRef } from '@backstage/catalog-model';
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import type {
+  RolloutAction,
+  RolloutActionRequest,
+  RolloutHistoryEvent,
+  RolloutHistoryResponse,
+  RolloutsListResponse,
+  RolloutView,
+  StartRolloutRequest,
+} from '@internal/plugin-rollouts-common';
+import type { RolloutsApi } from './RolloutsApi';
+
+/**
+ * Talks to the rollouts backend (plugin id `rollouts`) through the app's discovery and fetch APIs,
+ * so the user's Backstage token travels with every request.
+ * @public
+ */
+export class RolloutsClient implements RolloutsApi {
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+  }
+
+  async getRollouts(entity: CompoundEntityRef): Promise<RolloutView[]> {
+    const body = await this.request<RolloutsListResponse>(
+      entity,
+      'rollouts',
+    );
+    return body.items;
+  }
+
+  async getHistory(entity: CompoundEntityRef): Promise<RolloutHistoryEvent[]> {
+    const body = await this.request<RolloutHistoryResponse>(entity, 'history');
+    return body.items;
+  }
+
+  async startRollout(
+    entity: CompoundEntityRef,
+    request: StartRolloutRequest,
+  ): Promise<void> {
+    await this.request(entity, 'rollouts', request);
+  }
+
+  async runAction(
+    entity: CompoundEntityRef,
+    action: RolloutAction,
+    request: RolloutActionRequest,
+  ): Promise<void> {
+    await this.request(
+      entity,
+      `actions/${encodeURIComponent(action)}`,
+      request,
+    );
+  }
+
+  private async request<T = unknown>(
+    entity: CompoundEntityRef,
+    path: string,
+    body?: object,
+  ): Promise<T> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('rollouts');
+    const entityPath = [entity.kind, entity.namespace, entity.name]
+      .map(part => encodeURIComponent(part))
+      .join('/');
+    const response = await this.fetchApi.fetch(
+      `${baseUrl}/entities/${entityPath}/${path}`,
+      body === undefined
+        ? undefined
+        : {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          },
+    );
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

@@ -1,0 +1,3 @@
+export { rolloutsApiRef } from './RolloutsApi';
+export type { RolloutsApi } from './RolloutsApi';
+export { RolloutsClient } from './RolloutsClient';

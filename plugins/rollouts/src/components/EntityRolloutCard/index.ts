@@ -1,0 +1,2 @@
+export { EntityRolloutCard } from './EntityRolloutCard';
+export type { EntityRolloutCardProps } from './EntityRolloutCard';

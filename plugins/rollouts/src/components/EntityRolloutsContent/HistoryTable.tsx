@@ -1,0 +1,86 @@
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
+import {
+  StatusError,
+  StatusOK,
+  StatusWarning,
+} from '@backstage/core-components';
+import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
+import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
+
+function Outcome(props: { outcome: RolloutHistoryEvent['outcome'] }) {
+  switch (props.outcome) {
+    case 'succeeded':
+      return <StatusOK>succeeded</StatusOK>;
+    case 'denied':
+      return <StatusWarning>denied</StatusWarning>;
+    default:
+      return <StatusError>{props.outcome}</StatusError>;
+  }
+}
+
+function What(props: { event: RolloutHistoryEvent }) {
+  const { event } = props;
+  const details = [
+    event.stepIndex !== undefined ? `step ${event.stepIndex + 1}` : undefined,
+    event.revision !== undefined ? `revision ${event.revision}` : undefined,
+    event.image,
+  ].filter(Boolean);
+  return (
+    <>
+      <strong>{event.action}</strong>
+      {details.length > 0 && ` (${details.join(', ')})`}
+      {event.message && <div>{event.message}</div>}
+    </>
+  );
+}
+
+/** Who did what, when, why, and how it went; newest first. */
+export function HistoryTable(props: {
+  events: RolloutHistoryEvent[];
+  label: string;
+}) {
+  const events = [...props.events].sort((a, b) =>
+    b.createdAt.localeCompare(a.createdAt),
+  );
+  return (
+    <Table size="small" aria-label={props.label}>
+      <TableHead>
+        <TableRow>
+          <TableCell>When</TableCell>
+          <TableCell>Who</TableCell>
+          <TableCell>What</TableCell>
+          <TableCell>Why</TableCell>
+          <TableCell>Outcome</TableCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {events.length === 0 && (
+          <TableRow>
+            <TableCell colSpan={5}>Nothing has happened here yet.</TableCell>
+          </TableRow>
+        )}
+        {events.map(event => (
+          <TableRow key={event.id}>
+            <TableCell>
+              <time dateTime={event.createdAt} title={formatAbsolute(event.createdAt)}>
+                {formatRelative(event.createdAt)}
+              </time>
+            </TableCell>
+            <TableCell>{event.actor}</TableCell>
+            <TableCell>
+              <What event={event} />
+            </TableCell>
+            <TableCell>{event.reason ?? '—'}</TableCell>
+            <TableCell>
+              <Outcome outcome={event.outcome} />
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}

@@ -1,0 +1,95 @@
+import { useState } from 'react';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Tooltip from '@material-ui/core/Tooltip';
+import Typography from '@material-ui/core/Typography';
+import { CompoundEntityRef } from '@backstage/catalog-model';
+import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { rolloutName } from '../RolloutStatus/format';
+import { ACTIONS, ActionDefinition } from './actions';
+import { RolloutActionDialog } from './RolloutActionDialog';
+
+/**
+ * Why a button is disabled. The server sends only what this user may do now, so an empty list
+ * means no permission at all (owners can always restart or deploy), otherwise it is the phase.
+ */
+function disabledReason(rollout: RolloutView, definition: ActionDefinition) {
+  if (rollout.allowedActions.length === 0) {
+    return `You are not allowed to ${definition.verb} ${rollout.workload}: only its owners can.`;
+  }
+  return `${definition.label} is not possible while ${rolloutName(rollout)} is ${rollout.phase}.`;
+}
+
+/** @public */
+export interface RolloutActionBarProps {
+  entityRef: CompoundEntityRef;
+  rollout: RolloutView;
+  /** Refetch the rollouts and history, after an action or when the view turned out stale. */
+  onRefresh: () => void;
+}
+
+/** Every action as a button, enabled per the rollout's `allowedActions`, each behind a dialog. */
+export function RolloutActionBar(props: RolloutActionBarProps) {
+  const { entityRef, rollout, onRefresh } = props;
+  // The dialog keeps the rollout as it was when opened: polling must not change what the user
+  // confirms, and the request carries the revision and step they saw.
+  const [open, setOpen] = useState<{
+    definition: ActionDefinition;
+    seen: RolloutView;
+  }>();
+  const allowed = new Set<string>(rollout.allowedActions);
+
+  const readOnly = rollout.allowedActions.length === 0;
+  return (
+    <>
+    <Box
+      role="toolbar"
+      aria-label={`Actions for ${rolloutName(rollout)}`}
+      display="flex"
+      flexWrap="wrap"
+      gridGap={8}
+    >
+      {ACTIONS.map(definition => {
+        const enabled = allowed.has(definition.action);
+        const button = (
+          <Button
+            variant={enabled ? 'outlined' : 'text'}
+            color={definition.action === 'abort' ? 'secondary' : 'primary'}
+            size="small"
+            disabled={!enabled}
+            aria-label={definition.label}
+            onClick={() => setOpen({ definition, seen: rollout })}
+          >
+            {definition.label}
+          </Button>
+        );
+        return enabled ? (
+          <span key={definition.action}>{button}</span>
+        ) : (
+          <Tooltip
+            key={definition.action}
+            title={disabledReason(rollout, definition)}
+          >
+            {/* A disabled button fires no events; the span carries the tooltip. */}
+            <span>{button}</span>
+          </Tooltip>
+        );
+      })}
+      {open && (
+        <RolloutActionDialog
+          entityRef={entityRef}
+          rollout={open.seen}
+          definition={open.definition}
+          onClose={() => setOpen(undefined)}
+          onRefresh={onRefresh}
+        />
+      )}
+    </Box>
+    {readOnly && (
+      <Typography variant="body2" color="textSecondary">
+        {`You can see this rollout but not change it: only the owners of ${rollout.workload} can.`}
+      </Typography>
+    )}
+    </>
+  );
+}

@@ -1,0 +1,205 @@
+import { FormEvent, useState } from 'react';
+import Button from '@material-ui/core/Button';
+import CircularProgress from '@material-ui/core/CircularProgress';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogContentText from '@material-ui/core/DialogContentText';
+import DialogTitle from '@material-ui/core/DialogTitle';
+import MenuItem from '@material-ui/core/MenuItem';
+import TextField from '@material-ui/core/TextField';
+import Alert from '@material-ui/lab/Alert';
+import { CompoundEntityRef } from '@backstage/catalog-model';
+import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { rolloutsApiRef } from '../../api';
+import { rolloutName } from '../RolloutStatus/format';
+import {
+  ActionDefinition,
+  defaultRollbackRevision,
+  rollbackCandidates,
+} from './actions';
+import { ActionErrorDescription, describeActionError } from './actionErrors';
+
+/** @public */
+export interface RolloutActionDialogProps {
+  entityRef: CompoundEntityRef;
+  rollout: RolloutView;
+  definition: ActionDefinition;
+  onClose: () => void;
+  /** Called after the server accepted the action, and by the Refresh button after a 409. */
+  onRefresh: () => void;
+}
+
+function dialogId(rollout: RolloutView, definition: ActionDefinition) {
+  return `rollouts-${definition.action}-${rollout.cluster}-${rollout.namespace}-${rollout.workload}`;
+}
+
+/**
+ * Confirms one action: says what will happen, asks why, and sends the revision and step the user
+ * saw so that the server refuses (409) if the rollout moved on meanwhile.
+ */
+export function RolloutActionDialog(props: RolloutActionDialogProps) {
+  const { entityRef, rollout, definition, onClose, onRefresh } = props;
+  const rolloutsApi = useApi(rolloutsApiRef);
+  const alertApi = useApi(alertApiRef);
+  const [reason, setReason] = useState('');
+  const [image, setImage] = useState('');
+  const [toRevision, setToRevision] = useState(() =>
+    defaultRollbackRevision(rollout),
+  );
+  const [submitting, setSubmitting] = useState(false);
+  const [error, setError] = useState<ActionErrorDescription>();
+
+  const isStart = definition.action === 'start';
+  const isRollback = definition.action === 'rollback';
+  const candidates = isRollback ? rollbackCandidates(rollout) : [];
+  const canConfirm =
+    !submitting &&
+    reason.trim().length > 0 &&
+    (!isStart || image.trim().length > 0);
+  const id = dialogId(rollout, definition);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!canConfirm) {
+      return;
+    }
+    setSubmitting(true);
+    setError(undefined);
+    try {
+      if (definition.action === 'start') {
+        await rolloutsApi.startRollout(entityRef, {
+          cluster: rollout.cluster,
+          workload: rollout.workload,
+          image: image.trim(),
+          reason: reason.trim(),
+        });
+      } else {
+        await rolloutsApi.runAction(entityRef, definition.action, {
+          cluster: rollout.cluster,
+          workload: rollout.workload,
+          reason: reason.trim(),
+          revision: rollout.revision,
+          stepIndex: rollout.step.index,
+          ...(isRollback && toRevision !== undefined ? { toRevision } : {}),
+        });
+      }
+      alertApi.post({
+        message: `${definition.done} ${rolloutName(rollout)}.`,
+        severity: 'success',
+        display: 'transient',
+      });
+      setSubmitting(false);
+      onRefresh();
+      onClose();
+    } catch (e) {
+      setSubmitting(false);
+      setError(describeActionError(e, definition, rollout));
+    }
+  };
+
+  return (
+    <Dialog
+      open
+      onClose={submitting ? undefined : onClose}
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-description`}
+      fullWidth
+      maxWidth="sm"
+    >
+      <form onSubmit={submit} noValidate>
+        <DialogTitle id={`${id}-title`}>
+          {`${definition.label}: ${rolloutName(rollout)}`}
+        </DialogTitle>
+        <DialogContent>
+          <DialogContentText id={`${id}-description`}>
+            {definition.describe(rollout, { toRevision, image })}
+          </DialogContentText>
+          {isStart && (
+            <TextField
+              id={`${id}-image`}
+              label="Image"
+              value={image}
+              onChange={e => setImage(e.target.value)}
+              placeholder={rollout.stableImage}
+              helperText="The image reference to roll out, e.g. ghcr.io/acme/payments-api:1.4.0"
+              required
+              fullWidth
+              margin="dense"
+              variant="outlined"
+            />
+          )}
+          {isRollback && candidates.length > 0 && (
+            <TextField
+              id={`${id}-revision`}
+              select
+              label="Revision"
+              value={toRevision ?? ''}
+              onChange={e => setToRevision(Number(e.target.value))}
+              fullWidth
+              margin="dense"
+              variant="outlined"
+            >
+              {candidates.map(candidate => (
+                <MenuItem key={candidate.revision} value={candidate.revision}>
+                  {`Revision ${candidate.revision}: ${candidate.image} (${candidate.role})`}
+                </MenuItem>
+              ))}
+            </TextField>
+          )}
+          <TextField
+            id={`${id}-reason`}
+            label="Reason"
+            value={reason}
+            onChange={e => setReason(e.target.value)}
+            helperText="Recorded in the rollout history with your name."
+            required
+            fullWidth
+            multiline
+            minRows={2}
+            margin="dense"
+            variant="outlined"
+            inputProps={{ maxLength: 1000 }}
+          />
+          {error && (
+            <Alert
+              severity="error"
+              role="alert"
+              action={
+                error.stale ? (
+                  <Button
+                    color="inherit"
+                    size="small"
+                    onClick={() => {
+                      onRefresh();
+                      onClose();
+                    }}
+                  >
+                    Refresh
+                  </Button>
+                ) : undefined
+              }
+            >
+              {error.message}
+            </Alert>
+          )}
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose} disabled={submitting}>
+            Cancel
+          </Button>
+          <Button
+            type="submit"
+            color="primary"
+            variant="contained"
+            disabled={!canConfirm}
+            startIcon={submitting ? <CircularProgress size={16} /> : undefined}
+          >
+            Confirm
+          </Button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,2 @@
+export { RolloutActionBar } from './RolloutActionBar';
+export type { RolloutActionBarProps } from './RolloutActionBar';

@@ -1,0 +1,138 @@
+import Box from '@material-ui/core/Box';
+import Chip from '@material-ui/core/Chip';
+import LinearProgress from '@material-ui/core/LinearProgress';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
+import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { RolloutPhaseStatus } from './RolloutPhaseStatus';
+import {
+  formatAbsolute,
+  formatRelative,
+  formatStep,
+  formatStrategy,
+  rolloutName,
+} from './format';
+
+const useStyles = makeStyles(theme => ({
+  grid: {
+    display: 'grid',
+    gridTemplateColumns: 'max-content 1fr',
+    columnGap: theme.spacing(2),
+    rowGap: theme.spacing(0.75),
+    alignItems: 'center',
+    margin: 0,
+  },
+  term: {
+    color: theme.palette.text.secondary,
+    fontWeight: theme.typography.fontWeightMedium as number,
+  },
+  definition: { margin: 0, minWidth: 0, overflowWrap: 'anywhere' },
+  bar: { flex: 1, height: 8, borderRadius: 4 },
+  weightValue: { minWidth: '3.5em', textAlign: 'right' },
+  image: { fontFamily: theme.typography.fontFamily, wordBreak: 'break-all' },
+  note: { color: theme.palette.text.secondary },
+}));
+
+function WeightBar(props: { label: string; value: number }) {
+  const classes = useStyles();
+  const value = Math.max(0, Math.min(100, props.value));
+  return (
+    <Box display="flex" alignItems="center" gridGap={8}>
+      <LinearProgress
+        className={classes.bar}
+        variant="determinate"
+        value={value}
+        aria-label={props.label}
+      />
+      <Typography variant="body2" className={classes.weightValue}>
+        {`${props.value}%`}
+      </Typography>
+    </Box>
+  );
+}
+
+/**
+ * One rollout at a glance: strategy, phase, step, weights, images, pause and message.
+ * Shared by the overview card and the Deployment tab.
+ */
+export function RolloutSummary(props: { rollout: RolloutView }) {
+  const { rollout } = props;
+  const classes = useStyles();
+  const rows: Array<[string, React.ReactNode]> = [
+    [
+      'Strategy',
+      <Chip
+        size="small"
+        variant="outlined"
+        label={formatStrategy(rollout.strategy)}
+      />,
+    ],
+    ['Phase', <RolloutPhaseStatus phase={rollout.phase} />],
+    ['Step', formatStep(rollout.step)],
+    [
+      'Desired weight',
+      <WeightBar
+        label={`Desired weight of the new version of ${rolloutName(rollout)}`}
+        value={rollout.weight.desired}
+      />,
+    ],
+    [
+      'Actual weight',
+      <WeightBar
+        label={`Actual weight of the new version of ${rolloutName(rollout)}`}
+        value={rollout.weight.actual}
+      />,
+    ],
+    ['Stable image', <code className={classes.image}>{rollout.stableImage}</code>],
+  ];
+  if (rollout.targetImage && rollout.targetImage !== rollout.stableImage) {
+    rows.push([
+      'New image',
+      <code className={classes.image}>{rollout.targetImage}</code>,
+    ]);
+  }
+  if (rollout.pause) {
+    rows.push([
+      'Paused',
+      <span>
+        {rollout.pause.reason}
+        {' · '}
+        <time
+          dateTime={rollout.pause.since}
+          title={formatAbsolute(rollout.pause.since)}
+        >
+          {`since ${formatRelative(rollout.pause.since)}`}
+        </time>
+      </span>,
+    ]);
+  }
+  if (rollout.message) {
+    rows.push(['Message', rollout.message]);
+  }
+
+  return (
+    <Box>
+      <dl className={classes.grid}>
+        {rows.map(([term, definition]) => (
+          <Box key={term} display="contents">
+            <dt className={classes.term}>
+              <Typography variant="body2" component="span">
+                {term}
+              </Typography>
+            </dt>
+            <dd className={classes.definition}>
+              <Typography variant="body2" component="div">
+                {definition}
+              </Typography>
+            </dd>
+          </Box>
+        ))}
+      </dl>
+      {rollout.weight.method === 'replica-ratio' && (
+        <Typography variant="caption" component="p" className={classes.note}>
+          Weight is approximated by replica ratio (no traffic router)
+        </Typography>
+      )}
+    </Box>
+  );
+}

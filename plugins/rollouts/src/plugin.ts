@@ -1,0 +1,58 @@
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { RolloutsClient, rolloutsApiRef } from './api';
+import { rootRouteRef } from './routes';
+
+/**
+ * The rollouts plugin for apps on the legacy frontend system.
+ * @public
+ */
+export const rolloutsPlugin = createPlugin({
+  id: 'rollouts',
+  apis: [
+    createApiFactory({
+      api: rolloutsApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new RolloutsClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+  routes: {
+    root: rootRouteRef,
+  },
+});
+
+/**
+ * The overview card: each rollout's strategy, phase, step, weights and images.
+ * @public
+ */
+export const EntityRolloutCard = rolloutsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityRolloutCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityRolloutCard').then(m => m.EntityRolloutCard),
+    },
+  }),
+);
+
+/**
+ * The Deployment tab: steps, revisions, history and actions per cluster and workload.
+ * @public
+ */
+export const EntityRolloutsContent = rolloutsPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityRolloutsContent',
+    component: () =>
+      import('./components/EntityRolloutsContent').then(
+        m => m.EntityRolloutsContent,
+      ),
+    mountPoint: rootRouteRef,
+  }),
+);
