@@ -1,6 +1,7 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import { navModule } from './modules/nav';
+import { signInModule } from './modules/signIn';
 
 /**
  * The portal runs on Backstage's new frontend system: features are discovered from this package's
@@ -8,5 +9,5 @@ import { navModule } from './modules/nav';
  * and Deployment tab appear on entity pages without hand-written routes.
  */
 export default createApp({
-  features: [catalogPlugin, navModule],
+  features: [catalogPlugin, navModule, signInModule],
 });

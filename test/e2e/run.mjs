@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The end-to-end journey in headless Chromium against the real app and backend (see README, "Try it").
+// Usage: node test/e2e/run.mjs [--report FILE] [--only NAME]
+import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, startStack } from './stack.mjs';
+import { journeys } from './journeys/index.mjs';
+
+const arg = name => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const reportFile = arg('--report');
+const only = arg('--only');
+
+const CHROMIUM = '/usr/bin/chromium';
+const outDir = join(repoRoot, '.e2e-output');
+const shotsDir = join(outDir, 'screenshots');
+
+async function main() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(shotsDir, { recursive: true });
+
+  const results = [];
+  console.log('e2e: starting kube-sim, backend and app...');
+  const stack = await startStack({ outDir });
+  console.log(`e2e: portal at ${stack.appUrl}, backend at ${stack.backendUrl}, kube-sim at ${stack.simUrl}`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run',
+    ],
+  });
+  try {
+    for (const journey of journeys) {
+      if (only && journey.name !== only) continue;
+      const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(30000);
+      let shot = 0;
+      const screenshot = async label => {
+        shot += 1;
+        const file = join(shotsDir, `${journey.name}-${String(shot).padStart(2, '0')}-${label}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+      };
+      const started = Date.now();
+      try {
+        await journey.run({ page, context, stack, screenshot });
+        results.push({ name: journey.name, ok: true, ms: Date.now() - started });
+        console.log(`  ok   ${journey.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      } catch (e) {
+        await screenshot('failure').catch(() => {});
+        results.push({ name: journey.name, ok: false, error: String(e?.stack ?? e) });
+        console.log(`  FAIL ${journey.name}: ${e?.stack ?? e}`);
+      } finally {
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+  return results;
+}
+
+let results;
+try {
+  results = await main();
+} catch (e) {
+  console.error(`e2e: could not run: ${e?.stack ?? e}`);
+  results = [{ name: 'e2e-setup', ok: false, error: String(e) }];
+}
+const passed = results.filter(r => r.ok).length;
+const failed = results.length - passed;
+if (reportFile) writeFileSync(reportFile, JSON.stringify({ passed, failed, results }, null, 2));
+console.log(`e2e: ${passed} passed, ${failed} failed (logs and screenshots in .e2e-output/)`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
