@@ -64,7 +64,12 @@ export class RolloutsClient implements RolloutsApi {
     body?: object,
   ): Promise<T> {
     const baseUrl = await this.discoveryApi.getBaseUrl('rollouts');
-    const entityPath = [entity.kind, entity.namespace, entity.name]
+    // Kind and namespace are case-insensitive in entity refs; send them in canonical lower case.
+    const entityPath = [
+      entity.kind.toLocaleLowerCase('en-US'),
+      entity.namespace.toLocaleLowerCase('en-US'),
+      entity.name,
+    ]
       .map(part => encodeURIComponent(part))
       .join('/');
     const response = await this.fetchApi.fetch(

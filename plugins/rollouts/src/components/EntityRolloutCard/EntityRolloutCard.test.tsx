@@ -1,0 +1,180 @@
+import { act, screen, waitFor } from '@testing-library/react';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
+import type { Entity } from '@backstage/catalog-model';
+import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { rolloutsApiRef, RolloutsApi } from '../../api';
+import {
+  blueGreenAwaitingPromotion,
+  degradedCanary,
+  pausedCanary,
+  paymentsApi,
+  progressingRollingUpdate,
+  unannotated,
+} from '../../testing/fixtures';
+import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
+import { EntityRolloutCard } from './EntityRolloutCard';
+
+async function renderCard(
+  api: RolloutsApi,
+  entity: Entity = paymentsApi,
+  extraApis: Array<[any, any]> = [],
+) {
+  return renderInTestApp(
+    <TestApiProvider apis={[[rolloutsApiRef, api], ...extraApis]}>
+      <EntityProvider entity={entity}>
+        <EntityRolloutCard />
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+function withRollouts(...rollouts: RolloutView[]) {
+  return mockRolloutsApi({
+    getRollouts: jest.fn().mockResolvedValue(rollouts),
+  });
+}
+
+describe('EntityRolloutCard', () => {
+  it('shows progress while loading', async () => {
+    await renderCard(
+      mockRolloutsApi({ getRollouts: jest.fn(() => new Promise(() => {})) }),
+    );
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+  });
+
+  it('shows the backend error', async () => {
+    const error = await backendError(500, 'Error', 'cluster local is unreachable');
+    await renderCard(
+      mockRolloutsApi({ getRollouts: jest.fn().mockRejectedValue(error) }),
+    );
+    expect(await screen.findByText(/Could not load rollouts/)).toBeInTheDocument();
+    expect(screen.getAllByText(/cluster local is unreachable/).length).toBeGreaterThan(0);
+  });
+
+  it('names the missing annotation and does not call the backend', async () => {
+    const api = mockRolloutsApi();
+    await renderCard(api, unannotated);
+    expect(
+      (await screen.findAllByText(/backstage\.io\/kubernetes-id/)).length,
+    ).toBeGreaterThan(0);
+    expect(api.getRollouts).not.toHaveBeenCalled();
+  });
+
+  it('says when no workloads were found in the clusters', async () => {
+    await renderCard(withRollouts());
+    expect(await screen.findByText('No workloads found')).toBeInTheDocument();
+    expect(
+      screen.getByText(/No workloads found in the configured clusters/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows a paused canary with step, weights, images and pause', async () => {
+    const api = withRollouts(pausedCanary());
+    await renderCard(api);
+    const section = await screen.findByRole('region', {
+      name: 'payments-api on local',
+    });
+    expect(section).toHaveTextContent('Canary');
+    expect(section).toHaveTextContent('Paused');
+    expect(section).toHaveTextContent('Step 2 of 5');
+    expect(
+      screen.getByRole('progressbar', { name: /Desired weight .* payments-api on local/ }),
+    ).toHaveAttribute('aria-valuenow', '20');
+    expect(
+      screen.getByRole('progressbar', { name: /Actual weight .* payments-api on local/ }),
+    ).toHaveAttribute('aria-valuenow', '20');
+    expect(screen.getAllByText('20%')).toHaveLength(2);
+    expect(
+      screen.getByText('Weight is approximated by replica ratio (no traffic router)'),
+    ).toBeInTheDocument();
+    expect(screen.getByText('ghcr.io/acme/payments-api:1.3.0')).toBeInTheDocument();
+    expect(screen.getByText('ghcr.io/acme/payments-api:1.4.0')).toBeInTheDocument();
+    expect(section).toHaveTextContent('Canary step 2 waits for a promote');
+    expect(section).toHaveTextContent('since 5 minutes ago');
+    expect(section).toHaveTextContent('Waiting for a promote at 20% traffic');
+    expect(api.getRollouts).toHaveBeenCalledWith({
+      kind: 'Component',
+      namespace: 'default',
+      name: 'payments-api',
+    });
+  });
+
+  it('shows a blue-green rollout awaiting promotion', async () => {
+    await renderCard(withRollouts(blueGreenAwaitingPromotion()));
+    const section = await screen.findByRole('region', {
+      name: 'payments-web on staging',
+    });
+    expect(section).toHaveTextContent('Blue-green');
+    expect(section).toHaveTextContent('Paused');
+    expect(section).toHaveTextContent('Awaiting promotion');
+    expect(section).toHaveTextContent('since 12 minutes ago');
+    expect(section).toHaveTextContent('ghcr.io/acme/payments-web:2.1.0');
+    expect(
+      screen.queryByText(/approximated by replica ratio/),
+    ).not.toBeInTheDocument();
+  });
+
+  it('shows a progressing rolling update without a pause', async () => {
+    await renderCard(withRollouts(progressingRollingUpdate()));
+    const section = await screen.findByRole('region', {
+      name: 'payments-worker on local',
+    });
+    expect(section).toHaveTextContent('Rolling update');
+    expect(section).toHaveTextContent('Progressing');
+    expect(section).toHaveTextContent('Step 1 of 1');
+    expect(screen.getByText('100%')).toBeInTheDocument();
+    expect(screen.getByText('50%')).toBeInTheDocument();
+    expect(section).not.toHaveTextContent('since');
+    expect(section).toHaveTextContent('2 of 4 pods updated');
+  });
+
+  it('shows a degraded rollout and its message', async () => {
+    await renderCard(withRollouts(degradedCanary()));
+    const section = await screen.findByRole('region', {
+      name: 'payments-api on local',
+    });
+    expect(section).toHaveTextContent('Degraded');
+    expect(section).toHaveTextContent('Step 1 of 5');
+    expect(section).toHaveTextContent(
+      'Canary pods are crash-looping (ghcr.io/acme/payments-api:1.5.0-broken)',
+    );
+  });
+
+  it('lists every cluster and workload', async () => {
+    await renderCard(withRollouts(pausedCanary(), progressingRollingUpdate()));
+    expect(
+      await screen.findByRole('region', { name: 'payments-api on local' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('region', { name: 'payments-worker on local' }),
+    ).toBeInTheDocument();
+  });
+
+  it('refetches when a signal arrives on the entity channel', async () => {
+    const listeners = new Map<string, (message: any) => void>();
+    const signalApi: SignalApi = {
+      subscribe: (channel, onMessage) => {
+        listeners.set(channel, onMessage as any);
+        return { unsubscribe: () => listeners.delete(channel) };
+      },
+    };
+    const api = mockRolloutsApi({
+      getRollouts: jest
+        .fn()
+        .mockResolvedValueOnce([pausedCanary()])
+        .mockResolvedValue([pausedCanary({ phase: 'Progressing', pause: undefined })]),
+    });
+    await renderCard(api, paymentsApi, [[signalApiRef, signalApi]]);
+    const section = await screen.findByRole('region', {
+      name: 'payments-api on local',
+    });
+    expect(section).toHaveTextContent('Paused');
+    const listener = listeners.get('rollouts:component:default/payments-api');
+    expect(listener).toBeDefined();
+    act(() => listener!({ type: 'rollout-changed' }));
+    await waitFor(() => expect(section).toHaveTextContent('Progressing'));
+    expect(api.getRollouts).toHaveBeenCalledTimes(2);
+  });
+});

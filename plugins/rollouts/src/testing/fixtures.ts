@@ -1,0 +1,154 @@
+import type { Entity } from '@backstage/catalog-model';
+import type {
+  RolloutHistoryEvent,
+  RolloutView,
+} from '@internal/plugin-rollouts-common';
+
+export const paymentsApi: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'payments-api',
+    namespace: 'default',
+    annotations: { 'backstage.io/kubernetes-id': 'payments-api' },
+  },
+  spec: { type: 'service', lifecycle: 'production', owner: 'team-payments' },
+};
+
+export const unannotated: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'legacy-batch', namespace: 'default' },
+  spec: { type: 'service', lifecycle: 'production', owner: 'team-payments' },
+};
+
+const minutesAgo = (minutes: number) =>
+  new Date(Date.now() - minutes * 60_000).toISOString();
+
+/** A canary paused at its second step (20%), waiting for a promote. */
+export function pausedCanary(overrides: Partial<RolloutView> = {}): RolloutView {
+  return {
+    cluster: 'local',
+    namespace: 'payments',
+    workload: 'payments-api',
+    strategy: 'Canary',
+    phase: 'Paused',
+    message: 'Waiting for a promote at 20% traffic',
+    step: { index: 1, total: 5 },
+    steps: [
+      { setWeight: 20 },
+      { pause: {} },
+      { setWeight: 50 },
+      { pause: { duration: '60s' } },
+      { setWeight: 100 },
+    ],
+    weight: { desired: 20, actual: 20, method: 'replica-ratio' },
+    revisions: [
+      { revision: 3, image: 'ghcr.io/acme/payments-api:1.3.0', role: 'stable', replicas: 4, ready: 4 },
+      { revision: 4, image: 'ghcr.io/acme/payments-api:1.4.0', role: 'canary', replicas: 1, ready: 1 },
+      { revision: 2, image: 'ghcr.io/acme/payments-api:1.2.0', role: 'old', replicas: 0, ready: 0 },
+    ],
+    stableImage: 'ghcr.io/acme/payments-api:1.3.0',
+    targetImage: 'ghcr.io/acme/payments-api:1.4.0',
+    pause: { reason: 'Canary step 2 waits for a promote', since: minutesAgo(5) },
+    revision: 4,
+    allowedActions: ['promote', 'promote-full', 'abort', 'rollback', 'restart', 'start'],
+    updatedAt: minutesAgo(1),
+    ...overrides,
+  };
+}
+
+/** A blue-green rollout whose preview is ready and waits for promotion. */
+export function blueGreenAwaitingPromotion(): RolloutView {
+  return {
+    cluster: 'staging',
+    namespace: 'payments',
+    workload: 'payments-web',
+    strategy: 'BlueGreen',
+    phase: 'Paused',
+    message: 'Preview is ready; promote to switch the active service',
+    step: { index: 1, total: 3 },
+    steps: [],
+    weight: { desired: 0, actual: 0, method: 'service-switch' },
+    revisions: [
+      { revision: 7, image: 'ghcr.io/acme/payments-web:2.0.0', role: 'active', replicas: 3, ready: 3 },
+      { revision: 8, image: 'ghcr.io/acme/payments-web:2.1.0', role: 'preview', replicas: 3, ready: 3 },
+    ],
+    stableImage: 'ghcr.io/acme/payments-web:2.0.0',
+    targetImage: 'ghcr.io/acme/payments-web:2.1.0',
+    pause: { reason: 'Awaiting promotion', since: minutesAgo(12) },
+    revision: 8,
+    allowedActions: ['promote', 'abort', 'restart', 'start'],
+    updatedAt: minutesAgo(2),
+  };
+}
+
+/** A rolling update half-way through replacing pods. */
+export function progressingRollingUpdate(): RolloutView {
+  return {
+    cluster: 'local',
+    namespace: 'payments',
+    workload: 'payments-worker',
+    strategy: 'RollingUpdate',
+    phase: 'Progressing',
+    message: '2 of 4 pods updated',
+    step: { index: 0, total: 1 },
+    steps: [],
+    weight: { desired: 100, actual: 50, method: 'rolling' },
+    revisions: [
+      { revision: 5, image: 'ghcr.io/acme/payments-worker:0.9.0', role: 'stable', replicas: 2, ready: 2 },
+      { revision: 6, image: 'ghcr.io/acme/payments-worker:1.0.0', role: 'canary', replicas: 2, ready: 2 },
+    ],
+    stableImage: 'ghcr.io/acme/payments-worker:0.9.0',
+    targetImage: 'ghcr.io/acme/payments-worker:1.0.0',
+    revision: 6,
+    allowedActions: ['pause', 'abort', 'restart'],
+    updatedAt: minutesAgo(0),
+  };
+}
+
+/** A canary whose new pods crash-loop. */
+export function degradedCanary(): RolloutView {
+  return pausedCanary({
+    phase: 'Degraded',
+    message: 'Canary pods are crash-looping (ghcr.io/acme/payments-api:1.5.0-broken)',
+    step: { index: 0, total: 5 },
+    weight: { desired: 20, actual: 0, method: 'replica-ratio' },
+    targetImage: 'ghcr.io/acme/payments-api:1.5.0-broken',
+    pause: undefined,
+    revision: 5,
+    allowedActions: ['abort', 'rollback', 'restart', 'start'],
+  });
+}
+
+export function historyOf(rollout: RolloutView): RolloutHistoryEvent[] {
+  return [
+    {
+      id: 'h1',
+      entityRef: 'component:default/payments-api',
+      cluster: rollout.cluster,
+      namespace: rollout.namespace,
+      workload: rollout.workload,
+      action: 'start',
+      actor: 'user:default/alice',
+      reason: 'Ship the new fraud rules',
+      outcome: 'succeeded',
+      revision: rollout.revision,
+      image: rollout.targetImage,
+      createdAt: minutesAgo(30),
+    },
+    {
+      id: 'h2',
+      entityRef: 'component:default/payments-api',
+      cluster: rollout.cluster,
+      namespace: rollout.namespace,
+      workload: rollout.workload,
+      action: 'promote',
+      actor: 'user:default/bob',
+      reason: 'Try to skip the canary',
+      outcome: 'denied',
+      stepIndex: 1,
+      createdAt: minutesAgo(10),
+    },
+  ];
+}
