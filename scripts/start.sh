@@ -18,7 +18,6 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 echo "kube-sim (local development cluster) on $KUBE_SIM_URL; log in .kube-sim/kube-sim.log"
-if [ -x scripts/demo.sh ]; then
-  scripts/demo.sh &
-fi
+# Once the backend is up, the demo rollouts are started through its API (as CI would).
+node scripts/demo.mjs http://localhost:7007 &
 yarn start

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Puts the demo services into interesting states through the real rollouts API, as a CI job would:
+// payments-api's canary paused at 20% for approval, checkout-web's blue-green awaiting promotion.
+// (inventory-svc is healthy and search-indexer degraded straight from kube-sim's demo seed.)
+// Usage: node scripts/demo.mjs [backendUrl]   (token: ROLLOUTS_CI_TOKEN or the local default)
+
+const DEFAULT_TOKEN = 'local-dev-ci-token-change-me';
+
+export const demoRollouts = [
+  { entity: 'component/default/payments-api', image: 'ghcr.io/acme/payments-api:1.5.0', reason: 'Release 1.5.0: faster card tokenisation' },
+  { entity: 'component/default/checkout-web', image: 'ghcr.io/acme/checkout-web:2.1.0', reason: 'Release 2.1.0: new address form' },
+];
+
+export async function waitForBackend(backendUrl, timeoutMs = 300000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${backendUrl}/.backstage/health/v1/readiness`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`backend at ${backendUrl} was not ready within ${timeoutMs / 1000} s`);
+}
+
+/** Starts each demo rollout; retries while the catalog has not yet ingested the demo entities. */
+export async function seedDemoRollouts(backendUrl, token = process.env.ROLLOUTS_CI_TOKEN ?? DEFAULT_TOKEN) {
+  for (const { entity, image, reason } of demoRollouts) {
+    const url = `${backendUrl}/api/rollouts/entities/${entity}/rollouts`;
+    let last;
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ cluster: 'local', image, reason }),
+      });
+      if (res.ok || res.status === 409) {
+        last = undefined;
+        break;
+      }
+      last = `${res.status} ${await res.text()}`;
+      await new Promise(r => setTimeout(r, 2000)); // entity not in the catalog yet, or the cache warming up
+    }
+    if (last) throw new Error(`demo: could not start ${entity}: ${last}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const backendUrl = process.argv[2] ?? 'http://localhost:7007';
+  await waitForBackend(backendUrl);
+  await seedDemoRollouts(backendUrl);
+  console.log('demo: payments-api canary and checkout-web blue-green started; open http://localhost:3000');
+}
