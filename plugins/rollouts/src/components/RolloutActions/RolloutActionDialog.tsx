@@ -10,7 +10,12 @@ import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
 import { CompoundEntityRef } from '@backstage/catalog-model';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import {
+  alertApiRef,
+  useApi,
+  useApiHolder,
+} from '@backstage/core-plugin-api';
+import { coreApis } from '@backstage/frontend-plugin-api';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../../api';
 import { rolloutName } from '../RolloutStatus/format';
@@ -42,7 +47,7 @@ function dialogId(rollout: RolloutView, definition: ActionDefinition) {
 export function RolloutActionDialog(props: RolloutActionDialogProps) {
   const { entityRef, rollout, definition, onClose, onRefresh } = props;
   const rolloutsApi = useApi(rolloutsApiRef);
-  const alertApi = useApi(alertApiRef);
+  const apis = useApiHolder();
   const [reason, setReason] = useState('');
   const [image, setImage] = useState('');
   const [toRevision, setToRevision] = useState(() =>
@@ -59,6 +64,18 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
     reason.trim().length > 0 &&
     (!isStart || image.trim().length > 0);
   const id = dialogId(rollout, definition);
+
+  // Toasts replace alerts in current apps; older apps only have the alert API.
+  const announce = (message: string) => {
+    const toastApi = apis.get(coreApis.toast);
+    if (toastApi) {
+      toastApi.post({ title: message, status: 'success', timeout: 5000 });
+    } else {
+      apis
+        .get(alertApiRef)
+        ?.post({ message, severity: 'success', display: 'transient' });
+    }
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -85,11 +102,7 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
           ...(isRollback && toRevision !== undefined ? { toRevision } : {}),
         });
       }
-      alertApi.post({
-        message: `${definition.done} ${rolloutName(rollout)}.`,
-        severity: 'success',
-        display: 'transient',
-      });
+      announce(`${definition.done} ${rolloutName(rollout)}.`);
       setSubmitting(false);
       onRefresh();
       onClose();

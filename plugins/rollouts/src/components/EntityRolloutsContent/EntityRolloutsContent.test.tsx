@@ -1,0 +1,313 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { coreApis } from '@backstage/frontend-plugin-api';
+import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { rolloutsApiRef, RolloutsApi } from '../../api';
+import {
+  blueGreenAwaitingPromotion,
+  degradedCanary,
+  historyOf,
+  pausedCanary,
+  paymentsApi,
+  progressingRollingUpdate,
+  unannotated,
+} from '../../testing/fixtures';
+import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
+import { EntityRolloutsContent } from './EntityRolloutsContent';
+
+const entityRef = { kind: 'Component', namespace: 'default', name: 'payments-api' };
+
+function apiWith(rollouts: RolloutView[], overrides: Partial<jest.Mocked<RolloutsApi>> = {}) {
+  return mockRolloutsApi({
+    getRollouts: jest.fn().mockResolvedValue(rollouts),
+    getHistory: jest.fn().mockResolvedValue(rollouts.flatMap(historyOf)),
+    ...overrides,
+  });
+}
+
+async function renderContent(
+  api: RolloutsApi,
+  entity = paymentsApi,
+  extraApis: Array<[any, any]> = [],
+) {
+  await renderInTestApp(
+    <TestApiProvider apis={[[rolloutsApiRef, api], ...extraApis]}>
+      <EntityProvider entity={entity}>
+        <EntityRolloutsContent />
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+async function openDialog(label: string) {
+  await userEvent.click(await screen.findByRole('button', { name: label }));
+  return screen.findByRole('dialog');
+}
+
+describe('EntityRolloutsContent', () => {
+  it('shows progress, then the rollouts', async () => {
+    let resolve: (value: RolloutView[]) => void = () => {};
+    const api = apiWith([], {
+      getRollouts: jest.fn(() => new Promise<RolloutView[]>(r => (resolve = r))),
+    });
+    await renderContent(api);
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+    resolve([pausedCanary()]);
+    expect(await screen.findByText('payments-api on local')).toBeInTheDocument();
+  });
+
+  it('shows the error from the backend', async () => {
+    const error = await backendError(404, 'NotFoundError', 'entity component:default/payments-api not found');
+    await renderContent(apiWith([], { getRollouts: jest.fn().mockRejectedValue(error) }));
+    expect(await screen.findByText(/Could not load rollouts/)).toBeInTheDocument();
+    expect(screen.getAllByText(/entity component:default\/payments-api not found/).length).toBeGreaterThan(0);
+  });
+
+  it('names the missing annotation', async () => {
+    await renderContent(apiWith([]), unannotated);
+    expect((await screen.findAllByText(/backstage\.io\/kubernetes-id/)).length).toBeGreaterThan(0);
+  });
+
+  it('says when no workloads were found', async () => {
+    await renderContent(apiWith([]));
+    expect(await screen.findByText(/No workloads found in the configured clusters/)).toBeInTheDocument();
+  });
+
+  it('shows the steps of a paused canary with the current one marked', async () => {
+    await renderContent(apiWith([pausedCanary()]));
+    const steps = await screen.findByRole('navigation', { name: 'Steps of payments-api on local' });
+    expect(steps).toHaveTextContent('Step 2 of 5');
+    const current = steps.querySelector('[aria-current="step"]');
+    expect(current).toHaveTextContent('Pause until promoted');
+    expect(current).toHaveTextContent('current · Paused');
+    expect(steps).toHaveTextContent('Set weight to 20%');
+    expect(steps).toHaveTextContent('Set weight to 50%');
+    expect(steps).toHaveTextContent('Pause for 60s');
+  });
+
+  it('shows revisions with their roles and ready counts', async () => {
+    await renderContent(apiWith([blueGreenAwaitingPromotion()]));
+    const table = await screen.findByRole('table', { name: 'Revisions of payments-web on staging' });
+    const rows = within(table).getAllByRole('row');
+    expect(rows[1]).toHaveTextContent('8');
+    expect(rows[1]).toHaveTextContent('preview');
+    expect(rows[1]).toHaveTextContent('ghcr.io/acme/payments-web:2.1.0');
+    expect(rows[1]).toHaveTextContent('3/3 ready');
+    expect(rows[2]).toHaveTextContent('active');
+  });
+
+  it('shows who did what, when, why and how it went', async () => {
+    await renderContent(apiWith([pausedCanary()]));
+    const table = await screen.findByRole('table', { name: 'History of payments-api on local' });
+    const rows = within(table).getAllByRole('row');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toHaveTextContent('10 minutes ago');
+    expect(rows[1]).toHaveTextContent('user:default/bob');
+    expect(rows[1]).toHaveTextContent('promote (step 2)');
+    expect(rows[1]).toHaveTextContent('Try to skip the canary');
+    expect(rows[1]).toHaveTextContent('denied');
+    expect(rows[2]).toHaveTextContent('user:default/alice');
+    expect(rows[2]).toHaveTextContent('start (revision 4, ghcr.io/acme/payments-api:1.4.0)');
+    expect(rows[2]).toHaveTextContent('succeeded');
+  });
+
+  it('marks a degraded step as failed and a progressing rolling update', async () => {
+    await renderContent(apiWith([degradedCanary(), progressingRollingUpdate()]));
+    const degraded = await screen.findByRole('navigation', { name: 'Steps of payments-api on local' });
+    expect(degraded.querySelector('[aria-current="step"]')).toHaveTextContent('current · Degraded');
+    const rolling = screen.getByRole('navigation', { name: 'Steps of payments-worker on local' });
+    expect(rolling).toHaveTextContent('Step 1 of 1');
+    expect(rolling.querySelector('[aria-current="step"]')).toHaveTextContent('Replace pods');
+  });
+
+  it('enables exactly the allowed actions', async () => {
+    await renderContent(apiWith([pausedCanary()]));
+    const toolbar = await screen.findByRole('toolbar', { name: 'Actions for payments-api on local' });
+    const enabled = ['Promote', 'Promote full', 'Abort', 'Roll back', 'Restart', 'Deploy image'];
+    const disabled = ['Retry', 'Pause', 'Resume'];
+    for (const name of enabled) {
+      expect(within(toolbar).getByRole('button', { name })).toBeEnabled();
+    }
+    for (const name of disabled) {
+      expect(within(toolbar).getByRole('button', { name })).toBeDisabled();
+    }
+  });
+
+  it('shows every action disabled to someone who may not act', async () => {
+    await renderContent(apiWith([pausedCanary({ allowedActions: [] })]));
+    const toolbar = await screen.findByRole('toolbar', { name: 'Actions for payments-api on local' });
+    const buttons = within(toolbar).getAllByRole('button');
+    expect(buttons).toHaveLength(9);
+    buttons.forEach(button => expect(button).toBeDisabled());
+    expect(screen.getByText(/only the owners of payments-api can/)).toBeInTheDocument();
+  });
+
+  describe('action dialog', () => {
+    it('says what will happen and sends the revision and step the user saw', async () => {
+      const api = apiWith([pausedCanary()]);
+      const toastApi = { post: jest.fn() };
+      await renderContent(api, paymentsApi, [[coreApis.toast, toastApi]]);
+      const dialog = await openDialog('Promote');
+      expect(dialog).toHaveAccessibleName('Promote: payments-api on local');
+      expect(dialog).toHaveTextContent('Promote payments-api on local to step 3/5 (weight 50%).');
+      const confirm = within(dialog).getByRole('button', { name: 'Confirm' });
+      expect(confirm).toBeDisabled();
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'metrics look good');
+      expect(confirm).toBeEnabled();
+      await userEvent.click(confirm);
+      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      expect(api.runAction).toHaveBeenCalledTimes(1);
+      expect(api.runAction).toHaveBeenCalledWith(entityRef, 'promote', {
+        cluster: 'local',
+        workload: 'payments-api',
+        reason: 'metrics look good',
+        revision: 4,
+        stepIndex: 1,
+      });
+      expect(toastApi.post).toHaveBeenCalledWith(
+        expect.objectContaining({
+          title: 'Promoted payments-api on local.',
+          status: 'success',
+        }),
+      );
+      // The view is refetched after the action.
+      await waitFor(() => expect(api.getRollouts).toHaveBeenCalledTimes(2));
+    });
+
+    it('submits with the keyboard', async () => {
+      const api = apiWith([pausedCanary()]);
+      await renderContent(api);
+      const dialog = await openDialog('Abort');
+      expect(dialog).toHaveTextContent('Abort the rollout of payments-api on local at step 2 of 5');
+      const reason = within(dialog).getByRole('textbox', { name: /Reason/ });
+      await userEvent.type(reason, 'error rate up');
+      await userEvent.tab();
+      await userEvent.tab();
+      expect(within(dialog).getByRole('button', { name: 'Confirm' })).toHaveFocus();
+      await userEvent.keyboard('{Enter}');
+      await waitFor(() => expect(api.runAction).toHaveBeenCalledWith(entityRef, 'abort', expect.objectContaining({ reason: 'error rate up' })));
+    });
+
+    it('sends nothing on cancel', async () => {
+      const api = apiWith([pausedCanary()]);
+      await renderContent(api);
+      const dialog = await openDialog('Promote full');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'ship it');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      expect(api.runAction).not.toHaveBeenCalled();
+    });
+
+    it('closes on Escape without sending', async () => {
+      const api = apiWith([pausedCanary()]);
+      await renderContent(api);
+      await openDialog('Restart');
+      await userEvent.keyboard('{Escape}');
+      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      expect(api.runAction).not.toHaveBeenCalled();
+    });
+
+    it('explains a 403 in words', async () => {
+      const error = await backendError(403, 'NotAllowedError', 'Unauthorized');
+      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(error) });
+      await renderContent(api);
+      const dialog = await openDialog('Promote');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'please');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+        'You are not allowed to promote payments-api: you do not own it.',
+      );
+      expect(screen.getByRole('dialog')).toBeInTheDocument();
+    });
+
+    it('explains a 409 and offers a refresh', async () => {
+      const error = await backendError(409, 'ConflictError', 'revision 4 is no longer current');
+      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(error) });
+      await renderContent(api);
+      const dialog = await openDialog('Promote');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'go');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+        'The rollout moved on since you looked: refresh.',
+      );
+      expect(api.getRollouts).toHaveBeenCalledTimes(1);
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Refresh' }));
+      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      await waitFor(() => expect(api.getRollouts).toHaveBeenCalledTimes(2));
+    });
+
+    it('shows the server message for other errors', async () => {
+      const error = await backendError(400, 'InputError', 'reason must be at most 1000 characters');
+      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(error) });
+      await renderContent(api);
+      const dialog = await openDialog('Restart');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'x');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+        'reason must be at most 1000 characters',
+      );
+    });
+
+    it('never shows a blank for an error without a message', async () => {
+      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(new Error('')) });
+      await renderContent(api);
+      const dialog = await openDialog('Restart');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'x');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect(await within(dialog).findByRole('alert')).toHaveTextContent('Could not restart payments-api.');
+    });
+
+    it('rolls back to the chosen revision', async () => {
+      const api = apiWith([pausedCanary()]);
+      await renderContent(api);
+      const dialog = await openDialog('Roll back');
+      expect(dialog).toHaveTextContent('Roll back payments-api on local to revision 3 (ghcr.io/acme/payments-api:1.3.0).');
+      await userEvent.click(within(dialog).getByRole('button', { name: /Revision/ }));
+      await userEvent.click(await screen.findByRole('option', { name: /Revision 2: ghcr.io\/acme\/payments-api:1.2.0/ }));
+      expect(dialog).toHaveTextContent('Roll back payments-api on local to revision 2 (ghcr.io/acme/payments-api:1.2.0).');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'bad release');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      await waitFor(() =>
+        expect(api.runAction).toHaveBeenCalledWith(entityRef, 'rollback', {
+          cluster: 'local',
+          workload: 'payments-api',
+          reason: 'bad release',
+          revision: 4,
+          stepIndex: 1,
+          toRevision: 2,
+        }),
+      );
+    });
+
+    it('deploys a new image', async () => {
+      const api = apiWith([blueGreenAwaitingPromotion()]);
+      await renderContent(api);
+      const dialog = await openDialog('Deploy image');
+      const confirm = within(dialog).getByRole('button', { name: 'Confirm' });
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'release 2.2');
+      expect(confirm).toBeDisabled();
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Image/ }), 'ghcr.io/acme/payments-web:2.2.0');
+      expect(dialog).toHaveTextContent('Deploy ghcr.io/acme/payments-web:2.2.0 to payments-web on staging with its blue-green strategy.');
+      await userEvent.click(confirm);
+      await waitFor(() =>
+        expect(api.startRollout).toHaveBeenCalledWith(entityRef, {
+          cluster: 'staging',
+          workload: 'payments-web',
+          image: 'ghcr.io/acme/payments-web:2.2.0',
+          reason: 'release 2.2',
+        }),
+      );
+      expect(api.runAction).not.toHaveBeenCalled();
+    });
+
+    it('describes a blue-green promotion', async () => {
+      await renderContent(apiWith([blueGreenAwaitingPromotion()]));
+      const dialog = await openDialog('Promote');
+      expect(dialog).toHaveTextContent(
+        'Promote payments-web on staging: the active service switches to the preview version (ghcr.io/acme/payments-web:2.1.0).',
+      );
+    });
+  });
+});
