@@ -1,0 +1,34 @@
+import { HumanDuration } from '@backstage/types';
+
+export interface Config {
+  /**
+   * The rollouts backend reads its clusters from the Kubernetes plugin's
+   * `kubernetes.clusterLocatorMethods` (type `config`), so clusters are configured once.
+   */
+  kubernetes?: {
+    clusterLocatorMethods?: Array<{
+      type: string;
+      clusters?: Array<{
+        name: string;
+        url: string;
+        /** Only `serviceAccount` is used by the rollouts backend. */
+        authProvider?: string;
+        /** @visibility secret */
+        serviceAccountToken?: string;
+        /** @visibility secret */
+        caData?: string;
+        caFile?: string;
+        skipTLSVerify?: boolean;
+      }>;
+    }>;
+  };
+  rollouts?: {
+    /**
+     * How often the reconcile task advances time-based steps (pause durations, scale-down delays,
+     * the canary health gate). Default `{ seconds: 3 }`.
+     */
+    reconcileInterval?: HumanDuration | string;
+    /** Seconds the canary health gate waits for unready canary pods when the workload does not say. Default 60. */
+    defaultUnreadyThresholdSeconds?: number;
+  };
+}

@@ -1,0 +1,181 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  Informer,
+  KubernetesObject,
+  ObjectCache,
+  V1Deployment,
+  V1Pod,
+  V1ReplicaSet,
+  V1Service,
+  makeInformer,
+} from '@kubernetes/client-node';
+import { RolloutCluster } from '../clusters/clusters';
+
+type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+/**
+ * Keeps one object kind of one cluster in memory, fed by a list+watch. The informer re-lists when
+ * its watch ends; after an error it is restarted after a short back-off, so the cache heals itself.
+ * Objects the engine wrote itself are put in at once (write-through), so the caller's next view
+ * shows its own action even before the watch event arrives.
+ */
+class KindCache<T extends KubernetesObject> {
+  private readonly objects = new Map<string, T>();
+  private readonly informer: Watched<T>;
+  private stopped = false;
+  readonly synced: Promise<void>;
+
+  constructor(
+    informer: Watched<T>,
+    private readonly logger: LoggerService,
+    private readonly kind: string,
+    onChange: () => void,
+  ) {
+    this.informer = informer;
+    const put = (obj: T) => {
+      this.objects.set(key(obj), obj);
+      onChange();
+    };
+    informer.on('add', put);
+    informer.on('update', put);
+    informer.on('delete', obj => {
+      this.objects.delete(key(obj));
+      onChange();
+    });
+    informer.on('error', err => {
+      if (this.stopped) return;
+      this.logger.warn(`Watch of ${this.kind} failed, re-listing: ${err}`);
+      setTimeout(() => {
+        if (!this.stopped) {
+          this.informer.start().catch(e => this.logger.warn(`${e}`));
+        }
+      }, 1000);
+    });
+    this.synced = this.start();
+  }
+
+  private async start(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.informer.start();
+        // A (re-)list replaces the whole picture: drop what the list no longer has.
+        const listed = new Set(this.informer.list().map(key));
+        for (const k of [...this.objects.keys()]) {
+          if (!listed.has(k)) this.objects.delete(k);
+        }
+        for (const obj of this.informer.list()) this.objects.set(key(obj), obj);
+        return;
+      } catch (e) {
+        this.logger.warn(`Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`);
+        await new Promise(r => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.objects.values()];
+    return namespace
+      ? all.filter(o => o.metadata?.namespace === namespace)
+      : all;
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+
+  /** Write-through of an object the engine just wrote; an older copy never replaces a newer one. */
+  observe(obj: T) {
+    const existing = this.objects.get(key(obj));
+    const older = Number(obj.metadata?.resourceVersion);
+    const newer = Number(existing?.metadata?.resourceVersion);
+    if (existing && Number.isFinite(older) && Number.isFinite(newer) && newer > older) {
+      return;
+    }
+    this.objects.set(key(obj), obj);
+  }
+
+  forget(namespace: string, name: string) {
+    this.objects.delete(`${namespace}/${name}`);
+  }
+
+  async stop() {
+    this.stopped = true;
+    await this.informer.stop();
+  }
+}
+
+function key(obj: KubernetesObject) {
+  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+}
+
+/** The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services. */
+export class ClusterCache {
+  readonly deployments: KindCache<V1Deployment>;
+  readonly replicaSets: KindCache<V1ReplicaSet>;
+  readonly pods: KindCache<V1Pod>;
+  readonly services: KindCache<V1Service>;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+
+  constructor(
+    readonly cluster: RolloutCluster,
+    logger: LoggerService,
+    onChange: () => void = () => {},
+  ) {
+    const kc = cluster.kubeConfig;
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    const log = logger.child({ cluster: cluster.name });
+    this.deployments = new KindCache(
+      makeInformer(kc, '/apis/apps/v1/deployments', () =>
+        this.apps.listDeploymentForAllNamespaces(),
+      ),
+      log,
+      'deployments',
+      onChange,
+    );
+    this.replicaSets = new KindCache(
+      makeInformer(kc, '/apis/apps/v1/replicasets', () =>
+        this.apps.listReplicaSetForAllNamespaces(),
+      ),
+      log,
+      'replicasets',
+      onChange,
+    );
+    this.pods = new KindCache(
+      makeInformer(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces()),
+      log,
+      'pods',
+      onChange,
+    );
+    this.services = new KindCache(
+      makeInformer(kc, '/api/v1/services', () =>
+        this.core.listServiceForAllNamespaces(),
+      ),
+      log,
+      'services',
+      onChange,
+    );
+  }
+
+  /** Resolves once every kind has been listed at least once. */
+  async synced(): Promise<void> {
+    await Promise.all([
+      this.deployments.synced,
+      this.replicaSets.synced,
+      this.pods.synced,
+      this.services.synced,
+    ]);
+  }
+
+  async stop() {
+    await Promise.all([
+      this.deployments.stop(),
+      this.replicaSets.stop(),
+      this.pods.stop(),
+      this.services.stop(),
+    ]);
+  }
+}

@@ -1,0 +1,109 @@
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
+import { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
+import { Knex } from 'knex';
+
+const migrationsDir = resolvePackagePath(
+  '@internal/plugin-rollouts-backend',
+  'migrations',
+);
+
+export type NewHistoryEvent = Omit<RolloutHistoryEvent, 'id' | 'createdAt'>;
+
+/** Where the rollout history lives. */
+export interface RolloutHistoryStore {
+  record(event: NewHistoryEvent): Promise<void>;
+  list(options: {
+    entityRef: string;
+    cluster?: string;
+    workload?: string;
+    limit?: number;
+  }): Promise<RolloutHistoryEvent[]>;
+}
+
+type Row = {
+  id: string | number;
+  entity_ref: string;
+  cluster: string;
+  namespace: string;
+  workload: string;
+  action: string;
+  actor: string;
+  reason: string | null;
+  outcome: RolloutHistoryEvent['outcome'];
+  message: string | null;
+  step_index: number | null;
+  revision: number | null;
+  image: string | null;
+  created_at: Date | string;
+};
+
+/** The history in the plugin's database, schema by the dated migrations in `migrations/`. */
+export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
+  static async create(options: {
+    database: DatabaseService;
+    skipMigrations?: boolean;
+  }): Promise<DatabaseRolloutHistoryStore> {
+    const client = await options.database.getClient();
+    if (!options.database.migrations?.skip && !options.skipMigrations) {
+      await client.migrate.latest({ directory: migrationsDir });
+    }
+    return new DatabaseRolloutHistoryStore(client);
+  }
+
+  constructor(private readonly db: Knex) {}
+
+  async record(event: NewHistoryEvent): Promise<void> {
+    await this.db<Row>('rollout_history').insert({
+      entity_ref: event.entityRef,
+      cluster: event.cluster,
+      namespace: event.namespace,
+      workload: event.workload,
+      action: event.action,
+      actor: event.actor,
+      reason: event.reason ?? null,
+      outcome: event.outcome,
+      message: event.message?.slice(0, 4000) ?? null,
+      step_index: event.stepIndex ?? null,
+      revision: event.revision ?? null,
+      image: event.image ?? null,
+      created_at: new Date(),
+    });
+  }
+
+  async list(options: {
+    entityRef: string;
+    cluster?: string;
+    workload?: string;
+    limit?: number;
+  }): Promise<RolloutHistoryEvent[]> {
+    const query = this.db<Row>('rollout_history')
+      .where('entity_ref', options.entityRef)
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(options.limit ?? 200);
+    if (options.cluster) query.andWhere('cluster', options.cluster);
+    if (options.workload) query.andWhere('workload', options.workload);
+    const rows = await query;
+    return rows.map(r => ({
+      id: String(r.id),
+      entityRef: r.entity_ref,
+      cluster: r.cluster,
+      namespace: r.namespace,
+      workload: r.workload,
+      action: r.action,
+      actor: r.actor,
+      reason: r.reason ?? undefined,
+      outcome: r.outcome,
+      message: r.message ?? undefined,
+      stepIndex: r.step_index ?? undefined,
+      revision: r.revision ?? undefined,
+      image: r.image ?? undefined,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,371 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import {
+  AllowedAction,
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+  RolloutAction,
+  RolloutStrategy,
+  RolloutView,
+} from '@internal/plugin-rollouts-common';
+import { V1Deployment } from '@kubernetes/client-node';
+import { ClusterCache } from '../cache/ClusterCache';
+import { RolloutCluster } from '../clusters/clusters';
+import { StaleWriteError, WorkloadClient } from '../clusters/WorkloadClient';
+import { BlueGreenStrategy } from '../strategies/BlueGreenStrategy';
+import { CanaryStrategy } from '../strategies/CanaryStrategy';
+import { RollingUpdateStrategy } from '../strategies/RollingUpdateStrategy';
+import { clone } from '../strategies/kube';
+import { RolloutState, readState, writeState } from '../strategies/state';
+import {
+  ActionInput,
+  RolloutStrategyHandler,
+  StrategyContext,
+  Transition,
+} from '../strategies/types';
+import { WorkloadSelector, workloadSelectorFor } from './selectors';
+
+/** Something the engine did on its own or for a user, for history, signals and notifications. */
+export interface RolloutEvent {
+  entityRef: string;
+  cluster: string;
+  namespace: string;
+  workload: string;
+  action: string;
+  actor: string;
+  phase: string;
+  message?: string;
+  stepIndex: number;
+  revision: number;
+  image?: string;
+  notify?: Transition['notify'];
+}
+
+export interface RolloutEngineListener {
+  /** An engine-made transition (actor `system`). */
+  onSystemEvent(event: RolloutEvent): Promise<void>;
+  /** Any written state change, user or system. */
+  onStateChange(event: RolloutEvent): Promise<void>;
+}
+
+interface ClusterHandle {
+  cluster: RolloutCluster;
+  cache: ClusterCache;
+  client: WorkloadClient;
+}
+
+export interface ActionResult {
+  view: RolloutView;
+  /** The view the action was aimed at (for history: step and revision). */
+  before: { stepIndex: number; revision: number; image?: string };
+}
+
+const SYNC_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs rollouts: reads views from the per-cluster caches, applies actions as guarded state
+ * transitions, and reconciles the clusters towards each rollout's state.
+ */
+export class RolloutEngine {
+  private readonly clusters = new Map<string, ClusterHandle>();
+  private readonly strategies: Record<RolloutStrategy, RolloutStrategyHandler> = {
+    RollingUpdate: new RollingUpdateStrategy(),
+    Canary: new CanaryStrategy(),
+    BlueGreen: new BlueGreenStrategy(),
+  };
+  private listener?: RolloutEngineListener;
+
+  constructor(
+    clusters: RolloutCluster[],
+    private readonly logger: LoggerService,
+    private readonly defaults: { unreadyThresholdMs: number },
+  ) {
+    for (const cluster of clusters) {
+      const cache = new ClusterCache(cluster, logger);
+      this.clusters.set(cluster.name, { cluster, cache, client: new WorkloadClient(cache) });
+    }
+  }
+
+  setListener(listener: RolloutEngineListener) {
+    this.listener = listener;
+  }
+
+  clusterNames() {
+    return [...this.clusters.keys()];
+  }
+
+  async stop() {
+    await Promise.all([...this.clusters.values()].map(c => c.cache.stop()));
+  }
+
+  private async synced(handle: ClusterHandle) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      handle.cache.synced(),
+      new Promise<void>(resolve => {
+        timer = setTimeout(resolve, SYNC_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  strategyOf(d: V1Deployment): RolloutStrategyHandler {
+    const declared = d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.strategy];
+    if (declared === 'Canary' || declared === 'BlueGreen') {
+      return this.strategies[declared];
+    }
+    return this.strategies.RollingUpdate;
+  }
+
+  private context(handle: ClusterHandle, primary: V1Deployment): StrategyContext {
+    return {
+      cache: handle.cache,
+      client: handle.client,
+      primary,
+      state: readState(primary),
+      now: new Date(),
+      defaults: this.defaults,
+    };
+  }
+
+  /** The entity's primary Deployments in one cluster (engine-made canary/preview ones excluded). */
+  private primaries(handle: ClusterHandle, selector: WorkloadSelector) {
+    return handle.cache.deployments
+      .list(selector.namespace)
+      .filter(d => !d.metadata?.labels?.[ROLLOUT_LABELS.owner])
+      .filter(d => selector.matches(d.metadata?.labels))
+      .sort((a, b) =>
+        `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(
+          `${b.metadata?.namespace}/${b.metadata?.name}`,
+          'en',
+        ),
+      );
+  }
+
+  /** Views of every workload of the entity in every cluster, from the caches only. */
+  async views(
+    entity: Entity,
+    allowed: (view: Omit<RolloutView, 'allowedActions'>, phaseActions: AllowedAction[]) => AllowedAction[],
+  ): Promise<RolloutView[]> {
+    const selector = workloadSelectorFor(entity);
+    if (!selector) return [];
+    const views: RolloutView[] = [];
+    for (const handle of this.clusters.values()) {
+      await this.synced(handle);
+      for (const primary of this.primaries(handle, selector)) {
+        const ctx = this.context(handle, primary);
+        const strategy = this.strategyOf(primary);
+        const base = { ...strategy.view(ctx), cluster: handle.cluster.name };
+        views.push({ ...base, allowedActions: allowed(base, strategy.phaseActions(ctx, base)) });
+      }
+    }
+    return views;
+  }
+
+  /** Finds the workload an action is aimed at: 404 for unknown cluster or workload. */
+  async locate(entity: Entity, clusterName: string, workload?: string) {
+    const handle = this.clusters.get(clusterName);
+    if (!handle) {
+      throw new NotFoundError(`Unknown cluster "${clusterName}"`);
+    }
+    const selector = workloadSelectorFor(entity);
+    if (!selector) {
+      throw new NotFoundError(
+        `${stringifyEntityRef(entity)} has no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation`,
+      );
+    }
+    await this.synced(handle);
+    const primaries = this.primaries(handle, selector);
+    if (workload) {
+      const found = primaries.find(d => d.metadata?.name === workload);
+      if (!found) {
+        throw new NotFoundError(`No workload "${workload}" of ${stringifyEntityRef(entity)} in cluster ${clusterName}`);
+      }
+      return { handle, primary: found };
+    }
+    if (primaries.length === 0) {
+      throw new NotFoundError(`No workload of ${stringifyEntityRef(entity)} in cluster ${clusterName}`);
+    }
+    if (primaries.length > 1) {
+      throw new InputError(
+        `${stringifyEntityRef(entity)} has several workloads in ${clusterName} (${primaries
+          .map(p => p.metadata?.name)
+          .join(', ')}): say which one in "workload"`,
+      );
+    }
+    return { handle, primary: primaries[0] };
+  }
+
+  /**
+   * Applies a user action (or a start) as one state transition written with the Deployment's
+   * resourceVersion. A lost race re-reads the Deployment; if the rollout moved on meanwhile the
+   * action is refused with 409 instead of being applied twice.
+   */
+  async act(options: {
+    entity: Entity;
+    cluster: string;
+    workload?: string;
+    action: RolloutAction | 'start';
+    image?: string;
+    input: ActionInput;
+    expected: { stepIndex?: number; revision?: number };
+    actor: string;
+    allowed: (view: Omit<RolloutView, 'allowedActions'>, phaseActions: AllowedAction[]) => AllowedAction[];
+  }): Promise<ActionResult> {
+    const entityRef = stringifyEntityRef(options.entity);
+    const { handle, primary: located } = await this.locate(options.entity, options.cluster, options.workload);
+    const ns = located.metadata!.namespace!;
+    const name = located.metadata!.name!;
+    let expected = { ...options.expected };
+    let firstPhase: string | undefined;
+    let before: ActionResult['before'] | undefined;
+
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const fresh = await handle.client.readDeployment(ns, name);
+      if (!fresh) throw new NotFoundError(`Workload ${ns}/${name} no longer exists`);
+      const ctx = this.context(handle, fresh);
+      const strategy = this.strategyOf(fresh);
+      const view = strategy.view(ctx);
+      if (
+        (expected.stepIndex !== undefined && expected.stepIndex !== view.step.index) ||
+        (expected.revision !== undefined && expected.revision !== view.revision) ||
+        (firstPhase !== undefined && firstPhase !== view.phase)
+      ) {
+        throw new ConflictError('The rollout moved on since you looked');
+      }
+      if (attempt === 0) {
+        expected = {
+          stepIndex: expected.stepIndex ?? view.step.index,
+          revision: expected.revision ?? view.revision,
+        };
+        firstPhase = view.phase;
+        before = { stepIndex: view.step.index, revision: view.revision, image: view.targetImage ?? view.stableImage };
+      }
+      const possible = strategy.phaseActions(ctx, view);
+      if (!possible.includes(options.action)) {
+        throw new ConflictError(
+          `Cannot ${options.action} ${name}: the rollout is ${view.phase}${
+            possible.length ? ` (possible: ${possible.join(', ')})` : ''
+          }`,
+        );
+      }
+      const transition =
+        options.action === 'start'
+          ? strategy.start(ctx, options.image!)
+          : strategy.act(ctx, options.action, options.input);
+      let written: V1Deployment;
+      try {
+        written = await this.write(handle, fresh, transition, entityRef);
+      } catch (e) {
+        if (e instanceof StaleWriteError) continue;
+        throw e;
+      }
+      await this.emitChange(handle, written, options.action, options.actor, transition);
+      await this.reconcileWorkload(handle, written).catch(e =>
+        this.logger.warn(`Reconcile of ${ns}/${name} after ${options.action} failed: ${e}`),
+      );
+      const latest = handle.cache.deployments.get(ns, name) ?? written;
+      const latestCtx = this.context(handle, latest);
+      const latestStrategy = this.strategyOf(latest);
+      const base = { ...latestStrategy.view(latestCtx), cluster: handle.cluster.name };
+      return {
+        view: { ...base, allowedActions: options.allowed(base, latestStrategy.phaseActions(latestCtx, base)) },
+        before: before!,
+      };
+    }
+    throw new ConflictError('The rollout moved on since you looked');
+  }
+
+  private async write(
+    handle: ClusterHandle,
+    primary: V1Deployment,
+    transition: Transition,
+    entityRef?: string,
+  ) {
+    const body = clone(primary);
+    transition.mutate?.(body);
+    const state: RolloutState = {
+      ...transition.state,
+      entityRef: entityRef ?? transition.state.entityRef,
+    };
+    writeState(body, state);
+    return handle.client.replaceDeployment(body);
+  }
+
+  private async emitChange(
+    handle: ClusterHandle,
+    written: V1Deployment,
+    action: string,
+    actor: string,
+    transition: Transition,
+  ) {
+    const state = readState(written);
+    if (!state?.entityRef || !this.listener) return;
+    const event: RolloutEvent = {
+      entityRef: state.entityRef,
+      cluster: handle.cluster.name,
+      namespace: written.metadata!.namespace!,
+      workload: written.metadata!.name!,
+      action,
+      actor,
+      phase: state.phase,
+      message: transition.message ?? state.message,
+      stepIndex: state.stepIndex,
+      revision: state.revision,
+      image: state.targetImage ?? state.stableImage,
+      notify: transition.notify,
+    };
+    try {
+      if (actor === 'system' && transition.event) {
+        await this.listener.onSystemEvent(event);
+      }
+      await this.listener.onStateChange(event);
+    } catch (e) {
+      this.logger.warn(`Publishing ${action} of ${event.workload} failed: ${e}`);
+    }
+  }
+
+  /**
+   * One pass over every rollout the engine manages (Deployments carrying its state annotation).
+   * Run by a scheduler task with global scope; safe to run concurrently anyway, because every
+   * state change is guarded by resourceVersion and every side effect is idempotent.
+   */
+  async reconcileAll(): Promise<void> {
+    for (const handle of this.clusters.values()) {
+      await this.synced(handle);
+      const managed = handle.cache.deployments
+        .list()
+        .filter(d => !d.metadata?.labels?.[ROLLOUT_LABELS.owner])
+        .filter(d => d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.state]);
+      for (const d of managed) {
+        try {
+          await this.reconcileWorkload(handle, d);
+        } catch (e) {
+          if (!(e instanceof StaleWriteError)) {
+            this.logger.warn(
+              `Reconcile of ${handle.cluster.name}/${d.metadata?.namespace}/${d.metadata?.name} failed: ${e}`,
+            );
+          }
+        }
+      }
+    }
+  }
+
+  /** Reconciles one workload until it stops moving (a few transitions at most per pass). */
+  private async reconcileWorkload(handle: ClusterHandle, primary: V1Deployment) {
+    let current = primary;
+    for (let i = 0; i < 5; i++) {
+      const ctx = this.context(handle, current);
+      const transition = await this.strategyOf(current).reconcile(ctx);
+      if (!transition) return;
+      const base =
+        handle.cache.deployments.get(current.metadata!.namespace!, current.metadata!.name!) ??
+        ctx.primary;
+      current = await this.write(handle, base, transition);
+      if (transition.event) {
+        await this.emitChange(handle, current, transition.event, 'system', transition);
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { rolloutsPermissions } from '@internal/plugin-rollouts-common';
+import { readClusters } from './clusters/clusters';
+import { DatabaseRolloutHistoryStore } from './database/RolloutHistoryStore';
+import { RolloutEngine } from './engine/RolloutEngine';
+import { RolloutPublisher } from './engine/RolloutPublisher';
+import { readEngineSettings } from './engine/settings';
+import { createRouter } from './service/router';
+
+/**
+ * The rollouts backend plugin: rolling update, canary and blue-green rollouts on Kubernetes.
+ * @public
+ */
+export const rolloutsPlugin = createBackendPlugin({
+  pluginId: 'rollouts',
+  register(env) {
+    env.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        catalog: catalogServiceRef,
+        signals: signalsServiceRef,
+        notifications: notificationService,
+      },
+      async init(deps) {
+        const settings = readEngineSettings(deps.config);
+        deps.permissionsRegistry.addPermissions(rolloutsPermissions);
+        const history = await DatabaseRolloutHistoryStore.create({ database: deps.database });
+        const engine = new RolloutEngine(readClusters(deps.config), deps.logger, settings);
+        engine.setListener(
+          new RolloutPublisher(history, deps.signals, deps.notifications, deps.logger),
+        );
+        deps.lifecycle.addShutdownHook(() => engine.stop());
+        await deps.scheduler.scheduleTask({
+          id: 'rollouts-reconcile',
+          scope: 'global',
+          frequency: settings.reconcileInterval,
+          timeout: { minutes: 2 },
+          initialDelay: { seconds: 1 },
+          fn: () => engine.reconcileAll(),
+        });
+        deps.httpRouter.use(
+          await createRouter({
+            engine,
+            history,
+            catalog: deps.catalog,
+            permissions: deps.permissions,
+            httpAuth: deps.httpAuth,
+            auditor: deps.auditor,
+            logger: deps.logger,
+          }),
+        );
+      },
+    });
+  },
+});

@@ -1,0 +1,429 @@
+import { ConflictError } from '@backstage/errors';
+import {
+  AllowedAction,
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+  RevisionView,
+  RolloutAction,
+} from '@internal/plugin-rollouts-common';
+import { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import {
+  POD_TEMPLATE_HASH,
+  clone,
+  currentReplicaSet,
+  deploymentComplete,
+  deploymentDeadlineExceeded,
+  imageOf,
+  replicaSetsOf,
+  revisionOf,
+  setImage,
+} from './kube';
+import { RolloutState, parseDuration } from './state';
+import {
+  ActionInput,
+  RolloutStrategyHandler,
+  RolloutViewBase,
+  StrategyContext,
+  Transition,
+} from './types';
+import { applyRestart, applyUndo, undoTarget } from './undo';
+
+export const previewName = (primary: string) => `${primary}-preview`;
+
+/** stepIndex values of a blue-green rollout. */
+const PREVIEW = 0;
+const PROMOTED = 1;
+const REPLACING = 2;
+
+const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
+
+function hashOf(rs?: V1ReplicaSet) {
+  return rs?.metadata?.labels?.[POD_TEMPLATE_HASH];
+}
+
+/**
+ * Blue-green on plain Deployments and two Services. `<name>-preview` runs the new version behind
+ * the preview Service; both Services select pods by `pod-template-hash` (as Argo Rollouts does), so
+ * promotion is one selector switch and rollback within the scale-down delay is another. After the
+ * delay the primary Deployment `<name>` takes the new image (its old pods are scaled down by the
+ * Deployment controller), the Services move to its new pods, and the preview Deployment is removed:
+ * the workload ends as one Deployment running the new image, as the manifests in Git describe it.
+ */
+export class BlueGreenStrategy implements RolloutStrategyHandler {
+  readonly name = 'BlueGreen' as const;
+
+  private services(primary: V1Deployment) {
+    const a = primary.metadata?.annotations ?? {};
+    return {
+      active: a[ROLLOUT_ANNOTATIONS.activeService],
+      preview: a[ROLLOUT_ANNOTATIONS.previewService],
+    };
+  }
+
+  private preview(ctx: StrategyContext) {
+    return ctx.cache.deployments.get(
+      ctx.primary.metadata!.namespace!,
+      previewName(ctx.primary.metadata!.name!),
+    );
+  }
+
+  private inFlight(state?: RolloutState): state is RolloutState & { targetImage: string } {
+    return !!state?.targetImage && state.phase !== 'Aborted';
+  }
+
+  private delayMs(primary: V1Deployment) {
+    return (
+      parseDuration(primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.scaleDownDelay]) ??
+      DEFAULT_SCALE_DOWN_DELAY_MS
+    );
+  }
+
+  view(ctx: StrategyContext): RolloutViewBase {
+    const d = ctx.primary;
+    const ns = d.metadata!.namespace!;
+    const state = ctx.state;
+    const names = this.services(d);
+    const activeSvc = names.active ? ctx.cache.services.get(ns, names.active) : undefined;
+    const previewSvc = names.preview ? ctx.cache.services.get(ns, names.preview) : undefined;
+    const activeHash = activeSvc?.spec?.selector?.[POD_TEMPLATE_HASH];
+    const previewHash = previewSvc?.spec?.selector?.[POD_TEMPLATE_HASH];
+    const preview = this.preview(ctx);
+    const primarySets = replicaSetsOf(ctx.cache, d);
+    const sets = [
+      ...(preview ? replicaSetsOf(ctx.cache, preview).slice(0, 1) : []),
+      ...primarySets.filter((rs, i) => i === 0 || (rs.status?.replicas ?? 0) > 0),
+    ];
+    const revisions: RevisionView[] = sets.map(rs => {
+      const hash = hashOf(rs);
+      let role: RevisionView['role'] = 'old';
+      if (hash && hash === activeHash) role = 'active';
+      else if (!activeHash && rs === primarySets[0]) role = 'active';
+      else if (hash && hash === previewHash) role = 'preview';
+      return {
+        revision: rs === sets[0] && preview ? state?.revision ?? 0 : revisionOf(rs),
+        image: imageOf(rs.spec?.template),
+        role,
+        replicas: rs.status?.replicas ?? 0,
+        ready: rs.status?.readyReplicas ?? 0,
+      };
+    });
+    const inFlight = this.inFlight(state);
+    let phase = state?.phase ?? 'Healthy';
+    let message = state?.message ?? `Active: ${imageOf(d.spec?.template)}`;
+    if (!names.active || !names.preview) {
+      phase = 'Degraded';
+      message = `Blue-green needs the ${ROLLOUT_ANNOTATIONS.activeService} and ${ROLLOUT_ANNOTATIONS.previewService} annotations`;
+    } else if (!activeSvc || !previewSvc) {
+      phase = 'Degraded';
+      message = `Service ${!activeSvc ? names.active : names.preview} not found`;
+    }
+    const promoted = inFlight && state.stepIndex >= PROMOTED;
+    const activeRs = sets.find(rs => hashOf(rs) === activeHash);
+    return {
+      namespace: ns,
+      workload: d.metadata!.name!,
+      strategy: this.name,
+      phase,
+      message,
+      step: { index: inFlight ? Math.min(state.stepIndex, REPLACING) : REPLACING, total: REPLACING },
+      steps: [],
+      weight: {
+        desired: promoted ? 100 : 0,
+        actual: inFlight && activeRs && imageOf(activeRs.spec?.template) === state.targetImage ? 100 : 0,
+        method: 'service-switch',
+      },
+      revisions,
+      stableImage: inFlight ? state.stableImage ?? imageOf(d.spec?.template) : imageOf(d.spec?.template),
+      targetImage: inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
+      pause: state?.pause && phase === 'Paused' ? { reason: state.pause.reason, since: state.pause.since } : undefined,
+      revision: state?.revision ?? 0,
+      updatedAt: state?.updatedAt ?? d.metadata?.creationTimestamp?.toString() ?? ctx.now.toISOString(),
+    };
+  }
+
+  phaseActions(ctx: StrategyContext, view: RolloutViewBase): AllowedAction[] {
+    const state = ctx.state;
+    const undo: AllowedAction[] =
+      replicaSetsOf(ctx.cache, ctx.primary).length > 1 ? ['rollback'] : [];
+    if (this.inFlight(state)) {
+      if (state.stepIndex === PROMOTED) return ['rollback'];
+      if (state.stepIndex === REPLACING) return [];
+      if (view.phase === 'Paused') return ['promote', 'promote-full', 'abort'];
+      return ['abort'];
+    }
+    if (view.phase === 'Aborted') return ['retry', 'start'];
+    if (view.phase === 'Degraded' && !this.services(ctx.primary).active) return [];
+    return ['start', ...undo, 'restart'];
+  }
+
+  private next(ctx: StrategyContext, patch: Partial<RolloutState>): RolloutState {
+    return {
+      phase: 'Healthy',
+      revision: 0,
+      stepIndex: 0,
+      ...ctx.state,
+      ...patch,
+      updatedAt: ctx.now.toISOString(),
+    };
+  }
+
+  start(ctx: StrategyContext, image: string): Transition {
+    if (this.inFlight(ctx.state)) {
+      throw new ConflictError('A blue-green rollout is already in progress');
+    }
+    const names = this.services(ctx.primary);
+    if (!names.active || !names.preview) {
+      throw new ConflictError(
+        `Blue-green needs the ${ROLLOUT_ANNOTATIONS.activeService} and ${ROLLOUT_ANNOTATIONS.previewService} annotations`,
+      );
+    }
+    if (imageOf(ctx.primary.spec?.template) === image) {
+      throw new ConflictError(`${ctx.primary.metadata?.name} already runs ${image}`);
+    }
+    return {
+      state: this.next(ctx, {
+        phase: 'Progressing',
+        revision: (ctx.state?.revision ?? 0) + 1,
+        stepIndex: PREVIEW,
+        targetImage: image,
+        stableImage: imageOf(ctx.primary.spec?.template),
+        totalReplicas: ctx.primary.spec?.replicas ?? 1,
+        pause: undefined,
+        promotedAt: undefined,
+        previousActiveHash: undefined,
+        stepStartedAt: ctx.now.toISOString(),
+        message: `Preview of ${image} starting`,
+      }),
+    };
+  }
+
+  private promote(ctx: StrategyContext, by: string): Transition {
+    const now = ctx.now.toISOString();
+    const message = `Promoted ${by}: the active Service now selects ${ctx.state?.targetImage}`;
+    return {
+      state: this.next(ctx, {
+        phase: 'Healthy',
+        stepIndex: PROMOTED,
+        pause: undefined,
+        promotedAt: now,
+        stepStartedAt: now,
+        previousActiveHash: hashOf(currentReplicaSet(ctx.cache, ctx.primary)),
+        message,
+      }),
+      message,
+    };
+  }
+
+  act(ctx: StrategyContext, action: RolloutAction, input: ActionInput): Transition {
+    const state = ctx.state;
+    switch (action) {
+      case 'promote':
+      case 'promote-full':
+        if (this.inFlight(state) && state.stepIndex === PREVIEW && state.phase === 'Paused') {
+          return this.promote(ctx, 'by user');
+        }
+        break;
+      case 'abort':
+        if (this.inFlight(state) && state.stepIndex === PREVIEW) {
+          return {
+            state: this.next(ctx, {
+              phase: 'Aborted',
+              pause: undefined,
+              message: `Aborted: ${input.reason || 'by user'}`,
+            }),
+            notify: 'aborted',
+          };
+        }
+        break;
+      case 'retry':
+        if (state?.phase === 'Aborted' && state.targetImage) {
+          return {
+            state: this.next(ctx, {
+              phase: 'Progressing',
+              revision: state.revision + 1,
+              stepIndex: PREVIEW,
+              pause: undefined,
+              stepStartedAt: ctx.now.toISOString(),
+              message: `Retrying preview of ${state.targetImage}`,
+            }),
+          };
+        }
+        break;
+      case 'rollback':
+        if (this.inFlight(state) && state.stepIndex === PROMOTED) {
+          // Within the scale-down delay the old version still runs: switch back, drop the preview.
+          return {
+            state: this.next(ctx, {
+              phase: 'Healthy',
+              targetImage: undefined,
+              promotedAt: undefined,
+              message: `Rolled back to ${state.stableImage}`,
+            }),
+          };
+        }
+        if (!this.inFlight(state)) {
+          const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
+          return {
+            state: this.next(ctx, { phase: 'Healthy', message: `Rolled back to revision ${target.revision} (${target.image})` }),
+            mutate: d => applyUndo(d, target.template),
+          };
+        }
+        break;
+      case 'restart':
+        if (!this.inFlight(state)) {
+          return { state: this.next(ctx, {}), mutate: d => applyRestart(d, ctx.now) };
+        }
+        break;
+      default:
+        break;
+    }
+    throw new ConflictError(`Cannot ${action} a blue-green rollout that is ${state?.phase ?? 'Healthy'}${state?.stepIndex === PROMOTED ? ' (promoted)' : ''}`);
+  }
+
+  private async select(ctx: StrategyContext, service: string, hash: string | undefined) {
+    if (!hash) return;
+    const ns = ctx.primary.metadata!.namespace!;
+    const svc = ctx.cache.services.get(ns, service);
+    if (!svc) return;
+    if (svc.spec?.selector?.[POD_TEMPLATE_HASH] === hash) return;
+    await ctx.client.setServiceSelector(ns, service, {
+      ...svc.spec?.selector,
+      [POD_TEMPLATE_HASH]: hash,
+    });
+  }
+
+  async reconcile(ctx: StrategyContext): Promise<Transition | undefined> {
+    const { primary, state, client } = ctx;
+    const names = this.services(primary);
+    if (!names.active || !names.preview) return undefined;
+    const ns = primary.metadata!.namespace!;
+    const name = primary.metadata!.name!;
+    const primaryRs = currentReplicaSet(ctx.cache, primary);
+    const primaryHash = hashOf(primaryRs);
+    const preview = this.preview(ctx);
+
+    if (!this.inFlight(state)) {
+      // Idle, aborted or rolled back: both Services follow the primary's pods once they are ready.
+      if (primaryHash && deploymentComplete(primary) &&
+          imageOf(primaryRs?.spec?.template) === imageOf(primary.spec?.template)) {
+        await this.select(ctx, names.active, primaryHash);
+        await this.select(ctx, names.preview, primaryHash);
+      }
+      if (preview) await client.deleteDeployment(ns, previewName(name));
+      return undefined;
+    }
+
+    const total = state.totalReplicas ?? primary.spec?.replicas ?? 1;
+    if (state.stepIndex === PREVIEW) {
+      // Pin the active Service to today's pods before the preview's pods (same app labels) appear.
+      if (primaryHash) await this.select(ctx, names.active, state.previousActiveHash ?? primaryHash);
+      if (!preview || imageOf(preview.spec?.template) !== state.targetImage || preview.spec?.replicas !== total) {
+        await client.applyDeployment(this.previewManifest(primary, state.targetImage, total));
+        return undefined;
+      }
+      const previewRs = currentReplicaSet(ctx.cache, preview);
+      if (!previewRs || imageOf(previewRs.spec?.template) !== state.targetImage) return undefined;
+      await this.select(ctx, names.preview, hashOf(previewRs));
+      if (deploymentDeadlineExceeded(preview) && state.phase !== 'Degraded') {
+        return {
+          state: this.next(ctx, { phase: 'Degraded', message: 'The preview did not become ready in time' }),
+          event: 'degraded',
+          message: 'Preview progress deadline exceeded',
+          notify: 'degraded',
+        };
+      }
+      if (state.phase === 'Progressing' && deploymentComplete(preview)) {
+        if (primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.autoPromotion] === 'true') {
+          return { ...this.promote(ctx, 'automatically'), event: 'promote' };
+        }
+        const reason = 'Preview ready: waiting for promotion';
+        return {
+          state: this.next(ctx, {
+            phase: 'Paused',
+            pause: { reason, since: ctx.now.toISOString(), kind: 'approval' },
+            message: reason,
+          }),
+          event: 'pause',
+          message: reason,
+          notify: 'paused',
+        };
+      }
+      return undefined;
+    }
+
+    if (state.stepIndex === PROMOTED) {
+      const previewRs = preview ? currentReplicaSet(ctx.cache, preview) : undefined;
+      await this.select(ctx, names.active, hashOf(previewRs));
+      await this.select(ctx, names.preview, hashOf(previewRs));
+      const since = Date.parse(state.promotedAt ?? state.updatedAt);
+      if (ctx.now.getTime() - since >= this.delayMs(primary)) {
+        const message = `Scale-down delay passed: replacing ${state.stableImage} with ${state.targetImage}`;
+        return {
+          state: this.next(ctx, { stepIndex: REPLACING, stepStartedAt: ctx.now.toISOString(), message }),
+          event: 'scale-down',
+          message,
+        };
+      }
+      return undefined;
+    }
+
+    // REPLACING: the primary takes the new image; traffic stays on the preview until it is ready.
+    if (imageOf(primary.spec?.template) !== state.targetImage || primary.spec?.replicas !== total) {
+      const body = clone(primary);
+      setImage(body.spec!.template!, state.targetImage);
+      body.spec!.replicas = total;
+      await client.replaceDeployment(body);
+      return undefined;
+    }
+    if (!deploymentComplete(primary) || !primaryRs ||
+        imageOf(primaryRs.spec?.template) !== state.targetImage) {
+      return undefined;
+    }
+    await this.select(ctx, names.active, primaryHash);
+    await this.select(ctx, names.preview, primaryHash);
+    await client.deleteDeployment(ns, previewName(name));
+    const message = `Rollout of ${state.targetImage} complete`;
+    return {
+      state: this.next(ctx, {
+        phase: 'Healthy',
+        stableImage: state.targetImage,
+        targetImage: undefined,
+        promotedAt: undefined,
+        previousActiveHash: undefined,
+        message,
+      }),
+      event: 'completed',
+      message,
+    };
+  }
+
+  private previewManifest(primary: V1Deployment, image: string, replicas: number): V1Deployment {
+    const name = primary.metadata!.name!;
+    const roleLabels = {
+      [ROLLOUT_LABELS.role]: 'preview',
+      [ROLLOUT_LABELS.owner]: name,
+    };
+    const template = clone(primary.spec!.template!);
+    template.metadata = {
+      ...template.metadata,
+      labels: { ...template.metadata?.labels, ...roleLabels },
+    };
+    delete template.metadata.labels?.[POD_TEMPLATE_HASH];
+    setImage(template, image);
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: previewName(name),
+        namespace: primary.metadata!.namespace,
+        labels: { ...primary.metadata?.labels, ...roleLabels },
+      },
+      spec: {
+        replicas,
+        selector: { matchLabels: { ...primary.spec?.selector?.matchLabels, ...roleLabels } },
+        template,
+        progressDeadlineSeconds: primary.spec?.progressDeadlineSeconds,
+      },
+    };
+  }
+}

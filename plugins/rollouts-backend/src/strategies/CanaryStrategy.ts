@@ -1,0 +1,508 @@
+import { ConflictError } from '@backstage/errors';
+import {
+  AllowedAction,
+  CanaryStep,
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+  RevisionView,
+  RolloutAction,
+} from '@internal/plugin-rollouts-common';
+import { V1Deployment } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import {
+  clone,
+  currentReplicaSet,
+  deploymentComplete,
+  deploymentDeadlineExceeded,
+  imageOf,
+  podCrashLooping,
+  podReady,
+  replicaSetsOf,
+  revisionOf,
+  setImage,
+} from './kube';
+import { RolloutState, parseDuration } from './state';
+import {
+  ActionInput,
+  RolloutStrategyHandler,
+  RolloutViewBase,
+  StrategyContext,
+  Transition,
+} from './types';
+import { applyRestart, applyUndo, undoTarget } from './undo';
+
+/** Reads the steps annotation (JSON or YAML, Argo Rollouts' vocabulary); invalid entries are dropped. */
+export function readCanarySteps(d: V1Deployment): CanaryStep[] {
+  const raw = d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.canarySteps];
+  if (!raw) return [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: '30s' } }];
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(raw);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((s): CanaryStep[] => {
+    if (s && typeof s.setWeight === 'number') {
+      return [{ setWeight: Math.max(0, Math.min(100, s.setWeight)) }];
+    }
+    if (s && typeof s.pause === 'object') {
+      const duration = s.pause?.duration;
+      return [{ pause: duration !== undefined ? { duration: String(duration) } : {} }];
+    }
+    return [];
+  });
+}
+
+/** The traffic weight in effect at a step: the last `setWeight` at or before it. */
+export function weightAt(steps: CanaryStep[], index: number): number {
+  if (index >= steps.length) return 100;
+  let weight = 0;
+  for (let i = 0; i <= index; i++) {
+    const s = steps[i];
+    if ('setWeight' in s) weight = s.setWeight;
+  }
+  return weight;
+}
+
+/** Canary replicas for a weight: round(total * w / 100), at least one for any weight above zero. */
+export function canaryReplicasFor(total: number, weight: number) {
+  if (weight <= 0) return 0;
+  return Math.min(total, Math.max(1, Math.round((total * weight) / 100)));
+}
+
+export const canaryName = (primary: string) => `${primary}-canary`;
+
+const IN_FLIGHT = ['Progressing', 'Paused', 'Degraded'];
+
+/**
+ * Canary on plain Deployments: `<name>` stays the stable version, `<name>-canary` runs the new
+ * image behind the same Service, and traffic weight is the ratio of their replicas.
+ */
+export class CanaryStrategy implements RolloutStrategyHandler {
+  readonly name = 'Canary' as const;
+
+  private canary(ctx: StrategyContext) {
+    const ns = ctx.primary.metadata!.namespace!;
+    return ctx.cache.deployments.get(ns, canaryName(ctx.primary.metadata!.name!));
+  }
+
+  private inFlight(state?: RolloutState): state is RolloutState & { targetImage: string } {
+    return !!state && IN_FLIGHT.includes(state.phase) && !!state.targetImage;
+  }
+
+  view(ctx: StrategyContext): RolloutViewBase {
+    const d = ctx.primary;
+    const steps = readCanarySteps(d);
+    const state = ctx.state;
+    const canary = this.canary(ctx);
+    const inFlight = this.inFlight(state);
+    const stableReady = d.status?.readyReplicas ?? 0;
+    const canaryReady = canary?.status?.readyReplicas ?? 0;
+    const revisions: RevisionView[] = [];
+    const stableRs = currentReplicaSet(ctx.cache, d);
+    revisions.push({
+      revision: revisionOf(stableRs ?? d),
+      image: imageOf(d.spec?.template),
+      role: 'stable',
+      replicas: d.status?.replicas ?? 0,
+      ready: stableReady,
+    });
+    if (canary) {
+      revisions.push({
+        revision: state?.revision ?? 0,
+        image: imageOf(canary.spec?.template),
+        role: 'canary',
+        replicas: canary.status?.replicas ?? 0,
+        ready: canaryReady,
+      });
+    }
+    let phase = state?.phase ?? 'Healthy';
+    let message = state?.message ?? `Stable: ${imageOf(d.spec?.template)}`;
+    if (!inFlight && phase === 'Healthy' && deploymentDeadlineExceeded(d)) {
+      phase = 'Degraded';
+      message = 'Progress deadline exceeded on the stable Deployment';
+    }
+    const index = state ? Math.min(state.stepIndex, steps.length) : steps.length;
+    return {
+      namespace: d.metadata!.namespace!,
+      workload: d.metadata!.name!,
+      strategy: this.name,
+      phase,
+      message,
+      step: { index: inFlight || phase === 'Aborted' ? index : steps.length, total: steps.length },
+      steps,
+      weight: {
+        desired: inFlight ? weightAt(steps, state.stepIndex) : 0,
+        actual:
+          stableReady + canaryReady > 0 && canary
+            ? Math.round((canaryReady / (stableReady + canaryReady)) * 100)
+            : 0,
+        method: 'replica-ratio',
+      },
+      revisions,
+      stableImage: inFlight ? state.stableImage ?? imageOf(d.spec?.template) : imageOf(d.spec?.template),
+      targetImage: inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
+      pause: state?.pause && phase === 'Paused'
+        ? { reason: state.pause.reason, since: state.pause.since }
+        : undefined,
+      revision: state?.revision ?? 0,
+      updatedAt: state?.updatedAt ?? d.metadata?.creationTimestamp?.toString() ?? ctx.now.toISOString(),
+    };
+  }
+
+  phaseActions(ctx: StrategyContext, view: RolloutViewBase): AllowedAction[] {
+    const undo: AllowedAction[] =
+      replicaSetsOf(ctx.cache, ctx.primary).length > 1 ? ['rollback'] : [];
+    switch (view.phase) {
+      case 'Healthy':
+        return ['start', ...undo, 'restart'];
+      case 'Progressing':
+        return this.finishing(ctx) ? ['abort'] : ['promote', 'promote-full', 'abort', 'pause'];
+      case 'Paused':
+        return ctx.state?.pause?.kind === 'user'
+          ? ['resume', 'promote-full', 'abort']
+          : ['promote', 'promote-full', 'abort'];
+      case 'Degraded':
+        return this.inFlight(ctx.state) ? ['abort'] : ['start', ...undo];
+      case 'Aborted':
+        return ['retry', 'start'];
+      default:
+        return [];
+    }
+  }
+
+  private finishing(ctx: StrategyContext) {
+    return !!ctx.state && ctx.state.stepIndex >= readCanarySteps(ctx.primary).length;
+  }
+
+  private next(ctx: StrategyContext, patch: Partial<RolloutState>): RolloutState {
+    return {
+      phase: 'Healthy',
+      revision: 0,
+      stepIndex: 0,
+      ...ctx.state,
+      ...patch,
+      updatedAt: ctx.now.toISOString(),
+    };
+  }
+
+  start(ctx: StrategyContext, image: string): Transition {
+    const state = ctx.state;
+    if (this.inFlight(state)) {
+      throw new ConflictError('A canary is already in progress; abort or finish it first');
+    }
+    if (imageOf(ctx.primary.spec?.template) === image) {
+      throw new ConflictError(`${ctx.primary.metadata?.name} already runs ${image}`);
+    }
+    const total =
+      state?.phase === 'Aborted' && state.totalReplicas !== undefined
+        ? state.totalReplicas
+        : ctx.primary.spec?.replicas ?? 1;
+    return {
+      state: this.next(ctx, {
+        phase: 'Progressing',
+        revision: (state?.revision ?? 0) + 1,
+        stepIndex: 0,
+        targetImage: image,
+        stableImage: imageOf(ctx.primary.spec?.template),
+        totalReplicas: total,
+        pause: undefined,
+        unhealthySince: undefined,
+        stepStartedAt: ctx.now.toISOString(),
+        message: `Canary of ${image} started`,
+      }),
+    };
+  }
+
+  act(ctx: StrategyContext, action: RolloutAction, input: ActionInput): Transition {
+    const state = ctx.state;
+    const steps = readCanarySteps(ctx.primary);
+    const now = ctx.now.toISOString();
+    switch (action) {
+      case 'promote': {
+        if (!this.inFlight(state) || state.pause?.kind === 'user') break;
+        const stepIndex = state.stepIndex + 1;
+        return {
+          state: this.next(ctx, {
+            phase: 'Progressing',
+            stepIndex,
+            pause: undefined,
+            stepStartedAt: now,
+            message: stepIndex >= steps.length ? 'Promoted: finishing' : `Promoted to step ${stepIndex + 1} of ${steps.length}`,
+          }),
+        };
+      }
+      case 'promote-full':
+        if (!this.inFlight(state)) break;
+        return {
+          state: this.next(ctx, {
+            phase: 'Progressing',
+            stepIndex: steps.length,
+            pause: undefined,
+            stepStartedAt: now,
+            message: 'Fully promoted: finishing',
+          }),
+        };
+      case 'abort':
+        if (!this.inFlight(state)) break;
+        return {
+          state: this.next(ctx, {
+            phase: 'Aborted',
+            pause: undefined,
+            unhealthySince: undefined,
+            message: `Aborted: ${input.reason || 'by user'}`,
+          }),
+          notify: 'aborted',
+        };
+      case 'retry':
+        if (state?.phase !== 'Aborted' || !state.targetImage) break;
+        return {
+          state: this.next(ctx, {
+            phase: 'Progressing',
+            revision: state.revision + 1,
+            stepIndex: 0,
+            pause: undefined,
+            unhealthySince: undefined,
+            stepStartedAt: now,
+            message: `Retrying canary of ${state.targetImage}`,
+          }),
+        };
+      case 'pause':
+        if (state?.phase !== 'Progressing' || !this.inFlight(state)) break;
+        return {
+          state: this.next(ctx, {
+            phase: 'Paused',
+            pause: { reason: input.reason || 'Paused by user', since: now, kind: 'user' },
+          }),
+        };
+      case 'resume':
+        if (state?.phase !== 'Paused' || state.pause?.kind !== 'user') break;
+        return {
+          state: this.next(ctx, { phase: 'Progressing', pause: undefined, stepStartedAt: now }),
+        };
+      case 'rollback': {
+        if (this.inFlight(state)) break;
+        const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
+        return {
+          state: this.next(ctx, { phase: 'Healthy', message: `Rolled back to revision ${target.revision} (${target.image})` }),
+          mutate: d => applyUndo(d, target.template),
+        };
+      }
+      case 'restart':
+        if (this.inFlight(state)) break;
+        return { state: this.next(ctx, {}), mutate: d => applyRestart(d, ctx.now) };
+      default:
+        break;
+    }
+    throw new ConflictError(`Cannot ${action} a canary that is ${state?.phase ?? 'Healthy'}`);
+  }
+
+  async reconcile(ctx: StrategyContext): Promise<Transition | undefined> {
+    const { primary, state, client } = ctx;
+    const ns = primary.metadata!.namespace!;
+    const name = primary.metadata!.name!;
+    const canary = this.canary(ctx);
+    if (!state) return undefined;
+
+    if (!this.inFlight(state)) {
+      // Aborted or finished: no canary, stable at its full size.
+      if (canary) await client.deleteDeployment(ns, canaryName(name));
+      if (state.phase === 'Aborted' && state.totalReplicas !== undefined &&
+          primary.spec?.replicas !== state.totalReplicas) {
+        const body = clone(primary);
+        body.spec!.replicas = state.totalReplicas;
+        await client.replaceDeployment(body);
+      }
+      return undefined;
+    }
+
+    const steps = readCanarySteps(primary);
+    const total = state.totalReplicas ?? primary.spec?.replicas ?? 1;
+    const now = ctx.now;
+
+    if (state.stepIndex >= steps.length) {
+      return this.finish(ctx, state, total);
+    }
+
+    const weight = weightAt(steps, state.stepIndex);
+    const canaryReplicas = canaryReplicasFor(total, weight);
+    const stableReplicas = total - canaryReplicas;
+    const wanted = this.canaryManifest(primary, state.targetImage, canaryReplicas);
+    if (
+      !canary ||
+      canary.spec?.replicas !== canaryReplicas ||
+      imageOf(canary.spec?.template) !== state.targetImage
+    ) {
+      await client.applyDeployment(wanted);
+    }
+    if (primary.spec?.replicas !== stableReplicas) {
+      const body = clone(primary);
+      body.spec!.replicas = stableReplicas;
+      ctx.primary = await client.replaceDeployment(body);
+    }
+
+    const gate = this.healthGate(ctx, state);
+    if (gate) return gate;
+
+    const step = steps[state.stepIndex];
+    const nextStep = (message: string): Transition => ({
+      state: this.next(ctx, {
+        phase: 'Progressing',
+        stepIndex: state.stepIndex + 1,
+        pause: undefined,
+        stepStartedAt: now.toISOString(),
+        message,
+      }),
+      event: 'step',
+      message,
+    });
+    if ('setWeight' in step) {
+      const current = this.canary(ctx);
+      const canaryReady =
+        canaryReplicas === 0 ||
+        (!!current && imageOf(current.spec?.template) === state.targetImage &&
+          (current.status?.readyReplicas ?? 0) >= canaryReplicas);
+      const stableScaled = (ctx.primary.status?.replicas ?? 0) <= stableReplicas;
+      if (state.phase === 'Progressing' && canaryReady && stableScaled) {
+        return nextStep(`Weight ${step.setWeight}% reached (${canaryReplicas} of ${total} replicas)`);
+      }
+      return undefined;
+    }
+    const durationMs = parseDuration(step.pause.duration);
+    if (state.phase !== 'Paused') {
+      if (state.phase !== 'Progressing') return undefined;
+      const reason = durationMs === undefined
+        ? `Waiting for promotion at step ${state.stepIndex + 1} of ${steps.length}`
+        : `Pausing ${step.pause.duration} at step ${state.stepIndex + 1} of ${steps.length}`;
+      return {
+        state: this.next(ctx, {
+          phase: 'Paused',
+          pause: { reason, since: now.toISOString(), kind: 'step' },
+          stepStartedAt: now.toISOString(),
+          message: reason,
+        }),
+        event: 'pause',
+        message: reason,
+        notify: durationMs === undefined ? 'paused' : undefined,
+      };
+    }
+    if (
+      durationMs !== undefined &&
+      state.pause?.kind === 'step' &&
+      now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt) >= durationMs
+    ) {
+      return nextStep(`Pause of ${step.pause.duration} elapsed`);
+    }
+    return undefined;
+  }
+
+  /** Aborts when canary pods crash-loop or stay unready longer than the threshold. */
+  private healthGate(ctx: StrategyContext, state: RolloutState): Transition | undefined {
+    const ns = ctx.primary.metadata!.namespace!;
+    const name = ctx.primary.metadata!.name!;
+    const pods = ctx.cache.pods.list(ns).filter(
+      p =>
+        !p.metadata?.deletionTimestamp &&
+        p.metadata?.labels?.[ROLLOUT_LABELS.role] === 'canary' &&
+        p.metadata?.labels?.[ROLLOUT_LABELS.owner] === name,
+    );
+    const unhealthy = pods.filter(p => podCrashLooping(p) || !podReady(p));
+    if (unhealthy.length === 0) {
+      return state.unhealthySince ? { state: this.next(ctx, { unhealthySince: undefined }) } : undefined;
+    }
+    if (!state.unhealthySince) {
+      return { state: this.next(ctx, { unhealthySince: ctx.now.toISOString() }) };
+    }
+    const annotated = parseDuration(
+      ctx.primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold],
+    );
+    const thresholdMs = annotated ?? ctx.defaults.unreadyThresholdMs;
+    if (ctx.now.getTime() - Date.parse(state.unhealthySince) < thresholdMs) {
+      return undefined;
+    }
+    const crashing = unhealthy.filter(podCrashLooping).length;
+    const message = crashing
+      ? `Health gate: ${crashing} canary pod(s) crash-looping for over ${thresholdMs / 1000}s`
+      : `Health gate: ${unhealthy.length} canary pod(s) unready for over ${thresholdMs / 1000}s`;
+    return {
+      state: this.next(ctx, {
+        phase: 'Aborted',
+        pause: undefined,
+        unhealthySince: undefined,
+        message,
+      }),
+      event: 'health-gate-abort',
+      message,
+      notify: 'aborted',
+    };
+  }
+
+  /** Last step done: the stable Deployment takes the new image, then the canary goes away. */
+  private async finish(ctx: StrategyContext, state: RolloutState & { targetImage: string }, total: number) {
+    const { primary, client } = ctx;
+    if (imageOf(primary.spec?.template) !== state.targetImage || primary.spec?.replicas !== total) {
+      const body = clone(primary);
+      setImage(body.spec!.template!, state.targetImage);
+      body.spec!.replicas = total;
+      await client.replaceDeployment(body);
+      return undefined;
+    }
+    if (deploymentDeadlineExceeded(primary) && state.phase !== 'Degraded') {
+      return {
+        state: this.next(ctx, { phase: 'Degraded', message: 'The stable Deployment did not become ready with the new image' }),
+        event: 'degraded',
+        message: 'Progress deadline exceeded while finishing',
+        notify: 'degraded' as const,
+      };
+    }
+    if (!deploymentComplete(primary)) return undefined;
+    await client.deleteDeployment(primary.metadata!.namespace!, canaryName(primary.metadata!.name!));
+    const message = `Rollout of ${state.targetImage} complete`;
+    return {
+      state: this.next(ctx, {
+        phase: 'Healthy',
+        stableImage: state.targetImage,
+        targetImage: undefined,
+        pause: undefined,
+        unhealthySince: undefined,
+        message,
+      }),
+      event: 'completed',
+      message,
+    };
+  }
+
+  private canaryManifest(primary: V1Deployment, image: string, replicas: number): V1Deployment {
+    const name = primary.metadata!.name!;
+    const roleLabels = {
+      [ROLLOUT_LABELS.role]: 'canary',
+      [ROLLOUT_LABELS.owner]: name,
+    };
+    const template = clone(primary.spec!.template!);
+    template.metadata = {
+      ...template.metadata,
+      labels: { ...template.metadata?.labels, ...roleLabels },
+    };
+    delete template.metadata.labels?.['pod-template-hash'];
+    setImage(template, image);
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: canaryName(name),
+        namespace: primary.metadata!.namespace,
+        labels: { ...primary.metadata?.labels, ...roleLabels },
+      },
+      spec: {
+        replicas,
+        selector: {
+          matchLabels: { ...primary.spec?.selector?.matchLabels, ...roleLabels },
+        },
+        template,
+        strategy: primary.spec?.strategy,
+        progressDeadlineSeconds: primary.spec?.progressDeadlineSeconds,
+      },
+    };
+  }
+}
