@@ -1,0 +1,35 @@
+import type { TemplateActionOptions } from '@backstage/plugin-scaffolder-node';
+
+/** The zod instance the scaffolder hands to schema callbacks (its own copy, zod/v3 API). */
+type FieldCallbacks = Exclude<
+  NonNullable<NonNullable<TemplateActionOptions['schema']>['input']>,
+  (...args: any[]) => any
+>;
+type Zod = Parameters<FieldCallbacks[string]>[0];
+
+/**
+ * The service parameters as zod fields, shared by the actions that take them. The JSON schema the
+ * scaffolder derives from these checks types; `validateServiceParams` checks the rest.
+ */
+export const serviceParamsFields = {
+  name: (zod: Zod) =>
+    zod.string().describe('Service name: the Kubernetes object names and the crate name'),
+  port: (zod: Zod) => zod.number().int().describe('HTTP port the service listens on (1024-65535)'),
+  strategy: (zod: Zod) =>
+    zod.enum(['RollingUpdate', 'Canary', 'BlueGreen']).describe('Delivery strategy'),
+  canarySteps: (zod: Zod) =>
+    zod
+      .array(zod.number())
+      .optional()
+      .describe('Canary: traffic weights in percent, strictly increasing, each 1-99 (default [20, 50])'),
+  autoPromotion: (zod: Zod) =>
+    zod.boolean().optional().describe('BlueGreen: promote as soon as the preview is ready (default false)'),
+  scaleDownDelay: (zod: Zod) =>
+    zod.string().optional().describe('BlueGreen: how long the old version stays up after promotion (default 30s)'),
+  cluster: (zod: Zod) => zod.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
+  namespace: (zod: Zod) => zod.string().describe('Kubernetes namespace'),
+  imageRepository: (zod: Zod) =>
+    zod.string().optional().describe('Image repository without tag (default ghcr.io/<imageOrganization>/<name>)'),
+  imageOrganization: (zod: Zod) =>
+    zod.string().optional().describe('Organization used in the default image repository'),
+};

@@ -1,0 +1,26 @@
+/**
+ * Scaffolder actions of the Rust service template: parameter validation, Kubernetes manifests
+ * from typed objects, and the local target (folder, catalog file location, cluster apply).
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModuleRust as default } from './module';
+export { createParamsValidateAction } from './actions/paramsValidate';
+export { createManifestsRenderAction } from './actions/manifestsRender';
+export { createLocalPublishAction } from './actions/localPublish';
+export { createCatalogRegisterFileAction } from './actions/catalogRegisterFile';
+export { createManifestsApplyAction, readManifests } from './actions/manifestsApply';
+export { ClusterApplier, readClusters } from './clusters/ClusterApplier';
+export type { ClusterDetails, AppliedObject } from './clusters/ClusterApplier';
+export { LocalTarget, LOCAL_DIRECTORY_CONFIG_KEY } from './local/LocalTarget';
+export { buildManifests, objectNames } from './manifests/buildManifests';
+export type { Manifest } from './manifests/buildManifests';
+export { writeManifests, toYaml, MANIFESTS_DIRECTORY } from './manifests/writeManifests';
+export {
+  validateServiceParams,
+  canaryStepsFromWeights,
+  checkServiceName,
+  RUST_VERSION,
+  SERVICE_NAME_PATTERN,
+} from './params/serviceParams';
+export type { ServiceParams, ServiceParamsInput, CanaryStep, Strategy } from './params/serviceParams';

@@ -1,0 +1,217 @@
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import {
+  KUBERNETES_ID_LABEL,
+  ROLLOUT_ANNOTATIONS,
+} from '@internal/plugin-rollouts-common';
+import { ServiceParams } from '../params/serviceParams';
+
+/** One manifest of the generated service, with the file it is written to. */
+export interface Manifest {
+  file: string;
+  object: { apiVersion: string; kind: string; metadata?: { name?: string } } & {
+    validate(): void;
+    toJSON(): unknown;
+  };
+}
+
+/** The user of the distroless `nonroot` image the Dockerfile runs as. */
+const NON_ROOT_UID = 65532;
+
+/** Names of the objects generated for a service. */
+export function objectNames(name: string) {
+  return {
+    deployment: name,
+    service: name,
+    previewService: `${name}-preview`,
+    configMap: `${name}-config`,
+    secret: `${name}-secrets`,
+    serviceAccount: name,
+  };
+}
+
+/**
+ * The Kubernetes objects of a service for its delivery strategy, as typed `kubernetes-models`
+ * objects (validated against the Kubernetes OpenAPI schemas before they are written).
+ *
+ * The strategy is declared on the Deployment with the annotations the rollouts backend reads; the
+ * backend creates the canary or preview Deployments itself during a rollout.
+ */
+export function buildManifests(params: ServiceParams, options: { image?: string } = {}): Manifest[] {
+  const { name, namespace, port, strategy } = params;
+  const names = objectNames(name);
+  const image = options.image ?? `${params.imageRepository}:main`;
+  const selector = { 'app.kubernetes.io/name': name };
+  const labels = {
+    ...selector,
+    [KUBERNETES_ID_LABEL]: name,
+    'app.kubernetes.io/component': 'service',
+    'app.kubernetes.io/managed-by': 'backstage',
+  };
+  const metadata = (objectName: string, annotations?: Record<string, string>) => ({
+    name: objectName,
+    namespace,
+    labels,
+    ...(annotations ? { annotations } : {}),
+  });
+
+  const strategyAnnotations: Record<string, string> = {
+    [ROLLOUT_ANNOTATIONS.strategy]: strategy,
+  };
+  if (strategy === 'Canary') {
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.canarySteps] = JSON.stringify(params.canarySteps);
+  }
+  if (strategy === 'BlueGreen') {
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.activeService] = names.service;
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.previewService] = names.previewService;
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.autoPromotion] = String(params.autoPromotion);
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.scaleDownDelay] = params.scaleDownDelay;
+  }
+
+  const httpProbe = (path: string) => ({
+    httpGet: { path, port: 'http' },
+    periodSeconds: 10,
+    timeoutSeconds: 2,
+  });
+
+  const deployment = new Deployment({
+    metadata: metadata(names.deployment, strategyAnnotations),
+    spec: {
+      replicas: 2,
+      revisionHistoryLimit: 5,
+      progressDeadlineSeconds: 300,
+      selector: { matchLabels: selector },
+      // Plain rolling updates for RollingUpdate; for Canary and BlueGreen the rollouts backend
+      // drives new versions through separate Deployments and this one moves as a whole.
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 },
+      },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: names.serviceAccount,
+          automountServiceAccountToken: false,
+          // Longer than SHUTDOWN_TIMEOUT_SECS so in-flight requests finish after SIGTERM.
+          terminationGracePeriodSeconds: 30,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: NON_ROOT_UID,
+            runAsGroup: NON_ROOT_UID,
+            fsGroup: NON_ROOT_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selector },
+            },
+          ],
+          containers: [
+            {
+              name,
+              image,
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+              envFrom: [
+                { configMapRef: { name: names.configMap } },
+                // Created out of band (README: kubectl create secret); optional so the service
+                // starts before anyone needs a secret.
+                { secretRef: { name: names.secret, optional: true } },
+              ],
+              startupProbe: { ...httpProbe('/healthz'), periodSeconds: 2, failureThreshold: 30 },
+              livenessProbe: { ...httpProbe('/healthz'), failureThreshold: 3 },
+              readinessProbe: { ...httpProbe('/readyz'), failureThreshold: 2 },
+              resources: {
+                requests: { cpu: '50m', memory: '64Mi' },
+                limits: { memory: '128Mi' },
+              },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: NON_ROOT_UID,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                privileged: false,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+        },
+      },
+    },
+  });
+
+  const service = (objectName: string) =>
+    new Service({
+      metadata: metadata(objectName),
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      },
+    });
+
+  const manifests: Manifest[] = [
+    {
+      file: 'serviceaccount.yaml',
+      object: new ServiceAccount({
+        metadata: metadata(names.serviceAccount),
+        automountServiceAccountToken: false,
+      }),
+    },
+    {
+      file: 'configmap.yaml',
+      object: new ConfigMap({
+        metadata: metadata(names.configMap),
+        data: {
+          PORT: String(port),
+          RUST_LOG: 'info',
+          REQUEST_TIMEOUT_SECS: '10',
+          SHUTDOWN_TIMEOUT_SECS: '20',
+        },
+      }),
+    },
+    { file: 'deployment.yaml', object: deployment },
+    { file: 'service.yaml', object: service(names.service) },
+  ];
+  if (strategy === 'BlueGreen') {
+    manifests.push({ file: 'service-preview.yaml', object: service(names.previewService) });
+  }
+  manifests.push(
+    {
+      file: 'poddisruptionbudget.yaml',
+      object: new PodDisruptionBudget({
+        metadata: metadata(name),
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+      }),
+    },
+    {
+      file: 'horizontalpodautoscaler.yaml',
+      object: new HorizontalPodAutoscaler({
+        metadata: metadata(name),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.deployment },
+          minReplicas: 2,
+          maxReplicas: 10,
+          metrics: [
+            {
+              type: 'Resource',
+              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+            },
+          ],
+        },
+      }),
+    },
+  );
+  for (const manifest of manifests) {
+    manifest.object.validate();
+  }
+  return manifests;
+}
