@@ -40,7 +40,7 @@ export const rolloutsPlugin = createBackendPlugin({
         const settings = readEngineSettings(deps.config);
         deps.permissionsRegistry.addPermissions(rolloutsPermissions);
         const history = await DatabaseRolloutHistoryStore.create({ database: deps.database });
-        const engine = new RolloutEngine(readClusters(deps.config), deps.logger, settings);
+        const engine = RolloutEngine.fromClusters(readClusters(deps.config), deps.logger, settings);
         engine.setListener(
           new RolloutPublisher(history, deps.signals, deps.notifications, deps.logger),
         );

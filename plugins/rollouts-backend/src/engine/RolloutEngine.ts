@@ -49,8 +49,8 @@ export interface RolloutEngineListener {
   onStateChange(event: RolloutEvent): Promise<void>;
 }
 
-interface ClusterHandle {
-  cluster: RolloutCluster;
+export interface ClusterHandle {
+  cluster: { name: string };
   cache: ClusterCache;
   client: WorkloadClient;
 }
@@ -76,14 +76,29 @@ export class RolloutEngine {
   };
   private listener?: RolloutEngineListener;
 
-  constructor(
+  /** An engine over the configured clusters, each with its own watch-fed cache. */
+  static fromClusters(
     clusters: RolloutCluster[],
+    logger: LoggerService,
+    defaults: { unreadyThresholdMs: number },
+  ) {
+    return new RolloutEngine(
+      clusters.map(cluster => {
+        const cache = new ClusterCache(cluster, logger);
+        return { cluster, cache, client: new WorkloadClient(cache) };
+      }),
+      logger,
+      defaults,
+    );
+  }
+
+  constructor(
+    handles: ClusterHandle[],
     private readonly logger: LoggerService,
     private readonly defaults: { unreadyThresholdMs: number },
   ) {
-    for (const cluster of clusters) {
-      const cache = new ClusterCache(cluster, logger);
-      this.clusters.set(cluster.name, { cluster, cache, client: new WorkloadClient(cache) });
+    for (const handle of handles) {
+      this.clusters.set(handle.cluster.name, handle);
     }
   }
 
