@@ -2,7 +2,7 @@ import { ResponseError } from '@backstage/errors';
 import type { RolloutsApi } from '../api';
 
 export function mockRolloutsApi(
-  overrides: Partial<jest.Mocked<RolloutsApi>> = {},
+  overrides: Partial<Record<keyof RolloutsApi, jest.Mock>> = {},
 ): jest.Mocked<RolloutsApi> {
   return {
     getRollouts: jest.fn().mockResolvedValue([]),
@@ -10,7 +10,7 @@ export function mockRolloutsApi(
     startRollout: jest.fn().mockResolvedValue(undefined),
     runAction: jest.fn().mockResolvedValue(undefined),
     ...overrides,
-  };
+  } as jest.Mocked<RolloutsApi>;
 }
 
 /** The error the client throws for a Backstage error response with this status. */

@@ -1,4 +1,4 @@
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
@@ -79,6 +79,10 @@ describe('EntityRolloutCard', () => {
     expect(section).toHaveTextContent('Canary');
     expect(section).toHaveTextContent('Paused');
     expect(section).toHaveTextContent('Step 2 of 5');
+    // The phase word stays readable by assistive technology, next to its icon.
+    expect(
+      within(section).getByText('Paused').closest('[aria-hidden="true"]'),
+    ).toBeNull();
     expect(
       screen.getByRole('progressbar', { name: /Desired weight .* payments-api on local/ }),
     ).toHaveAttribute('aria-valuenow', '20');

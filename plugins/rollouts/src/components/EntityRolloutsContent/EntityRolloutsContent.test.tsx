@@ -1,4 +1,5 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
@@ -19,7 +20,7 @@ import { EntityRolloutsContent } from './EntityRolloutsContent';
 
 const entityRef = { kind: 'Component', namespace: 'default', name: 'payments-api' };
 
-function apiWith(rollouts: RolloutView[], overrides: Partial<jest.Mocked<RolloutsApi>> = {}) {
+function apiWith(rollouts: RolloutView[], overrides: Partial<Record<keyof RolloutsApi, jest.Mock>> = {}) {
   return mockRolloutsApi({
     getRollouts: jest.fn().mockResolvedValue(rollouts),
     getHistory: jest.fn().mockResolvedValue(rollouts.flatMap(historyOf)),
@@ -174,6 +175,47 @@ describe('EntityRolloutsContent', () => {
       );
       // The view is refetched after the action.
       await waitFor(() => expect(api.getRollouts).toHaveBeenCalledTimes(2));
+    });
+
+    it('keeps sending what the user saw when the view refreshes under the dialog', async () => {
+      const listeners = new Set<(message: any) => void>();
+      const signalApi: SignalApi = {
+        subscribe: (_channel, onMessage) => {
+          listeners.add(onMessage as any);
+          return { unsubscribe: () => listeners.delete(onMessage as any) };
+        },
+      };
+      const notify = (message: any) => listeners.forEach(l => l(message));
+      const api = apiWith([], {
+        getRollouts: jest
+          .fn()
+          .mockResolvedValueOnce([pausedCanary()])
+          .mockResolvedValue([
+            pausedCanary({ step: { index: 2, total: 5 }, phase: 'Progressing' }),
+          ]),
+      });
+      await renderContent(api, paymentsApi, [[signalApiRef, signalApi]]);
+      const dialog = await openDialog('Promote');
+      act(() => notify({}));
+      await waitFor(() =>
+        expect(
+          // The page behind the modal is aria-hidden while the dialog is open.
+          screen.getByRole('navigation', {
+            name: 'Steps of payments-api on local',
+            hidden: true,
+          }),
+        ).toHaveTextContent('Step 3 of 5'),
+      );
+      expect(dialog).toHaveTextContent('to step 3/5 (weight 50%)');
+      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'ok');
+      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      await waitFor(() =>
+        expect(api.runAction).toHaveBeenCalledWith(
+          entityRef,
+          'promote',
+          expect.objectContaining({ revision: 4, stepIndex: 1 }),
+        ),
+      );
     });
 
     it('submits with the keyboard', async () => {

@@ -3,24 +3,9 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
-import {
-  StatusError,
-  StatusOK,
-  StatusWarning,
-} from '@backstage/core-components';
 import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
+import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
-
-function Outcome(props: { outcome: RolloutHistoryEvent['outcome'] }) {
-  switch (props.outcome) {
-    case 'succeeded':
-      return <StatusOK>succeeded</StatusOK>;
-    case 'denied':
-      return <StatusWarning>denied</StatusWarning>;
-    default:
-      return <StatusError>{props.outcome}</StatusError>;
-  }
-}
 
 function What(props: { event: RolloutHistoryEvent }) {
   const { event } = props;
@@ -76,7 +61,7 @@ export function HistoryTable(props: {
             </TableCell>
             <TableCell>{event.reason ?? '—'}</TableCell>
             <TableCell>
-              <Outcome outcome={event.outcome} />
+              <OutcomeStatus outcome={event.outcome} />
             </TableCell>
           </TableRow>
         ))}

@@ -1,13 +1,34 @@
+import Box from '@material-ui/core/Box';
 import {
   StatusAborted,
   StatusError,
   StatusOK,
   StatusPending,
   StatusRunning,
+  StatusWarning,
 } from '@backstage/core-components';
-import type { RolloutPhase } from '@internal/plugin-rollouts-common';
+import type {
+  RolloutHistoryEvent,
+  RolloutPhase,
+} from '@internal/plugin-rollouts-common';
 
-const icons: Record<RolloutPhase, typeof StatusOK> = {
+type StatusIcon = typeof StatusOK;
+
+/**
+ * A status icon followed by its word. Backstage's Status components hide their whole content from
+ * assistive technology, so the word is rendered outside them to stay readable.
+ */
+function IconAndText(props: { icon: StatusIcon; text: string }) {
+  const Icon = props.icon;
+  return (
+    <Box component="span" display="inline-flex" alignItems="center">
+      <Icon />
+      <span>{props.text}</span>
+    </Box>
+  );
+}
+
+const phaseIcons: Record<RolloutPhase, StatusIcon> = {
   Healthy: StatusOK,
   Progressing: StatusRunning,
   Paused: StatusPending,
@@ -17,6 +38,28 @@ const icons: Record<RolloutPhase, typeof StatusOK> = {
 
 /** The phase as an icon and its name, so colour is never the only signal. */
 export function RolloutPhaseStatus(props: { phase: RolloutPhase }) {
-  const Icon = icons[props.phase] ?? StatusPending;
-  return <Icon>{props.phase}</Icon>;
+  return (
+    <IconAndText
+      icon={phaseIcons[props.phase] ?? StatusPending}
+      text={props.phase}
+    />
+  );
+}
+
+const outcomeIcons: Record<RolloutHistoryEvent['outcome'], StatusIcon> = {
+  succeeded: StatusOK,
+  denied: StatusWarning,
+  failed: StatusError,
+};
+
+/** How a history event went. */
+export function OutcomeStatus(props: {
+  outcome: RolloutHistoryEvent['outcome'];
+}) {
+  return (
+    <IconAndText
+      icon={outcomeIcons[props.outcome] ?? StatusError}
+      text={props.outcome}
+    />
+  );
 }

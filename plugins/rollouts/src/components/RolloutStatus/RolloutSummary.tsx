@@ -93,7 +93,7 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
   }
   if (rollout.pause) {
     rows.push([
-      'Paused',
+      'Pause',
       <span>
         {rollout.pause.reason}
         {' · '}
