@@ -37,7 +37,12 @@ function useLiveRefresh(entity: Entity, retry: () => void, fast: boolean) {
     // Only a new signal should trigger a refetch, not a new retry function.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [lastSignal]);
-  useInterval(retry, fast ? PROGRESSING_POLL_MS : IDLE_POLL_MS);
+  // A hidden tab does not need fresh data; the next visible tick catches up.
+  useInterval(() => {
+    if (typeof document === 'undefined' || document.visibilityState !== 'hidden') {
+      retry();
+    }
+  }, fast ? PROGRESSING_POLL_MS : IDLE_POLL_MS);
 }
 
 /** @public */
