@@ -1,0 +1,138 @@
+// Figure 5: the rollouts plugin's share of the production frontend bundle. Builds packages/app
+// with `backstage-cli package build --stats` unless dist/bundle-stats.json is newer than every input
+// that shapes the rollouts part of the bundle, then attributes modules to chunks from the stats.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const ROLLOUTS_MODULE = /(^|\/)plugins\/rollouts(-common)?\/src\//;
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules' || entry === 'dist') continue;
+    newest = Math.max(newest, newestMtime(join(path, entry)));
+  }
+  return newest;
+}
+
+export function bundleInputs(repoRoot) {
+  return [
+    'packages/app/src',
+    'packages/app/package.json',
+    'plugins/rollouts/src',
+    'plugins/rollouts/package.json',
+    'plugins/rollouts-common/src',
+    'plugins/rollouts-common/package.json',
+    'yarn.lock',
+    'app-config.yaml',
+  ].map(p => join(repoRoot, p));
+}
+
+/** Builds the app unless its stats are fresh. Returns { built, seconds }. */
+export async function ensureAppBuild({ repoRoot, logDir, force = false }) {
+  const dist = join(repoRoot, 'packages/app/dist');
+  const stats = join(dist, 'bundle-stats.json');
+  const inputsNewest = Math.max(...bundleInputs(repoRoot).map(newestMtime));
+  if (!force && existsSync(stats) && statSync(stats).mtimeMs > inputsNewest) {
+    return { built: false, seconds: 0 };
+  }
+  const started = Date.now();
+  const log = createWriteStream(join(logDir, 'app-build.log'));
+  await new Promise((resolve, reject) => {
+    const child = spawn('yarn', ['backstage-cli', 'package', 'build', '--stats'], {
+      cwd: join(repoRoot, 'packages/app'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    const timer = setTimeout(() => child.kill('SIGTERM'), 480_000);
+    child.on('exit', code => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`app build failed (exit ${code}); see ${join(logDir, 'app-build.log')}`));
+    });
+  });
+  return { built: true, seconds: (Date.now() - started) / 1000 };
+}
+
+const gzipSize = buf => gzipSync(buf, { level: 9 }).length;
+
+export function measureBundle({ repoRoot }) {
+  const dist = join(repoRoot, 'packages/app/dist');
+  const stats = JSON.parse(readFileSync(join(dist, 'bundle-stats.json'), 'utf8'));
+  const fileGzip = new Map();
+  const gz = file => {
+    if (!fileGzip.has(file)) fileGzip.set(file, gzipSize(readFileSync(join(dist, file))));
+    return fileGzip.get(file);
+  };
+  const jsFiles = chunk => (chunk.files ?? []).filter(f => f.endsWith('.js'));
+  const chunkGzip = chunk => jsFiles(chunk).reduce((s, f) => s + gz(f), 0);
+
+  const rolloutsBytes = new Map(); // chunk id -> raw bytes of rollouts modules placed in it
+  const rolloutsModules = new Map();
+  for (const m of stats.modules ?? []) {
+    const name = m.nameForCondition ?? m.name ?? '';
+    if (!ROLLOUTS_MODULE.test(name.replace(/\\/g, '/')) || !(m.chunks?.length > 0)) continue;
+    for (const id of m.chunks) {
+      rolloutsBytes.set(String(id), (rolloutsBytes.get(String(id)) ?? 0) + m.size);
+      if (!rolloutsModules.has(String(id))) rolloutsModules.set(String(id), []);
+      rolloutsModules.get(String(id)).push(`${m.name} (${m.size} B)`);
+    }
+  }
+  const chunks = stats.chunks ?? [];
+  const byId = new Map(chunks.map(c => [String(c.id), c]));
+  const initial = chunks.filter(c => c.initial);
+  const initialGzip = initial.reduce((s, c) => s + chunkGzip(c), 0);
+
+  const initialWithRollouts = initial
+    .filter(c => rolloutsBytes.has(String(c.id)))
+    .map(c => {
+      const raw = rolloutsBytes.get(String(c.id));
+      const gzipBytes = chunkGzip(c);
+      return {
+        chunk: String(c.id),
+        files: jsFiles(c),
+        chunkGzipBytes: gzipBytes,
+        rolloutsSourceBytes: raw,
+        // Minified+gzip bytes of one module cannot be read from the stats; scale by the chunk's ratio.
+        rolloutsGzipBytesEstimate: Math.round((raw / (c.size || 1)) * gzipBytes),
+        modules: rolloutsModules.get(String(c.id)),
+      };
+    });
+
+  const lazy = chunks
+    .filter(c => !c.initial && rolloutsBytes.has(String(c.id)))
+    .map(c => {
+      const siblings = (c.siblings ?? [])
+        .map(id => byId.get(String(id)))
+        .filter(s => s && !s.initial);
+      return {
+        chunk: String(c.id),
+        names: c.names,
+        files: jsFiles(c),
+        gzipBytes: chunkGzip(c),
+        withSiblingsGzipBytes: chunkGzip(c) + siblings.reduce((s, x) => s + chunkGzip(x), 0),
+        siblings: siblings.map(s => ({ chunk: String(s.id), files: jsFiles(s), gzipBytes: chunkGzip(s) })),
+        rolloutsSourceBytes: rolloutsBytes.get(String(c.id)),
+        modules: rolloutsModules.get(String(c.id)),
+      };
+    });
+
+  return {
+    builtAt: stats.builtAt ? new Date(stats.builtAt).toISOString() : undefined,
+    initialChunks: initial.length,
+    initialGzipBytes: initialGzip,
+    initialRolloutsSourceBytes: initialWithRollouts.reduce((s, c) => s + c.rolloutsSourceBytes, 0),
+    initialRolloutsGzipBytesEstimate: initialWithRollouts.reduce((s, c) => s + c.rolloutsGzipBytesEstimate, 0),
+    initialWithRollouts,
+    lazy,
+    maxLazyGzipBytes: Math.max(0, ...lazy.map(c => c.gzipBytes)),
+    maxLazyWithSiblingsGzipBytes: Math.max(0, ...lazy.map(c => c.withSiblingsGzipBytes)),
+  };
+}
