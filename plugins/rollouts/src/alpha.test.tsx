@@ -9,19 +9,20 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import { rolloutsApiRef } from './api';
-import rolloutsPlugin, { entityRolloutCard, entityRolloutsContent } from './alpha';
-import {
-  pausedCanary,
-  paymentsApi,
-  unannotated,
-} from './testing/fixtures';
+import rolloutsPlugin, {
+  entityRolloutCard,
+  entityRolloutsContent,
+} from './alpha';
+import { pausedCanary, paymentsApi, unannotated } from './testing/fixtures';
 import { mockRolloutsApi } from './testing/mockRolloutsApi';
 
 describe('rollouts plugin for the new frontend system', () => {
   it('is the rollouts plugin with its API, card and tab', () => {
     expect(rolloutsPlugin.pluginId).toBe('rollouts');
     expect(rolloutsPlugin.getExtension('api:rollouts')).toBeDefined();
-    expect(rolloutsPlugin.getExtension('entity-card:rollouts/rollouts')).toBeDefined();
+    expect(
+      rolloutsPlugin.getExtension('entity-card:rollouts/rollouts'),
+    ).toBeDefined();
     expect(
       rolloutsPlugin.getExtension('entity-content:rollouts/deployment'),
     ).toBeDefined();
@@ -35,7 +36,9 @@ describe('rollouts plugin for the new frontend system', () => {
       apis: [[rolloutsApiRef, api]],
     });
     renderInTestApp(
-      <EntityProvider entity={paymentsApi}>{tester.reactElement()}</EntityProvider>,
+      <EntityProvider entity={paymentsApi}>
+        {tester.reactElement()}
+      </EntityProvider>,
       { apis: [[rolloutsApiRef, api]] },
     );
     expect(await screen.findByText('Rollouts')).toBeInTheDocument();
@@ -50,9 +53,13 @@ describe('rollouts plugin for the new frontend system', () => {
     const tester = createExtensionTester(entityRolloutsContent, {
       apis: [[rolloutsApiRef, api]],
     });
-    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe('Deployment');
+    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe(
+      'Deployment',
+    );
     renderInTestApp(
-      <EntityProvider entity={paymentsApi}>{tester.reactElement()}</EntityProvider>,
+      <EntityProvider entity={paymentsApi}>
+        {tester.reactElement()}
+      </EntityProvider>,
       { apis: [[rolloutsApiRef, api]] },
     );
     expect(

@@ -9,7 +9,11 @@ import {
   isRolloutsAvailable,
   rolloutsPlugin,
 } from './index';
-import { blueGreenAwaitingPromotion, paymentsApi, unannotated } from './testing/fixtures';
+import {
+  blueGreenAwaitingPromotion,
+  paymentsApi,
+  unannotated,
+} from './testing/fixtures';
 import { mockRolloutsApi } from './testing/mockRolloutsApi';
 
 describe('rollouts plugin for the legacy frontend system', () => {
@@ -31,7 +35,9 @@ describe('rollouts plugin for the legacy frontend system', () => {
         </EntityProvider>
       </TestApiProvider>,
     );
-    expect(await screen.findByText('payments-web on staging')).toBeInTheDocument();
+    expect(
+      await screen.findByText('payments-web on staging'),
+    ).toBeInTheDocument();
     expect(screen.getByText('Blue-green')).toBeInTheDocument();
   });
 
@@ -49,7 +55,9 @@ describe('rollouts plugin for the legacy frontend system', () => {
         </EntityProvider>
       </TestApiProvider>,
     );
-    expect(await screen.findByRole('button', { name: 'Promote' })).toBeEnabled();
+    expect(
+      await screen.findByRole('button', { name: 'Promote' }),
+    ).toBeEnabled();
     expect(screen.getByRole('button', { name: 'Pause' })).toBeDisabled();
   });
 

@@ -1,15 +1,24 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { ResponseError } from '@backstage/errors';
-import { MockFetchApi, mockApis, registerMswTestHooks } from '@backstage/test-utils';
+import {
+  MockFetchApi,
+  mockApis,
+  registerMswTestHooks,
+} from '@backstage/test-utils';
 import { pausedCanary } from '../testing/fixtures';
 import { RolloutsClient } from './RolloutsClient';
 
 const server = setupServer();
 registerMswTestHooks(server);
 
-const base = 'http://example.com/api/rollouts/entities/component/default/payments-api';
-const entity = { kind: 'Component', namespace: 'default', name: 'payments-api' };
+const base =
+  'http://example.com/api/rollouts/entities/component/default/payments-api';
+const entity = {
+  kind: 'Component',
+  namespace: 'default',
+  name: 'payments-api',
+};
 
 describe('RolloutsClient', () => {
   const client = new RolloutsClient({

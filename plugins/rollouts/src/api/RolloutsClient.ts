@@ -27,10 +27,7 @@ export class RolloutsClient implements RolloutsApi {
   }
 
   async getRollouts(entity: CompoundEntityRef): Promise<RolloutView[]> {
-    const body = await this.request<RolloutsListResponse>(
-      entity,
-      'rollouts',
-    );
+    const body = await this.request<RolloutsListResponse>(entity, 'rollouts');
     return body.items;
   }
 

@@ -38,11 +38,17 @@ function useLiveRefresh(entity: Entity, retry: () => void, fast: boolean) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [lastSignal]);
   // A hidden tab does not need fresh data; the next visible tick catches up.
-  useInterval(() => {
-    if (typeof document === 'undefined' || document.visibilityState !== 'hidden') {
-      retry();
-    }
-  }, fast ? PROGRESSING_POLL_MS : IDLE_POLL_MS);
+  useInterval(
+    () => {
+      if (
+        typeof document === 'undefined' ||
+        document.visibilityState !== 'hidden'
+      ) {
+        retry();
+      }
+    },
+    fast ? PROGRESSING_POLL_MS : IDLE_POLL_MS,
+  );
 }
 
 /** @public */

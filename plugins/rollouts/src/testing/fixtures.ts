@@ -26,7 +26,9 @@ const minutesAgo = (minutes: number) =>
   new Date(Date.now() - minutes * 60_000).toISOString();
 
 /** A canary paused at its second step (20%), waiting for a promote. */
-export function pausedCanary(overrides: Partial<RolloutView> = {}): RolloutView {
+export function pausedCanary(
+  overrides: Partial<RolloutView> = {},
+): RolloutView {
   return {
     cluster: 'local',
     namespace: 'payments',
@@ -44,15 +46,43 @@ export function pausedCanary(overrides: Partial<RolloutView> = {}): RolloutView 
     ],
     weight: { desired: 20, actual: 20, method: 'replica-ratio' },
     revisions: [
-      { revision: 3, image: 'ghcr.io/acme/payments-api:1.3.0', role: 'stable', replicas: 4, ready: 4 },
-      { revision: 4, image: 'ghcr.io/acme/payments-api:1.4.0', role: 'canary', replicas: 1, ready: 1 },
-      { revision: 2, image: 'ghcr.io/acme/payments-api:1.2.0', role: 'old', replicas: 0, ready: 0 },
+      {
+        revision: 3,
+        image: 'ghcr.io/acme/payments-api:1.3.0',
+        role: 'stable',
+        replicas: 4,
+        ready: 4,
+      },
+      {
+        revision: 4,
+        image: 'ghcr.io/acme/payments-api:1.4.0',
+        role: 'canary',
+        replicas: 1,
+        ready: 1,
+      },
+      {
+        revision: 2,
+        image: 'ghcr.io/acme/payments-api:1.2.0',
+        role: 'old',
+        replicas: 0,
+        ready: 0,
+      },
     ],
     stableImage: 'ghcr.io/acme/payments-api:1.3.0',
     targetImage: 'ghcr.io/acme/payments-api:1.4.0',
-    pause: { reason: 'Canary step 2 waits for a promote', since: minutesAgo(5) },
+    pause: {
+      reason: 'Canary step 2 waits for a promote',
+      since: minutesAgo(5),
+    },
     revision: 4,
-    allowedActions: ['promote', 'promote-full', 'abort', 'rollback', 'restart', 'start'],
+    allowedActions: [
+      'promote',
+      'promote-full',
+      'abort',
+      'rollback',
+      'restart',
+      'start',
+    ],
     updatedAt: minutesAgo(1),
     ...overrides,
   };
@@ -71,8 +101,20 @@ export function blueGreenAwaitingPromotion(): RolloutView {
     steps: [],
     weight: { desired: 0, actual: 0, method: 'service-switch' },
     revisions: [
-      { revision: 7, image: 'ghcr.io/acme/payments-web:2.0.0', role: 'active', replicas: 3, ready: 3 },
-      { revision: 8, image: 'ghcr.io/acme/payments-web:2.1.0', role: 'preview', replicas: 3, ready: 3 },
+      {
+        revision: 7,
+        image: 'ghcr.io/acme/payments-web:2.0.0',
+        role: 'active',
+        replicas: 3,
+        ready: 3,
+      },
+      {
+        revision: 8,
+        image: 'ghcr.io/acme/payments-web:2.1.0',
+        role: 'preview',
+        replicas: 3,
+        ready: 3,
+      },
     ],
     stableImage: 'ghcr.io/acme/payments-web:2.0.0',
     targetImage: 'ghcr.io/acme/payments-web:2.1.0',
@@ -96,8 +138,20 @@ export function progressingRollingUpdate(): RolloutView {
     steps: [],
     weight: { desired: 100, actual: 50, method: 'rolling' },
     revisions: [
-      { revision: 5, image: 'ghcr.io/acme/payments-worker:0.9.0', role: 'stable', replicas: 2, ready: 2 },
-      { revision: 6, image: 'ghcr.io/acme/payments-worker:1.0.0', role: 'canary', replicas: 2, ready: 2 },
+      {
+        revision: 5,
+        image: 'ghcr.io/acme/payments-worker:0.9.0',
+        role: 'stable',
+        replicas: 2,
+        ready: 2,
+      },
+      {
+        revision: 6,
+        image: 'ghcr.io/acme/payments-worker:1.0.0',
+        role: 'canary',
+        replicas: 2,
+        ready: 2,
+      },
     ],
     stableImage: 'ghcr.io/acme/payments-worker:0.9.0',
     targetImage: 'ghcr.io/acme/payments-worker:1.0.0',
@@ -111,7 +165,8 @@ export function progressingRollingUpdate(): RolloutView {
 export function degradedCanary(): RolloutView {
   return pausedCanary({
     phase: 'Degraded',
-    message: 'Canary pods are crash-looping (ghcr.io/acme/payments-api:1.5.0-broken)',
+    message:
+      'Canary pods are crash-looping (ghcr.io/acme/payments-api:1.5.0-broken)',
     step: { index: 0, total: 5 },
     weight: { desired: 20, actual: 0, method: 'replica-ratio' },
     targetImage: 'ghcr.io/acme/payments-api:1.5.0-broken',

@@ -45,12 +45,20 @@ describe('EntityRolloutCard', () => {
   });
 
   it('shows the backend error', async () => {
-    const error = await backendError(500, 'Error', 'cluster local is unreachable');
+    const error = await backendError(
+      500,
+      'Error',
+      'cluster local is unreachable',
+    );
     await renderCard(
       mockRolloutsApi({ getRollouts: jest.fn().mockRejectedValue(error) }),
     );
-    expect(await screen.findByText(/Could not load rollouts/)).toBeInTheDocument();
-    expect(screen.getAllByText(/cluster local is unreachable/).length).toBeGreaterThan(0);
+    expect(
+      await screen.findByText(/Could not load rollouts/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getAllByText(/cluster local is unreachable/).length,
+    ).toBeGreaterThan(0);
   });
 
   it('names the missing annotation and does not call the backend', async () => {
@@ -84,17 +92,27 @@ describe('EntityRolloutCard', () => {
       within(section).getByText('Paused').closest('[aria-hidden="true"]'),
     ).toBeNull();
     expect(
-      screen.getByRole('progressbar', { name: /Desired weight .* payments-api on local/ }),
+      screen.getByRole('progressbar', {
+        name: /Desired weight .* payments-api on local/,
+      }),
     ).toHaveAttribute('aria-valuenow', '20');
     expect(
-      screen.getByRole('progressbar', { name: /Actual weight .* payments-api on local/ }),
+      screen.getByRole('progressbar', {
+        name: /Actual weight .* payments-api on local/,
+      }),
     ).toHaveAttribute('aria-valuenow', '20');
     expect(screen.getAllByText('20%')).toHaveLength(2);
     expect(
-      screen.getByText('Weight is approximated by replica ratio (no traffic router)'),
+      screen.getByText(
+        'Weight is approximated by replica ratio (no traffic router)',
+      ),
     ).toBeInTheDocument();
-    expect(screen.getByText('ghcr.io/acme/payments-api:1.3.0')).toBeInTheDocument();
-    expect(screen.getByText('ghcr.io/acme/payments-api:1.4.0')).toBeInTheDocument();
+    expect(
+      screen.getByText('ghcr.io/acme/payments-api:1.3.0'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('ghcr.io/acme/payments-api:1.4.0'),
+    ).toBeInTheDocument();
     expect(section).toHaveTextContent('Canary step 2 waits for a promote');
     expect(section).toHaveTextContent('since 5 minutes ago');
     expect(section).toHaveTextContent('Waiting for a promote at 20% traffic');
@@ -168,7 +186,9 @@ describe('EntityRolloutCard', () => {
       getRollouts: jest
         .fn()
         .mockResolvedValueOnce([pausedCanary()])
-        .mockResolvedValue([pausedCanary({ phase: 'Progressing', pause: undefined })]),
+        .mockResolvedValue([
+          pausedCanary({ phase: 'Progressing', pause: undefined }),
+        ]),
     });
     await renderCard(api, paymentsApi, [[signalApiRef, signalApi]]);
     const section = await screen.findByRole('region', {

@@ -36,12 +36,18 @@ function RolloutCardBody(props: { entity: Entity }) {
   return (
     <>
       {rollouts.map((rollout, i) => (
-        <Fragment key={`${rollout.cluster}/${rollout.namespace}/${rollout.workload}`}>
+        <Fragment
+          key={`${rollout.cluster}/${rollout.namespace}/${rollout.workload}`}
+        >
           {i > 0 && <Divider style={{ margin: '16px 0' }} />}
           <section aria-label={`${rollout.workload} on ${rollout.cluster}`}>
             <Typography variant="subtitle1" component="h3" gutterBottom>
               {rollout.workload} on {rollout.cluster}
-              <Typography variant="caption" component="span" color="textSecondary">
+              <Typography
+                variant="caption"
+                component="span"
+                color="textSecondary"
+              >
                 {`  namespace ${rollout.namespace}`}
               </Typography>
             </Typography>

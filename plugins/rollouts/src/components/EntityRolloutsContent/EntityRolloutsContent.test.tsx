@@ -18,9 +18,16 @@ import {
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
 import { EntityRolloutsContent } from './EntityRolloutsContent';
 
-const entityRef = { kind: 'Component', namespace: 'default', name: 'payments-api' };
+const entityRef = {
+  kind: 'Component',
+  namespace: 'default',
+  name: 'payments-api',
+};
 
-function apiWith(rollouts: RolloutView[], overrides: Partial<Record<keyof RolloutsApi, jest.Mock>> = {}) {
+function apiWith(
+  rollouts: RolloutView[],
+  overrides: Partial<Record<keyof RolloutsApi, jest.Mock>> = {},
+) {
   return mockRolloutsApi({
     getRollouts: jest.fn().mockResolvedValue(rollouts),
     getHistory: jest.fn().mockResolvedValue(rollouts.flatMap(historyOf)),
@@ -51,34 +58,55 @@ describe('EntityRolloutsContent', () => {
   it('shows progress, then the rollouts', async () => {
     let resolve: (value: RolloutView[]) => void = () => {};
     const api = apiWith([], {
-      getRollouts: jest.fn(() => new Promise<RolloutView[]>(r => (resolve = r))),
+      getRollouts: jest.fn(
+        () => new Promise<RolloutView[]>(r => (resolve = r)),
+      ),
     });
     await renderContent(api);
     expect(await screen.findByRole('progressbar')).toBeInTheDocument();
     resolve([pausedCanary()]);
-    expect(await screen.findByText('payments-api on local')).toBeInTheDocument();
+    expect(
+      await screen.findByText('payments-api on local'),
+    ).toBeInTheDocument();
   });
 
   it('shows the error from the backend', async () => {
-    const error = await backendError(404, 'NotFoundError', 'entity component:default/payments-api not found');
-    await renderContent(apiWith([], { getRollouts: jest.fn().mockRejectedValue(error) }));
-    expect(await screen.findByText(/Could not load rollouts/)).toBeInTheDocument();
-    expect(screen.getAllByText(/entity component:default\/payments-api not found/).length).toBeGreaterThan(0);
+    const error = await backendError(
+      404,
+      'NotFoundError',
+      'entity component:default/payments-api not found',
+    );
+    await renderContent(
+      apiWith([], { getRollouts: jest.fn().mockRejectedValue(error) }),
+    );
+    expect(
+      await screen.findByText(/Could not load rollouts/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getAllByText(/entity component:default\/payments-api not found/)
+        .length,
+    ).toBeGreaterThan(0);
   });
 
   it('names the missing annotation', async () => {
     await renderContent(apiWith([]), unannotated);
-    expect((await screen.findAllByText(/backstage\.io\/kubernetes-id/)).length).toBeGreaterThan(0);
+    expect(
+      (await screen.findAllByText(/backstage\.io\/kubernetes-id/)).length,
+    ).toBeGreaterThan(0);
   });
 
   it('says when no workloads were found', async () => {
     await renderContent(apiWith([]));
-    expect(await screen.findByText(/No workloads found in the configured clusters/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/No workloads found in the configured clusters/),
+    ).toBeInTheDocument();
   });
 
   it('shows the steps of a paused canary with the current one marked', async () => {
     await renderContent(apiWith([pausedCanary()]));
-    const steps = await screen.findByRole('navigation', { name: 'Steps of payments-api on local' });
+    const steps = await screen.findByRole('navigation', {
+      name: 'Steps of payments-api on local',
+    });
     expect(steps).toHaveTextContent('Step 2 of 5');
     const current = steps.querySelector('[aria-current="step"]');
     expect(current).toHaveTextContent('Pause until promoted');
@@ -90,7 +118,9 @@ describe('EntityRolloutsContent', () => {
 
   it('shows revisions with their roles and ready counts', async () => {
     await renderContent(apiWith([blueGreenAwaitingPromotion()]));
-    const table = await screen.findByRole('table', { name: 'Revisions of payments-web on staging' });
+    const table = await screen.findByRole('table', {
+      name: 'Revisions of payments-web on staging',
+    });
     const rows = within(table).getAllByRole('row');
     expect(rows[1]).toHaveTextContent('8');
     expect(rows[1]).toHaveTextContent('preview');
@@ -101,7 +131,9 @@ describe('EntityRolloutsContent', () => {
 
   it('shows who did what, when, why and how it went', async () => {
     await renderContent(apiWith([pausedCanary()]));
-    const table = await screen.findByRole('table', { name: 'History of payments-api on local' });
+    const table = await screen.findByRole('table', {
+      name: 'History of payments-api on local',
+    });
     const rows = within(table).getAllByRole('row');
     expect(rows).toHaveLength(3);
     expect(rows[1]).toHaveTextContent('10 minutes ago');
@@ -110,23 +142,44 @@ describe('EntityRolloutsContent', () => {
     expect(rows[1]).toHaveTextContent('Try to skip the canary');
     expect(rows[1]).toHaveTextContent('denied');
     expect(rows[2]).toHaveTextContent('user:default/alice');
-    expect(rows[2]).toHaveTextContent('start (revision 4, ghcr.io/acme/payments-api:1.4.0)');
+    expect(rows[2]).toHaveTextContent(
+      'start (revision 4, ghcr.io/acme/payments-api:1.4.0)',
+    );
     expect(rows[2]).toHaveTextContent('succeeded');
   });
 
   it('marks a degraded step as failed and a progressing rolling update', async () => {
-    await renderContent(apiWith([degradedCanary(), progressingRollingUpdate()]));
-    const degraded = await screen.findByRole('navigation', { name: 'Steps of payments-api on local' });
-    expect(degraded.querySelector('[aria-current="step"]')).toHaveTextContent('current · Degraded');
-    const rolling = screen.getByRole('navigation', { name: 'Steps of payments-worker on local' });
+    await renderContent(
+      apiWith([degradedCanary(), progressingRollingUpdate()]),
+    );
+    const degraded = await screen.findByRole('navigation', {
+      name: 'Steps of payments-api on local',
+    });
+    expect(degraded.querySelector('[aria-current="step"]')).toHaveTextContent(
+      'current · Degraded',
+    );
+    const rolling = screen.getByRole('navigation', {
+      name: 'Steps of payments-worker on local',
+    });
     expect(rolling).toHaveTextContent('Step 1 of 1');
-    expect(rolling.querySelector('[aria-current="step"]')).toHaveTextContent('Replace pods');
+    expect(rolling.querySelector('[aria-current="step"]')).toHaveTextContent(
+      'Replace pods',
+    );
   });
 
   it('enables exactly the allowed actions', async () => {
     await renderContent(apiWith([pausedCanary()]));
-    const toolbar = await screen.findByRole('toolbar', { name: 'Actions for payments-api on local' });
-    const enabled = ['Promote', 'Promote full', 'Abort', 'Roll back', 'Restart', 'Deploy image'];
+    const toolbar = await screen.findByRole('toolbar', {
+      name: 'Actions for payments-api on local',
+    });
+    const enabled = [
+      'Promote',
+      'Promote full',
+      'Abort',
+      'Roll back',
+      'Restart',
+      'Deploy image',
+    ];
     const disabled = ['Retry', 'Pause', 'Resume'];
     for (const name of enabled) {
       expect(within(toolbar).getByRole('button', { name })).toBeEnabled();
@@ -138,11 +191,15 @@ describe('EntityRolloutsContent', () => {
 
   it('shows every action disabled to someone who may not act', async () => {
     await renderContent(apiWith([pausedCanary({ allowedActions: [] })]));
-    const toolbar = await screen.findByRole('toolbar', { name: 'Actions for payments-api on local' });
+    const toolbar = await screen.findByRole('toolbar', {
+      name: 'Actions for payments-api on local',
+    });
     const buttons = within(toolbar).getAllByRole('button');
     expect(buttons).toHaveLength(9);
     buttons.forEach(button => expect(button).toBeDisabled());
-    expect(screen.getByText(/only the owners of payments-api can/)).toBeInTheDocument();
+    expect(
+      screen.getByText(/only the owners of payments-api can/),
+    ).toBeInTheDocument();
   });
 
   describe('action dialog', () => {
@@ -152,13 +209,20 @@ describe('EntityRolloutsContent', () => {
       await renderContent(api, paymentsApi, [[coreApis.toast, toastApi]]);
       const dialog = await openDialog('Promote');
       expect(dialog).toHaveAccessibleName('Promote: payments-api on local');
-      expect(dialog).toHaveTextContent('Promote payments-api on local to step 3/5 (weight 50%).');
+      expect(dialog).toHaveTextContent(
+        'Promote payments-api on local to step 3/5 (weight 50%).',
+      );
       const confirm = within(dialog).getByRole('button', { name: 'Confirm' });
       expect(confirm).toBeDisabled();
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'metrics look good');
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'metrics look good',
+      );
       expect(confirm).toBeEnabled();
       await userEvent.click(confirm);
-      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      await waitFor(() =>
+        expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+      );
       expect(api.runAction).toHaveBeenCalledTimes(1);
       expect(api.runAction).toHaveBeenCalledWith(entityRef, 'promote', {
         cluster: 'local',
@@ -191,7 +255,10 @@ describe('EntityRolloutsContent', () => {
           .fn()
           .mockResolvedValueOnce([pausedCanary()])
           .mockResolvedValue([
-            pausedCanary({ step: { index: 2, total: 5 }, phase: 'Progressing' }),
+            pausedCanary({
+              step: { index: 2, total: 5 },
+              phase: 'Progressing',
+            }),
           ]),
       });
       await renderContent(api, paymentsApi, [[signalApiRef, signalApi]]);
@@ -207,8 +274,13 @@ describe('EntityRolloutsContent', () => {
         ).toHaveTextContent('Step 3 of 5'),
       );
       expect(dialog).toHaveTextContent('to step 3/5 (weight 50%)');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'ok');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'ok',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      );
       await waitFor(() =>
         expect(api.runAction).toHaveBeenCalledWith(
           entityRef,
@@ -222,23 +294,40 @@ describe('EntityRolloutsContent', () => {
       const api = apiWith([pausedCanary()]);
       await renderContent(api);
       const dialog = await openDialog('Abort');
-      expect(dialog).toHaveTextContent('Abort the rollout of payments-api on local at step 2 of 5');
+      expect(dialog).toHaveTextContent(
+        'Abort the rollout of payments-api on local at step 2 of 5',
+      );
       const reason = within(dialog).getByRole('textbox', { name: /Reason/ });
       await userEvent.type(reason, 'error rate up');
       await userEvent.tab();
       await userEvent.tab();
-      expect(within(dialog).getByRole('button', { name: 'Confirm' })).toHaveFocus();
+      expect(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      ).toHaveFocus();
       await userEvent.keyboard('{Enter}');
-      await waitFor(() => expect(api.runAction).toHaveBeenCalledWith(entityRef, 'abort', expect.objectContaining({ reason: 'error rate up' })));
+      await waitFor(() =>
+        expect(api.runAction).toHaveBeenCalledWith(
+          entityRef,
+          'abort',
+          expect.objectContaining({ reason: 'error rate up' }),
+        ),
+      );
     });
 
     it('sends nothing on cancel', async () => {
       const api = apiWith([pausedCanary()]);
       await renderContent(api);
       const dialog = await openDialog('Promote full');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'ship it');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
-      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'ship it',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Cancel' }),
+      );
+      await waitFor(() =>
+        expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+      );
       expect(api.runAction).not.toHaveBeenCalled();
     });
 
@@ -247,17 +336,26 @@ describe('EntityRolloutsContent', () => {
       await renderContent(api);
       await openDialog('Restart');
       await userEvent.keyboard('{Escape}');
-      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      await waitFor(() =>
+        expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+      );
       expect(api.runAction).not.toHaveBeenCalled();
     });
 
     it('explains a 403 in words', async () => {
       const error = await backendError(403, 'NotAllowedError', 'Unauthorized');
-      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(error) });
+      const api = apiWith([pausedCanary()], {
+        runAction: jest.fn().mockRejectedValue(error),
+      });
       await renderContent(api);
       const dialog = await openDialog('Promote');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'please');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'please',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      );
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'You are not allowed to promote payments-api: you do not own it.',
       );
@@ -265,52 +363,102 @@ describe('EntityRolloutsContent', () => {
     });
 
     it('explains a 409 and offers a refresh', async () => {
-      const error = await backendError(409, 'ConflictError', 'revision 4 is no longer current');
-      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(error) });
+      const error = await backendError(
+        409,
+        'ConflictError',
+        'revision 4 is no longer current',
+      );
+      const api = apiWith([pausedCanary()], {
+        runAction: jest.fn().mockRejectedValue(error),
+      });
       await renderContent(api);
       const dialog = await openDialog('Promote');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'go');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'go',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      );
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'The rollout moved on since you looked: refresh.',
       );
       expect(api.getRollouts).toHaveBeenCalledTimes(1);
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Refresh' }));
-      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Refresh' }),
+      );
+      await waitFor(() =>
+        expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+      );
       await waitFor(() => expect(api.getRollouts).toHaveBeenCalledTimes(2));
     });
 
     it('shows the server message for other errors', async () => {
-      const error = await backendError(400, 'InputError', 'reason must be at most 1000 characters');
-      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(error) });
+      const error = await backendError(
+        400,
+        'InputError',
+        'reason must be at most 1000 characters',
+      );
+      const api = apiWith([pausedCanary()], {
+        runAction: jest.fn().mockRejectedValue(error),
+      });
       await renderContent(api);
       const dialog = await openDialog('Restart');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'x');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'x',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      );
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'reason must be at most 1000 characters',
       );
     });
 
     it('never shows a blank for an error without a message', async () => {
-      const api = apiWith([pausedCanary()], { runAction: jest.fn().mockRejectedValue(new Error('')) });
+      const api = apiWith([pausedCanary()], {
+        runAction: jest.fn().mockRejectedValue(new Error('')),
+      });
       await renderContent(api);
       const dialog = await openDialog('Restart');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'x');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
-      expect(await within(dialog).findByRole('alert')).toHaveTextContent('Could not restart payments-api.');
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'x',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      );
+      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+        'Could not restart payments-api.',
+      );
     });
 
     it('rolls back to the chosen revision', async () => {
       const api = apiWith([pausedCanary()]);
       await renderContent(api);
       const dialog = await openDialog('Roll back');
-      expect(dialog).toHaveTextContent('Roll back payments-api on local to revision 3 (ghcr.io/acme/payments-api:1.3.0).');
-      await userEvent.click(within(dialog).getByRole('button', { name: /Revision/ }));
-      await userEvent.click(await screen.findByRole('option', { name: /Revision 2: ghcr.io\/acme\/payments-api:1.2.0/ }));
-      expect(dialog).toHaveTextContent('Roll back payments-api on local to revision 2 (ghcr.io/acme/payments-api:1.2.0).');
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'bad release');
-      await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect(dialog).toHaveTextContent(
+        'Roll back payments-api on local to revision 3 (ghcr.io/acme/payments-api:1.3.0).',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: /Revision/ }),
+      );
+      await userEvent.click(
+        await screen.findByRole('option', {
+          name: /Revision 2: ghcr.io\/acme\/payments-api:1.2.0/,
+        }),
+      );
+      expect(dialog).toHaveTextContent(
+        'Roll back payments-api on local to revision 2 (ghcr.io/acme/payments-api:1.2.0).',
+      );
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'bad release',
+      );
+      await userEvent.click(
+        within(dialog).getByRole('button', { name: 'Confirm' }),
+      );
       await waitFor(() =>
         expect(api.runAction).toHaveBeenCalledWith(entityRef, 'rollback', {
           cluster: 'local',
@@ -328,10 +476,18 @@ describe('EntityRolloutsContent', () => {
       await renderContent(api);
       const dialog = await openDialog('Deploy image');
       const confirm = within(dialog).getByRole('button', { name: 'Confirm' });
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'release 2.2');
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'release 2.2',
+      );
       expect(confirm).toBeDisabled();
-      await userEvent.type(within(dialog).getByRole('textbox', { name: /Image/ }), 'ghcr.io/acme/payments-web:2.2.0');
-      expect(dialog).toHaveTextContent('Deploy ghcr.io/acme/payments-web:2.2.0 to payments-web on staging with its blue-green strategy.');
+      await userEvent.type(
+        within(dialog).getByRole('textbox', { name: /Image/ }),
+        'ghcr.io/acme/payments-web:2.2.0',
+      );
+      expect(dialog).toHaveTextContent(
+        'Deploy ghcr.io/acme/payments-web:2.2.0 to payments-web on staging with its blue-green strategy.',
+      );
       await userEvent.click(confirm);
       await waitFor(() =>
         expect(api.startRollout).toHaveBeenCalledWith(entityRef, {

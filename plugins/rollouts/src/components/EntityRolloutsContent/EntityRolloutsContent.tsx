@@ -45,11 +45,17 @@ function RolloutPanel(props: {
   let historyBody: JSX.Element;
   if (events) {
     historyBody = (
-      <HistoryTable events={events} label={`History of ${rolloutName(rollout)}`} />
+      <HistoryTable
+        events={events}
+        label={`History of ${rolloutName(rollout)}`}
+      />
     );
   } else if (history.error) {
     historyBody = (
-      <ResponseErrorPanel error={history.error} title="Could not load the history" />
+      <ResponseErrorPanel
+        error={history.error}
+        title="Could not load the history"
+      />
     );
   } else {
     historyBody = <Progress aria-label="Loading history" />;
@@ -58,7 +64,9 @@ function RolloutPanel(props: {
   return (
     <InfoCard
       title={rolloutName(rollout)}
-      subheader={`namespace ${rollout.namespace} · ${formatStrategy(rollout.strategy)}`}
+      subheader={`namespace ${rollout.namespace} · ${formatStrategy(
+        rollout.strategy,
+      )}`}
     >
       <Box mb={2}>
         <RolloutActionBar
@@ -104,7 +112,10 @@ function RolloutsContentBody(props: { entity: Entity }) {
   }
   if (rollouts.error) {
     return (
-      <ResponseErrorPanel error={rollouts.error} title="Could not load rollouts" />
+      <ResponseErrorPanel
+        error={rollouts.error}
+        title="Could not load rollouts"
+      />
     );
   }
   if (!rollouts.rollouts || rollouts.rollouts.length === 0) {

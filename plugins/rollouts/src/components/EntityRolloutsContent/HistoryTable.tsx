@@ -51,7 +51,10 @@ export function HistoryTable(props: {
         {events.map(event => (
           <TableRow key={event.id}>
             <TableCell>
-              <time dateTime={event.createdAt} title={formatAbsolute(event.createdAt)}>
+              <time
+                dateTime={event.createdAt}
+                title={formatAbsolute(event.createdAt)}
+              >
                 {formatRelative(event.createdAt)}
               </time>
             </TableCell>

@@ -9,7 +9,11 @@ import { describeStep, formatStep, rolloutName } from '../RolloutStatus/format';
 function implicitSteps(rollout: RolloutView): string[] {
   switch (rollout.strategy) {
     case 'BlueGreen':
-      return ['Bring up the preview', 'Switch active traffic', 'Scale down the old version'];
+      return [
+        'Bring up the preview',
+        'Switch active traffic',
+        'Scale down the old version',
+      ];
     case 'RollingUpdate':
       return ['Replace pods'];
     default:
@@ -24,7 +28,8 @@ export function RolloutSteps(props: { rollout: RolloutView }) {
     rollout.steps.length > 0
       ? rollout.steps.map(describeStep)
       : implicitSteps(rollout);
-  const finished = rollout.phase === 'Healthy' && rollout.step.index >= labels.length - 1;
+  const finished =
+    rollout.phase === 'Healthy' && rollout.step.index >= labels.length - 1;
   const active = Math.min(rollout.step.index, labels.length - 1);
 
   return (
@@ -41,7 +46,12 @@ export function RolloutSteps(props: { rollout: RolloutView }) {
               completed={finished || index < active}
               aria-current={current ? 'step' : undefined}
             >
-              <StepLabel error={current && (rollout.phase === 'Degraded' || rollout.phase === 'Aborted')}>
+              <StepLabel
+                error={
+                  current &&
+                  (rollout.phase === 'Degraded' || rollout.phase === 'Aborted')
+                }
+              >
                 {label}
                 {current && (
                   <Typography variant="caption" display="block">

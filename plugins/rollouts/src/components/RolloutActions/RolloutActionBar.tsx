@@ -17,7 +17,9 @@ function disabledReason(rollout: RolloutView, definition: ActionDefinition) {
   if (rollout.allowedActions.length === 0) {
     return `You are not allowed to ${definition.verb} ${rollout.workload}: only its owners can.`;
   }
-  return `${definition.label} is not possible while ${rolloutName(rollout)} is ${rollout.phase}.`;
+  return `${definition.label} is not possible while ${rolloutName(
+    rollout,
+  )} is ${rollout.phase}.`;
 }
 
 /** @public */
@@ -42,54 +44,54 @@ export function RolloutActionBar(props: RolloutActionBarProps) {
   const readOnly = rollout.allowedActions.length === 0;
   return (
     <>
-    <Box
-      role="toolbar"
-      aria-label={`Actions for ${rolloutName(rollout)}`}
-      display="flex"
-      flexWrap="wrap"
-      gridGap={8}
-    >
-      {ACTIONS.map(definition => {
-        const enabled = allowed.has(definition.action);
-        const button = (
-          <Button
-            variant={enabled ? 'outlined' : 'text'}
-            color={definition.action === 'abort' ? 'secondary' : 'primary'}
-            size="small"
-            disabled={!enabled}
-            aria-label={definition.label}
-            onClick={() => setOpen({ definition, seen: rollout })}
-          >
-            {definition.label}
-          </Button>
-        );
-        return enabled ? (
-          <span key={definition.action}>{button}</span>
-        ) : (
-          <Tooltip
-            key={definition.action}
-            title={disabledReason(rollout, definition)}
-          >
-            {/* A disabled button fires no events; the span carries the tooltip. */}
-            <span>{button}</span>
-          </Tooltip>
-        );
-      })}
-      {open && (
-        <RolloutActionDialog
-          entityRef={entityRef}
-          rollout={open.seen}
-          definition={open.definition}
-          onClose={() => setOpen(undefined)}
-          onRefresh={onRefresh}
-        />
+      <Box
+        role="toolbar"
+        aria-label={`Actions for ${rolloutName(rollout)}`}
+        display="flex"
+        flexWrap="wrap"
+        gridGap={8}
+      >
+        {ACTIONS.map(definition => {
+          const enabled = allowed.has(definition.action);
+          const button = (
+            <Button
+              variant={enabled ? 'outlined' : 'text'}
+              color={definition.action === 'abort' ? 'secondary' : 'primary'}
+              size="small"
+              disabled={!enabled}
+              aria-label={definition.label}
+              onClick={() => setOpen({ definition, seen: rollout })}
+            >
+              {definition.label}
+            </Button>
+          );
+          return enabled ? (
+            <span key={definition.action}>{button}</span>
+          ) : (
+            <Tooltip
+              key={definition.action}
+              title={disabledReason(rollout, definition)}
+            >
+              {/* A disabled button fires no events; the span carries the tooltip. */}
+              <span>{button}</span>
+            </Tooltip>
+          );
+        })}
+        {open && (
+          <RolloutActionDialog
+            entityRef={entityRef}
+            rollout={open.seen}
+            definition={open.definition}
+            onClose={() => setOpen(undefined)}
+            onRefresh={onRefresh}
+          />
+        )}
+      </Box>
+      {readOnly && (
+        <Typography variant="body2" color="textSecondary">
+          {`You can see this rollout but not change it: only the owners of ${rollout.workload} can.`}
+        </Typography>
       )}
-    </Box>
-    {readOnly && (
-      <Typography variant="body2" color="textSecondary">
-        {`You can see this rollout but not change it: only the owners of ${rollout.workload} can.`}
-      </Typography>
-    )}
     </>
   );
 }

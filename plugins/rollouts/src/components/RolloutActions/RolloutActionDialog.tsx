@@ -10,11 +10,7 @@ import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
 import { CompoundEntityRef } from '@backstage/catalog-model';
-import {
-  alertApiRef,
-  useApi,
-  useApiHolder,
-} from '@backstage/core-plugin-api';
+import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../../api';

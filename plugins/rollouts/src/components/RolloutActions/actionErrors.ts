@@ -49,7 +49,9 @@ export function describeActionError(
   return {
     message:
       message ||
-      `Could not ${definition.verb} ${rollout.workload}${status ? ` (HTTP ${status})` : ''}.`,
+      `Could not ${definition.verb} ${rollout.workload}${
+        status ? ` (HTTP ${status})` : ''
+      }.`,
     stale: false,
   };
 }

@@ -17,7 +17,10 @@ export interface ActionDefinition {
   /** Completes "You are not allowed to …". */
   verb: string;
   /** What confirming will do, in a sentence. */
-  describe(rollout: RolloutView, options: { toRevision?: number; image?: string }): string;
+  describe(
+    rollout: RolloutView,
+    options: { toRevision?: number; image?: string },
+  ): string;
   /** Past tense, for the success message. */
   done: string;
 }
@@ -39,7 +42,9 @@ function imageOf(rollout: RolloutView, revision?: number): string | undefined {
 }
 
 /** The revision "Roll back" proposes: the newest revision older than the one in play. */
-export function defaultRollbackRevision(rollout: RolloutView): number | undefined {
+export function defaultRollbackRevision(
+  rollout: RolloutView,
+): number | undefined {
   return rollbackCandidates(rollout)[0]?.revision;
 }
 
@@ -59,7 +64,9 @@ export const ACTIONS: ActionDefinition[] = [
     describe: rollout => {
       const name = rolloutName(rollout);
       if (rollout.strategy === 'BlueGreen') {
-        return `Promote ${name}: the active service switches to the preview version (${rollout.targetImage ?? 'new image'}).`;
+        return `Promote ${name}: the active service switches to the preview version (${
+          rollout.targetImage ?? 'new image'
+        }).`;
       }
       const { shown, weight } = nextStep(rollout);
       return `Promote ${name} to step ${shown}/${rollout.step.total} (weight ${weight}%).`;
@@ -71,7 +78,11 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'fully promote',
     done: 'Fully promoted',
     describe: rollout =>
-      `Promote ${rolloutName(rollout)} fully: skip the remaining steps and send 100% of traffic to ${rollout.targetImage ?? 'the new version'}.`,
+      `Promote ${rolloutName(
+        rollout,
+      )} fully: skip the remaining steps and send 100% of traffic to ${
+        rollout.targetImage ?? 'the new version'
+      }.`,
   },
   {
     action: 'abort',
@@ -79,7 +90,11 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'abort the rollout of',
     done: 'Aborted the rollout of',
     describe: rollout =>
-      `Abort the rollout of ${rolloutName(rollout)} at ${formatStep(rollout.step).toLocaleLowerCase('en-US')}: traffic returns to the stable version (${rollout.stableImage}) and the new version is scaled down.`,
+      `Abort the rollout of ${rolloutName(rollout)} at ${formatStep(
+        rollout.step,
+      ).toLocaleLowerCase('en-US')}: traffic returns to the stable version (${
+        rollout.stableImage
+      }) and the new version is scaled down.`,
   },
   {
     action: 'retry',
@@ -87,7 +102,9 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'retry the rollout of',
     done: 'Retried the rollout of',
     describe: rollout =>
-      `Retry the rollout of ${rolloutName(rollout)} from its first step${rollout.targetImage ? ` with ${rollout.targetImage}` : ''}.`,
+      `Retry the rollout of ${rolloutName(rollout)} from its first step${
+        rollout.targetImage ? ` with ${rollout.targetImage}` : ''
+      }.`,
   },
   {
     action: 'rollback',
@@ -98,7 +115,9 @@ export const ACTIONS: ActionDefinition[] = [
       const image = imageOf(rollout, toRevision);
       return toRevision === undefined
         ? `Roll back ${rolloutName(rollout)} to its previous revision.`
-        : `Roll back ${rolloutName(rollout)} to revision ${toRevision}${image ? ` (${image})` : ''}.`;
+        : `Roll back ${rolloutName(rollout)} to revision ${toRevision}${
+            image ? ` (${image})` : ''
+          }.`;
     },
   },
   {
@@ -107,7 +126,11 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'pause',
     done: 'Paused',
     describe: rollout =>
-      `Pause the rollout of ${rolloutName(rollout)} at ${formatStep(rollout.step).toLocaleLowerCase('en-US')} (weight ${rollout.weight.actual}%) until someone resumes it.`,
+      `Pause the rollout of ${rolloutName(rollout)} at ${formatStep(
+        rollout.step,
+      ).toLocaleLowerCase('en-US')} (weight ${
+        rollout.weight.actual
+      }%) until someone resumes it.`,
   },
   {
     action: 'resume',
@@ -115,7 +138,9 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'resume',
     done: 'Resumed',
     describe: rollout =>
-      `Resume the rollout of ${rolloutName(rollout)} from ${formatStep(rollout.step).toLocaleLowerCase('en-US')}.`,
+      `Resume the rollout of ${rolloutName(rollout)} from ${formatStep(
+        rollout.step,
+      ).toLocaleLowerCase('en-US')}.`,
   },
   {
     action: 'restart',
@@ -123,7 +148,9 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'restart',
     done: 'Restarted',
     describe: rollout =>
-      `Restart the pods of ${rolloutName(rollout)} one by one, keeping the same image (${rollout.stableImage}).`,
+      `Restart the pods of ${rolloutName(
+        rollout,
+      )} one by one, keeping the same image (${rollout.stableImage}).`,
   },
   {
     action: 'start',
@@ -131,6 +158,10 @@ export const ACTIONS: ActionDefinition[] = [
     verb: 'deploy a new image to',
     done: 'Started a rollout of',
     describe: (rollout, { image }) =>
-      `Deploy ${image?.trim() ? image.trim() : 'a new image'} to ${rolloutName(rollout)} with its ${formatStrategy(rollout.strategy).toLocaleLowerCase('en-US')} strategy.`,
+      `Deploy ${image?.trim() ? image.trim() : 'a new image'} to ${rolloutName(
+        rollout,
+      )} with its ${formatStrategy(rollout.strategy).toLocaleLowerCase(
+        'en-US',
+      )} strategy.`,
   },
 ];

@@ -83,7 +83,10 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
         value={rollout.weight.actual}
       />,
     ],
-    ['Stable image', <code className={classes.image}>{rollout.stableImage}</code>],
+    [
+      'Stable image',
+      <code className={classes.image}>{rollout.stableImage}</code>,
+    ],
   ];
   if (rollout.targetImage && rollout.targetImage !== rollout.stableImage) {
     rows.push([
