@@ -1,0 +1,209 @@
+import { parse } from 'yaml';
+import {
+  checkDockerfile,
+  checkManifestRules,
+  checkWorkflow,
+  parseManifests,
+} from './artifactChecks';
+import { startScaffolder } from './dryRun';
+
+jest.setTimeout(120_000);
+
+const base = {
+  name: 'orders-api',
+  description: 'Takes orders',
+  owner: 'group:default/team-a',
+  system: 'system:default/shop',
+  port: 8080,
+  strategy: 'RollingUpdate',
+  cluster: 'local',
+  namespace: 'shop',
+  target: 'local',
+};
+
+describe('rust-service template, rendered by the real scaffolder (dry run)', () => {
+  let scaffolder: Awaited<ReturnType<typeof startScaffolder>>;
+  beforeAll(async () => {
+    scaffolder = await startScaffolder();
+  });
+  afterAll(async () => scaffolder?.stop());
+
+  describe.each([
+    ['RollingUpdate', { strategy: 'RollingUpdate', port: 8080 }],
+    ['Canary', { strategy: 'Canary', canarySteps: [10, 25, 60], port: 3000 }],
+    ['BlueGreen', { strategy: 'BlueGreen', autoPromotion: true, scaleDownDelay: '2m', port: 9090 }],
+  ])('%s', (strategy, values) => {
+    let result: Awaited<ReturnType<typeof scaffolder.dryRun>>;
+    beforeAll(async () => {
+      result = await scaffolder.dryRun({ ...base, ...values });
+    });
+
+    it('completes every step', () => {
+      expect(result.status).toBe(200);
+      expect(result.log.join('\n')).toContain('Finished step Render Kubernetes manifests');
+      expect([...result.files.keys()]).toEqual(
+        expect.arrayContaining([
+          'Cargo.toml',
+          'rust-toolchain.toml',
+          'Dockerfile',
+          '.dockerignore',
+          '.github/workflows/ci.yaml',
+          'catalog-info.yaml',
+          'README.md',
+          'src/main.rs',
+          'tests/http.rs',
+          'deploy/kubernetes/deployment.yaml',
+        ]),
+      );
+      expect([...result.files.keys()].filter(f => f.endsWith('.njk'))).toEqual([]);
+      expect([...result.files.values()].filter(text => text.includes('${{ values'))).toEqual([]);
+    });
+
+    it('has a workflow that passes actionlint and our rules', async () => {
+      const workflow = result.files.get('.github/workflows/ci.yaml')!;
+      expect(await checkWorkflow(workflow)).toEqual([]);
+      const parsed = parse(workflow);
+      expect(parsed.env).toMatchObject({
+        IMAGE_REPOSITORY: 'ghcr.io/example-org/orders-api',
+        ROLLOUT_CLUSTER: 'local',
+        ROLLOUT_ENTITY: 'component/default/orders-api',
+      });
+      const build = parsed.jobs.image.steps.find((s: any) => s.id === 'build');
+      expect(build.with).toMatchObject({ sbom: true, provenance: 'mode=max' });
+      expect(parsed.jobs.deploy.steps[0].run).toContain('/api/rollouts/entities/${ROLLOUT_ENTITY}/rollouts');
+      expect(parsed.jobs.deploy.if).toContain("refs/heads/main");
+    });
+
+    it('has a Dockerfile that passes dockerfile-utils and our rules', () => {
+      const rustVersion = /channel = "([^"]+)"/.exec(result.files.get('rust-toolchain.toml')!)![1];
+      expect(
+        checkDockerfile(result.files.get('Dockerfile')!, { port: values.port, rustVersion }),
+      ).toEqual([]);
+    });
+
+    it('has manifests valid against the Kubernetes schemas and our security rules', () => {
+      const { objects, problems } = parseManifests(result.files);
+      expect(problems).toEqual([]);
+      expect(checkManifestRules(objects, 'orders-api')).toEqual([]);
+      const deployment = objects.find(o => o.kind === 'Deployment');
+      const annotations = deployment.metadata.annotations;
+      expect(annotations['rollouts.backstage.io/strategy']).toBe(strategy);
+      expect(deployment.metadata.namespace).toBe('shop');
+      expect(deployment.spec.template.spec.containers[0].ports[0].containerPort).toBe(values.port);
+      const services = objects.filter(o => o.kind === 'Service').map(o => o.metadata.name);
+      if (strategy === 'Canary') {
+        expect(JSON.parse(annotations['rollouts.backstage.io/canary-steps'])).toEqual([
+          { setWeight: 10 }, { pause: {} },
+          { setWeight: 25 }, { pause: {} },
+          { setWeight: 60 }, { pause: {} },
+          { setWeight: 100 },
+        ]);
+      }
+      if (strategy === 'BlueGreen') {
+        expect(services.sort()).toEqual(['orders-api', 'orders-api-preview']);
+        expect(annotations).toMatchObject({
+          'rollouts.backstage.io/active-service': 'orders-api',
+          'rollouts.backstage.io/preview-service': 'orders-api-preview',
+          'rollouts.backstage.io/auto-promotion': 'true',
+          'rollouts.backstage.io/scale-down-delay': '2m',
+        });
+      } else {
+        expect(services).toEqual(['orders-api']);
+      }
+      const configMap = objects.find(o => o.kind === 'ConfigMap');
+      expect(configMap.data.PORT).toBe(String(values.port));
+    });
+
+    it('has a catalog-info.yaml that maps the entity to its workloads', () => {
+      const entity = parse(result.files.get('catalog-info.yaml')!);
+      expect(entity).toMatchObject({
+        kind: 'Component',
+        metadata: {
+          name: 'orders-api',
+          annotations: {
+            'backstage.io/kubernetes-id': 'orders-api',
+            'backstage.io/kubernetes-namespace': 'shop',
+            'rollouts.backstage.io/strategy': strategy,
+          },
+        },
+        spec: { owner: 'group:default/team-a', system: 'system:default/shop', type: 'service' },
+      });
+      expect(entity.metadata.links.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('refuses wrong input with a clear message', () => {
+    it.each([
+      ['an upper-case name', { name: 'Orders' }, 'name'],
+      ['a path as name', { name: '../etc' }, 'name'],
+      ['a name ending with a dash', { name: 'orders-' }, 'name'],
+      ['a name too long', { name: `a${'b'.repeat(40)}` }, 'name'],
+      ['a privileged port', { port: 80 }, 'port'],
+      ['a port out of range', { port: 70000 }, 'port'],
+      ['an expression as image', { imageRepository: 'ghcr.io/x/${{ secrets.GITHUB_TOKEN }}' }, 'imageRepository'],
+      ['an unknown strategy', { strategy: 'YOLO' }, 'strategy'],
+    ])('%s (form schema)', async (_, values, field) => {
+      const result = await scaffolder.dryRun({ ...base, ...values });
+      expect(result.status).toBe(400);
+      const properties = result.body.errors.map((e: { property: string }) => e.property);
+      expect(properties).toContainEqual(expect.stringMatching(new RegExp(`^instance\\.${field}`)));
+    });
+
+    it.each([
+      ['canary steps that do not increase', { strategy: 'Canary', canarySteps: [50, 20] }, 'Canary steps must increase: step 2 (20%) is not above step 1 (50%)'],
+      ['a name reserved by Cargo', { name: 'test' }, 'reserved by Cargo'],
+      ['a cluster the portal does not know', { cluster: 'prod' }, 'Unknown cluster "prod": configured clusters are "local"'],
+    ])('%s (server-side action)', async (_, values, message) => {
+      const result = await scaffolder.dryRun({ ...base, ...values });
+      expect(result.status).toBe(400);
+      expect(result.body.error).toMatchObject({ name: 'InputError' });
+      expect(result.body.error.message).toContain(message);
+      expect(result.files.size).toBe(0);
+    });
+  });
+
+  it('refuses a canary weight of 100 or more (form schema: strategy options do not match)', async () => {
+    const result = await scaffolder.dryRun({ ...base, strategy: 'Canary', canarySteps: [50, 100] });
+    expect(result.status).toBe(400);
+    expect(result.body.errors.map((e: { message: string }) => e.message)).toContainEqual(
+      expect.stringMatching(/exactly one/),
+    );
+    const accepted = await scaffolder.dryRun({ ...base, strategy: 'Canary', canarySteps: [50, 99] });
+    expect(accepted.status).toBe(200);
+  });
+
+  describe('hostile values cannot change the generated documents', () => {
+    const hostile = 'x"\nspec:\n  owner: evil # ${{ secrets.GITHUB_TOKEN }} {% raw %} `rm -rf /`';
+    let result: Awaited<ReturnType<typeof scaffolder.dryRun>>;
+    beforeAll(async () => {
+      result = await scaffolder.dryRun({
+        ...base,
+        strategy: 'RollingUpdate',
+        description: hostile,
+        owner: `group:default/a"\nb`,
+        system: 'system:default/x\n  lifecycle: hacked',
+      });
+    });
+
+    it('keeps them as plain strings in catalog-info.yaml', () => {
+      expect(result.status).toBe(200);
+      const entity = parse(result.files.get('catalog-info.yaml')!);
+      expect(entity.metadata.description).toBe(hostile);
+      expect(entity.spec.owner).toBe(`group:default/a"\nb`);
+      expect(entity.spec.system).toBe('system:default/x\n  lifecycle: hacked');
+      expect(entity.spec.lifecycle).toBe('experimental');
+    });
+
+    it('keeps them as plain strings in Cargo.toml', () => {
+      const cargo = result.files.get('Cargo.toml')!;
+      expect(cargo).toContain(`description = ${JSON.stringify(hostile)}`);
+      expect(cargo.split('\n').filter(l => l.startsWith('spec'))).toEqual([]);
+    });
+
+    it('never puts them in the workflow', async () => {
+      const workflow = result.files.get('.github/workflows/ci.yaml')!;
+      expect(workflow).not.toContain('evil');
+      expect(await checkWorkflow(workflow)).toEqual([]);
+    });
+  });
+});
