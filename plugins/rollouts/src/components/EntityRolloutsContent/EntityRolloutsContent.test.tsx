@@ -116,6 +116,26 @@ describe('EntityRolloutsContent', () => {
     expect(steps).toHaveTextContent('Pause for 60s');
   });
 
+  it('shows every step of a healthy canary as done, none as current', async () => {
+    await renderContent(
+      apiWith([
+        pausedCanary({
+          phase: 'Healthy',
+          step: { index: 5, total: 5 },
+          pause: undefined,
+          targetImage: undefined,
+          allowedActions: ['rollback', 'restart', 'start'],
+        }),
+      ]),
+    );
+    const steps = await screen.findByRole('navigation', {
+      name: 'Steps of payments-api on local',
+    });
+    expect(steps).toHaveTextContent('Step 5 of 5');
+    expect(steps.querySelector('[aria-current="step"]')).toBeNull();
+    expect(steps.querySelectorAll('.MuiStepLabel-completed')).toHaveLength(5);
+  });
+
   it('shows revisions with their roles and ready counts', async () => {
     await renderContent(apiWith([blueGreenAwaitingPromotion()]));
     const table = await screen.findByRole('table', {

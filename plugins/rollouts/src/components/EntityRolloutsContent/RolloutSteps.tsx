@@ -28,8 +28,8 @@ export function RolloutSteps(props: { rollout: RolloutView }) {
     rollout.steps.length > 0
       ? rollout.steps.map(describeStep)
       : implicitSteps(rollout);
-  const finished =
-    rollout.phase === 'Healthy' && rollout.step.index >= labels.length - 1;
+  // A healthy rollout has nothing in flight: every step of its last rollout is done.
+  const finished = rollout.phase === 'Healthy';
   const active = Math.min(rollout.step.index, labels.length - 1);
 
   return (
