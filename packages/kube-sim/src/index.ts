@@ -1,0 +1,8 @@
+/**
+ * kube-sim: a local Kubernetes API simulator for development and tests. It is not a cluster.
+ *
+ * @packageDocumentation
+ */
+
+export { startKubeSim, kubeconfigYaml } from './KubeSim';
+export type { KubeSim, KubeSimOptions, KubeSimFaults } from './KubeSim';
