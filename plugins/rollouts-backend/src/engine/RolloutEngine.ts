@@ -277,9 +277,12 @@ export class RolloutEngine {
         throw e;
       }
       await this.emitChange(handle, written, options.action, options.actor, transition);
-      await this.reconcileWorkload(handle, written).catch(e =>
-        this.logger.warn(`Reconcile of ${ns}/${name} after ${options.action} failed: ${e}`),
-      );
+      // Start the side effects at once; a lost race here is fine, the scheduled pass retries.
+      await this.reconcileWorkload(handle, written).catch(e => {
+        if (!(e instanceof StaleWriteError)) {
+          this.logger.warn(`Reconcile of ${ns}/${name} after ${options.action} failed: ${e}`);
+        }
+      });
       const latest = handle.cache.deployments.get(ns, name) ?? written;
       const latestCtx = this.context(handle, latest);
       const latestStrategy = this.strategyOf(latest);

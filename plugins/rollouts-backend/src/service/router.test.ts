@@ -1,0 +1,432 @@
+import {
+  TestDatabaseId,
+  TestDatabases,
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { createServiceFactory } from '@backstage/backend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import {
+  ROLLOUT_ANNOTATIONS,
+  RolloutHistoryEvent,
+  RolloutView,
+} from '@internal/plugin-rollouts-common';
+import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import request from 'supertest';
+import rolloutsPlugin from '../index';
+
+jest.setTimeout(120_000);
+
+const OWNER = 'user:default/owner';
+const STRANGER = 'user:default/stranger';
+
+function component(name: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', annotations: { 'backstage.io/kubernetes-id': name } },
+    spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'production' },
+  };
+}
+
+function deployment(name: string, image: string, annotations: Record<string, string>, replicas = 4) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace: 'shop',
+      labels: { app: name, 'backstage.io/kubernetes-id': name },
+      annotations,
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      progressDeadlineSeconds: 600,
+      template: {
+        metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
+        spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+      },
+    },
+  };
+}
+
+function service(name: string, app: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'shop' },
+    spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
+  };
+}
+
+const manifests = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+  deployment('payments', 'ghcr.io/acme/payments:1.0.0', {
+    [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
+    [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify([
+      { setWeight: 25 },
+      { pause: {} },
+      { setWeight: 50 },
+      { pause: { duration: '1s' } },
+    ]),
+    [ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold]: '2s',
+  }),
+  service('payments', 'payments'),
+  deployment('checkout', 'ghcr.io/acme/checkout:1.0.0', {
+    [ROLLOUT_ANNOTATIONS.strategy]: 'BlueGreen',
+    [ROLLOUT_ANNOTATIONS.activeService]: 'checkout',
+    [ROLLOUT_ANNOTATIONS.previewService]: 'checkout-preview',
+    [ROLLOUT_ANNOTATIONS.scaleDownDelay]: '1s',
+  }, 2),
+  service('checkout', 'checkout'),
+  service('checkout-preview', 'checkout'),
+  deployment('ledger', 'ghcr.io/acme/ledger:1.0.0', {}, 3),
+];
+
+describe('rollouts backend against kube-sim', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+  let sim: KubeSim;
+
+  beforeEach(async () => {
+    sim = await startKubeSim({ port: 0, timeScale: 0.05 });
+    await sim.control.apply(manifests);
+    await sim.control.waitFor(
+      () =>
+        ['payments', 'checkout', 'ledger'].every(
+          n => sim.control.get('apps/v1', 'Deployment', 'shop', n)?.status?.readyReplicas > 0,
+        ),
+      20_000,
+    );
+  });
+
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  async function start(options: { databaseId?: TestDatabaseId } = {}) {
+    const scheduler = mockServices.scheduler();
+    const auditEvents: Array<{ eventId: string; outcome?: string; meta?: unknown }> = [];
+    const auditor = mockServices.auditor.mock({
+      createEvent: async (opts: { eventId: string; meta?: unknown }) => {
+        const entry: { eventId: string; outcome?: string; meta?: unknown } = {
+          eventId: opts.eventId,
+          meta: opts.meta,
+        };
+        auditEvents.push(entry);
+        return {
+          success: async () => {
+            entry.outcome = 'success';
+          },
+          fail: async () => {
+            entry.outcome = 'fail';
+          },
+        };
+      },
+    });
+    const permissions = mockServices.permissions.mock({
+      authorize: async (requests: any[], opts: any) =>
+        requests.map(r => ({
+          result:
+            r.permission.name === 'rollouts.rollout.read' ||
+            opts.credentials.principal.userEntityRef === OWNER
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+        })),
+    } as any);
+    const signals = { publish: jest.fn(async () => {}) };
+    const notifications = { send: jest.fn(async () => {}) };
+    const features: any[] = [
+      rolloutsPlugin,
+      mockServices.rootLogger.factory({ level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none' }),
+      scheduler.factory ? (scheduler as any).factory() : undefined,
+      auditor.factory,
+      permissions.factory,
+      catalogServiceMock.factory({
+        entities: [component('payments'), component('checkout'), component('ledger'), component('unmapped')].map(
+          e => (e.metadata.name === 'unmapped' ? { ...e, metadata: { ...e.metadata, annotations: {} } } : e),
+        ),
+      }),
+      createServiceFactory({ service: signalsServiceRef, deps: {}, factory: () => signals }),
+      createServiceFactory({ service: notificationService, deps: {}, factory: () => notifications }),
+      mockServices.rootConfig.factory({
+        data: {
+          kubernetes: {
+            clusterLocatorMethods: [
+              {
+                type: 'config',
+                clusters: [
+                  {
+                    name: 'sim',
+                    url: sim.url,
+                    authProvider: 'serviceAccount',
+                    serviceAccountToken: 'test-token',
+                    skipTLSVerify: true,
+                  },
+                ],
+              },
+            ],
+          },
+          rollouts: { reconcileInterval: { seconds: 1 } },
+        },
+      }),
+    ];
+    if (options.databaseId) {
+      const knex = await databases.init(options.databaseId);
+      features.push(mockServices.database.factory({ knex }));
+    }
+    const backend = await startTestBackend({ features: features.filter(Boolean) });
+    const app = backend.server;
+
+    const owner = mockCredentials.user.header(OWNER);
+    const stranger = mockCredentials.user.header(STRANGER);
+    const base = (name: string) => `/api/rollouts/entities/component/default/${name}`;
+
+    async function views(name: string, as = owner): Promise<RolloutView[]> {
+      const res = await request(app).get(`${base(name)}/rollouts`).set('Authorization', as);
+      expect(res.status).toBe(200);
+      return res.body.items;
+    }
+    async function waitFor(name: string, predicate: (v: RolloutView) => boolean, what: string, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: RolloutView | undefined;
+      while (Date.now() < deadline) {
+        await scheduler.triggerTask('rollouts-reconcile');
+        [last] = await views(name);
+        if (last && predicate(last)) return last;
+        await new Promise(r => setTimeout(r, 100));
+      }
+      throw new Error(`Timed out waiting for ${what}; last view: ${JSON.stringify(last, null, 2)}`);
+    }
+    function action(name: string, act: string, body: object, as = owner) {
+      return request(app).post(`${base(name)}/actions/${act}`).set('Authorization', as).send(body);
+    }
+    function startRollout(name: string, body: object, as = owner) {
+      return request(app).post(`${base(name)}/rollouts`).set('Authorization', as).send(body);
+    }
+    async function history(name: string): Promise<RolloutHistoryEvent[]> {
+      const res = await request(app).get(`${base(name)}/history`).set('Authorization', owner);
+      expect(res.status).toBe(200);
+      return res.body.items;
+    }
+    return { backend, app, views, waitFor, action, startRollout, history, auditEvents, signals, notifications, stranger };
+  }
+
+  const deploymentOf = (name: string) => sim.control.get('apps/v1', 'Deployment', 'shop', name);
+  const imageOf = (name: string) => deploymentOf(name)?.spec?.template?.spec?.containers?.[0]?.image;
+
+  it.each(databases.eachSupportedId())(
+    'runs a canary through its whole life, with history on %p',
+    async databaseId => {
+      const t = await start({ databaseId });
+      const [initial] = await t.views('payments');
+      expect(initial).toMatchObject({
+        cluster: 'sim',
+        namespace: 'shop',
+        workload: 'payments',
+        strategy: 'Canary',
+        phase: 'Healthy',
+        stableImage: 'ghcr.io/acme/payments:1.0.0',
+        step: { total: 4 },
+      });
+      expect(initial.allowedActions).toEqual(expect.arrayContaining(['start', 'restart']));
+
+      const started = await t.startRollout('payments', {
+        cluster: 'sim',
+        image: 'ghcr.io/acme/payments:2.0.0',
+        reason: 'release 2.0.0',
+      });
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({ phase: 'Progressing', revision: 1, targetImage: 'ghcr.io/acme/payments:2.0.0' });
+
+      const paused = await t.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the approval pause');
+      expect(paused.weight).toEqual({ desired: 25, actual: 25, method: 'replica-ratio' });
+      expect(paused.revisions.map(r => [r.role, r.image, r.ready])).toEqual([
+        ['stable', 'ghcr.io/acme/payments:1.0.0', 3],
+        ['canary', 'ghcr.io/acme/payments:2.0.0', 1],
+      ]);
+      expect(deploymentOf('payments-canary')?.metadata?.labels).toMatchObject({
+        'rollouts.backstage.io/role': 'canary',
+        'rollouts.backstage.io/owner': 'payments',
+      });
+      expect(t.notifications.send).toHaveBeenCalledWith(
+        expect.objectContaining({ recipients: { type: 'entity', entityRef: 'component:default/payments' } }),
+      );
+
+      const promoted = await t.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1, reason: 'metrics fine' });
+      expect(promoted.status).toBe(200);
+      await t.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 3, 'the timed pause');
+      const stale = await t.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1 });
+      expect(stale.status).toBe(409);
+      expect(stale.body.error.message).toBe('The rollout moved on since you looked');
+
+      const done = await t.waitFor('payments', v => v.phase === 'Healthy' && !v.targetImage, 'the canary to finish');
+      expect(done.stableImage).toBe('ghcr.io/acme/payments:2.0.0');
+      expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
+      expect(deploymentOf('payments')?.spec?.replicas).toBe(4);
+      expect(deploymentOf('payments-canary')).toBeUndefined();
+
+      const rows = await t.history('payments');
+      expect(rows.map(r => `${r.action}:${r.actor}:${r.outcome}`).reverse()).toEqual([
+        `start:${OWNER}:succeeded`,
+        'step:system:succeeded',
+        'pause:system:succeeded',
+        `promote:${OWNER}:succeeded`,
+        'step:system:succeeded',
+        'pause:system:succeeded',
+        `promote:${OWNER}:failed`,
+        'step:system:succeeded',
+        'completed:system:succeeded',
+      ]);
+      const promote = rows.find(r => r.action === 'promote' && r.outcome === 'succeeded')!;
+      expect(promote).toMatchObject({ reason: 'metrics fine', stepIndex: 1, revision: 1, cluster: 'sim', workload: 'payments' });
+      expect(t.signals.publish).toHaveBeenCalledWith(
+        expect.objectContaining({
+          channel: 'rollouts:component:default/payments',
+          message: expect.objectContaining({ type: 'changed', workload: 'payments', cause: 'completed', phase: 'Healthy' }),
+        }),
+      );
+      expect(t.auditEvents.filter(e => e.eventId === 'rollout-action').map(e => e.outcome)).toEqual(['success', 'fail']);
+      expect(t.auditEvents.filter(e => e.eventId === 'rollout-start').map(e => e.outcome)).toEqual(['success']);
+      await t.backend.stop();
+    },
+  );
+
+  it('promotes fully, aborts, retries and aborts a crash-looping canary through the health gate', async () => {
+    const t = await start();
+    expect((await t.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:2.0.0' })).status).toBe(201);
+    await t.waitFor('payments', v => v.phase === 'Paused', 'the first pause');
+    expect((await t.action('payments', 'abort', { cluster: 'sim', reason: 'wrong build' })).status).toBe(200);
+    const aborted = await t.waitFor('payments', v => v.phase === 'Aborted' && v.revisions.length === 1, 'the abort');
+    expect(aborted.allowedActions).toEqual(['retry', 'start']);
+    expect(deploymentOf('payments-canary')).toBeUndefined();
+    expect(deploymentOf('payments')?.spec?.replicas).toBe(4);
+    expect(t.notifications.send).toHaveBeenCalledWith(
+      expect.objectContaining({ payload: expect.objectContaining({ severity: 'high' }) }),
+    );
+
+    expect((await t.action('payments', 'retry', { cluster: 'sim' })).body).toMatchObject({ phase: 'Progressing', revision: 2 });
+    await t.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the retried canary to pause');
+    expect((await t.action('payments', 'promote-full', { cluster: 'sim' })).status).toBe(200);
+    await t.waitFor('payments', v => v.phase === 'Healthy' && v.stableImage.endsWith(':2.0.0'), 'the full promotion');
+
+    const began = Date.now();
+    await t.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:3.0.0-crashloop' });
+    const gated = await t.waitFor('payments', v => v.phase === 'Aborted', 'the health gate', 20_000);
+    expect(Date.now() - began).toBeLessThan(15_000);
+    expect(gated.message).toMatch(/^Health gate/);
+    const rows = await t.history('payments');
+    expect(rows[0]).toMatchObject({ action: 'health-gate-abort', actor: 'system', revision: 3 });
+    expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
+    await t.waitFor('payments', () => !deploymentOf('payments-canary'), 'the canary to go');
+    await t.backend.stop();
+  });
+
+  it('carries on with a canary after the backend restarts', async () => {
+    const first = await start();
+    await first.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:2.0.0' });
+    await first.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the first pause');
+    await first.backend.stop();
+
+    const second = await start();
+    const [view] = await second.views('payments');
+    expect(view).toMatchObject({ phase: 'Paused', step: { index: 1 }, revision: 1 });
+    expect((await second.action('payments', 'promote', { cluster: 'sim', stepIndex: 1 })).status).toBe(200);
+    await second.waitFor('payments', v => v.phase === 'Healthy' && !v.targetImage, 'the canary to finish', 40_000);
+    expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
+    await second.backend.stop();
+  });
+
+  it('runs a blue-green rollout: preview, promote, instant rollback, promote again, scale-down', async () => {
+    const t = await start();
+    const selector = (svc: string) => sim.control.get('v1', 'Service', 'shop', svc)?.spec?.selector;
+    await t.startRollout('checkout', { cluster: 'sim', image: 'ghcr.io/acme/checkout:2.0.0' });
+    const waiting = await t.waitFor('checkout', v => v.phase === 'Paused', 'the preview');
+    expect(waiting.pause?.reason).toBe('Preview ready: waiting for promotion');
+    expect(waiting.allowedActions).toEqual(['promote', 'promote-full', 'abort']);
+    const oldHash = selector('checkout')['pod-template-hash'];
+    const previewHash = selector('checkout-preview')['pod-template-hash'];
+    expect(oldHash).toBeDefined();
+    expect(previewHash).not.toBe(oldHash);
+
+    expect((await t.action('checkout', 'promote', { cluster: 'sim', revision: 1 })).status).toBe(200);
+    expect(selector('checkout')['pod-template-hash']).toBe(previewHash);
+    const rolledBack = await t.action('checkout', 'rollback', { cluster: 'sim', reason: 'errors' });
+    expect(rolledBack.status).toBe(200);
+    expect(selector('checkout')['pod-template-hash']).toBe(oldHash);
+    await t.waitFor('checkout', () => !deploymentOf('checkout-preview'), 'the preview to go');
+
+    await t.startRollout('checkout', { cluster: 'sim', image: 'ghcr.io/acme/checkout:2.0.0' });
+    await t.waitFor('checkout', v => v.phase === 'Paused', 'the preview again');
+    await t.action('checkout', 'promote-full', { cluster: 'sim' });
+    const done = await t.waitFor('checkout', v => v.phase === 'Healthy' && !v.targetImage, 'the scale-down and hand-over');
+    expect(done.stableImage).toBe('ghcr.io/acme/checkout:2.0.0');
+    expect(imageOf('checkout')).toBe('ghcr.io/acme/checkout:2.0.0');
+    expect(deploymentOf('checkout-preview')).toBeUndefined();
+    const pods = sim.control.list('v1', 'Pod', 'shop').filter(p => p.metadata.labels?.app === 'checkout' && !p.metadata.deletionTimestamp);
+    const active = pods.filter(p => p.metadata.labels['pod-template-hash'] === selector('checkout')['pod-template-hash']);
+    expect(active.length).toBe(2);
+    expect(active.every(p => p.spec.containers[0].image === 'ghcr.io/acme/checkout:2.0.0')).toBe(true);
+
+    await t.startRollout('checkout', { cluster: 'sim', image: 'ghcr.io/acme/checkout:3.0.0' });
+    await t.waitFor('checkout', v => v.phase === 'Paused', 'a third preview');
+    await t.action('checkout', 'abort', { cluster: 'sim' });
+    await t.waitFor('checkout', v => v.phase === 'Aborted' && !deploymentOf('checkout-preview'), 'the abort');
+    await t.backend.stop();
+  });
+
+  it('runs a rolling update: set image, pause, resume, undo, restart', async () => {
+    const t = await start();
+    await t.startRollout('ledger', { cluster: 'sim', image: 'ghcr.io/acme/ledger:2.0.0' });
+    const paused = await t.action('ledger', 'pause', { cluster: 'sim', reason: 'watch errors' });
+    expect(paused.body).toMatchObject({ phase: 'Paused', pause: { reason: 'watch errors' } });
+    expect(deploymentOf('ledger').spec.paused).toBe(true);
+    await t.action('ledger', 'resume', { cluster: 'sim' });
+    const healthy = await t.waitFor('ledger', v => v.phase === 'Healthy', 'the rolling update');
+    expect(healthy).toMatchObject({ strategy: 'RollingUpdate', stableImage: 'ghcr.io/acme/ledger:2.0.0', revision: 2 });
+
+    expect((await t.action('ledger', 'rollback', { cluster: 'sim', revision: 2 })).status).toBe(200);
+    expect(imageOf('ledger')).toBe('ghcr.io/acme/ledger:1.0.0');
+    await t.waitFor('ledger', v => v.phase === 'Healthy' && v.revision === 3, 'the undo');
+    expect((await t.action('ledger', 'rollback', { cluster: 'sim', toRevision: 99 })).status).toBe(404);
+    expect((await t.action('ledger', 'restart', { cluster: 'sim' })).status).toBe(200);
+    expect(deploymentOf('ledger').spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    await t.backend.stop();
+  });
+
+  it('answers 400, 403, 404 and 409 with Backstage error bodies', async () => {
+    const t = await start();
+    const bad = await t.startRollout('payments', { cluster: 'sim', image: 'not an image!' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.name).toBe('InputError');
+    expect(bad.body.error.message).toMatch(/image: must be an image reference/);
+    expect((await t.action('payments', 'explode', { cluster: 'sim' })).status).toBe(400);
+    expect((await t.action('payments', 'promote', { cluster: 'sim', extra: 1 })).status).toBe(400);
+
+    const denied = await t.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:9.0.0', reason: 'sneaky' }, t.stranger);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.name).toBe('NotAllowedError');
+    const [asStranger] = await t.views('payments', t.stranger);
+    expect(asStranger.allowedActions).toEqual([]);
+    const rows = await t.history('payments');
+    expect(rows[0]).toMatchObject({ action: 'start', actor: STRANGER, outcome: 'denied', reason: 'sneaky', workload: 'payments' });
+    expect(t.auditEvents.at(-1)).toMatchObject({ eventId: 'rollout-start', outcome: 'fail' });
+
+    expect((await request(t.app).get('/api/rollouts/entities/component/default/nobody/rollouts')).status).toBe(404);
+    expect((await t.startRollout('nobody', { cluster: 'sim', image: 'a/b:1' })).status).toBe(404);
+    expect((await t.startRollout('payments', { cluster: 'elsewhere', image: 'a/b:1' })).status).toBe(404);
+    expect((await t.startRollout('payments', { cluster: 'sim', workload: 'nope', image: 'a/b:1' })).status).toBe(404);
+    expect((await t.startRollout('unmapped', { cluster: 'sim', image: 'a/b:1' })).status).toBe(404);
+    expect(await t.views('unmapped')).toEqual([]);
+
+    const wrongPhase = await t.action('payments', 'promote', { cluster: 'sim' });
+    expect(wrongPhase.status).toBe(409);
+    expect(wrongPhase.body.error.name).toBe('ConflictError');
+    await t.backend.stop();
+  });
+});
