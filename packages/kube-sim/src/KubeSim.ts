@@ -221,6 +221,7 @@ export function kubeconfigYaml(url: string): string {
     '  - name: kube-sim',
     '    cluster:',
     `      server: ${url}`,
+    '      insecure-skip-tls-verify: true',
     'contexts:',
     '  - name: kube-sim',
     '    context:',
