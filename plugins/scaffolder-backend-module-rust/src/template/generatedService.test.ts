@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startScaffolder, writeFiles } from './dryRun';
+import { prepareOfflineRegistry, REPO_ROOT, resolveToolchain, run } from './rustToolchain';
+
+// A real Rust build: the first run fetches Debian's crates and compiles the dependencies
+// (about two minutes on two cores); later runs reuse .cache/crates and .cache/cargo-target.
+jest.setTimeout(15 * 60_000);
+
+// The longest allowed name, with dashes: checks the crate name and rustfmt's line widths too.
+const NAME = 'order-fulfilment-and-reservations-api-v2';
+
+describe('the generated service builds for real', () => {
+  const projectDir = path.join(REPO_ROOT, '.cache', 'template-build', NAME);
+  let cargoConfig: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    const scaffolder = await startScaffolder();
+    try {
+      const result = await scaffolder.dryRun({
+        name: NAME,
+        description: 'Reserves stock for "orders" \\ and ships them',
+        owner: 'group:default/team-a',
+        port: 8080,
+        strategy: 'Canary',
+        canarySteps: [20, 50],
+        cluster: 'local',
+        namespace: 'default',
+        target: 'local',
+      });
+      expect(result.status).toBe(200);
+      writeFiles(result.files, projectDir);
+    } finally {
+      await scaffolder.stop();
+    }
+    cargoConfig = prepareOfflineRegistry();
+    const channel = /channel\s*=\s*"([^"]+)"/.exec(
+      fs.readFileSync(path.join(projectDir, 'rust-toolchain.toml'), 'utf8'),
+    )![1];
+    env = {
+      RUSTUP_TOOLCHAIN: resolveToolchain(channel),
+      CARGO_TARGET_DIR: path.join(REPO_ROOT, '.cache', 'cargo-target'),
+      CARGO_TERM_COLOR: 'never',
+    };
+  });
+
+  const cargo = (...args: string[]) => {
+    const result = run('cargo', args, { cwd: projectDir, env });
+    if (result.status !== 0) {
+      throw new Error(`cargo ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    }
+    return `${result.stdout}\n${result.stderr}`;
+  };
+
+  it('is formatted (cargo fmt --check)', () => {
+    cargo('fmt', '--check');
+  });
+
+  it('passes its tests (cargo test)', () => {
+    const output = cargo('test', '--config', cargoConfig);
+    expect(output).toMatch(/test healthz_answers_ok \.\.\. ok/);
+    expect(output).toMatch(/test config::tests::refuses_a_bad_port_with_a_clear_message \.\.\. ok/);
+    expect(output).not.toMatch(/test result: FAILED/);
+  });
+
+  it('has no clippy warnings (cargo clippy --all-targets -- -D warnings)', () => {
+    // --config after the subcommand: cargo-clippy re-invokes cargo and keeps only its own arguments.
+    cargo('clippy', '--config', cargoConfig, '--all-targets', '--', '-D', 'warnings');
+  });
+});
