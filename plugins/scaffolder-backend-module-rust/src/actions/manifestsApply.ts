@@ -96,6 +96,11 @@ export function createManifestsApplyAction(options: { clusters: ClusterApplier }
       const applied = await clusters.apply(cluster, namespace, objects);
       const lines = applied.map(o => `${o.operation} ${o.kind} ${o.namespace}/${o.name}`);
       ctx.logger.info(`Applied to ${cluster}: ${lines.join(', ')}`);
+      for (const object of applied.filter(o => o.operation === 'skipped')) {
+        ctx.logger.warn(
+          `Cluster ${cluster} does not serve ${object.apiVersion} ${object.kind}: ${object.name} was not applied`,
+        );
+      }
       ctx.output('applied', lines);
     },
   });

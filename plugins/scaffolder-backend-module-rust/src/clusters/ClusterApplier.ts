@@ -21,7 +21,8 @@ export interface AppliedObject {
   kind: string;
   namespace?: string;
   name: string;
-  operation: 'created' | 'replaced';
+  /** `skipped` when the cluster does not serve the object's API (e.g. a development cluster). */
+  operation: 'created' | 'replaced' | 'skipped';
 }
 
 /** Reads the clusters the Kubernetes plugin is configured with, so users configure them once. */
@@ -41,6 +42,15 @@ export function readClusters(config: Config): ClusterDetails[] {
 
 function isNotFound(error: unknown): boolean {
   return (error as { code?: number })?.code === 404;
+}
+
+/** client-node's discovery found no such apiVersion/kind on the cluster. */
+function isKindNotServed(error: unknown): boolean {
+  const message = (error as Error)?.message ?? '';
+  return (
+    (isNotFound(error) && message.includes('Failed to fetch resource metadata')) ||
+    message.includes('Unrecognized API version and kind')
+  );
 }
 
 /**
@@ -117,6 +127,10 @@ export class ClusterApplier {
       try {
         existing = await client.read(header);
       } catch (error) {
+        if (isKindNotServed(error)) {
+          applied.push({ ...header, ...header.metadata, operation: 'skipped' });
+          continue;
+        }
         if (!isNotFound(error)) throw error;
       }
       const desired = {
