@@ -25,7 +25,7 @@ export function summarize(values) {
  * Sends `count` requests with `concurrency` in flight (closed loop), stopping early at
  * `timeLimitMs`. Latency is measured per successful request; errors are counted, not timed.
  */
-export async function runLoad({ count, concurrency, timeLimitMs, request }) {
+export async function runLoad({ count, concurrency, timeLimitMs, request, keepLatencies = false }) {
   const latencies = [];
   let errors = 0;
   let firstError;
@@ -55,6 +55,7 @@ export async function runLoad({ count, concurrency, timeLimitMs, request }) {
     wallMs,
     rps: latencies.length / (wallMs / 1000),
     ...summarize(latencies),
+    ...(keepLatencies ? { latencies } : {}),
   };
 }
 

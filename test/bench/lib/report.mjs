@@ -1,0 +1,114 @@
+// Prints the benchmark's figures as one plain-text table per figure, with the target beside each.
+const ms = v => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
+const num = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+const kb = v => (Number.isFinite(v) ? `${(v / 1024).toFixed(1)} KB` : '-');
+const ratio = v => (Number.isFinite(v) ? `${v.toFixed(1)}x` : '-');
+
+function table(headers, rows) {
+  const cells = [headers, ...rows].map(r => r.map(c => String(c ?? '-')));
+  const widths = headers.map((_, i) => Math.max(...cells.map(r => r[i].length)));
+  const line = r => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(cells[0]), widths.map(w => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+/** Returns the report as markdown-friendly text (also what BENCHMARKS.md pastes). */
+export function formatReport(r) {
+  const out = [];
+  const p = r.parameters;
+  out.push(
+    `Benchmark ${r.startedAt}: ${p.services} services on ${p.clusters} kube-sim clusters, ` +
+      `${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ` +
+      `backend ready in ${num(r.backendStartSeconds, 0)} s, catalog ingested in ${num(r.catalogIngestSeconds, 0)} s`,
+  );
+
+  const s = r.status;
+  if (s) {
+    out.push('', `1-2. Entity deployment state (${p.requests} requests each, ${p.concurrency} in flight, loopback)`);
+    const rows = [
+      ['Kubernetes plugin (baseline)', ms(s.kubernetes.p50Ms), ms(s.kubernetes.p99Ms), num(s.kubernetes.rps), s.kubernetes.errors, num(s.kubernetes.kubeRequestsPer1000, 0)],
+    ];
+    if (s.rollouts) {
+      rows.push(
+        ['rollouts', ms(s.rollouts.p50Ms), ms(s.rollouts.p99Ms), num(s.rollouts.rps), s.rollouts.errors, num(s.rollouts.kubeRequestsPer1000, 1)],
+        ['rollouts, 1 in flight', ms(s.rolloutsSerial.p50Ms), ms(s.rolloutsSerial.p99Ms), num(s.rolloutsSerial.rps), '-', num(s.rolloutsSerial.kubeRequestsPer1000, 1)],
+        ['ratio (baseline / rollouts)', ratio(s.ratios.p50), ratio(s.ratios.p99), ratio(s.ratios.rps), '', ratio(s.kubernetes.kubeRequestsPer1000 / s.rollouts.kubeRequestsPer1000)],
+      );
+    }
+    out.push(table(['endpoint', 'p50 ms', 'p99 ms', 'req/s', 'errors', 'kube req / 1000'], rows));
+    out.push(
+      `   idle: ${s.idle.kubeRequests} Kubernetes requests in ${num(s.idle.seconds, 0)} s with nobody looking` +
+        ` | target: p99 >= 10x lower (${ratio(s.ratios?.p99)}), our kube requests near zero`,
+    );
+    if (s.kubernetes.firstError) out.push(`   baseline first error: ${s.kubernetes.firstError}`);
+    if (s.rollouts?.firstError) out.push(`   rollouts first error: ${s.rollouts.firstError}`);
+  }
+
+  const x = r.reaction;
+  if (x) {
+    out.push('', `3. Health gate reaction: canary pod unready -> rollout Aborted (${x.aborted}/${x.trials} trials aborted)`);
+    out.push(
+      table(
+        ['measure', 'p50 ms', 'p99 ms', 'max ms'],
+        [
+          ['pod unready -> Aborted shown', ms(x.p50Ms), ms(x.p99Ms), ms(x.maxMs)],
+          ['start request -> Aborted shown', ms(x.startToAbortP50Ms), ms(x.startToAbortP99Ms), '-'],
+        ],
+      ),
+    );
+    out.push(`   unready threshold ${x.unreadyThreshold}; reconcile every ${p.reconcileSeconds} s | target: p99 < 2000 ms`);
+  }
+
+  const sc = r.scale;
+  if (sc) {
+    out.push('', `4. Rollouts in flight on one backend (idle window ${sc.windowSeconds} s, reconcile every ${p.reconcileSeconds} s)`);
+    out.push(
+      table(
+        ['in flight', 'RSS MiB', 'RSS +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'kube req/tick', 'status p99 ms', 'phases'],
+        sc.rows.map(row => [
+          row.inFlight,
+          num(row.rssMiB, 0),
+          num(row.rssMiBAboveIdle, 0),
+          num(row.cpuSecondsPerTick * 1000, 0),
+          num(row.cpuMsPerTickAboveIdle, 0),
+          num(row.cpuPercent, 1),
+          num(row.kubeRequestsPerTick, 1),
+          ms(row.statusP99Ms),
+          Object.entries(row.phases ?? {}).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
+        ]),
+      ),
+    );
+    const rows = sc.rows.filter(row => row.inFlight > 0);
+    if (rows.length >= 2) {
+      const a = rows[0];
+      const b = rows[rows.length - 1];
+      const n = b.inFlight / a.inFlight;
+      out.push(
+        `   growth ${a.inFlight} -> ${b.inFlight} (${n}x rollouts): CPU above idle ${ratio(b.cpuMsPerTickAboveIdle / a.cpuMsPerTickAboveIdle)}, ` +
+          `RSS above idle ${ratio(b.rssMiBAboveIdle / a.rssMiBAboveIdle)} | target: linear or better, < 300 MB RSS at 1000`,
+      );
+    }
+    if (sc.startErrors) out.push(`   ${sc.startErrors} starts failed; first: ${sc.firstStartError}`);
+  }
+
+  const b = r.bundle;
+  if (b) {
+    out.push('', `5. Frontend bundle (packages/app production build${b.built ? `, built in ${num(b.seconds, 0)} s` : ', reused fresh dist'})`);
+    out.push(
+      table(
+        ['chunk', 'gzip', 'rollouts source'],
+        [
+          [`initial chunks (${b.initialChunks})`, kb(b.initialGzipBytes), `${b.initialRolloutsSourceBytes} B (~${kb(b.initialRolloutsGzipBytesEstimate)} gzip)`],
+          ...b.lazy.map(c => [`lazy ${c.files.join(' ')}`, kb(c.gzipBytes), `${c.rolloutsSourceBytes} B; with sibling chunks ${kb(c.withSiblingsGzipBytes)}`]),
+        ],
+      ),
+    );
+    out.push(`   target: 0 bytes added to the initial chunks, lazy chunks < 150 KB gzip`);
+  }
+  if (r.notes?.length) out.push('', ...r.notes.map(n => `note: ${n}`));
+  if (r.error) out.push('', `error: ${r.error.split('\n')[0]}`);
+  return out.join('\n');
+}
+
+export function printReport(r) {
+  console.log(`\n${formatReport(r)}`);
+}

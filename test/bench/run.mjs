@@ -1,0 +1,556 @@
+#!/usr/bin/env node
+// The performance benchmark behind `make bench` (see BENCHMARKS.md). Starts 3 kube-sim clusters and
+// the real backend on free loopback ports, seeds N services, and measures, side by side with the
+// Backstage Kubernetes plugin in the same run:
+//   1. entity deployment state: latency and throughput of the two entity endpoints
+//   2. Kubernetes API requests per 1000 entity requests
+//   3. reaction time of the canary health gate
+//   4. cost of 100 / 500 / 1000 rollouts in flight (RSS, CPU per reconcile tick, status p99)
+//   5. the rollouts plugin's share of the production frontend bundle
+// Every loop is bounded in count and time; nothing here asserts a timing.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import { freePort, repoRoot } from '../e2e/stack.mjs';
+import { api, startBackend } from './lib/backend.mjs';
+import { ensureAppBuild, measureBundle } from './lib/bundle.mjs';
+import { cpuSeconds, poll, rssBytes, runLoad, sleep, summarize } from './lib/measure.mjs';
+import { NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
+import { startSims } from './lib/sims.mjs';
+import { printReport } from './lib/report.mjs';
+import { watchCanaryPods } from './lib/watch.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    services: { type: 'string', default: '200' },
+    requests: { type: 'string', default: '400' },
+    concurrency: { type: 'string', default: '8' },
+    trials: { type: 'string', default: '20' },
+    scale: { type: 'string', default: '100,500,1000' },
+    'reconcile-seconds': { type: 'string', default: '3' },
+    'skip-bundle': { type: 'boolean', default: false },
+    'rebuild-app': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opts.help) {
+  console.log(`usage: node test/bench/run.mjs [--services 200] [--requests 400] [--concurrency 8]
+       [--trials 20] [--scale 100,500,1000] [--reconcile-seconds 3] [--skip-bundle] [--rebuild-app]`);
+  process.exit(0);
+}
+const SERVICES = Number(opts.services);
+const REQUESTS = Number(opts.requests);
+const CONCURRENCY = Number(opts.concurrency);
+const TRIALS = Number(opts.trials);
+const SCALE = opts.scale.split(',').map(Number).filter(n => n > 0).sort((a, b) => a - b);
+const RECONCILE_SECONDS = Number(opts['reconcile-seconds']);
+const CLUSTERS = ['bench-a', 'bench-b', 'bench-c'];
+/** The whole run stops starting new work after this, so `make bench` stays under 10 minutes. */
+const BUDGET_MS = 9 * 60_000;
+
+const startedAt = Date.now();
+const remaining = () => BUDGET_MS - (Date.now() - startedAt);
+const outDir = join(repoRoot, '.bench-output');
+const logDir = join(outDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+const log = msg => console.error(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)}s] ${msg}`);
+
+const results = {
+  startedAt: new Date(startedAt).toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  parameters: {
+    services: SERVICES,
+    clusters: CLUSTERS.length,
+    requests: REQUESTS,
+    concurrency: CONCURRENCY,
+    trials: TRIALS,
+    scale: SCALE,
+    reconcileSeconds: RECONCILE_SECONDS,
+  },
+  notes: [],
+};
+
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length) {
+    await cleanups.pop()().catch(e => log(`cleanup: ${e}`));
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function main() {
+  // 5 first: the app build is CPU-heavy and must not overlap the timed figures.
+  if (!opts['skip-bundle']) {
+    log('figure 5: production build of packages/app (skipped when dist is fresh)...');
+    const build = await ensureAppBuild({ repoRoot, logDir, force: opts['rebuild-app'] });
+    results.bundle = { ...build, ...measureBundle({ repoRoot }) };
+  }
+
+  log('starting 3 kube-sim clusters...');
+  const sims = await startSims({ count: CLUSTERS.length, logDir });
+  cleanups.push(() => sims.stop());
+
+  const plan = planSeed({ services: SERVICES, clusters: CLUSTERS.length, maxScale: SCALE.at(-1) ?? 0 });
+  for (let c = 0; c < CLUSTERS.length; c++) {
+    await sims.call('apply', { cluster: c, objects: plan.perCluster[c] });
+  }
+  const catalogFile = join(outDir, 'catalog-bench.yaml');
+  writeFileSync(catalogFile, plan.entities.map(e => toYaml(e)).join('---\n'));
+  log(`seeded ${plan.main.length} services and ${plan.scale.length} scale workloads (${plan.entities.length} entities)`);
+
+  const port = await freePort();
+  log(`starting the backend on :${port} (catalog, kubernetes, rollouts)...`);
+  const backendStarted = Date.now();
+  const backend = await startBackend({
+    repoRoot,
+    outDir,
+    port,
+    config: {
+      app: { baseUrl: `http://127.0.0.1:${port}` },
+      backend: {
+        baseUrl: `http://127.0.0.1:${port}`,
+        listen: { port, host: '127.0.0.1' },
+        cors: { origin: `http://127.0.0.1:${port}` },
+        database: { client: 'better-sqlite3', connection: ':memory:' },
+      },
+      catalog: {
+        locations: [{ type: 'file', target: catalogFile, rules: [{ allow: ['Component'] }] }],
+      },
+      kubernetes: {
+        serviceLocatorMethod: { type: 'multiTenant' },
+        clusterLocatorMethods: [
+          {
+            type: 'config',
+            clusters: CLUSTERS.map((name, i) => ({
+              name,
+              url: sims.urls[i],
+              authProvider: 'serviceAccount',
+              serviceAccountToken: 'kube-sim',
+              skipTLSVerify: true,
+              skipMetricsLookup: true,
+            })),
+          },
+        ],
+      },
+      rollouts: { reconcileInterval: { seconds: RECONCILE_SECONDS } },
+    },
+  });
+  cleanups.push(() => backend.stop());
+  results.backendStartSeconds = (Date.now() - backendStarted) / 1000;
+  const call = api(backend.url);
+
+  log(`waiting for the catalog to hold ${plan.entities.length} entities...`);
+  const catalogStarted = Date.now();
+  const entities = await poll(
+    async () => {
+      const page = await call(
+        `/api/catalog/entities/by-query?filter=kind=component,metadata.tags=bench&limit=1`,
+      );
+      if (page.totalItems < plan.entities.length) return undefined;
+      return loadEntities(call);
+    },
+    { timeoutMs: Math.min(300_000, remaining() - 120_000), intervalMs: 1000 },
+  );
+  if (!entities) throw new Error('the catalog did not ingest the benchmark entities in time');
+  results.catalogIngestSeconds = (Date.now() - catalogStarted) / 1000;
+
+  log('waiting for pods to be ready and the rollouts backend to see the workloads...');
+  await poll(
+    async () => {
+      for (let c = 0; c < CLUSTERS.length; c++) {
+        const r = await sims.call('readiness', { cluster: c, namespace: NAMESPACE });
+        if (r.pods === 0 || r.ready < r.pods) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 60_000 },
+  );
+  const first = plan.main[0];
+  const rolloutsReady = await poll(
+    async () => (await call(rolloutsPath(first.name))).items?.length > 0,
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  if (!rolloutsReady) {
+    // Still measure the baseline, so the run says as much as it can.
+    const reason = await call(rolloutsPath(first.name)).then(
+      r => `answered ${JSON.stringify(r).slice(0, 200)}`,
+      e => String(e.message),
+    );
+    await statusFigures({ call, sims, plan, entities, only: ['kubernetes'] });
+    throw new Error(
+      `GET ${rolloutsPath(first.name)} shows no workload after 60 s (${reason}); figures 1-4 for rollouts not measured`,
+    );
+  }
+
+  await statusFigures({ call, sims, plan, entities });
+  await reactionFigures({ call, sims, plan });
+  await scaleFigures({ call, sims, plan, backend });
+}
+
+const rolloutsPath = name => `/api/rollouts/entities/component/default/${name}/rollouts`;
+
+async function loadEntities(call) {
+  const byName = new Map();
+  let cursor;
+  for (let page = 0; page < 100; page++) {
+    const q = cursor
+      ? `cursor=${encodeURIComponent(cursor)}`
+      : 'filter=kind=component,metadata.tags=bench&limit=500';
+    const res = await call(`/api/catalog/entities/by-query?${q}`);
+    for (const e of res.items) byName.set(e.metadata.name, e);
+    cursor = res.pageInfo?.nextCursor;
+    if (!cursor) break;
+  }
+  return byName;
+}
+
+/** Figures 1 and 2: our entity endpoint vs the Kubernetes plugin's, same entities, same clusters. */
+async function statusFigures({ call, sims, plan, entities, only }) {
+  const names = plan.main.map(s => s.name);
+  const allEndpoints = {
+    kubernetes: {
+      label: 'Kubernetes plugin  POST /api/kubernetes/services/:name',
+      request: async i => {
+        const name = names[i % names.length];
+        const res = await call(`/api/kubernetes/services/${name}`, {
+          method: 'POST',
+          body: { entity: entities.get(name), auth: {} },
+        });
+        const objects = res.items.flatMap(c => c.resources ?? []).reduce((s, r) => s + (r.resources?.length ?? 0), 0);
+        const errors = res.items.flatMap(c => c.errors ?? []);
+        if (errors.length) throw new Error(`kubernetes plugin reported ${JSON.stringify(errors[0]).slice(0, 200)}`);
+        if (objects === 0) throw new Error(`kubernetes plugin found no objects for ${name}`);
+      },
+    },
+    rollouts: {
+      label: 'rollouts           GET /api/rollouts/entities/component/default/:name/rollouts',
+      request: async i => {
+        const name = names[i % names.length];
+        const res = await call(rolloutsPath(name));
+        if (!(res.items?.length > 0)) throw new Error(`rollouts shows no workload for ${name}`);
+      },
+    },
+  };
+
+  const endpoints = Object.fromEntries(
+    Object.entries(allEndpoints).filter(([k]) => !only || only.includes(k)),
+  );
+  log('figures 1-2: warm-up...');
+  for (const ep of Object.values(endpoints)) {
+    await runLoad({ count: CONCURRENCY * 4, concurrency: CONCURRENCY, timeLimitMs: 60_000, request: ep.request });
+  }
+
+  // Idle window: what the backend asks the clusters for when nobody looks (watches, reconcile).
+  await sims.resetCounts();
+  const idleStart = Date.now();
+  await sleep(5000);
+  const idle = await sims.counts();
+  const idleSeconds = (Date.now() - idleStart) / 1000;
+
+  // Interleaved rounds, so both endpoints see the same machine noise.
+  const ROUNDS = 4;
+  const per = Math.ceil(REQUESTS / ROUNDS);
+  const acc = Object.fromEntries(
+    Object.keys(endpoints).map(k => [k, { latencies: [], ok: 0, errors: 0, firstError: undefined, wallMs: 0, kubeRequests: 0, byType: {} }]),
+  );
+  log(`figures 1-2: ${REQUESTS} requests per endpoint, ${CONCURRENCY} in flight, ${ROUNDS} interleaved rounds...`);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, ep] of Object.entries(endpoints)) {
+      if (remaining() < 180_000) break;
+      await sims.resetCounts();
+      const r = await runLoad({
+        count: per,
+        concurrency: CONCURRENCY,
+        timeLimitMs: 60_000,
+        request: i => ep.request(i + round * per),
+        keepLatencies: true,
+      });
+      const counts = await sims.counts();
+      const a = acc[key];
+      a.latencies.push(...r.latencies);
+      a.ok += r.ok;
+      a.errors += r.errors;
+      a.firstError ??= r.firstError;
+      a.wallMs += r.wallMs;
+      a.kubeRequests += counts.total;
+      for (const [t, n] of Object.entries(counts.byType)) a.byType[t] = (a.byType[t] ?? 0) + n;
+    }
+  }
+  // Our endpoint at one request in flight: the Kubernetes request count must not follow the rate.
+  let serial;
+  let serialCounts;
+  if (endpoints.rollouts) {
+    await sims.resetCounts();
+    serial = await runLoad({ count: 100, concurrency: 1, timeLimitMs: 30_000, request: endpoints.rollouts.request });
+    serialCounts = await sims.counts();
+  }
+
+  const status = {};
+  for (const [key, a] of Object.entries(acc)) {
+    const s = summarize(a.latencies);
+    status[key] = {
+      endpoint: endpoints[key].label,
+      ok: a.ok,
+      errors: a.errors,
+      firstError: a.firstError,
+      p50Ms: s.p50,
+      p90Ms: s.p90,
+      p99Ms: s.p99,
+      maxMs: s.max,
+      rps: a.ok / (a.wallMs / 1000),
+      kubeRequests: a.kubeRequests,
+      kubeRequestsPer1000: a.ok ? (a.kubeRequests / a.ok) * 1000 : NaN,
+      kubeRequestsByType: a.byType,
+    };
+  }
+  if (serial) {
+    status.rolloutsSerial = {
+      ok: serial.ok,
+      p50Ms: serial.p50,
+      p99Ms: serial.p99,
+      rps: serial.rps,
+      kubeRequests: serialCounts.total,
+      kubeRequestsPer1000: serial.ok ? (serialCounts.total / serial.ok) * 1000 : NaN,
+    };
+  }
+  status.idle = { seconds: idleSeconds, kubeRequests: idle.total, byType: idle.byType };
+  if (status.rollouts) {
+    status.ratios = {
+      p50: status.kubernetes.p50Ms / status.rollouts.p50Ms,
+      p99: status.kubernetes.p99Ms / status.rollouts.p99Ms,
+      rps: status.rollouts.rps / status.kubernetes.rps,
+    };
+  }
+  results.status = status;
+}
+
+/**
+ * Figure 3: a canary of a crash-looping image; from the first moment a canary pod is seen unready
+ * (kube-sim's watch) to the moment the rollouts API shows the rollout Aborted by the health gate.
+ */
+async function reactionFigures({ call, sims, plan }) {
+  const canaries = plan.main.filter(s => s.strategy === 'Canary').slice(0, TRIALS);
+  if (canaries.length < TRIALS) {
+    results.notes.push(`reaction: only ${canaries.length} canary services for ${TRIALS} trials`);
+  }
+  log(`figure 3: ${canaries.length} health-gate trials (5 at a time)...`);
+  const watches = sims.urls.map(url => watchCanaryPods({ url, namespace: NAMESPACE }));
+  const trials = [];
+  try {
+    for (let i = 0; i < canaries.length; i += 5) {
+      if (remaining() < 150_000) {
+        results.notes.push(`reaction: stopped after ${trials.length} trials to stay in the time budget`);
+        break;
+      }
+      const batch = canaries.slice(i, i + 5);
+      trials.push(
+        ...(await Promise.all(
+          batch.map(svc => reactionTrial({ call, svc, watch: watches[svc.cluster] })),
+        )),
+      );
+    }
+  } finally {
+    for (const w of watches) w.close();
+  }
+  const done = trials.filter(t => t.reactionMs !== undefined);
+  const s = summarize(done.map(t => t.reactionMs));
+  const fromStart = summarize(done.map(t => t.startToAbortMs));
+  results.reaction = {
+    trials: trials.length,
+    aborted: done.length,
+    p50Ms: s.p50,
+    p99Ms: s.p99,
+    maxMs: s.max,
+    startToAbortP50Ms: fromStart.p50,
+    startToAbortP99Ms: fromStart.p99,
+    unreadyThreshold: '0s (rollouts.backstage.io/canary-unready-threshold on the benchmark canaries)',
+    details: trials,
+  };
+}
+
+async function reactionTrial({ call, svc, watch }) {
+  const cluster = CLUSTERS[svc.cluster];
+  const started = Date.now();
+  try {
+    await call(rolloutsPath(svc.name), {
+      method: 'POST',
+      body: { cluster, image: imageOf(svc.name, '1.1.0-crashloop'), reason: 'bench: health gate' },
+    });
+  } catch (e) {
+    return { service: svc.name, error: String(e.message) };
+  }
+  let degradedAt;
+  let abortedAt;
+  let lastPhase;
+  const deadline = started + 60_000;
+  while (Date.now() < deadline) {
+    const res = await call(rolloutsPath(svc.name)).catch(() => undefined);
+    const view = res?.items?.find(v => v.cluster === cluster);
+    lastPhase = view?.phase;
+    if (view && (view.phase === 'Degraded' || view.phase === 'Aborted')) degradedAt ??= Date.now();
+    if (view?.phase === 'Aborted') {
+      abortedAt = Date.now();
+      break;
+    }
+    await sleep(50);
+  }
+  const unreadyAt = watch.firstUnready(svc.name);
+  return {
+    service: svc.name,
+    cluster,
+    lastPhase,
+    startToAbortMs: abortedAt ? abortedAt - started : undefined,
+    reactionMs: abortedAt && unreadyAt ? abortedAt - unreadyAt : undefined,
+    degradedShownMs: degradedAt && unreadyAt ? degradedAt - unreadyAt : undefined,
+    unreadySeenAfterStartMs: unreadyAt ? unreadyAt - started : undefined,
+  };
+}
+
+/**
+ * Figure 4: cost of rollouts in flight. Level 0 is the same backend before any scale rollout;
+ * at each level the rollouts are started through the API, left at their first indefinite pause,
+ * and the backend is sampled over an idle window (CPU per reconcile tick, RSS), then loaded with
+ * status requests (p99).
+ */
+async function scaleFigures({ call, sims, plan, backend }) {
+  const WINDOW_MS = Math.max(15_000, RECONCILE_SECONDS * 5000);
+  const levels = [0, ...SCALE];
+  const workloads = plan.scale; // entity x cluster, in the order they are started
+  const scaleEntities = [...new Set(workloads.map(w => w.name))];
+  const rows = [];
+  let started = 0;
+  let startErrors = 0;
+  let firstStartError;
+  for (const level of levels) {
+    if (remaining() < 60_000) {
+      results.notes.push(`scale: stopped before ${level} rollouts to stay in the time budget`);
+      break;
+    }
+    log(`figure 4: ${level} rollouts in flight...`);
+    const toStart = workloads.slice(started, level);
+    const startRun = await runLoad({
+      count: toStart.length,
+      concurrency: CONCURRENCY,
+      timeLimitMs: Math.max(30_000, remaining() - 120_000),
+      request: async i => {
+        const w = toStart[i];
+        try {
+          await call(rolloutsPath(w.name), {
+            method: 'POST',
+            body: { cluster: CLUSTERS[w.cluster], image: imageOf(w.name, '1.1.0'), reason: 'bench: scale' },
+          });
+        } catch (e) {
+          startErrors++;
+          firstStartError ??= String(e.message);
+          throw e;
+        }
+      },
+    });
+    started = level;
+    // Settle: every started rollout reached its first pause (bounded).
+    const startedEntities = [...new Set(workloads.slice(0, level).map(w => w.name))];
+    let phases = {};
+    const settleStarted = Date.now();
+    await poll(
+      async () => {
+        phases = await scalePhases(call, startedEntities);
+        return (phases.Paused ?? 0) >= startRun.ok;
+      },
+      { timeoutMs: Math.min(60_000, Math.max(5_000, remaining() - 90_000)), intervalMs: 2000 },
+    );
+    const settleSeconds = (Date.now() - settleStarted) / 1000;
+    await sleep(2000);
+
+    // Idle window: the reconcile ticks are all the backend does.
+    await sims.resetCounts();
+    const cpu0 = cpuSeconds(backend.pid);
+    const t0 = Date.now();
+    let rssMax = 0;
+    while (Date.now() - t0 < WINDOW_MS) {
+      rssMax = Math.max(rssMax, rssBytes(backend.pid));
+      await sleep(500);
+    }
+    const windowSeconds = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(backend.pid) - cpu0;
+    const kube = await sims.counts();
+    const ticks = windowSeconds / RECONCILE_SECONDS;
+
+    const statusRun = await runLoad({
+      count: 200,
+      concurrency: CONCURRENCY,
+      timeLimitMs: 30_000,
+      request: async i => {
+        const name = (level > 0 ? startedEntities : scaleEntities)[i % (level > 0 ? startedEntities.length : scaleEntities.length)];
+        await call(rolloutsPath(name));
+      },
+    });
+    rows.push({
+      inFlight: level,
+      started: startRun.ok,
+      startP50Ms: startRun.p50,
+      startP99Ms: startRun.p99,
+      phases,
+      settleSeconds,
+      rssMiB: rssBytes(backend.pid) / 2 ** 20,
+      rssMaxMiB: rssMax / 2 ** 20,
+      cpuSecondsPerTick: cpu / ticks,
+      cpuPercent: (cpu / windowSeconds) * 100,
+      kubeRequestsPerTick: kube.total / ticks,
+      kubeRequestsByType: kube.byType,
+      statusP50Ms: statusRun.p50,
+      statusP99Ms: statusRun.p99,
+      statusErrors: statusRun.errors,
+    });
+  }
+  const base = rows[0];
+  for (const r of rows) {
+    r.cpuMsPerTickAboveIdle = base ? (r.cpuSecondsPerTick - base.cpuSecondsPerTick) * 1000 : NaN;
+    r.rssMiBAboveIdle = base ? r.rssMiB - base.rssMiB : NaN;
+  }
+  results.scale = { windowSeconds: WINDOW_MS / 1000, startErrors, firstStartError, rows };
+}
+
+async function scalePhases(call, names) {
+  const phases = {};
+  await runLoad({
+    count: names.length,
+    concurrency: CONCURRENCY,
+    timeLimitMs: 30_000,
+    request: async i => {
+      const res = await call(rolloutsPath(names[i]));
+      for (const v of res.items ?? []) phases[v.phase] = (phases[v.phase] ?? 0) + 1;
+    },
+  });
+  return phases;
+}
+
+let failure;
+try {
+  await main();
+} catch (e) {
+  failure = e;
+  results.error = String(e.stack ?? e);
+}
+await cleanup();
+results.seconds = (Date.now() - startedAt) / 1000;
+const stamp = results.startedAt.replace(/[:.]/g, '-');
+writeFileSync(join(outDir, `results-${stamp}.json`), JSON.stringify(results, null, 2));
+writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2));
+printReport(results);
+console.log(`\nJSON: .bench-output/latest.json (and results-${stamp}.json); logs in .bench-output/logs/`);
+if (failure) {
+  console.error(`\nbench failed: ${failure.stack ?? failure}`);
+  process.exit(1);
+}
