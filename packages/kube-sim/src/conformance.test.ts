@@ -12,6 +12,8 @@ import { KubeSim, startKubeSim } from './index';
 
 const TIME_SCALE = 0.05;
 
+jest.setTimeout(20000);
+
 function deployment(name: string, image: string, extra: any = {}) {
   return {
     apiVersion: 'apps/v1',

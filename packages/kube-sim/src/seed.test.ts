@@ -1,0 +1,74 @@
+import { startKubeSim, KubeSim } from './index';
+import { loadSeed } from './seed';
+
+describe('demo seed', () => {
+  let sim: KubeSim;
+
+  beforeAll(async () => {
+    sim = await startKubeSim({ port: 0, seed: 'demo', timeScale: 0.05 });
+  });
+
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('declares the four demo services with the rollout strategy annotations', () => {
+    const objects = loadSeed('demo') as any[];
+    const deployments = objects.filter(o => o.kind === 'Deployment');
+    const byName = Object.fromEntries(deployments.map(d => [d.metadata.name, d]));
+    expect(Object.keys(byName).sort()).toEqual(['checkout-web', 'inventory-svc', 'payments-api', 'search-indexer']);
+    expect(byName['payments-api'].metadata).toMatchObject({
+      namespace: 'payments',
+      annotations: {
+        'rollouts.backstage.io/strategy': 'Canary',
+        'rollouts.backstage.io/canary-steps':
+          '[{"setWeight":20},{"pause":{}},{"setWeight":50},{"pause":{"duration":"30s"}},{"setWeight":100}]',
+      },
+    });
+    expect(byName['checkout-web'].metadata.annotations).toMatchObject({
+      'rollouts.backstage.io/strategy': 'BlueGreen',
+      'rollouts.backstage.io/active-service': 'checkout-web',
+      'rollouts.backstage.io/preview-service': 'checkout-web-preview',
+      'rollouts.backstage.io/auto-promotion': 'false',
+      'rollouts.backstage.io/scale-down-delay': '30s',
+    });
+    for (const d of deployments) {
+      const id = d.metadata.name;
+      for (const labels of [d.metadata.labels, d.spec.template.metadata.labels]) {
+        expect(labels).toMatchObject({ 'app.kubernetes.io/name': id, 'backstage.io/kubernetes-id': id });
+      }
+      const container = d.spec.template.spec.containers[0];
+      expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    }
+    const services = objects.filter(o => o.kind === 'Service').map(s => `${s.metadata.namespace}/${s.metadata.name}`);
+    expect(services.sort()).toEqual([
+      'checkout/checkout-web',
+      'checkout/checkout-web-preview',
+      'inventory/inventory-svc',
+      'payments/payments-api',
+      'search/search-indexer',
+    ]);
+  });
+
+  it('brings healthy services up and search-indexer to ProgressDeadlineExceeded', async () => {
+    const ready = (ns: string, name: string, n: number) =>
+      sim.control.get('apps/v1', 'Deployment', ns, name)?.status?.availableReplicas === n;
+    await sim.control.waitFor(
+      () => ready('payments', 'payments-api', 3) && ready('checkout', 'checkout-web', 2) && ready('inventory', 'inventory-svc', 2),
+      10000,
+    );
+    await sim.control.waitFor(
+      () =>
+        sim.control
+          .get('apps/v1', 'Deployment', 'search', 'search-indexer')
+          ?.status?.conditions?.some((c: any) => c.reason === 'ProgressDeadlineExceeded'),
+      10000,
+    );
+    const endpoints = sim.control.get('v1', 'Endpoints', 'checkout', 'checkout-web-preview');
+    expect(endpoints.subsets[0].addresses).toHaveLength(2);
+    const pods = sim.control.list('v1', 'Pod', undefined, 'backstage.io/kubernetes-id=payments-api');
+    expect(pods).toHaveLength(3);
+  });
+});
