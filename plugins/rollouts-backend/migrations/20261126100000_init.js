@@ -12,15 +12,27 @@ exports.up = async function up(knex) {
     table.string('cluster', 255).notNullable();
     table.string('namespace', 255).notNullable();
     table.string('workload', 255).notNullable();
-    table.string('action', 64).notNullable().comment('start, an action, or an engine event');
-    table.string('actor', 255).notNullable().comment('user entity ref, or system');
+    table
+      .string('action', 64)
+      .notNullable()
+      .comment('start, an action, or an engine event');
+    table
+      .string('actor', 255)
+      .notNullable()
+      .comment('user entity ref, or system');
     table.text('reason').nullable();
-    table.string('outcome', 16).notNullable().comment('succeeded, denied or failed');
+    table
+      .string('outcome', 16)
+      .notNullable()
+      .comment('succeeded, denied or failed');
     table.text('message').nullable();
     table.integer('step_index').nullable();
     table.integer('revision').nullable();
     table.string('image', 512).nullable();
-    table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    table
+      .timestamp('created_at', { useTz: true })
+      .notNullable()
+      .defaultTo(knex.fn.now());
     table.index(['entity_ref', 'created_at'], 'rollout_history_entity_idx');
   });
 };

@@ -39,10 +39,21 @@ export const rolloutsPlugin = createBackendPlugin({
       async init(deps) {
         const settings = readEngineSettings(deps.config);
         deps.permissionsRegistry.addPermissions(rolloutsPermissions);
-        const history = await DatabaseRolloutHistoryStore.create({ database: deps.database });
-        const engine = RolloutEngine.fromClusters(readClusters(deps.config), deps.logger, settings);
+        const history = await DatabaseRolloutHistoryStore.create({
+          database: deps.database,
+        });
+        const engine = RolloutEngine.fromClusters(
+          readClusters(deps.config),
+          deps.logger,
+          settings,
+        );
         engine.setListener(
-          new RolloutPublisher(history, deps.signals, deps.notifications, deps.logger),
+          new RolloutPublisher(
+            history,
+            deps.signals,
+            deps.notifications,
+            deps.logger,
+          ),
         );
         deps.lifecycle.addShutdownHook(() => engine.stop());
         await deps.scheduler.scheduleTask({

@@ -9,7 +9,8 @@ export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
 export const KUBERNETES_LABEL_SELECTOR_ANNOTATION =
   'backstage.io/kubernetes-label-selector';
 /** @public */
-export const KUBERNETES_NAMESPACE_ANNOTATION = 'backstage.io/kubernetes-namespace';
+export const KUBERNETES_NAMESPACE_ANNOTATION =
+  'backstage.io/kubernetes-namespace';
 /** The label the Kubernetes plugin matches `backstage.io/kubernetes-id` against. */
 export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
 

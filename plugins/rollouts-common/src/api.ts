@@ -24,7 +24,9 @@ const imageRef = z
 /** Body of `POST /entities/:kind/:namespace/:name/rollouts`. @public */
 export const startRolloutRequestSchema = z
   .object({
-    cluster: k8sName.describe('Cluster name from kubernetes.clusterLocatorMethods'),
+    cluster: k8sName.describe(
+      'Cluster name from kubernetes.clusterLocatorMethods',
+    ),
     workload: k8sName.optional(),
     image: imageRef,
     reason: z.string().max(1000).optional(),

@@ -68,8 +68,12 @@ class KindCache<T extends KubernetesObject> {
         for (const obj of this.informer.list()) this.objects.set(key(obj), obj);
         return;
       } catch (e) {
-        this.logger.warn(`Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`);
-        await new Promise(r => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        this.logger.warn(
+          `Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`,
+        );
+        await new Promise(r =>
+          setTimeout(r, Math.min(5000, 200 * 2 ** attempt)),
+        );
       }
     }
   }
@@ -90,7 +94,12 @@ class KindCache<T extends KubernetesObject> {
     const existing = this.objects.get(key(obj));
     const older = Number(obj.metadata?.resourceVersion);
     const newer = Number(existing?.metadata?.resourceVersion);
-    if (existing && Number.isFinite(older) && Number.isFinite(newer) && newer > older) {
+    if (
+      existing &&
+      Number.isFinite(older) &&
+      Number.isFinite(newer) &&
+      newer > older
+    ) {
       return;
     }
     this.objects.set(key(obj), obj);
@@ -145,7 +154,9 @@ export class ClusterCache {
       onChange,
     );
     this.pods = new KindCache(
-      makeInformer(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces()),
+      makeInformer(kc, '/api/v1/pods', () =>
+        this.core.listPodForAllNamespaces(),
+      ),
       log,
       'pods',
       onChange,

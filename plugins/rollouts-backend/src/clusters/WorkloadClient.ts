@@ -10,7 +10,11 @@ export class StaleWriteError extends Error {
 }
 
 function statusOf(e: unknown): number | undefined {
-  const err = e as { code?: number; statusCode?: number; response?: { statusCode?: number } };
+  const err = e as {
+    code?: number;
+    statusCode?: number;
+    response?: { statusCode?: number };
+  };
   return err?.code ?? err?.statusCode ?? err?.response?.statusCode;
 }
 
@@ -22,9 +26,15 @@ export class WorkloadClient {
   constructor(private readonly cache: ClusterCache) {}
 
   /** Reads a Deployment from the API server (not the cache): actions decide on the latest version. */
-  async readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+  async readDeployment(
+    namespace: string,
+    name: string,
+  ): Promise<V1Deployment | undefined> {
     try {
-      const d = await this.cache.apps.readNamespacedDeployment({ name, namespace });
+      const d = await this.cache.apps.readNamespacedDeployment({
+        name,
+        namespace,
+      });
       this.cache.deployments.observe(d);
       return d;
     } catch (e) {
@@ -35,34 +45,52 @@ export class WorkloadClient {
 
   /** Replaces a Deployment; the body's resourceVersion guards it. */
   async replaceDeployment(body: V1Deployment): Promise<V1Deployment> {
-    const { name, namespace } = body.metadata as { name: string; namespace: string };
+    const { name, namespace } = body.metadata as {
+      name: string;
+      namespace: string;
+    };
     try {
-      const d = await this.cache.apps.replaceNamespacedDeployment({ name, namespace, body });
+      const d = await this.cache.apps.replaceNamespacedDeployment({
+        name,
+        namespace,
+        body,
+      });
       this.cache.deployments.observe(d);
       return d;
     } catch (e) {
-      if (statusOf(e) === 409) throw new StaleWriteError(`Deployment ${namespace}/${name}`);
+      if (statusOf(e) === 409)
+        throw new StaleWriteError(`Deployment ${namespace}/${name}`);
       throw e;
     }
   }
 
   /** Creates a Deployment, or brings an existing one to the given spec (idempotent). */
   async applyDeployment(body: V1Deployment): Promise<V1Deployment> {
-    const { name, namespace } = body.metadata as { name: string; namespace: string };
+    const { name, namespace } = body.metadata as {
+      name: string;
+      namespace: string;
+    };
     const existing = await this.readDeployment(namespace, name);
     if (!existing) {
       try {
-        const d = await this.cache.apps.createNamespacedDeployment({ namespace, body });
+        const d = await this.cache.apps.createNamespacedDeployment({
+          namespace,
+          body,
+        });
         this.cache.deployments.observe(d);
         return d;
       } catch (e) {
-        if (statusOf(e) === 409) throw new StaleWriteError(`Deployment ${namespace}/${name}`);
+        if (statusOf(e) === 409)
+          throw new StaleWriteError(`Deployment ${namespace}/${name}`);
         throw e;
       }
     }
     return this.replaceDeployment({
       ...body,
-      metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion },
+      metadata: {
+        ...body.metadata,
+        resourceVersion: existing.metadata?.resourceVersion,
+      },
     });
   }
 
@@ -85,18 +113,26 @@ export class WorkloadClient {
     name: string,
     selector: Record<string, string>,
   ): Promise<V1Service> {
-    const svc = await this.cache.core.readNamespacedService({ name, namespace });
+    const svc = await this.cache.core.readNamespacedService({
+      name,
+      namespace,
+    });
     const same =
       JSON.stringify(Object.entries(svc.spec?.selector ?? {}).sort()) ===
       JSON.stringify(Object.entries(selector).sort());
     if (same) return svc;
     svc.spec = { ...svc.spec, selector };
     try {
-      const updated = await this.cache.core.replaceNamespacedService({ name, namespace, body: svc });
+      const updated = await this.cache.core.replaceNamespacedService({
+        name,
+        namespace,
+        body: svc,
+      });
       this.cache.services.observe(updated);
       return updated;
     } catch (e) {
-      if (statusOf(e) === 409) throw new StaleWriteError(`Service ${namespace}/${name}`);
+      if (statusOf(e) === 409)
+        throw new StaleWriteError(`Service ${namespace}/${name}`);
       throw e;
     }
   }

@@ -13,14 +13,27 @@ const entity: Entity = {
     namespace: 'default',
     annotations: { 'backstage.io/kubernetes-id': 'payments' },
   },
-  spec: { owner: 'group:default/team-a', type: 'service', lifecycle: 'production' },
+  spec: {
+    owner: 'group:default/team-a',
+    type: 'service',
+    lifecycle: 'production',
+  },
 };
 
-function setup(annotations: Record<string, string>, image = 'acme/payments:1.0.0') {
+function setup(
+  annotations: Record<string, string>,
+  image = 'acme/payments:1.0.0',
+) {
   const cluster = new FakeCluster();
   cluster.addDeployment(deployment({ name: 'payments', image, annotations }));
   const engine = new RolloutEngine(
-    [{ cluster: { name: 'local' }, cache: cluster.cache, client: cluster.client }],
+    [
+      {
+        cluster: { name: 'local' },
+        cache: cluster.cache,
+        client: cluster.client,
+      },
+    ],
     mockServices.logger.mock(),
     { unreadyThresholdMs: 60_000 },
   );
@@ -46,7 +59,8 @@ function setup(annotations: Record<string, string>, image = 'acme/payments:1.0.0
     await engine.reconcileAll();
   };
   const view = async () => (await engine.views(entity, (_v, p) => p))[0];
-  const systemEvents = () => listener.onSystemEvent.mock.calls.map(([e]) => e.action);
+  const systemEvents = () =>
+    listener.onSystemEvent.mock.calls.map(([e]) => e.action);
   return { cluster, engine, listener, act, tick, view, systemEvents };
 }
 
@@ -63,37 +77,68 @@ const canaryAnnotations = {
 
 describe('RolloutEngine with the canary strategy', () => {
   it('walks every step, pauses for approval, and finishes on the new image', async () => {
-    const { cluster, act, tick, view, systemEvents, listener } = setup(canaryAnnotations);
+    const { cluster, act, tick, view, systemEvents, listener } =
+      setup(canaryAnnotations);
     const started = await act('start', { image: 'acme/payments:2.0.0' });
-    expect(started.view).toMatchObject({ phase: 'Progressing', strategy: 'Canary', revision: 1, targetImage: 'acme/payments:2.0.0' });
+    expect(started.view).toMatchObject({
+      phase: 'Progressing',
+      strategy: 'Canary',
+      revision: 1,
+      targetImage: 'acme/payments:2.0.0',
+    });
     expect(cluster.get('payments-canary')?.spec?.replicas).toBe(1);
     expect(cluster.get('payments')?.spec?.replicas).toBe(3);
 
     await tick();
     let v = await view();
-    expect(v).toMatchObject({ phase: 'Paused', step: { index: 1, total: 4 }, weight: { desired: 25, actual: 25, method: 'replica-ratio' } });
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      step: { index: 1, total: 4 },
+      weight: { desired: 25, actual: 25, method: 'replica-ratio' },
+    });
     expect(v.pause?.reason).toMatch(/Waiting for promotion/);
     expect(v.allowedActions).toEqual(['promote', 'promote-full', 'abort']);
-    expect(listener.onStateChange.mock.calls.some(([e]) => e.notify === 'paused')).toBe(true);
+    expect(
+      listener.onStateChange.mock.calls.some(([e]) => e.notify === 'paused'),
+    ).toBe(true);
 
     await act('promote', { expected: { stepIndex: 1, revision: 1 } });
     expect(cluster.get('payments-canary')?.spec?.replicas).toBe(2);
     await tick();
     v = await view();
-    expect(v).toMatchObject({ phase: 'Paused', step: { index: 3 }, weight: { desired: 50, actual: 50 } });
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      step: { index: 3 },
+      weight: { desired: 50, actual: 50 },
+    });
 
     // A second user promoting from the view they loaded earlier is refused.
-    await expect(act('promote', { expected: { stepIndex: 1 } })).rejects.toThrow('The rollout moved on since you looked');
+    await expect(
+      act('promote', { expected: { stepIndex: 1 } }),
+    ).rejects.toThrow('The rollout moved on since you looked');
 
     await new Promise(r => setTimeout(r, 350));
     await tick(); // timed pause over -> finishing: the stable takes the new image
-    expect(cluster.get('payments')?.spec?.template?.spec?.containers[0].image).toBe('acme/payments:2.0.0');
+    expect(
+      cluster.get('payments')?.spec?.template?.spec?.containers[0].image,
+    ).toBe('acme/payments:2.0.0');
     await tick();
     v = await view();
-    expect(v).toMatchObject({ phase: 'Healthy', stableImage: 'acme/payments:2.0.0', targetImage: undefined });
+    expect(v).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+      targetImage: undefined,
+    });
     expect(cluster.get('payments')?.spec?.replicas).toBe(4);
     expect(cluster.get('payments-canary')).toBeUndefined();
-    expect(systemEvents()).toEqual(['step', 'pause', 'step', 'pause', 'step', 'completed']);
+    expect(systemEvents()).toEqual([
+      'step',
+      'pause',
+      'step',
+      'pause',
+      'step',
+      'completed',
+    ]);
   });
 
   it('promote-full jumps to the end', async () => {
@@ -103,7 +148,10 @@ describe('RolloutEngine with the canary strategy', () => {
     await act('promote-full');
     await tick();
     await tick();
-    expect(await view()).toMatchObject({ phase: 'Healthy', stableImage: 'acme/payments:2.0.0' });
+    expect(await view()).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+    });
     expect(cluster.get('payments-canary')).toBeUndefined();
   });
 
@@ -112,21 +160,34 @@ describe('RolloutEngine with the canary strategy', () => {
     await act('start', { image: 'acme/payments:2.0.0' });
     await tick();
     const aborted = await act('abort', { input: { reason: 'latency up' } });
-    expect(aborted.view).toMatchObject({ phase: 'Aborted', message: 'Aborted: latency up' });
+    expect(aborted.view).toMatchObject({
+      phase: 'Aborted',
+      message: 'Aborted: latency up',
+    });
     expect(cluster.get('payments-canary')).toBeUndefined();
     expect(cluster.get('payments')?.spec?.replicas).toBe(4);
-    expect(cluster.get('payments')?.spec?.template?.spec?.containers[0].image).toBe('acme/payments:1.0.0');
+    expect(
+      cluster.get('payments')?.spec?.template?.spec?.containers[0].image,
+    ).toBe('acme/payments:1.0.0');
     expect(aborted.view.allowedActions).toEqual(['retry', 'start']);
-    await expect(act('promote')).rejects.toThrow(/Cannot promote payments: the rollout is Aborted/);
+    await expect(act('promote')).rejects.toThrow(
+      /Cannot promote payments: the rollout is Aborted/,
+    );
 
     const retried = await act('retry');
-    expect(retried.view).toMatchObject({ phase: 'Progressing', revision: 2, step: { index: 0 }, targetImage: 'acme/payments:2.0.0' });
+    expect(retried.view).toMatchObject({
+      phase: 'Progressing',
+      revision: 2,
+      step: { index: 0 },
+      targetImage: 'acme/payments:2.0.0',
+    });
     await tick();
     expect((await view()).phase).toBe('Paused');
   });
 
   it('aborts a crash-looping canary through the health gate', async () => {
-    const { cluster, act, tick, view, systemEvents, listener } = setup(canaryAnnotations);
+    const { cluster, act, tick, view, systemEvents, listener } =
+      setup(canaryAnnotations);
     await act('start', { image: 'acme/payments:2.0.0-crashloop' });
     await tick();
     expect((await view()).phase).toBe('Progressing');
@@ -136,17 +197,27 @@ describe('RolloutEngine with the canary strategy', () => {
     expect(v.phase).toBe('Aborted');
     expect(v.message).toMatch(/Health gate: 1 canary pod\(s\) crash-looping/);
     expect(systemEvents()).toContain('health-gate-abort');
-    expect(listener.onStateChange.mock.calls.some(([e]) => e.notify === 'aborted')).toBe(true);
+    expect(
+      listener.onStateChange.mock.calls.some(([e]) => e.notify === 'aborted'),
+    ).toBe(true);
     expect(cluster.get('payments-canary')).toBeUndefined();
     expect(cluster.get('payments')?.spec?.replicas).toBe(4);
   });
 
   it('refuses actions the phase does not allow', async () => {
     const { act } = setup(canaryAnnotations);
-    await expect(act('promote')).rejects.toMatchObject({ name: 'ConflictError' });
-    await expect(act('start', { image: 'acme/payments:1.0.0' })).rejects.toThrow(/already runs/);
-    await expect(act('start', { image: 'acme/payments:2.0.0', cluster: 'nope' })).rejects.toMatchObject({ name: 'NotFoundError' });
-    await expect(act('start', { image: 'acme/payments:2.0.0', workload: 'nope' })).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(act('promote')).rejects.toMatchObject({
+      name: 'ConflictError',
+    });
+    await expect(
+      act('start', { image: 'acme/payments:1.0.0' }),
+    ).rejects.toThrow(/already runs/);
+    await expect(
+      act('start', { image: 'acme/payments:2.0.0', cluster: 'nope' }),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(
+      act('start', { image: 'acme/payments:2.0.0', workload: 'nope' }),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 
   it('rolls back a finished canary to the previous revision', async () => {
@@ -161,7 +232,11 @@ describe('RolloutEngine with the canary strategy', () => {
     cluster.settle();
     const v = await view();
     expect(v.stableImage).toBe('acme/payments:1.0.0');
-    expect(v.revisions[0]).toMatchObject({ role: 'stable', image: 'acme/payments:1.0.0', revision: 3 });
+    expect(v.revisions[0]).toMatchObject({
+      role: 'stable',
+      image: 'acme/payments:1.0.0',
+      revision: 3,
+    });
   });
 
   it('keeps its state in the Deployment, so a new engine carries on', async () => {
@@ -169,20 +244,38 @@ describe('RolloutEngine with the canary strategy', () => {
     await act('start', { image: 'acme/payments:2.0.0' });
     await tick();
     const state = readState(cluster.get('payments')!);
-    expect(state).toMatchObject({ phase: 'Paused', stepIndex: 1, entityRef: 'component:default/payments' });
+    expect(state).toMatchObject({
+      phase: 'Paused',
+      stepIndex: 1,
+      entityRef: 'component:default/payments',
+    });
 
     const second = new RolloutEngine(
-      [{ cluster: { name: 'local' }, cache: cluster.cache, client: cluster.client }],
+      [
+        {
+          cluster: { name: 'local' },
+          cache: cluster.cache,
+          client: cluster.client,
+        },
+      ],
       mockServices.logger.mock(),
       { unreadyThresholdMs: 60_000 },
     );
     await second.act({
-      entity, cluster: 'local', action: 'promote', input: {}, expected: { stepIndex: 1 },
-      actor: 'user:default/ada', allowed: (_v, p) => p,
+      entity,
+      cluster: 'local',
+      action: 'promote',
+      input: {},
+      expected: { stepIndex: 1 },
+      actor: 'user:default/ada',
+      allowed: (_v, p) => p,
     });
     cluster.settle();
     await second.reconcileAll();
-    expect(readState(cluster.get('payments')!)).toMatchObject({ phase: 'Paused', stepIndex: 3 });
+    expect(readState(cluster.get('payments')!)).toMatchObject({
+      phase: 'Paused',
+      stepIndex: 3,
+    });
   });
 });
 
@@ -195,22 +288,33 @@ const blueGreenAnnotations = {
 
 function withServices(cluster: FakeCluster) {
   for (const name of ['payments', 'payments-preview']) {
-    cluster.addService({ metadata: { name, namespace: 'shop' }, spec: { selector: { app: 'payments' } } });
+    cluster.addService({
+      metadata: { name, namespace: 'shop' },
+      spec: { selector: { app: 'payments' } },
+    });
   }
 }
 
 describe('RolloutEngine with the blue-green strategy', () => {
   it('brings up a preview, promotes by switching the active Service, rolls back instantly, then finishes', async () => {
-    const { cluster, act, tick, view, systemEvents } = setup(blueGreenAnnotations);
+    const { cluster, act, tick, view, systemEvents } =
+      setup(blueGreenAnnotations);
     withServices(cluster);
-    const selector = (svc: string) => cluster.services.get('shop', svc)?.spec?.selector?.['pod-template-hash'];
+    const selector = (svc: string) =>
+      cluster.services.get('shop', svc)?.spec?.selector?.['pod-template-hash'];
 
     await act('start', { image: 'acme/payments:2.0.0' });
     expect(selector('payments')).toBe('hpayments1');
-    expect(cluster.get('payments-preview')?.spec?.template?.spec?.containers[0].image).toBe('acme/payments:2.0.0');
+    expect(
+      cluster.get('payments-preview')?.spec?.template?.spec?.containers[0]
+        .image,
+    ).toBe('acme/payments:2.0.0');
     await tick();
     let v = await view();
-    expect(v).toMatchObject({ phase: 'Paused', weight: { desired: 0, actual: 0, method: 'service-switch' } });
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      weight: { desired: 0, actual: 0, method: 'service-switch' },
+    });
     expect(v.pause?.reason).toBe('Preview ready: waiting for promotion');
     expect(selector('payments-preview')).toBe('hpayments-preview1');
     expect(v.revisions.map(r => r.role).sort()).toEqual(['active', 'preview']);
@@ -218,27 +322,44 @@ describe('RolloutEngine with the blue-green strategy', () => {
     await act('promote');
     expect(selector('payments')).toBe('hpayments-preview1');
     v = await view();
-    expect(v).toMatchObject({ phase: 'Healthy', weight: { desired: 100, actual: 100 } });
+    expect(v).toMatchObject({
+      phase: 'Healthy',
+      weight: { desired: 100, actual: 100 },
+    });
     expect(v.allowedActions).toEqual(['rollback']);
 
     await act('rollback');
     expect(selector('payments')).toBe('hpayments1');
     expect(cluster.get('payments-preview')).toBeUndefined();
-    expect((await view())).toMatchObject({ phase: 'Healthy', stableImage: 'acme/payments:1.0.0' });
+    expect(await view()).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:1.0.0',
+    });
 
     await act('start', { image: 'acme/payments:2.0.0' });
     await tick();
     await act('promote');
     await new Promise(r => setTimeout(r, 350));
     await tick(); // delay over: the primary takes the new image
-    expect(cluster.get('payments')?.spec?.template?.spec?.containers[0].image).toBe('acme/payments:2.0.0');
+    expect(
+      cluster.get('payments')?.spec?.template?.spec?.containers[0].image,
+    ).toBe('acme/payments:2.0.0');
     await tick();
     v = await view();
-    expect(v).toMatchObject({ phase: 'Healthy', stableImage: 'acme/payments:2.0.0', targetImage: undefined });
+    expect(v).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+      targetImage: undefined,
+    });
     expect(selector('payments')).toBe('hpayments2');
     expect(selector('payments-preview')).toBe('hpayments2');
     expect(cluster.get('payments-preview')).toBeUndefined();
-    expect(systemEvents()).toEqual(['pause', 'pause', 'scale-down', 'completed']);
+    expect(systemEvents()).toEqual([
+      'pause',
+      'pause',
+      'scale-down',
+      'completed',
+    ]);
   });
 
   it('aborts by removing the preview version', async () => {
@@ -249,31 +370,53 @@ describe('RolloutEngine with the blue-green strategy', () => {
     await act('abort');
     expect(cluster.get('payments-preview')).toBeUndefined();
     expect((await view()).phase).toBe('Aborted');
-    expect(cluster.services.get('shop', 'payments')?.spec?.selector?.['pod-template-hash']).toBe('hpayments1');
+    expect(
+      cluster.services.get('shop', 'payments')?.spec?.selector?.[
+        'pod-template-hash'
+      ],
+    ).toBe('hpayments1');
   });
 
   it('promotes on its own when auto-promotion is declared', async () => {
-    const { cluster, act, tick, view } = setup({ ...blueGreenAnnotations, [ROLLOUT_ANNOTATIONS.autoPromotion]: 'true' });
+    const { cluster, act, tick, view } = setup({
+      ...blueGreenAnnotations,
+      [ROLLOUT_ANNOTATIONS.autoPromotion]: 'true',
+    });
     withServices(cluster);
     await act('start', { image: 'acme/payments:2.0.0' });
     await tick();
-    expect(await view()).toMatchObject({ phase: 'Healthy', weight: { actual: 100 } });
+    expect(await view()).toMatchObject({
+      phase: 'Healthy',
+      weight: { actual: 100 },
+    });
   });
 });
 
 describe('RolloutEngine with the rolling update strategy', () => {
   it('sets the image, pauses, resumes, undoes and restarts like kubectl', async () => {
     const { cluster, act, tick, view, systemEvents } = setup({});
-    const image = () => cluster.get('payments')?.spec?.template?.spec?.containers[0].image;
+    const image = () =>
+      cluster.get('payments')?.spec?.template?.spec?.containers[0].image;
     const started = await act('start', { image: 'acme/payments:2.0.0' });
-    expect(started.view).toMatchObject({ strategy: 'RollingUpdate', phase: 'Progressing', targetImage: 'acme/payments:2.0.0' });
+    expect(started.view).toMatchObject({
+      strategy: 'RollingUpdate',
+      phase: 'Progressing',
+      targetImage: 'acme/payments:2.0.0',
+    });
     await act('pause', { input: { reason: 'check dashboards' } });
     expect(cluster.get('payments')?.spec?.paused).toBe(true);
-    expect(await view()).toMatchObject({ phase: 'Paused', pause: { reason: 'check dashboards' } });
+    expect(await view()).toMatchObject({
+      phase: 'Paused',
+      pause: { reason: 'check dashboards' },
+    });
     await act('resume');
     expect(cluster.get('payments')?.spec?.paused).toBe(false);
     await tick();
-    expect(await view()).toMatchObject({ phase: 'Healthy', stableImage: 'acme/payments:2.0.0', revision: 2 });
+    expect(await view()).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+      revision: 2,
+    });
     expect(systemEvents()).toContain('completed');
 
     await act('rollback', { expected: { revision: 2 } });
@@ -282,17 +425,32 @@ describe('RolloutEngine with the rolling update strategy', () => {
     expect(await view()).toMatchObject({ phase: 'Healthy', revision: 3 });
     await act('rollback', { input: { toRevision: 2 } });
     expect(image()).toBe('acme/payments:2.0.0');
-    await expect(act('rollback', { input: { toRevision: 42 } })).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(
+      act('rollback', { input: { toRevision: 42 } }),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
 
     await tick();
     await act('restart');
-    expect(cluster.get('payments')?.spec?.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    expect(
+      cluster.get('payments')?.spec?.template?.metadata?.annotations?.[
+        'kubectl.kubernetes.io/restartedAt'
+      ],
+    ).toBeDefined();
   });
 
   it('reports Degraded when the progress deadline is exceeded', async () => {
     const { cluster, engine, view, systemEvents } = setup({});
     const d = cluster.get('payments')!;
-    d.status = { ...d.status, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] };
+    d.status = {
+      ...d.status,
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+        },
+      ],
+    };
     expect((await view()).phase).toBe('Degraded');
     // Engine transitions are recorded only for rollouts it manages (state annotation present).
     await engine.reconcileAll();

@@ -69,11 +69,12 @@ const SYNC_TIMEOUT_MS = 10_000;
  */
 export class RolloutEngine {
   private readonly clusters = new Map<string, ClusterHandle>();
-  private readonly strategies: Record<RolloutStrategy, RolloutStrategyHandler> = {
-    RollingUpdate: new RollingUpdateStrategy(),
-    Canary: new CanaryStrategy(),
-    BlueGreen: new BlueGreenStrategy(),
-  };
+  private readonly strategies: Record<RolloutStrategy, RolloutStrategyHandler> =
+    {
+      RollingUpdate: new RollingUpdateStrategy(),
+      Canary: new CanaryStrategy(),
+      BlueGreen: new BlueGreenStrategy(),
+    };
   private listener?: RolloutEngineListener;
 
   /** An engine over the configured clusters, each with its own watch-fed cache. */
@@ -133,7 +134,10 @@ export class RolloutEngine {
     return this.strategies.RollingUpdate;
   }
 
-  private context(handle: ClusterHandle, primary: V1Deployment): StrategyContext {
+  private context(
+    handle: ClusterHandle,
+    primary: V1Deployment,
+  ): StrategyContext {
     return {
       cache: handle.cache,
       client: handle.client,
@@ -161,7 +165,10 @@ export class RolloutEngine {
   /** Views of every workload of the entity in every cluster, from the caches only. */
   async views(
     entity: Entity,
-    allowed: (view: Omit<RolloutView, 'allowedActions'>, phaseActions: AllowedAction[]) => AllowedAction[],
+    allowed: (
+      view: Omit<RolloutView, 'allowedActions'>,
+      phaseActions: AllowedAction[],
+    ) => AllowedAction[],
   ): Promise<RolloutView[]> {
     const selector = workloadSelectorFor(entity);
     if (!selector) return [];
@@ -172,7 +179,10 @@ export class RolloutEngine {
         const ctx = this.context(handle, primary);
         const strategy = this.strategyOf(primary);
         const base = { ...strategy.view(ctx), cluster: handle.cluster.name };
-        views.push({ ...base, allowedActions: allowed(base, strategy.phaseActions(ctx, base)) });
+        views.push({
+          ...base,
+          allowedActions: allowed(base, strategy.phaseActions(ctx, base)),
+        });
       }
     }
     return views;
@@ -187,7 +197,9 @@ export class RolloutEngine {
     const selector = workloadSelectorFor(entity);
     if (!selector) {
       throw new NotFoundError(
-        `${stringifyEntityRef(entity)} has no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation`,
+        `${stringifyEntityRef(
+          entity,
+        )} has no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation`,
       );
     }
     await this.synced(handle);
@@ -195,16 +207,26 @@ export class RolloutEngine {
     if (workload) {
       const found = primaries.find(d => d.metadata?.name === workload);
       if (!found) {
-        throw new NotFoundError(`No workload "${workload}" of ${stringifyEntityRef(entity)} in cluster ${clusterName}`);
+        throw new NotFoundError(
+          `No workload "${workload}" of ${stringifyEntityRef(
+            entity,
+          )} in cluster ${clusterName}`,
+        );
       }
       return { handle, primary: found };
     }
     if (primaries.length === 0) {
-      throw new NotFoundError(`No workload of ${stringifyEntityRef(entity)} in cluster ${clusterName}`);
+      throw new NotFoundError(
+        `No workload of ${stringifyEntityRef(
+          entity,
+        )} in cluster ${clusterName}`,
+      );
     }
     if (primaries.length > 1) {
       throw new InputError(
-        `${stringifyEntityRef(entity)} has several workloads in ${clusterName} (${primaries
+        `${stringifyEntityRef(
+          entity,
+        )} has several workloads in ${clusterName} (${primaries
           .map(p => p.metadata?.name)
           .join(', ')}): say which one in "workload"`,
       );
@@ -226,10 +248,17 @@ export class RolloutEngine {
     input: ActionInput;
     expected: { stepIndex?: number; revision?: number };
     actor: string;
-    allowed: (view: Omit<RolloutView, 'allowedActions'>, phaseActions: AllowedAction[]) => AllowedAction[];
+    allowed: (
+      view: Omit<RolloutView, 'allowedActions'>,
+      phaseActions: AllowedAction[],
+    ) => AllowedAction[];
   }): Promise<ActionResult> {
     const entityRef = stringifyEntityRef(options.entity);
-    const { handle, primary: located } = await this.locate(options.entity, options.cluster, options.workload);
+    const { handle, primary: located } = await this.locate(
+      options.entity,
+      options.cluster,
+      options.workload,
+    );
     const ns = located.metadata!.namespace!;
     const name = located.metadata!.name!;
     let expected = { ...options.expected };
@@ -238,13 +267,16 @@ export class RolloutEngine {
 
     for (let attempt = 0; attempt < 5; attempt++) {
       const fresh = await handle.client.readDeployment(ns, name);
-      if (!fresh) throw new NotFoundError(`Workload ${ns}/${name} no longer exists`);
+      if (!fresh)
+        throw new NotFoundError(`Workload ${ns}/${name} no longer exists`);
       const ctx = this.context(handle, fresh);
       const strategy = this.strategyOf(fresh);
       const view = strategy.view(ctx);
       if (
-        (expected.stepIndex !== undefined && expected.stepIndex !== view.step.index) ||
-        (expected.revision !== undefined && expected.revision !== view.revision) ||
+        (expected.stepIndex !== undefined &&
+          expected.stepIndex !== view.step.index) ||
+        (expected.revision !== undefined &&
+          expected.revision !== view.revision) ||
         (firstPhase !== undefined && firstPhase !== view.phase)
       ) {
         throw new ConflictError('The rollout moved on since you looked');
@@ -255,7 +287,11 @@ export class RolloutEngine {
           revision: expected.revision ?? view.revision,
         };
         firstPhase = view.phase;
-        before = { stepIndex: view.step.index, revision: view.revision, image: view.targetImage ?? view.stableImage };
+        before = {
+          stepIndex: view.step.index,
+          revision: view.revision,
+          image: view.targetImage ?? view.stableImage,
+        };
       }
       const possible = strategy.phaseActions(ctx, view);
       if (!possible.includes(options.action)) {
@@ -276,19 +312,36 @@ export class RolloutEngine {
         if (e instanceof StaleWriteError) continue;
         throw e;
       }
-      await this.emitChange(handle, written, options.action, options.actor, transition);
+      await this.emitChange(
+        handle,
+        written,
+        options.action,
+        options.actor,
+        transition,
+      );
       // Start the side effects at once; a lost race here is fine, the scheduled pass retries.
       await this.reconcileWorkload(handle, written).catch(e => {
         if (!(e instanceof StaleWriteError)) {
-          this.logger.warn(`Reconcile of ${ns}/${name} after ${options.action} failed: ${e}`);
+          this.logger.warn(
+            `Reconcile of ${ns}/${name} after ${options.action} failed: ${e}`,
+          );
         }
       });
       const latest = handle.cache.deployments.get(ns, name) ?? written;
       const latestCtx = this.context(handle, latest);
       const latestStrategy = this.strategyOf(latest);
-      const base = { ...latestStrategy.view(latestCtx), cluster: handle.cluster.name };
+      const base = {
+        ...latestStrategy.view(latestCtx),
+        cluster: handle.cluster.name,
+      };
       return {
-        view: { ...base, allowedActions: options.allowed(base, latestStrategy.phaseActions(latestCtx, base)) },
+        view: {
+          ...base,
+          allowedActions: options.allowed(
+            base,
+            latestStrategy.phaseActions(latestCtx, base),
+          ),
+        },
         before: before!,
       };
     }
@@ -340,7 +393,9 @@ export class RolloutEngine {
       }
       await this.listener.onStateChange(event);
     } catch (e) {
-      this.logger.warn(`Publishing ${action} of ${event.workload} failed: ${e}`);
+      this.logger.warn(
+        `Publishing ${action} of ${event.workload} failed: ${e}`,
+      );
     }
   }
 
@@ -371,18 +426,29 @@ export class RolloutEngine {
   }
 
   /** Reconciles one workload until it stops moving (a few transitions at most per pass). */
-  private async reconcileWorkload(handle: ClusterHandle, primary: V1Deployment) {
+  private async reconcileWorkload(
+    handle: ClusterHandle,
+    primary: V1Deployment,
+  ) {
     let current = primary;
     for (let i = 0; i < 5; i++) {
       const ctx = this.context(handle, current);
       const transition = await this.strategyOf(current).reconcile(ctx);
       if (!transition) return;
       const base =
-        handle.cache.deployments.get(current.metadata!.namespace!, current.metadata!.name!) ??
-        ctx.primary;
+        handle.cache.deployments.get(
+          current.metadata!.namespace!,
+          current.metadata!.name!,
+        ) ?? ctx.primary;
       current = await this.write(handle, base, transition);
       if (transition.event) {
-        await this.emitChange(handle, current, transition.event, 'system', transition);
+        await this.emitChange(
+          handle,
+          current,
+          transition.event,
+          'system',
+          transition,
+        );
       }
     }
   }

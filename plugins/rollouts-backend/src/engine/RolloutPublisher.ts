@@ -59,7 +59,9 @@ export class RolloutPublisher implements RolloutEngineListener {
         channel: rolloutsSignalChannel(event.entityRef),
         message: { ...message },
       })
-      .catch(e => this.logger.warn(`Signal for ${event.entityRef} failed: ${e}`));
+      .catch(e =>
+        this.logger.warn(`Signal for ${event.entityRef} failed: ${e}`),
+      );
     if (event.notify) {
       await this.notify(event, event.notify);
     }
@@ -74,7 +76,9 @@ export class RolloutPublisher implements RolloutEngineListener {
         payload: {
           title: `Rollout of ${event.workload} in ${event.cluster} ${TITLES[kind]}`,
           description: event.message,
-          link: `/catalog/${ref.namespace}/${ref.kind.toLocaleLowerCase('en-US')}/${ref.name}/deployment`,
+          link: `/catalog/${ref.namespace}/${ref.kind.toLocaleLowerCase(
+            'en-US',
+          )}/${ref.name}/deployment`,
           severity: kind === 'paused' ? 'normal' : 'high',
           topic: 'rollouts',
           scope: `rollouts:${event.cluster}/${event.namespace}/${event.workload}:${event.revision}:${kind}`,

@@ -23,7 +23,8 @@ export function parseLabelSelector(selector: string): Requirement[] {
       if (m) {
         const [, key, op, list] = m;
         const values = list.split(',').map(v => v.trim());
-        return l => (op === 'in' ? values.includes(l[key]) : !values.includes(l[key]));
+        return l =>
+          op === 'in' ? values.includes(l[key]) : !values.includes(l[key]);
       }
       m = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(part);
       if (m) {
@@ -45,7 +46,9 @@ export interface WorkloadSelector {
   matches(labels: Record<string, string> | undefined): boolean;
 }
 
-export function workloadSelectorFor(entity: Entity): WorkloadSelector | undefined {
+export function workloadSelectorFor(
+  entity: Entity,
+): WorkloadSelector | undefined {
   const annotations = entity.metadata.annotations ?? {};
   const id = annotations[KUBERNETES_ID_ANNOTATION];
   const selector = annotations[KUBERNETES_LABEL_SELECTOR_ANNOTATION];

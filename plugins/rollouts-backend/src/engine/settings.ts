@@ -11,6 +11,7 @@ export function readEngineSettings(config: Config): EngineSettings {
   const reconcileInterval = config.has('rollouts.reconcileInterval')
     ? readDurationFromConfig(config, { key: 'rollouts.reconcileInterval' })
     : { seconds: 3 };
-  const threshold = config.getOptionalNumber('rollouts.defaultUnreadyThresholdSeconds') ?? 60;
+  const threshold =
+    config.getOptionalNumber('rollouts.defaultUnreadyThresholdSeconds') ?? 60;
   return { reconcileInterval, unreadyThresholdMs: threshold * 1000 };
 }

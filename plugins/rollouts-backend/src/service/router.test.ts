@@ -29,12 +29,25 @@ function component(name: string): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',
-    metadata: { name, namespace: 'default', annotations: { 'backstage.io/kubernetes-id': name } },
-    spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'production' },
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: { 'backstage.io/kubernetes-id': name },
+    },
+    spec: {
+      type: 'service',
+      owner: 'group:default/team-a',
+      lifecycle: 'production',
+    },
   };
 }
 
-function deployment(name: string, image: string, annotations: Record<string, string>, replicas = 4) {
+function deployment(
+  name: string,
+  image: string,
+  annotations: Record<string, string>,
+  replicas = 4,
+) {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -50,7 +63,11 @@ function deployment(name: string, image: string, annotations: Record<string, str
       progressDeadlineSeconds: 600,
       template: {
         metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
-        spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+        spec: {
+          containers: [
+            { name: 'app', image, ports: [{ containerPort: 8080 }] },
+          ],
+        },
       },
     },
   };
@@ -78,12 +95,17 @@ const manifests = [
     [ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold]: '2s',
   }),
   service('payments', 'payments'),
-  deployment('checkout', 'ghcr.io/acme/checkout:1.0.0', {
-    [ROLLOUT_ANNOTATIONS.strategy]: 'BlueGreen',
-    [ROLLOUT_ANNOTATIONS.activeService]: 'checkout',
-    [ROLLOUT_ANNOTATIONS.previewService]: 'checkout-preview',
-    [ROLLOUT_ANNOTATIONS.scaleDownDelay]: '1s',
-  }, 2),
+  deployment(
+    'checkout',
+    'ghcr.io/acme/checkout:1.0.0',
+    {
+      [ROLLOUT_ANNOTATIONS.strategy]: 'BlueGreen',
+      [ROLLOUT_ANNOTATIONS.activeService]: 'checkout',
+      [ROLLOUT_ANNOTATIONS.previewService]: 'checkout-preview',
+      [ROLLOUT_ANNOTATIONS.scaleDownDelay]: '1s',
+    },
+    2,
+  ),
   service('checkout', 'checkout'),
   service('checkout-preview', 'checkout'),
   deployment('ledger', 'ghcr.io/acme/ledger:1.0.0', {}, 3),
@@ -99,7 +121,9 @@ describe('rollouts backend against kube-sim', () => {
     await sim.control.waitFor(
       () =>
         ['payments', 'checkout', 'ledger'].every(
-          n => sim.control.get('apps/v1', 'Deployment', 'shop', n)?.status?.readyReplicas > 0,
+          n =>
+            sim.control.get('apps/v1', 'Deployment', 'shop', n)?.status
+              ?.readyReplicas > 0,
         ),
       20_000,
     );
@@ -110,8 +134,15 @@ describe('rollouts backend against kube-sim', () => {
   });
 
   async function start(options: { databaseId?: TestDatabaseId } = {}) {
-    const scheduler = mockServices.scheduler();
-    const auditEvents: Array<{ eventId: string; outcome?: string; meta?: unknown }> = [];
+    // The mock scheduler runs tasks only when triggered: tests drive the reconcile pass themselves.
+    const scheduler = mockServices.scheduler() as ReturnType<
+      typeof mockServices.scheduler
+    > & { factory(): ReturnType<typeof mockServices.scheduler.factory> };
+    const auditEvents: Array<{
+      eventId: string;
+      outcome?: string;
+      meta?: unknown;
+    }> = [];
     const auditor = mockServices.auditor.mock({
       createEvent: async (opts: { eventId: string; meta?: unknown }) => {
         const entry: { eventId: string; outcome?: string; meta?: unknown } = {
@@ -143,17 +174,34 @@ describe('rollouts backend against kube-sim', () => {
     const notifications = { send: jest.fn(async () => {}) };
     const features: any[] = [
       rolloutsPlugin,
-      mockServices.rootLogger.factory({ level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none' }),
-      scheduler.factory ? (scheduler as any).factory() : undefined,
+      mockServices.rootLogger.factory({
+        level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none',
+      }),
+      scheduler.factory(),
       auditor.factory,
       permissions.factory,
       catalogServiceMock.factory({
-        entities: [component('payments'), component('checkout'), component('ledger'), component('unmapped')].map(
-          e => (e.metadata.name === 'unmapped' ? { ...e, metadata: { ...e.metadata, annotations: {} } } : e),
+        entities: [
+          component('payments'),
+          component('checkout'),
+          component('ledger'),
+          component('unmapped'),
+        ].map(e =>
+          e.metadata.name === 'unmapped'
+            ? { ...e, metadata: { ...e.metadata, annotations: {} } }
+            : e,
         ),
       }),
-      createServiceFactory({ service: signalsServiceRef, deps: {}, factory: () => signals }),
-      createServiceFactory({ service: notificationService, deps: {}, factory: () => notifications }),
+      createServiceFactory({
+        service: signalsServiceRef,
+        deps: {},
+        factory: () => signals,
+      }),
+      createServiceFactory({
+        service: notificationService,
+        deps: {},
+        factory: () => notifications,
+      }),
       mockServices.rootConfig.factory({
         data: {
           kubernetes: {
@@ -180,19 +228,29 @@ describe('rollouts backend against kube-sim', () => {
       const knex = await databases.init(options.databaseId);
       features.push(mockServices.database.factory({ knex }));
     }
-    const backend = await startTestBackend({ features: features.filter(Boolean) });
+    const backend = await startTestBackend({
+      features: features.filter(Boolean),
+    });
     const app = backend.server;
 
     const owner = mockCredentials.user.header(OWNER);
     const stranger = mockCredentials.user.header(STRANGER);
-    const base = (name: string) => `/api/rollouts/entities/component/default/${name}`;
+    const base = (name: string) =>
+      `/api/rollouts/entities/component/default/${name}`;
 
     async function views(name: string, as = owner): Promise<RolloutView[]> {
-      const res = await request(app).get(`${base(name)}/rollouts`).set('Authorization', as);
+      const res = await request(app)
+        .get(`${base(name)}/rollouts`)
+        .set('Authorization', as);
       expect(res.status).toBe(200);
       return res.body.items;
     }
-    async function waitFor(name: string, predicate: (v: RolloutView) => boolean, what: string, timeoutMs = 30_000) {
+    async function waitFor(
+      name: string,
+      predicate: (v: RolloutView) => boolean,
+      what: string,
+      timeoutMs = 30_000,
+    ) {
       const deadline = Date.now() + timeoutMs;
       let last: RolloutView | undefined;
       while (Date.now() < deadline) {
@@ -201,24 +259,52 @@ describe('rollouts backend against kube-sim', () => {
         if (last && predicate(last)) return last;
         await new Promise(r => setTimeout(r, 100));
       }
-      throw new Error(`Timed out waiting for ${what}; last view: ${JSON.stringify(last, null, 2)}`);
+      throw new Error(
+        `Timed out waiting for ${what}; last view: ${JSON.stringify(
+          last,
+          null,
+          2,
+        )}`,
+      );
     }
     function action(name: string, act: string, body: object, as = owner) {
-      return request(app).post(`${base(name)}/actions/${act}`).set('Authorization', as).send(body);
+      return request(app)
+        .post(`${base(name)}/actions/${act}`)
+        .set('Authorization', as)
+        .send(body);
     }
     function startRollout(name: string, body: object, as = owner) {
-      return request(app).post(`${base(name)}/rollouts`).set('Authorization', as).send(body);
+      return request(app)
+        .post(`${base(name)}/rollouts`)
+        .set('Authorization', as)
+        .send(body);
     }
     async function history(name: string): Promise<RolloutHistoryEvent[]> {
-      const res = await request(app).get(`${base(name)}/history`).set('Authorization', owner);
+      const res = await request(app)
+        .get(`${base(name)}/history`)
+        .set('Authorization', owner);
       expect(res.status).toBe(200);
       return res.body.items;
     }
-    return { backend, app, views, waitFor, action, startRollout, history, auditEvents, signals, notifications, stranger };
+    return {
+      backend,
+      app,
+      views,
+      waitFor,
+      action,
+      startRollout,
+      history,
+      auditEvents,
+      signals,
+      notifications,
+      stranger,
+    };
   }
 
-  const deploymentOf = (name: string) => sim.control.get('apps/v1', 'Deployment', 'shop', name);
-  const imageOf = (name: string) => deploymentOf(name)?.spec?.template?.spec?.containers?.[0]?.image;
+  const deploymentOf = (name: string) =>
+    sim.control.get('apps/v1', 'Deployment', 'shop', name);
+  const imageOf = (name: string) =>
+    deploymentOf(name)?.spec?.template?.spec?.containers?.[0]?.image;
 
   it.each(databases.eachSupportedId())(
     'runs a canary through its whole life, with history on %p',
@@ -234,7 +320,9 @@ describe('rollouts backend against kube-sim', () => {
         stableImage: 'ghcr.io/acme/payments:1.0.0',
         step: { total: 4 },
       });
-      expect(initial.allowedActions).toEqual(expect.arrayContaining(['start', 'restart']));
+      expect(initial.allowedActions).toEqual(
+        expect.arrayContaining(['start', 'restart']),
+      );
 
       const started = await t.startRollout('payments', {
         cluster: 'sim',
@@ -242,10 +330,22 @@ describe('rollouts backend against kube-sim', () => {
         reason: 'release 2.0.0',
       });
       expect(started.status).toBe(201);
-      expect(started.body).toMatchObject({ phase: 'Progressing', revision: 1, targetImage: 'ghcr.io/acme/payments:2.0.0' });
+      expect(started.body).toMatchObject({
+        phase: 'Progressing',
+        revision: 1,
+        targetImage: 'ghcr.io/acme/payments:2.0.0',
+      });
 
-      const paused = await t.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the approval pause');
-      expect(paused.weight).toEqual({ desired: 25, actual: 25, method: 'replica-ratio' });
+      const paused = await t.waitFor(
+        'payments',
+        v => v.phase === 'Paused' && v.step.index === 1,
+        'the approval pause',
+      );
+      expect(paused.weight).toEqual({
+        desired: 25,
+        actual: 25,
+        method: 'replica-ratio',
+      });
       expect(paused.revisions.map(r => [r.role, r.image, r.ready])).toEqual([
         ['stable', 'ghcr.io/acme/payments:1.0.0', 3],
         ['canary', 'ghcr.io/acme/payments:2.0.0', 1],
@@ -255,24 +355,50 @@ describe('rollouts backend against kube-sim', () => {
         'rollouts.backstage.io/owner': 'payments',
       });
       expect(t.notifications.send).toHaveBeenCalledWith(
-        expect.objectContaining({ recipients: { type: 'entity', entityRef: 'component:default/payments' } }),
+        expect.objectContaining({
+          recipients: {
+            type: 'entity',
+            entityRef: 'component:default/payments',
+          },
+        }),
       );
 
-      const promoted = await t.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1, reason: 'metrics fine' });
+      const promoted = await t.action('payments', 'promote', {
+        cluster: 'sim',
+        stepIndex: 1,
+        revision: 1,
+        reason: 'metrics fine',
+      });
       expect(promoted.status).toBe(200);
-      await t.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 3, 'the timed pause');
-      const stale = await t.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1 });
+      await t.waitFor(
+        'payments',
+        v => v.phase === 'Paused' && v.step.index === 3,
+        'the timed pause',
+      );
+      const stale = await t.action('payments', 'promote', {
+        cluster: 'sim',
+        stepIndex: 1,
+        revision: 1,
+      });
       expect(stale.status).toBe(409);
-      expect(stale.body.error.message).toBe('The rollout moved on since you looked');
+      expect(stale.body.error.message).toBe(
+        'The rollout moved on since you looked',
+      );
 
-      const done = await t.waitFor('payments', v => v.phase === 'Healthy' && !v.targetImage, 'the canary to finish');
+      const done = await t.waitFor(
+        'payments',
+        v => v.phase === 'Healthy' && !v.targetImage,
+        'the canary to finish',
+      );
       expect(done.stableImage).toBe('ghcr.io/acme/payments:2.0.0');
       expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
       expect(deploymentOf('payments')?.spec?.replicas).toBe(4);
       expect(deploymentOf('payments-canary')).toBeUndefined();
 
       const rows = await t.history('payments');
-      expect(rows.map(r => `${r.action}:${r.actor}:${r.outcome}`).reverse()).toEqual([
+      expect(
+        rows.map(r => `${r.action}:${r.actor}:${r.outcome}`).reverse(),
+      ).toEqual([
         `start:${OWNER}:succeeded`,
         'step:system:succeeded',
         'pause:system:succeeded',
@@ -283,148 +409,394 @@ describe('rollouts backend against kube-sim', () => {
         'step:system:succeeded',
         'completed:system:succeeded',
       ]);
-      const promote = rows.find(r => r.action === 'promote' && r.outcome === 'succeeded')!;
-      expect(promote).toMatchObject({ reason: 'metrics fine', stepIndex: 1, revision: 1, cluster: 'sim', workload: 'payments' });
+      const promote = rows.find(
+        r => r.action === 'promote' && r.outcome === 'succeeded',
+      )!;
+      expect(promote).toMatchObject({
+        reason: 'metrics fine',
+        stepIndex: 1,
+        revision: 1,
+        cluster: 'sim',
+        workload: 'payments',
+      });
       expect(t.signals.publish).toHaveBeenCalledWith(
         expect.objectContaining({
           channel: 'rollouts:component:default/payments',
-          message: expect.objectContaining({ type: 'changed', workload: 'payments', cause: 'completed', phase: 'Healthy' }),
+          message: expect.objectContaining({
+            type: 'changed',
+            workload: 'payments',
+            cause: 'completed',
+            phase: 'Healthy',
+          }),
         }),
       );
-      expect(t.auditEvents.filter(e => e.eventId === 'rollout-action').map(e => e.outcome)).toEqual(['success', 'fail']);
-      expect(t.auditEvents.filter(e => e.eventId === 'rollout-start').map(e => e.outcome)).toEqual(['success']);
+      expect(
+        t.auditEvents
+          .filter(e => e.eventId === 'rollout-action')
+          .map(e => e.outcome),
+      ).toEqual(['success', 'fail']);
+      expect(
+        t.auditEvents
+          .filter(e => e.eventId === 'rollout-start')
+          .map(e => e.outcome),
+      ).toEqual(['success']);
       await t.backend.stop();
     },
   );
 
   it('promotes fully, aborts, retries and aborts a crash-looping canary through the health gate', async () => {
     const t = await start();
-    expect((await t.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:2.0.0' })).status).toBe(201);
+    expect(
+      (
+        await t.startRollout('payments', {
+          cluster: 'sim',
+          image: 'ghcr.io/acme/payments:2.0.0',
+        })
+      ).status,
+    ).toBe(201);
     await t.waitFor('payments', v => v.phase === 'Paused', 'the first pause');
-    expect((await t.action('payments', 'abort', { cluster: 'sim', reason: 'wrong build' })).status).toBe(200);
-    const aborted = await t.waitFor('payments', v => v.phase === 'Aborted' && v.revisions.length === 1, 'the abort');
+    expect(
+      (
+        await t.action('payments', 'abort', {
+          cluster: 'sim',
+          reason: 'wrong build',
+        })
+      ).status,
+    ).toBe(200);
+    const aborted = await t.waitFor(
+      'payments',
+      v => v.phase === 'Aborted' && v.revisions.length === 1,
+      'the abort',
+    );
     expect(aborted.allowedActions).toEqual(['retry', 'start']);
     expect(deploymentOf('payments-canary')).toBeUndefined();
     expect(deploymentOf('payments')?.spec?.replicas).toBe(4);
     expect(t.notifications.send).toHaveBeenCalledWith(
-      expect.objectContaining({ payload: expect.objectContaining({ severity: 'high' }) }),
+      expect.objectContaining({
+        payload: expect.objectContaining({ severity: 'high' }),
+      }),
     );
 
-    expect((await t.action('payments', 'retry', { cluster: 'sim' })).body).toMatchObject({ phase: 'Progressing', revision: 2 });
-    await t.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the retried canary to pause');
-    expect((await t.action('payments', 'promote-full', { cluster: 'sim' })).status).toBe(200);
-    await t.waitFor('payments', v => v.phase === 'Healthy' && v.stableImage.endsWith(':2.0.0'), 'the full promotion');
+    expect(
+      (await t.action('payments', 'retry', { cluster: 'sim' })).body,
+    ).toMatchObject({ phase: 'Progressing', revision: 2 });
+    await t.waitFor(
+      'payments',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the retried canary to pause',
+    );
+    expect(
+      (await t.action('payments', 'promote-full', { cluster: 'sim' })).status,
+    ).toBe(200);
+    await t.waitFor(
+      'payments',
+      v => v.phase === 'Healthy' && v.stableImage.endsWith(':2.0.0'),
+      'the full promotion',
+    );
 
     const began = Date.now();
-    await t.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:3.0.0-crashloop' });
-    const gated = await t.waitFor('payments', v => v.phase === 'Aborted', 'the health gate', 20_000);
+    await t.startRollout('payments', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/payments:3.0.0-crashloop',
+    });
+    const gated = await t.waitFor(
+      'payments',
+      v => v.phase === 'Aborted',
+      'the health gate',
+      20_000,
+    );
     expect(Date.now() - began).toBeLessThan(15_000);
     expect(gated.message).toMatch(/^Health gate/);
     const rows = await t.history('payments');
-    expect(rows[0]).toMatchObject({ action: 'health-gate-abort', actor: 'system', revision: 3 });
+    expect(rows[0]).toMatchObject({
+      action: 'health-gate-abort',
+      actor: 'system',
+      revision: 3,
+    });
     expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
-    await t.waitFor('payments', () => !deploymentOf('payments-canary'), 'the canary to go');
+    await t.waitFor(
+      'payments',
+      () => !deploymentOf('payments-canary'),
+      'the canary to go',
+    );
     await t.backend.stop();
   });
 
   it('carries on with a canary after the backend restarts', async () => {
     const first = await start();
-    await first.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:2.0.0' });
-    await first.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the first pause');
+    await first.startRollout('payments', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/payments:2.0.0',
+    });
+    await first.waitFor(
+      'payments',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the first pause',
+    );
     await first.backend.stop();
 
     const second = await start();
     const [view] = await second.views('payments');
-    expect(view).toMatchObject({ phase: 'Paused', step: { index: 1 }, revision: 1 });
-    expect((await second.action('payments', 'promote', { cluster: 'sim', stepIndex: 1 })).status).toBe(200);
-    await second.waitFor('payments', v => v.phase === 'Healthy' && !v.targetImage, 'the canary to finish', 40_000);
+    expect(view).toMatchObject({
+      phase: 'Paused',
+      step: { index: 1 },
+      revision: 1,
+    });
+    expect(
+      (
+        await second.action('payments', 'promote', {
+          cluster: 'sim',
+          stepIndex: 1,
+        })
+      ).status,
+    ).toBe(200);
+    await second.waitFor(
+      'payments',
+      v => v.phase === 'Healthy' && !v.targetImage,
+      'the canary to finish',
+      40_000,
+    );
     expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
     await second.backend.stop();
   });
 
+  it('never applies one promote twice when two backend replicas race', async () => {
+    const a = await start();
+    const b = await start();
+    await a.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:2.0.0' });
+    await a.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the first pause');
+    const [ra, rb] = await Promise.all([
+      a.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1 }),
+      b.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1 }),
+    ]);
+    expect([ra.status, rb.status].sort()).toEqual([200, 409]);
+    const [view] = await b.views('payments');
+    expect(view.step.index).toBe(2);
+    expect(deploymentOf('payments-canary')?.spec?.replicas).toBe(2);
+    await a.backend.stop();
+    await b.backend.stop();
+  });
+
   it('runs a blue-green rollout: preview, promote, instant rollback, promote again, scale-down', async () => {
     const t = await start();
-    const selector = (svc: string) => sim.control.get('v1', 'Service', 'shop', svc)?.spec?.selector;
-    await t.startRollout('checkout', { cluster: 'sim', image: 'ghcr.io/acme/checkout:2.0.0' });
-    const waiting = await t.waitFor('checkout', v => v.phase === 'Paused', 'the preview');
+    const selector = (svc: string) =>
+      sim.control.get('v1', 'Service', 'shop', svc)?.spec?.selector;
+    await t.startRollout('checkout', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/checkout:2.0.0',
+    });
+    const waiting = await t.waitFor(
+      'checkout',
+      v => v.phase === 'Paused',
+      'the preview',
+    );
     expect(waiting.pause?.reason).toBe('Preview ready: waiting for promotion');
-    expect(waiting.allowedActions).toEqual(['promote', 'promote-full', 'abort']);
+    expect(waiting.allowedActions).toEqual([
+      'promote',
+      'promote-full',
+      'abort',
+    ]);
     const oldHash = selector('checkout')['pod-template-hash'];
     const previewHash = selector('checkout-preview')['pod-template-hash'];
     expect(oldHash).toBeDefined();
     expect(previewHash).not.toBe(oldHash);
 
-    expect((await t.action('checkout', 'promote', { cluster: 'sim', revision: 1 })).status).toBe(200);
+    expect(
+      (await t.action('checkout', 'promote', { cluster: 'sim', revision: 1 }))
+        .status,
+    ).toBe(200);
     expect(selector('checkout')['pod-template-hash']).toBe(previewHash);
-    const rolledBack = await t.action('checkout', 'rollback', { cluster: 'sim', reason: 'errors' });
+    const rolledBack = await t.action('checkout', 'rollback', {
+      cluster: 'sim',
+      reason: 'errors',
+    });
     expect(rolledBack.status).toBe(200);
     expect(selector('checkout')['pod-template-hash']).toBe(oldHash);
-    await t.waitFor('checkout', () => !deploymentOf('checkout-preview'), 'the preview to go');
+    await t.waitFor(
+      'checkout',
+      () => !deploymentOf('checkout-preview'),
+      'the preview to go',
+    );
 
-    await t.startRollout('checkout', { cluster: 'sim', image: 'ghcr.io/acme/checkout:2.0.0' });
+    await t.startRollout('checkout', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/checkout:2.0.0',
+    });
     await t.waitFor('checkout', v => v.phase === 'Paused', 'the preview again');
     await t.action('checkout', 'promote-full', { cluster: 'sim' });
-    const done = await t.waitFor('checkout', v => v.phase === 'Healthy' && !v.targetImage, 'the scale-down and hand-over');
+    const done = await t.waitFor(
+      'checkout',
+      v => v.phase === 'Healthy' && !v.targetImage,
+      'the scale-down and hand-over',
+    );
     expect(done.stableImage).toBe('ghcr.io/acme/checkout:2.0.0');
     expect(imageOf('checkout')).toBe('ghcr.io/acme/checkout:2.0.0');
     expect(deploymentOf('checkout-preview')).toBeUndefined();
-    const pods = sim.control.list('v1', 'Pod', 'shop').filter(p => p.metadata.labels?.app === 'checkout' && !p.metadata.deletionTimestamp);
-    const active = pods.filter(p => p.metadata.labels['pod-template-hash'] === selector('checkout')['pod-template-hash']);
+    const pods = sim.control
+      .list('v1', 'Pod', 'shop')
+      .filter(
+        p =>
+          p.metadata.labels?.app === 'checkout' &&
+          !p.metadata.deletionTimestamp,
+      );
+    const active = pods.filter(
+      p =>
+        p.metadata.labels['pod-template-hash'] ===
+        selector('checkout')['pod-template-hash'],
+    );
     expect(active.length).toBe(2);
-    expect(active.every(p => p.spec.containers[0].image === 'ghcr.io/acme/checkout:2.0.0')).toBe(true);
+    expect(
+      active.every(
+        p => p.spec.containers[0].image === 'ghcr.io/acme/checkout:2.0.0',
+      ),
+    ).toBe(true);
 
-    await t.startRollout('checkout', { cluster: 'sim', image: 'ghcr.io/acme/checkout:3.0.0' });
+    await t.startRollout('checkout', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/checkout:3.0.0',
+    });
     await t.waitFor('checkout', v => v.phase === 'Paused', 'a third preview');
     await t.action('checkout', 'abort', { cluster: 'sim' });
-    await t.waitFor('checkout', v => v.phase === 'Aborted' && !deploymentOf('checkout-preview'), 'the abort');
+    await t.waitFor(
+      'checkout',
+      v => v.phase === 'Aborted' && !deploymentOf('checkout-preview'),
+      'the abort',
+    );
     await t.backend.stop();
   });
 
   it('runs a rolling update: set image, pause, resume, undo, restart', async () => {
     const t = await start();
-    await t.startRollout('ledger', { cluster: 'sim', image: 'ghcr.io/acme/ledger:2.0.0' });
-    const paused = await t.action('ledger', 'pause', { cluster: 'sim', reason: 'watch errors' });
-    expect(paused.body).toMatchObject({ phase: 'Paused', pause: { reason: 'watch errors' } });
+    await t.startRollout('ledger', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/ledger:2.0.0',
+    });
+    const paused = await t.action('ledger', 'pause', {
+      cluster: 'sim',
+      reason: 'watch errors',
+    });
+    expect(paused.body).toMatchObject({
+      phase: 'Paused',
+      pause: { reason: 'watch errors' },
+    });
     expect(deploymentOf('ledger').spec.paused).toBe(true);
     await t.action('ledger', 'resume', { cluster: 'sim' });
-    const healthy = await t.waitFor('ledger', v => v.phase === 'Healthy', 'the rolling update');
-    expect(healthy).toMatchObject({ strategy: 'RollingUpdate', stableImage: 'ghcr.io/acme/ledger:2.0.0', revision: 2 });
+    const healthy = await t.waitFor(
+      'ledger',
+      v => v.phase === 'Healthy',
+      'the rolling update',
+    );
+    expect(healthy).toMatchObject({
+      strategy: 'RollingUpdate',
+      stableImage: 'ghcr.io/acme/ledger:2.0.0',
+      revision: 2,
+    });
 
-    expect((await t.action('ledger', 'rollback', { cluster: 'sim', revision: 2 })).status).toBe(200);
+    expect(
+      (await t.action('ledger', 'rollback', { cluster: 'sim', revision: 2 }))
+        .status,
+    ).toBe(200);
     expect(imageOf('ledger')).toBe('ghcr.io/acme/ledger:1.0.0');
-    await t.waitFor('ledger', v => v.phase === 'Healthy' && v.revision === 3, 'the undo');
-    expect((await t.action('ledger', 'rollback', { cluster: 'sim', toRevision: 99 })).status).toBe(404);
-    expect((await t.action('ledger', 'restart', { cluster: 'sim' })).status).toBe(200);
-    expect(deploymentOf('ledger').spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    await t.waitFor(
+      'ledger',
+      v => v.phase === 'Healthy' && v.revision === 3,
+      'the undo',
+    );
+    expect(
+      (await t.action('ledger', 'rollback', { cluster: 'sim', toRevision: 99 }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await t.action('ledger', 'restart', { cluster: 'sim' })).status,
+    ).toBe(200);
+    expect(
+      deploymentOf('ledger').spec.template.metadata.annotations[
+        'kubectl.kubernetes.io/restartedAt'
+      ],
+    ).toBeDefined();
     await t.backend.stop();
   });
 
   it('answers 400, 403, 404 and 409 with Backstage error bodies', async () => {
     const t = await start();
-    const bad = await t.startRollout('payments', { cluster: 'sim', image: 'not an image!' });
+    const bad = await t.startRollout('payments', {
+      cluster: 'sim',
+      image: 'not an image!',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.name).toBe('InputError');
     expect(bad.body.error.message).toMatch(/image: must be an image reference/);
-    expect((await t.action('payments', 'explode', { cluster: 'sim' })).status).toBe(400);
-    expect((await t.action('payments', 'promote', { cluster: 'sim', extra: 1 })).status).toBe(400);
+    expect(
+      (await t.action('payments', 'explode', { cluster: 'sim' })).status,
+    ).toBe(400);
+    expect(
+      (await t.action('payments', 'promote', { cluster: 'sim', extra: 1 }))
+        .status,
+    ).toBe(400);
 
-    const denied = await t.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:9.0.0', reason: 'sneaky' }, t.stranger);
+    const denied = await t.startRollout(
+      'payments',
+      {
+        cluster: 'sim',
+        image: 'ghcr.io/acme/payments:9.0.0',
+        reason: 'sneaky',
+      },
+      t.stranger,
+    );
     expect(denied.status).toBe(403);
     expect(denied.body.error.name).toBe('NotAllowedError');
     const [asStranger] = await t.views('payments', t.stranger);
     expect(asStranger.allowedActions).toEqual([]);
     const rows = await t.history('payments');
-    expect(rows[0]).toMatchObject({ action: 'start', actor: STRANGER, outcome: 'denied', reason: 'sneaky', workload: 'payments' });
-    expect(t.auditEvents.at(-1)).toMatchObject({ eventId: 'rollout-start', outcome: 'fail' });
+    expect(rows[0]).toMatchObject({
+      action: 'start',
+      actor: STRANGER,
+      outcome: 'denied',
+      reason: 'sneaky',
+      workload: 'payments',
+    });
+    expect(t.auditEvents.at(-1)).toMatchObject({
+      eventId: 'rollout-start',
+      outcome: 'fail',
+    });
 
-    expect((await request(t.app).get('/api/rollouts/entities/component/default/nobody/rollouts')).status).toBe(404);
-    expect((await t.startRollout('nobody', { cluster: 'sim', image: 'a/b:1' })).status).toBe(404);
-    expect((await t.startRollout('payments', { cluster: 'elsewhere', image: 'a/b:1' })).status).toBe(404);
-    expect((await t.startRollout('payments', { cluster: 'sim', workload: 'nope', image: 'a/b:1' })).status).toBe(404);
-    expect((await t.startRollout('unmapped', { cluster: 'sim', image: 'a/b:1' })).status).toBe(404);
+    expect(
+      (
+        await request(t.app).get(
+          '/api/rollouts/entities/component/default/nobody/rollouts',
+        )
+      ).status,
+    ).toBe(404);
+    expect(
+      (await t.startRollout('nobody', { cluster: 'sim', image: 'a/b:1' }))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await t.startRollout('payments', {
+          cluster: 'elsewhere',
+          image: 'a/b:1',
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await t.startRollout('payments', {
+          cluster: 'sim',
+          workload: 'nope',
+          image: 'a/b:1',
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await t.startRollout('unmapped', { cluster: 'sim', image: 'a/b:1' }))
+        .status,
+    ).toBe(404);
     expect(await t.views('unmapped')).toEqual([]);
 
-    const wrongPhase = await t.action('payments', 'promote', { cluster: 'sim' });
+    const wrongPhase = await t.action('payments', 'promote', {
+      cluster: 'sim',
+    });
     expect(wrongPhase.status).toBe(409);
     expect(wrongPhase.body.error.name).toBe('ConflictError');
     await t.backend.stop();

@@ -36,11 +36,17 @@ export interface RouterOptions {
 }
 
 /** Parses with zod and turns its issues into one readable 400. */
-function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
+function parse<T extends z.ZodTypeAny>(
+  schema: T,
+  value: unknown,
+  what: string,
+): z.infer<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     const detail = result.error.issues
-      .map(i => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+      .map(i =>
+        i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
+      )
       .join('; ');
     throw new InputError(`Invalid ${what}: ${detail}`);
   }
@@ -60,7 +66,9 @@ const ACTING: AllowedAction[] = [
 ];
 
 function permissionOf(action: AllowedAction) {
-  return action === 'start' ? rolloutStartPermission : rolloutActionPermissions[action];
+  return action === 'start'
+    ? rolloutStartPermission
+    : rolloutActionPermissions[action];
 }
 
 type MutationBody = {
@@ -74,21 +82,33 @@ type MutationBody = {
 };
 
 function actorOf(credentials: BackstageCredentials) {
-  const p = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+  const p = credentials.principal as {
+    type: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
   if (p.type === 'user') return p.userEntityRef!;
   if (p.type === 'service') return `service:${p.subject}`;
   return 'anonymous';
 }
 
 /** The REST API under `/api/rollouts`: views, starts, actions and history of an entity's rollouts. */
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
   const { engine, history, catalog, permissions, httpAuth, auditor } = options;
   const router = Router();
   router.use(express.json());
 
-  async function entityOf(req: Request, credentials: BackstageCredentials): Promise<Entity> {
+  async function entityOf(
+    req: Request,
+    credentials: BackstageCredentials,
+  ): Promise<Entity> {
     const { kind, namespace, name } = req.params;
-    const entity = await catalog.getEntityByRef({ kind, namespace, name }, { credentials });
+    const entity = await catalog.getEntityByRef(
+      { kind, namespace, name },
+      { credentials },
+    );
     if (!entity) {
       throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
     }
@@ -96,22 +116,37 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   }
 
   /** Which acting permissions the caller holds on this entity (one batched authorize call). */
-  async function grantedActions(entity: Entity, credentials: BackstageCredentials) {
+  async function grantedActions(
+    entity: Entity,
+    credentials: BackstageCredentials,
+  ) {
     const resourceRef = stringifyEntityRef(entity);
     const decisions = await permissions.authorize(
       ACTING.map(a => ({ permission: permissionOf(a), resourceRef })),
       { credentials },
     );
-    return new Set(ACTING.filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW));
+    return new Set(
+      ACTING.filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW),
+    );
   }
 
-  async function requireRead(entity: Entity, credentials: BackstageCredentials) {
+  async function requireRead(
+    entity: Entity,
+    credentials: BackstageCredentials,
+  ) {
     const [decision] = await permissions.authorize(
-      [{ permission: rolloutReadPermission, resourceRef: stringifyEntityRef(entity) }],
+      [
+        {
+          permission: rolloutReadPermission,
+          resourceRef: stringifyEntityRef(entity),
+        },
+      ],
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`You may not see the rollouts of ${stringifyEntityRef(entity)}`);
+      throw new NotAllowedError(
+        `You may not see the rollouts of ${stringifyEntityRef(entity)}`,
+      );
     }
   }
 
@@ -120,7 +155,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const entity = await entityOf(req, credentials);
     await requireRead(entity, credentials);
     const granted = await grantedActions(entity, credentials);
-    const items = await engine.views(entity, (_view, possible) => possible.filter(a => granted.has(a)));
+    const items = await engine.views(entity, (_view, possible) =>
+      possible.filter(a => granted.has(a)),
+    );
     res.json({ items });
   });
 
@@ -137,7 +174,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       req.query,
       'query',
     );
-    const items = await history.list({ entityRef: stringifyEntityRef(entity), ...query });
+    const items = await history.list({
+      entityRef: stringifyEntityRef(entity),
+      ...query,
+    });
     res.json({ items });
   });
 
@@ -152,13 +192,16 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     parseRequest: () => { action: RolloutAction | 'start'; body: MutationBody },
   ) {
     const { kind, namespace, name } = req.params;
-    const entityRefGuess = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
+    const entityRefGuess = `${kind}:${namespace}/${name}`.toLocaleLowerCase(
+      'en-US',
+    );
     const auditorEvent = await auditor.createEvent({
       eventId,
       severityLevel: 'medium',
       request: req,
       meta: {
-        action: eventId === 'rollout-start' ? 'start' : req.params.action ?? null,
+        action:
+          eventId === 'rollout-start' ? 'start' : req.params.action ?? null,
         entityRef: entityRefGuess,
       },
     });
@@ -181,12 +224,22 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       );
       if (decision.result !== AuthorizeResult.ALLOW) {
         await history.record({
-          entityRef, cluster, namespace: workloadNamespace, workload, action, actor,
-          reason: body.reason, outcome: 'denied', image: body.image,
-          stepIndex: body.stepIndex, revision: body.revision,
+          entityRef,
+          cluster,
+          namespace: workloadNamespace,
+          workload,
+          action,
+          actor,
+          reason: body.reason,
+          outcome: 'denied',
+          image: body.image,
+          stepIndex: body.stepIndex,
+          revision: body.revision,
           message: `${actor} may not ${action} rollouts of ${entityRef}`,
         });
-        throw new NotAllowedError(`You may not ${action} rollouts of ${entityRef}`);
+        throw new NotAllowedError(
+          `You may not ${action} rollouts of ${entityRef}`,
+        );
       }
       const granted = await grantedActions(entity, credentials);
       let result;
@@ -204,22 +257,45 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         });
       } catch (error) {
         await history.record({
-          entityRef, cluster, namespace: workloadNamespace, workload, action, actor,
-          reason: body.reason, outcome: 'failed', image: body.image,
-          stepIndex: body.stepIndex, revision: body.revision,
+          entityRef,
+          cluster,
+          namespace: workloadNamespace,
+          workload,
+          action,
+          actor,
+          reason: body.reason,
+          outcome: 'failed',
+          image: body.image,
+          stepIndex: body.stepIndex,
+          revision: body.revision,
           message: (error as Error).message,
         });
         throw error;
       }
       await history.record({
-        entityRef, cluster, namespace: result.view.namespace, workload: result.view.workload, action, actor,
-        reason: body.reason, outcome: 'succeeded',
-        image: action === 'start' ? body.image : result.view.targetImage ?? result.view.stableImage,
-        stepIndex: result.before.stepIndex, revision: result.view.revision,
+        entityRef,
+        cluster,
+        namespace: result.view.namespace,
+        workload: result.view.workload,
+        action,
+        actor,
+        reason: body.reason,
+        outcome: 'succeeded',
+        image:
+          action === 'start'
+            ? body.image
+            : result.view.targetImage ?? result.view.stableImage,
+        stepIndex: result.before.stepIndex,
+        revision: result.view.revision,
         message: result.view.message,
       });
       await auditorEvent.success({
-        meta: { entityRef, phase: result.view.phase, revision: result.view.revision, step: result.view.step.index },
+        meta: {
+          entityRef,
+          phase: result.view.phase,
+          revision: result.view.revision,
+          step: result.view.step.index,
+        },
       });
       res.status(action === 'start' ? 201 : 200).json(result.view);
     } catch (error) {
@@ -238,12 +314,15 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }));
   });
 
-  router.post('/entities/:kind/:namespace/:name/actions/:action', async (req, res) => {
-    await mutate(req, res, 'rollout-action', () => ({
-      action: parse(rolloutActionSchema, req.params.action, 'action'),
-      body: parse(rolloutActionRequestSchema, req.body, 'request'),
-    }));
-  });
+  router.post(
+    '/entities/:kind/:namespace/:name/actions/:action',
+    async (req, res) => {
+      await mutate(req, res, 'rollout-action', () => ({
+        action: parse(rolloutActionSchema, req.params.action, 'action'),
+        body: parse(rolloutActionRequestSchema, req.body, 'request'),
+      }));
+    },
+  );
 
   return router;
 }

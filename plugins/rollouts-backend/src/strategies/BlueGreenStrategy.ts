@@ -67,14 +67,17 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     );
   }
 
-  private inFlight(state?: RolloutState): state is RolloutState & { targetImage: string } {
+  private inFlight(
+    state?: RolloutState,
+  ): state is RolloutState & { targetImage: string } {
     return !!state?.targetImage && state.phase !== 'Aborted';
   }
 
   private delayMs(primary: V1Deployment) {
     return (
-      parseDuration(primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.scaleDownDelay]) ??
-      DEFAULT_SCALE_DOWN_DELAY_MS
+      parseDuration(
+        primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.scaleDownDelay],
+      ) ?? DEFAULT_SCALE_DOWN_DELAY_MS
     );
   }
 
@@ -83,15 +86,21 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     const ns = d.metadata!.namespace!;
     const state = ctx.state;
     const names = this.services(d);
-    const activeSvc = names.active ? ctx.cache.services.get(ns, names.active) : undefined;
-    const previewSvc = names.preview ? ctx.cache.services.get(ns, names.preview) : undefined;
+    const activeSvc = names.active
+      ? ctx.cache.services.get(ns, names.active)
+      : undefined;
+    const previewSvc = names.preview
+      ? ctx.cache.services.get(ns, names.preview)
+      : undefined;
     const activeHash = activeSvc?.spec?.selector?.[POD_TEMPLATE_HASH];
     const previewHash = previewSvc?.spec?.selector?.[POD_TEMPLATE_HASH];
     const preview = this.preview(ctx);
     const primarySets = replicaSetsOf(ctx.cache, d);
     const sets = [
       ...(preview ? replicaSetsOf(ctx.cache, preview).slice(0, 1) : []),
-      ...primarySets.filter((rs, i) => i === 0 || (rs.status?.replicas ?? 0) > 0),
+      ...primarySets.filter(
+        (rs, i) => i === 0 || (rs.status?.replicas ?? 0) > 0,
+      ),
     ];
     const revisions: RevisionView[] = sets.map(rs => {
       const hash = hashOf(rs);
@@ -100,7 +109,8 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       else if (!activeHash && rs === primarySets[0]) role = 'active';
       else if (hash && hash === previewHash) role = 'preview';
       return {
-        revision: rs === sets[0] && preview ? state?.revision ?? 0 : revisionOf(rs),
+        revision:
+          rs === sets[0] && preview ? state?.revision ?? 0 : revisionOf(rs),
         image: imageOf(rs.spec?.template),
         role,
         replicas: rs.status?.replicas ?? 0,
@@ -115,7 +125,9 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       message = `Blue-green needs the ${ROLLOUT_ANNOTATIONS.activeService} and ${ROLLOUT_ANNOTATIONS.previewService} annotations`;
     } else if (!activeSvc || !previewSvc) {
       phase = 'Degraded';
-      message = `Service ${!activeSvc ? names.active : names.preview} not found`;
+      message = `Service ${
+        !activeSvc ? names.active : names.preview
+      } not found`;
     }
     const promoted = inFlight && state.stepIndex >= PROMOTED;
     const activeRs = sets.find(rs => hashOf(rs) === activeHash);
@@ -125,19 +137,36 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       strategy: this.name,
       phase,
       message,
-      step: { index: inFlight ? Math.min(state.stepIndex, REPLACING) : REPLACING, total: REPLACING },
+      step: {
+        index: inFlight ? Math.min(state.stepIndex, REPLACING) : REPLACING,
+        total: REPLACING,
+      },
       steps: [],
       weight: {
         desired: promoted ? 100 : 0,
-        actual: inFlight && activeRs && imageOf(activeRs.spec?.template) === state.targetImage ? 100 : 0,
+        actual:
+          inFlight &&
+          activeRs &&
+          imageOf(activeRs.spec?.template) === state.targetImage
+            ? 100
+            : 0,
         method: 'service-switch',
       },
       revisions,
-      stableImage: inFlight ? state.stableImage ?? imageOf(d.spec?.template) : imageOf(d.spec?.template),
-      targetImage: inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
-      pause: state?.pause && phase === 'Paused' ? { reason: state.pause.reason, since: state.pause.since } : undefined,
+      stableImage: inFlight
+        ? state.stableImage ?? imageOf(d.spec?.template)
+        : imageOf(d.spec?.template),
+      targetImage:
+        inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
+      pause:
+        state?.pause && phase === 'Paused'
+          ? { reason: state.pause.reason, since: state.pause.since }
+          : undefined,
       revision: state?.revision ?? 0,
-      updatedAt: state?.updatedAt ?? d.metadata?.creationTimestamp?.toString() ?? ctx.now.toISOString(),
+      updatedAt:
+        state?.updatedAt ??
+        d.metadata?.creationTimestamp?.toString() ??
+        ctx.now.toISOString(),
     };
   }
 
@@ -152,11 +181,15 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       return ['abort'];
     }
     if (view.phase === 'Aborted') return ['retry', 'start'];
-    if (view.phase === 'Degraded' && !this.services(ctx.primary).active) return [];
+    if (view.phase === 'Degraded' && !this.services(ctx.primary).active)
+      return [];
     return ['start', ...undo, 'restart'];
   }
 
-  private next(ctx: StrategyContext, patch: Partial<RolloutState>): RolloutState {
+  private next(
+    ctx: StrategyContext,
+    patch: Partial<RolloutState>,
+  ): RolloutState {
     return {
       phase: 'Healthy',
       revision: 0,
@@ -178,7 +211,9 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       );
     }
     if (imageOf(ctx.primary.spec?.template) === image) {
-      throw new ConflictError(`${ctx.primary.metadata?.name} already runs ${image}`);
+      throw new ConflictError(
+        `${ctx.primary.metadata?.name} already runs ${image}`,
+      );
     }
     return {
       state: this.next(ctx, {
@@ -214,12 +249,20 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     };
   }
 
-  act(ctx: StrategyContext, action: RolloutAction, input: ActionInput): Transition {
+  act(
+    ctx: StrategyContext,
+    action: RolloutAction,
+    input: ActionInput,
+  ): Transition {
     const state = ctx.state;
     switch (action) {
       case 'promote':
       case 'promote-full':
-        if (this.inFlight(state) && state.stepIndex === PREVIEW && state.phase === 'Paused') {
+        if (
+          this.inFlight(state) &&
+          state.stepIndex === PREVIEW &&
+          state.phase === 'Paused'
+        ) {
           return this.promote(ctx, 'by user');
         }
         break;
@@ -264,23 +307,37 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         if (!this.inFlight(state)) {
           const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
           return {
-            state: this.next(ctx, { phase: 'Healthy', message: `Rolled back to revision ${target.revision} (${target.image})` }),
+            state: this.next(ctx, {
+              phase: 'Healthy',
+              message: `Rolled back to revision ${target.revision} (${target.image})`,
+            }),
             mutate: d => applyUndo(d, target.template),
           };
         }
         break;
       case 'restart':
         if (!this.inFlight(state)) {
-          return { state: this.next(ctx, {}), mutate: d => applyRestart(d, ctx.now) };
+          return {
+            state: this.next(ctx, {}),
+            mutate: d => applyRestart(d, ctx.now),
+          };
         }
         break;
       default:
         break;
     }
-    throw new ConflictError(`Cannot ${action} a blue-green rollout that is ${state?.phase ?? 'Healthy'}${state?.stepIndex === PROMOTED ? ' (promoted)' : ''}`);
+    throw new ConflictError(
+      `Cannot ${action} a blue-green rollout that is ${
+        state?.phase ?? 'Healthy'
+      }${state?.stepIndex === PROMOTED ? ' (promoted)' : ''}`,
+    );
   }
 
-  private async select(ctx: StrategyContext, service: string, hash: string | undefined) {
+  private async select(
+    ctx: StrategyContext,
+    service: string,
+    hash: string | undefined,
+  ) {
     if (!hash) return;
     const ns = ctx.primary.metadata!.namespace!;
     const svc = ctx.cache.services.get(ns, service);
@@ -304,8 +361,11 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
 
     if (!this.inFlight(state)) {
       // Idle, aborted or rolled back: both Services follow the primary's pods once they are ready.
-      if (primaryHash && deploymentComplete(primary) &&
-          imageOf(primaryRs?.spec?.template) === imageOf(primary.spec?.template)) {
+      if (
+        primaryHash &&
+        deploymentComplete(primary) &&
+        imageOf(primaryRs?.spec?.template) === imageOf(primary.spec?.template)
+      ) {
         await this.select(ctx, names.active, primaryHash);
         await this.select(ctx, names.preview, primaryHash);
       }
@@ -316,24 +376,42 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     const total = state.totalReplicas ?? primary.spec?.replicas ?? 1;
     if (state.stepIndex === PREVIEW) {
       // Pin the active Service to today's pods before the preview's pods (same app labels) appear.
-      if (primaryHash) await this.select(ctx, names.active, state.previousActiveHash ?? primaryHash);
-      if (!preview || imageOf(preview.spec?.template) !== state.targetImage || preview.spec?.replicas !== total) {
-        await client.applyDeployment(this.previewManifest(primary, state.targetImage, total));
+      if (primaryHash)
+        await this.select(
+          ctx,
+          names.active,
+          state.previousActiveHash ?? primaryHash,
+        );
+      if (
+        !preview ||
+        imageOf(preview.spec?.template) !== state.targetImage ||
+        preview.spec?.replicas !== total
+      ) {
+        await client.applyDeployment(
+          this.previewManifest(primary, state.targetImage, total),
+        );
         return undefined;
       }
       const previewRs = currentReplicaSet(ctx.cache, preview);
-      if (!previewRs || imageOf(previewRs.spec?.template) !== state.targetImage) return undefined;
+      if (!previewRs || imageOf(previewRs.spec?.template) !== state.targetImage)
+        return undefined;
       await this.select(ctx, names.preview, hashOf(previewRs));
       if (deploymentDeadlineExceeded(preview) && state.phase !== 'Degraded') {
         return {
-          state: this.next(ctx, { phase: 'Degraded', message: 'The preview did not become ready in time' }),
+          state: this.next(ctx, {
+            phase: 'Degraded',
+            message: 'The preview did not become ready in time',
+          }),
           event: 'degraded',
           message: 'Preview progress deadline exceeded',
           notify: 'degraded',
         };
       }
       if (state.phase === 'Progressing' && deploymentComplete(preview)) {
-        if (primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.autoPromotion] === 'true') {
+        if (
+          primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.autoPromotion] ===
+          'true'
+        ) {
           return { ...this.promote(ctx, 'automatically'), event: 'promote' };
         }
         const reason = 'Preview ready: waiting for promotion';
@@ -352,14 +430,20 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     }
 
     if (state.stepIndex === PROMOTED) {
-      const previewRs = preview ? currentReplicaSet(ctx.cache, preview) : undefined;
+      const previewRs = preview
+        ? currentReplicaSet(ctx.cache, preview)
+        : undefined;
       await this.select(ctx, names.active, hashOf(previewRs));
       await this.select(ctx, names.preview, hashOf(previewRs));
       const since = Date.parse(state.promotedAt ?? state.updatedAt);
       if (ctx.now.getTime() - since >= this.delayMs(primary)) {
         const message = `Scale-down delay passed: replacing ${state.stableImage} with ${state.targetImage}`;
         return {
-          state: this.next(ctx, { stepIndex: REPLACING, stepStartedAt: ctx.now.toISOString(), message }),
+          state: this.next(ctx, {
+            stepIndex: REPLACING,
+            stepStartedAt: ctx.now.toISOString(),
+            message,
+          }),
           event: 'scale-down',
           message,
         };
@@ -368,15 +452,21 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     }
 
     // REPLACING: the primary takes the new image; traffic stays on the preview until it is ready.
-    if (imageOf(primary.spec?.template) !== state.targetImage || primary.spec?.replicas !== total) {
+    if (
+      imageOf(primary.spec?.template) !== state.targetImage ||
+      primary.spec?.replicas !== total
+    ) {
       const body = clone(primary);
       setImage(body.spec!.template!, state.targetImage);
       body.spec!.replicas = total;
       await client.replaceDeployment(body);
       return undefined;
     }
-    if (!deploymentComplete(primary) || !primaryRs ||
-        imageOf(primaryRs.spec?.template) !== state.targetImage) {
+    if (
+      !deploymentComplete(primary) ||
+      !primaryRs ||
+      imageOf(primaryRs.spec?.template) !== state.targetImage
+    ) {
       return undefined;
     }
     await this.select(ctx, names.active, primaryHash);
@@ -397,7 +487,11 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     };
   }
 
-  private previewManifest(primary: V1Deployment, image: string, replicas: number): V1Deployment {
+  private previewManifest(
+    primary: V1Deployment,
+    image: string,
+    replicas: number,
+  ): V1Deployment {
     const name = primary.metadata!.name!;
     const roleLabels = {
       [ROLLOUT_LABELS.role]: 'preview',
@@ -420,7 +514,12 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       },
       spec: {
         replicas,
-        selector: { matchLabels: { ...primary.spec?.selector?.matchLabels, ...roleLabels } },
+        selector: {
+          matchLabels: {
+            ...primary.spec?.selector?.matchLabels,
+            ...roleLabels,
+          },
+        },
         template,
         progressDeadlineSeconds: primary.spec?.progressDeadlineSeconds,
       },

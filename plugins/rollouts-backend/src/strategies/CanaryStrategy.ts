@@ -34,7 +34,13 @@ import { applyRestart, applyUndo, undoTarget } from './undo';
 /** Reads the steps annotation (JSON or YAML, Argo Rollouts' vocabulary); invalid entries are dropped. */
 export function readCanarySteps(d: V1Deployment): CanaryStep[] {
   const raw = d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.canarySteps];
-  if (!raw) return [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: '30s' } }];
+  if (!raw)
+    return [
+      { setWeight: 20 },
+      { pause: {} },
+      { setWeight: 50 },
+      { pause: { duration: '30s' } },
+    ];
   let parsed: unknown;
   try {
     parsed = parseYaml(raw);
@@ -48,7 +54,9 @@ export function readCanarySteps(d: V1Deployment): CanaryStep[] {
     }
     if (s && typeof s.pause === 'object') {
       const duration = s.pause?.duration;
-      return [{ pause: duration !== undefined ? { duration: String(duration) } : {} }];
+      return [
+        { pause: duration !== undefined ? { duration: String(duration) } : {} },
+      ];
     }
     return [];
   });
@@ -84,10 +92,15 @@ export class CanaryStrategy implements RolloutStrategyHandler {
 
   private canary(ctx: StrategyContext) {
     const ns = ctx.primary.metadata!.namespace!;
-    return ctx.cache.deployments.get(ns, canaryName(ctx.primary.metadata!.name!));
+    return ctx.cache.deployments.get(
+      ns,
+      canaryName(ctx.primary.metadata!.name!),
+    );
   }
 
-  private inFlight(state?: RolloutState): state is RolloutState & { targetImage: string } {
+  private inFlight(
+    state?: RolloutState,
+  ): state is RolloutState & { targetImage: string } {
     return !!state && IN_FLIGHT.includes(state.phase) && !!state.targetImage;
   }
 
@@ -123,14 +136,19 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       phase = 'Degraded';
       message = 'Progress deadline exceeded on the stable Deployment';
     }
-    const index = state ? Math.min(state.stepIndex, steps.length) : steps.length;
+    const index = state
+      ? Math.min(state.stepIndex, steps.length)
+      : steps.length;
     return {
       namespace: d.metadata!.namespace!,
       workload: d.metadata!.name!,
       strategy: this.name,
       phase,
       message,
-      step: { index: inFlight || phase === 'Aborted' ? index : steps.length, total: steps.length },
+      step: {
+        index: inFlight || phase === 'Aborted' ? index : steps.length,
+        total: steps.length,
+      },
       steps,
       weight: {
         desired: inFlight ? weightAt(steps, state.stepIndex) : 0,
@@ -141,13 +159,20 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         method: 'replica-ratio',
       },
       revisions,
-      stableImage: inFlight ? state.stableImage ?? imageOf(d.spec?.template) : imageOf(d.spec?.template),
-      targetImage: inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
-      pause: state?.pause && phase === 'Paused'
-        ? { reason: state.pause.reason, since: state.pause.since }
-        : undefined,
+      stableImage: inFlight
+        ? state.stableImage ?? imageOf(d.spec?.template)
+        : imageOf(d.spec?.template),
+      targetImage:
+        inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
+      pause:
+        state?.pause && phase === 'Paused'
+          ? { reason: state.pause.reason, since: state.pause.since }
+          : undefined,
       revision: state?.revision ?? 0,
-      updatedAt: state?.updatedAt ?? d.metadata?.creationTimestamp?.toString() ?? ctx.now.toISOString(),
+      updatedAt:
+        state?.updatedAt ??
+        d.metadata?.creationTimestamp?.toString() ??
+        ctx.now.toISOString(),
     };
   }
 
@@ -158,7 +183,9 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'Healthy':
         return ['start', ...undo, 'restart'];
       case 'Progressing':
-        return this.finishing(ctx) ? ['abort'] : ['promote', 'promote-full', 'abort', 'pause'];
+        return this.finishing(ctx)
+          ? ['abort']
+          : ['promote', 'promote-full', 'abort', 'pause'];
       case 'Paused':
         return ctx.state?.pause?.kind === 'user'
           ? ['resume', 'promote-full', 'abort']
@@ -173,10 +200,15 @@ export class CanaryStrategy implements RolloutStrategyHandler {
   }
 
   private finishing(ctx: StrategyContext) {
-    return !!ctx.state && ctx.state.stepIndex >= readCanarySteps(ctx.primary).length;
+    return (
+      !!ctx.state && ctx.state.stepIndex >= readCanarySteps(ctx.primary).length
+    );
   }
 
-  private next(ctx: StrategyContext, patch: Partial<RolloutState>): RolloutState {
+  private next(
+    ctx: StrategyContext,
+    patch: Partial<RolloutState>,
+  ): RolloutState {
     return {
       phase: 'Healthy',
       revision: 0,
@@ -190,10 +222,14 @@ export class CanaryStrategy implements RolloutStrategyHandler {
   start(ctx: StrategyContext, image: string): Transition {
     const state = ctx.state;
     if (this.inFlight(state)) {
-      throw new ConflictError('A canary is already in progress; abort or finish it first');
+      throw new ConflictError(
+        'A canary is already in progress; abort or finish it first',
+      );
     }
     if (imageOf(ctx.primary.spec?.template) === image) {
-      throw new ConflictError(`${ctx.primary.metadata?.name} already runs ${image}`);
+      throw new ConflictError(
+        `${ctx.primary.metadata?.name} already runs ${image}`,
+      );
     }
     const total =
       state?.phase === 'Aborted' && state.totalReplicas !== undefined
@@ -215,7 +251,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     };
   }
 
-  act(ctx: StrategyContext, action: RolloutAction, input: ActionInput): Transition {
+  act(
+    ctx: StrategyContext,
+    action: RolloutAction,
+    input: ActionInput,
+  ): Transition {
     const state = ctx.state;
     const steps = readCanarySteps(ctx.primary);
     const now = ctx.now.toISOString();
@@ -229,7 +269,10 @@ export class CanaryStrategy implements RolloutStrategyHandler {
             stepIndex,
             pause: undefined,
             stepStartedAt: now,
-            message: stepIndex >= steps.length ? 'Promoted: finishing' : `Promoted to step ${stepIndex + 1} of ${steps.length}`,
+            message:
+              stepIndex >= steps.length
+                ? 'Promoted: finishing'
+                : `Promoted to step ${stepIndex + 1} of ${steps.length}`,
           }),
         };
       }
@@ -273,29 +316,45 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         return {
           state: this.next(ctx, {
             phase: 'Paused',
-            pause: { reason: input.reason || 'Paused by user', since: now, kind: 'user' },
+            pause: {
+              reason: input.reason || 'Paused by user',
+              since: now,
+              kind: 'user',
+            },
           }),
         };
       case 'resume':
         if (state?.phase !== 'Paused' || state.pause?.kind !== 'user') break;
         return {
-          state: this.next(ctx, { phase: 'Progressing', pause: undefined, stepStartedAt: now }),
+          state: this.next(ctx, {
+            phase: 'Progressing',
+            pause: undefined,
+            stepStartedAt: now,
+          }),
         };
       case 'rollback': {
         if (this.inFlight(state)) break;
         const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
         return {
-          state: this.next(ctx, { phase: 'Healthy', message: `Rolled back to revision ${target.revision} (${target.image})` }),
+          state: this.next(ctx, {
+            phase: 'Healthy',
+            message: `Rolled back to revision ${target.revision} (${target.image})`,
+          }),
           mutate: d => applyUndo(d, target.template),
         };
       }
       case 'restart':
         if (this.inFlight(state)) break;
-        return { state: this.next(ctx, {}), mutate: d => applyRestart(d, ctx.now) };
+        return {
+          state: this.next(ctx, {}),
+          mutate: d => applyRestart(d, ctx.now),
+        };
       default:
         break;
     }
-    throw new ConflictError(`Cannot ${action} a canary that is ${state?.phase ?? 'Healthy'}`);
+    throw new ConflictError(
+      `Cannot ${action} a canary that is ${state?.phase ?? 'Healthy'}`,
+    );
   }
 
   async reconcile(ctx: StrategyContext): Promise<Transition | undefined> {
@@ -308,8 +367,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     if (!this.inFlight(state)) {
       // Aborted or finished: no canary, stable at its full size.
       if (canary) await client.deleteDeployment(ns, canaryName(name));
-      if (state.phase === 'Aborted' && state.totalReplicas !== undefined &&
-          primary.spec?.replicas !== state.totalReplicas) {
+      if (
+        state.phase === 'Aborted' &&
+        state.totalReplicas !== undefined &&
+        primary.spec?.replicas !== state.totalReplicas
+      ) {
         const body = clone(primary);
         body.spec!.replicas = state.totalReplicas;
         await client.replaceDeployment(body);
@@ -328,7 +390,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     const weight = weightAt(steps, state.stepIndex);
     const canaryReplicas = canaryReplicasFor(total, weight);
     const stableReplicas = total - canaryReplicas;
-    const wanted = this.canaryManifest(primary, state.targetImage, canaryReplicas);
+    const wanted = this.canaryManifest(
+      primary,
+      state.targetImage,
+      canaryReplicas,
+    );
     if (
       !canary ||
       canary.spec?.replicas !== canaryReplicas ||
@@ -361,20 +427,29 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       const current = this.canary(ctx);
       const canaryReady =
         canaryReplicas === 0 ||
-        (!!current && imageOf(current.spec?.template) === state.targetImage &&
+        (!!current &&
+          imageOf(current.spec?.template) === state.targetImage &&
           (current.status?.readyReplicas ?? 0) >= canaryReplicas);
-      const stableScaled = (ctx.primary.status?.replicas ?? 0) <= stableReplicas;
+      const stableScaled =
+        (ctx.primary.status?.replicas ?? 0) <= stableReplicas;
       if (state.phase === 'Progressing' && canaryReady && stableScaled) {
-        return nextStep(`Weight ${step.setWeight}% reached (${canaryReplicas} of ${total} replicas)`);
+        return nextStep(
+          `Weight ${step.setWeight}% reached (${canaryReplicas} of ${total} replicas)`,
+        );
       }
       return undefined;
     }
     const durationMs = parseDuration(step.pause.duration);
     if (state.phase !== 'Paused') {
       if (state.phase !== 'Progressing') return undefined;
-      const reason = durationMs === undefined
-        ? `Waiting for promotion at step ${state.stepIndex + 1} of ${steps.length}`
-        : `Pausing ${step.pause.duration} at step ${state.stepIndex + 1} of ${steps.length}`;
+      const reason =
+        durationMs === undefined
+          ? `Waiting for promotion at step ${state.stepIndex + 1} of ${
+              steps.length
+            }`
+          : `Pausing ${step.pause.duration} at step ${state.stepIndex + 1} of ${
+              steps.length
+            }`;
       return {
         state: this.next(ctx, {
           phase: 'Paused',
@@ -390,7 +465,8 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     if (
       durationMs !== undefined &&
       state.pause?.kind === 'step' &&
-      now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt) >= durationMs
+      now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt) >=
+        durationMs
     ) {
       return nextStep(`Pause of ${step.pause.duration} elapsed`);
     }
@@ -398,24 +474,35 @@ export class CanaryStrategy implements RolloutStrategyHandler {
   }
 
   /** Aborts when canary pods crash-loop or stay unready longer than the threshold. */
-  private healthGate(ctx: StrategyContext, state: RolloutState): Transition | undefined {
+  private healthGate(
+    ctx: StrategyContext,
+    state: RolloutState,
+  ): Transition | undefined {
     const ns = ctx.primary.metadata!.namespace!;
     const name = ctx.primary.metadata!.name!;
-    const pods = ctx.cache.pods.list(ns).filter(
-      p =>
-        !p.metadata?.deletionTimestamp &&
-        p.metadata?.labels?.[ROLLOUT_LABELS.role] === 'canary' &&
-        p.metadata?.labels?.[ROLLOUT_LABELS.owner] === name,
-    );
+    const pods = ctx.cache.pods
+      .list(ns)
+      .filter(
+        p =>
+          !p.metadata?.deletionTimestamp &&
+          p.metadata?.labels?.[ROLLOUT_LABELS.role] === 'canary' &&
+          p.metadata?.labels?.[ROLLOUT_LABELS.owner] === name,
+      );
     const unhealthy = pods.filter(p => podCrashLooping(p) || !podReady(p));
     if (unhealthy.length === 0) {
-      return state.unhealthySince ? { state: this.next(ctx, { unhealthySince: undefined }) } : undefined;
+      return state.unhealthySince
+        ? { state: this.next(ctx, { unhealthySince: undefined }) }
+        : undefined;
     }
     if (!state.unhealthySince) {
-      return { state: this.next(ctx, { unhealthySince: ctx.now.toISOString() }) };
+      return {
+        state: this.next(ctx, { unhealthySince: ctx.now.toISOString() }),
+      };
     }
     const annotated = parseDuration(
-      ctx.primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold],
+      ctx.primary.metadata?.annotations?.[
+        ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold
+      ],
     );
     const thresholdMs = annotated ?? ctx.defaults.unreadyThresholdMs;
     if (ctx.now.getTime() - Date.parse(state.unhealthySince) < thresholdMs) {
@@ -423,8 +510,12 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     }
     const crashing = unhealthy.filter(podCrashLooping).length;
     const message = crashing
-      ? `Health gate: ${crashing} canary pod(s) crash-looping for over ${thresholdMs / 1000}s`
-      : `Health gate: ${unhealthy.length} canary pod(s) unready for over ${thresholdMs / 1000}s`;
+      ? `Health gate: ${crashing} canary pod(s) crash-looping for over ${
+          thresholdMs / 1000
+        }s`
+      : `Health gate: ${unhealthy.length} canary pod(s) unready for over ${
+          thresholdMs / 1000
+        }s`;
     return {
       state: this.next(ctx, {
         phase: 'Aborted',
@@ -439,9 +530,16 @@ export class CanaryStrategy implements RolloutStrategyHandler {
   }
 
   /** Last step done: the stable Deployment takes the new image, then the canary goes away. */
-  private async finish(ctx: StrategyContext, state: RolloutState & { targetImage: string }, total: number) {
+  private async finish(
+    ctx: StrategyContext,
+    state: RolloutState & { targetImage: string },
+    total: number,
+  ) {
     const { primary, client } = ctx;
-    if (imageOf(primary.spec?.template) !== state.targetImage || primary.spec?.replicas !== total) {
+    if (
+      imageOf(primary.spec?.template) !== state.targetImage ||
+      primary.spec?.replicas !== total
+    ) {
       const body = clone(primary);
       setImage(body.spec!.template!, state.targetImage);
       body.spec!.replicas = total;
@@ -450,14 +548,21 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     }
     if (deploymentDeadlineExceeded(primary) && state.phase !== 'Degraded') {
       return {
-        state: this.next(ctx, { phase: 'Degraded', message: 'The stable Deployment did not become ready with the new image' }),
+        state: this.next(ctx, {
+          phase: 'Degraded',
+          message:
+            'The stable Deployment did not become ready with the new image',
+        }),
         event: 'degraded',
         message: 'Progress deadline exceeded while finishing',
         notify: 'degraded' as const,
       };
     }
     if (!deploymentComplete(primary)) return undefined;
-    await client.deleteDeployment(primary.metadata!.namespace!, canaryName(primary.metadata!.name!));
+    await client.deleteDeployment(
+      primary.metadata!.namespace!,
+      canaryName(primary.metadata!.name!),
+    );
     const message = `Rollout of ${state.targetImage} complete`;
     return {
       state: this.next(ctx, {
@@ -473,7 +578,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     };
   }
 
-  private canaryManifest(primary: V1Deployment, image: string, replicas: number): V1Deployment {
+  private canaryManifest(
+    primary: V1Deployment,
+    image: string,
+    replicas: number,
+  ): V1Deployment {
     const name = primary.metadata!.name!;
     const roleLabels = {
       [ROLLOUT_LABELS.role]: 'canary',
@@ -497,7 +606,10 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       spec: {
         replicas,
         selector: {
-          matchLabels: { ...primary.spec?.selector?.matchLabels, ...roleLabels },
+          matchLabels: {
+            ...primary.spec?.selector?.matchLabels,
+            ...roleLabels,
+          },
         },
         template,
         strategy: primary.spec?.strategy,

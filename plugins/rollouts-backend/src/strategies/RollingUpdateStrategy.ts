@@ -55,14 +55,17 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
         ready: rs.status?.readyReplicas ?? 0,
       }));
     const targetImage = imageOf(d.spec?.template);
-    const previous = sets.find(rs => rs !== current && (rs.status?.replicas ?? 0) > 0);
+    const previous = sets.find(
+      rs => rs !== current && (rs.status?.replicas ?? 0) > 0,
+    );
     const updated = d.status?.updatedReplicas ?? 0;
     const inFlight = phase !== 'Healthy';
     const messages: Record<RolloutPhase, string> = {
       Healthy: `All ${want} replicas run ${targetImage}`,
       Progressing: `${updated} of ${want} replicas updated to ${targetImage}`,
       Paused: `Rollout paused with ${updated} of ${want} replicas updated`,
-      Degraded: 'Progress deadline exceeded: the new replicas did not become available in time',
+      Degraded:
+        'Progress deadline exceeded: the new replicas did not become available in time',
       Aborted: 'Aborted',
     };
     return {
@@ -79,16 +82,24 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
         method: 'rolling',
       },
       revisions,
-      stableImage: inFlight && previous ? imageOf(previous.spec?.template) : targetImage,
+      stableImage:
+        inFlight && previous ? imageOf(previous.spec?.template) : targetImage,
       targetImage: inFlight ? targetImage : undefined,
-      pause: phase === 'Paused'
-        ? {
-            reason: ctx.state?.pause?.reason ?? 'Paused',
-            since: ctx.state?.pause?.since ?? ctx.state?.updatedAt ?? ctx.now.toISOString(),
-          }
-        : undefined,
+      pause:
+        phase === 'Paused'
+          ? {
+              reason: ctx.state?.pause?.reason ?? 'Paused',
+              since:
+                ctx.state?.pause?.since ??
+                ctx.state?.updatedAt ??
+                ctx.now.toISOString(),
+            }
+          : undefined,
       revision: revisionOf(d),
-      updatedAt: ctx.state?.updatedAt ?? d.metadata?.creationTimestamp?.toString() ?? ctx.now.toISOString(),
+      updatedAt:
+        ctx.state?.updatedAt ??
+        d.metadata?.creationTimestamp?.toString() ??
+        ctx.now.toISOString(),
     };
   }
 
@@ -107,7 +118,10 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
     }
   }
 
-  private next(ctx: StrategyContext, patch: Partial<RolloutState>): RolloutState {
+  private next(
+    ctx: StrategyContext,
+    patch: Partial<RolloutState>,
+  ): RolloutState {
     return {
       phase: this.phaseOf(ctx),
       revision: revisionOf(ctx.primary),
@@ -120,22 +134,36 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
 
   start(ctx: StrategyContext, image: string): Transition {
     if (imageOf(ctx.primary.spec?.template) === image) {
-      throw new ConflictError(`${ctx.primary.metadata?.name} already runs ${image}`);
+      throw new ConflictError(
+        `${ctx.primary.metadata?.name} already runs ${image}`,
+      );
     }
     return {
-      state: this.next(ctx, { phase: 'Progressing', targetImage: image, pause: undefined }),
+      state: this.next(ctx, {
+        phase: 'Progressing',
+        targetImage: image,
+        pause: undefined,
+      }),
       mutate: d => setImage(d.spec!.template!, image),
     };
   }
 
-  act(ctx: StrategyContext, action: RolloutAction, input: ActionInput): Transition {
+  act(
+    ctx: StrategyContext,
+    action: RolloutAction,
+    input: ActionInput,
+  ): Transition {
     const now = ctx.now.toISOString();
     switch (action) {
       case 'pause':
         return {
           state: this.next(ctx, {
             phase: 'Paused',
-            pause: { reason: input.reason || 'Paused by user', since: now, kind: 'user' },
+            pause: {
+              reason: input.reason || 'Paused by user',
+              since: now,
+              kind: 'user',
+            },
           }),
           mutate: d => {
             d.spec!.paused = true;
@@ -151,7 +179,11 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
       case 'rollback': {
         const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
         return {
-          state: this.next(ctx, { phase: 'Progressing', targetImage: target.image, pause: undefined }),
+          state: this.next(ctx, {
+            phase: 'Progressing',
+            targetImage: target.image,
+            pause: undefined,
+          }),
           mutate: d => {
             applyUndo(d, target.template);
             d.spec!.paused = false;
@@ -182,10 +214,19 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
     }
     const state = this.next(ctx, { phase });
     if (phase === 'Healthy') {
-      return { state: { ...state, targetImage: undefined }, event: 'completed', message: `Rollout of ${imageOf(ctx.primary.spec?.template)} complete` };
+      return {
+        state: { ...state, targetImage: undefined },
+        event: 'completed',
+        message: `Rollout of ${imageOf(ctx.primary.spec?.template)} complete`,
+      };
     }
     if (phase === 'Degraded') {
-      return { state, event: 'degraded', message: 'Progress deadline exceeded', notify: 'degraded' };
+      return {
+        state,
+        event: 'degraded',
+        message: 'Progress deadline exceeded',
+        notify: 'degraded',
+      };
     }
     return { state };
   }

@@ -10,7 +10,9 @@ export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
 
-export function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } }) {
+export function revisionOf(obj: {
+  metadata?: { annotations?: Record<string, string> };
+}) {
   return Number(obj.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0) || 0;
 }
 
@@ -33,24 +35,35 @@ export function matches(
 }
 
 /** The ReplicaSets a Deployment owns, newest revision first. */
-export function replicaSetsOf(cache: ClusterCache, deployment: V1Deployment): V1ReplicaSet[] {
+export function replicaSetsOf(
+  cache: ClusterCache,
+  deployment: V1Deployment,
+): V1ReplicaSet[] {
   const ns = deployment.metadata!.namespace!;
   const uid = deployment.metadata?.uid;
   return cache.replicaSets
     .list(ns)
     .filter(rs =>
       (rs.metadata?.ownerReferences ?? []).some(
-        o => o.kind === 'Deployment' && (uid ? o.uid === uid : o.name === deployment.metadata?.name),
+        o =>
+          o.kind === 'Deployment' &&
+          (uid ? o.uid === uid : o.name === deployment.metadata?.name),
       ),
     )
     .sort((a, b) => revisionOf(b) - revisionOf(a));
 }
 
-export function currentReplicaSet(cache: ClusterCache, deployment: V1Deployment) {
+export function currentReplicaSet(
+  cache: ClusterCache,
+  deployment: V1Deployment,
+) {
   return replicaSetsOf(cache, deployment)[0];
 }
 
-export function podsOf(cache: ClusterCache, rs: V1ReplicaSet | undefined): V1Pod[] {
+export function podsOf(
+  cache: ClusterCache,
+  rs: V1ReplicaSet | undefined,
+): V1Pod[] {
   if (!rs) return [];
   const ns = rs.metadata!.namespace!;
   return cache.pods
@@ -58,13 +71,17 @@ export function podsOf(cache: ClusterCache, rs: V1ReplicaSet | undefined): V1Pod
     .filter(
       p =>
         !p.metadata?.deletionTimestamp &&
-        ((p.metadata?.ownerReferences ?? []).some(o => o.uid && o.uid === rs.metadata?.uid) ||
+        ((p.metadata?.ownerReferences ?? []).some(
+          o => o.uid && o.uid === rs.metadata?.uid,
+        ) ||
           matches(p.metadata?.labels, rs.spec?.selector?.matchLabels)),
     );
 }
 
 export function podReady(pod: V1Pod) {
-  return (pod.status?.conditions ?? []).some(c => c.type === 'Ready' && c.status === 'True');
+  return (pod.status?.conditions ?? []).some(
+    c => c.type === 'Ready' && c.status === 'True',
+  );
 }
 
 /** A pod whose containers crash and restart: CrashLoopBackOff, or restarted and down again. */
@@ -91,7 +108,10 @@ export function deploymentComplete(d: V1Deployment) {
 
 export function deploymentDeadlineExceeded(d: V1Deployment) {
   return (d.status?.conditions ?? []).some(
-    c => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+    c =>
+      c.type === 'Progressing' &&
+      c.status === 'False' &&
+      c.reason === 'ProgressDeadlineExceeded',
   );
 }
 

@@ -1,4 +1,7 @@
-import { RolloutPhase, ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import {
+  RolloutPhase,
+  ROLLOUT_ANNOTATIONS,
+} from '@internal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 
 /**
@@ -39,7 +42,9 @@ export function readState(deployment: V1Deployment): RolloutState | undefined {
   if (!raw) return undefined;
   try {
     const parsed = JSON.parse(raw);
-    return typeof parsed === 'object' && parsed ? (parsed as RolloutState) : undefined;
+    return typeof parsed === 'object' && parsed
+      ? (parsed as RolloutState)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -54,7 +59,9 @@ export function writeState(deployment: V1Deployment, state: RolloutState) {
 }
 
 /** Parses `30s`, `5m`, `1h`, `250ms` or a bare number of seconds into milliseconds. */
-export function parseDuration(value: string | number | undefined): number | undefined {
+export function parseDuration(
+  value: string | number | undefined,
+): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value === 'number') return value * 1000;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);

@@ -45,7 +45,11 @@ export interface RolloutStrategyHandler {
   /** What the current phase allows, before permissions. */
   phaseActions(ctx: StrategyContext, view: RolloutViewBase): AllowedAction[];
   start(ctx: StrategyContext, image: string): Transition;
-  act(ctx: StrategyContext, action: RolloutAction, input: ActionInput): Transition;
+  act(
+    ctx: StrategyContext,
+    action: RolloutAction,
+    input: ActionInput,
+  ): Transition;
   /**
    * Brings the cluster's objects in line with the state (idempotent) and returns the next state
    * when time, readiness or health says the rollout moves on.

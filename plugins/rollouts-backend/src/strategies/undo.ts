@@ -14,21 +14,34 @@ import {
  * Finds the template `kubectl rollout undo [--to-revision]` would restore: the ReplicaSet of the
  * chosen revision, or the newest one older than the current revision.
  */
-export function undoTarget(cache: ClusterCache, primary: V1Deployment, toRevision?: number) {
+export function undoTarget(
+  cache: ClusterCache,
+  primary: V1Deployment,
+  toRevision?: number,
+) {
   const sets = replicaSetsOf(cache, primary);
   const current = revisionOf(primary);
   const rs =
     toRevision !== undefined
       ? sets.find(s => revisionOf(s) === toRevision)
-      : sets.find(s => revisionOf(s) !== current && revisionOf(s) < (current || Infinity));
+      : sets.find(
+          s =>
+            revisionOf(s) !== current && revisionOf(s) < (current || Infinity),
+        );
   if (!rs) {
     if (toRevision !== undefined) {
-      throw new NotFoundError(`Revision ${toRevision} of ${primary.metadata?.name} not found`);
+      throw new NotFoundError(
+        `Revision ${toRevision} of ${primary.metadata?.name} not found`,
+      );
     }
-    throw new ConflictError(`${primary.metadata?.name} has no previous revision to roll back to`);
+    throw new ConflictError(
+      `${primary.metadata?.name} has no previous revision to roll back to`,
+    );
   }
   if (toRevision !== undefined && toRevision === current) {
-    throw new ConflictError(`Revision ${toRevision} is already the current revision`);
+    throw new ConflictError(
+      `Revision ${toRevision} is already the current revision`,
+    );
   }
   const template = clone(rs.spec!.template!);
   delete template.metadata?.labels?.[POD_TEMPLATE_HASH];

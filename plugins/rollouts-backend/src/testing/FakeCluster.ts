@@ -12,7 +12,9 @@ import { clone } from '../strategies/kube';
 class Kind<T extends KubernetesObject> {
   readonly objects = new Map<string, T>();
   list(namespace?: string) {
-    return [...this.objects.values()].filter(o => !namespace || o.metadata?.namespace === namespace);
+    return [...this.objects.values()].filter(
+      o => !namespace || o.metadata?.namespace === namespace,
+    );
   }
   get(namespace: string, name: string) {
     return this.objects.get(`${namespace}/${name}`);
@@ -53,39 +55,51 @@ export class FakeCluster {
   readonly client: WorkloadClient;
 
   constructor() {
-    const self = this;
     this.client = {
-      async readDeployment(ns: string, name: string) {
-        const d = self.deployments.get(ns, name);
+      readDeployment: async (ns: string, name: string) => {
+        const d = this.deployments.get(ns, name);
         return d && clone(d);
       },
-      async replaceDeployment(body: V1Deployment) {
-        const existing = self.deployments.get(body.metadata!.namespace!, body.metadata!.name!);
-        if (!existing || existing.metadata?.resourceVersion !== body.metadata?.resourceVersion) {
+      replaceDeployment: async (body: V1Deployment) => {
+        const existing = this.deployments.get(
+          body.metadata!.namespace!,
+          body.metadata!.name!,
+        );
+        if (
+          !existing ||
+          existing.metadata?.resourceVersion !== body.metadata?.resourceVersion
+        ) {
           throw new StaleWriteError(body.metadata!.name!);
         }
-        self.writes.push(`replace ${body.metadata!.name}`);
-        return self.store(body, existing);
+        this.writes.push(`replace ${body.metadata!.name}`);
+        return this.store(body, existing);
       },
-      async applyDeployment(body: V1Deployment) {
-        const existing = self.deployments.get(body.metadata!.namespace!, body.metadata!.name!);
-        self.writes.push(`apply ${body.metadata!.name}`);
-        return self.store(clone(body), existing);
+      applyDeployment: async (body: V1Deployment) => {
+        const existing = this.deployments.get(
+          body.metadata!.namespace!,
+          body.metadata!.name!,
+        );
+        this.writes.push(`apply ${body.metadata!.name}`);
+        return this.store(clone(body), existing);
       },
-      async deleteDeployment(ns: string, name: string) {
-        if (self.deployments.get(ns, name)) self.writes.push(`delete ${name}`);
-        self.deployments.forget(ns, name);
-        for (const rs of self.replicaSets.list(ns)) {
+      deleteDeployment: async (ns: string, name: string) => {
+        if (this.deployments.get(ns, name)) this.writes.push(`delete ${name}`);
+        this.deployments.forget(ns, name);
+        for (const rs of this.replicaSets.list(ns)) {
           if (rs.metadata?.ownerReferences?.[0]?.name === name) {
-            self.replicaSets.forget(ns, rs.metadata!.name!);
+            this.replicaSets.forget(ns, rs.metadata!.name!);
           }
         }
       },
-      async setServiceSelector(ns: string, name: string, selector: Record<string, string>) {
-        const svc = clone(self.services.get(ns, name)!);
+      setServiceSelector: async (
+        ns: string,
+        name: string,
+        selector: Record<string, string>,
+      ) => {
+        const svc = clone(this.services.get(ns, name)!);
         svc.spec = { ...svc.spec, selector };
-        self.writes.push(`select ${name} ${JSON.stringify(selector)}`);
-        self.services.put(svc);
+        this.writes.push(`select ${name} ${JSON.stringify(selector)}`);
+        this.services.put(svc);
         return svc;
       },
     } as unknown as WorkloadClient;
@@ -93,12 +107,15 @@ export class FakeCluster {
 
   private store(body: V1Deployment, existing?: V1Deployment) {
     const obj = clone(body);
-    const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(obj.spec);
+    const specChanged =
+      JSON.stringify(existing?.spec) !== JSON.stringify(obj.spec);
     obj.metadata = {
       ...obj.metadata,
       uid: existing?.metadata?.uid ?? `uid-${obj.metadata?.name}`,
       resourceVersion: String(++this.rv),
-      generation: (existing?.metadata?.generation ?? 0) + (specChanged || !existing ? 1 : 0),
+      generation:
+        (existing?.metadata?.generation ?? 0) +
+        (specChanged || !existing ? 1 : 0),
     };
     obj.status = existing?.status ?? {};
     this.deployments.put(obj);
@@ -123,49 +140,94 @@ export class FakeCluster {
     for (const d of this.deployments.list()) {
       const template = JSON.stringify(d.spec?.template);
       const ns = d.metadata!.namespace!;
-      const owned = this.replicaSets.list(ns).filter(rs => rs.metadata?.ownerReferences?.[0]?.name === d.metadata!.name);
+      const owned = this.replicaSets
+        .list(ns)
+        .filter(
+          rs => rs.metadata?.ownerReferences?.[0]?.name === d.metadata!.name,
+        );
       let current = owned.find(rs => {
         const t = clone(rs.spec!.template!);
         delete t.metadata!.labels!['pod-template-hash'];
         return JSON.stringify(t) === template;
       });
       if (!current) {
-        const revision = Math.max(0, ...owned.map(rs => Number(rs.metadata!.annotations!['deployment.kubernetes.io/revision']))) + 1;
+        const revision =
+          Math.max(
+            0,
+            ...owned.map(rs =>
+              Number(
+                rs.metadata!.annotations!['deployment.kubernetes.io/revision'],
+              ),
+            ),
+          ) + 1;
         const hash = `h${d.metadata!.name}${revision}`;
         const t = clone(d.spec!.template!);
-        t.metadata = { ...t.metadata, labels: { ...t.metadata?.labels, 'pod-template-hash': hash } };
+        t.metadata = {
+          ...t.metadata,
+          labels: { ...t.metadata?.labels, 'pod-template-hash': hash },
+        };
         current = {
           metadata: {
             name: `${d.metadata!.name}-${hash}`,
             namespace: ns,
             uid: `uid-rs-${hash}`,
             labels: t.metadata.labels,
-            annotations: { 'deployment.kubernetes.io/revision': String(revision) },
-            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata!.name!, uid: d.metadata!.uid!, controller: true }],
+            annotations: {
+              'deployment.kubernetes.io/revision': String(revision),
+            },
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name: d.metadata!.name!,
+                uid: d.metadata!.uid!,
+                controller: true,
+              },
+            ],
           },
-          spec: { replicas: 0, selector: { matchLabels: { ...d.spec?.selector?.matchLabels, 'pod-template-hash': hash } }, template: t },
+          spec: {
+            replicas: 0,
+            selector: {
+              matchLabels: {
+                ...d.spec?.selector?.matchLabels,
+                'pod-template-hash': hash,
+              },
+            },
+            template: t,
+          },
           status: { replicas: 0 },
         };
         this.replicaSets.put(current);
       } else {
         // An older ReplicaSet that becomes current again (rollout undo) gets the next revision.
-        const revisionOfRs = (rs: V1ReplicaSet) => Number(rs.metadata!.annotations!['deployment.kubernetes.io/revision']);
+        const revisionOfRs = (rs: V1ReplicaSet) =>
+          Number(
+            rs.metadata!.annotations!['deployment.kubernetes.io/revision'],
+          );
         const top = Math.max(...owned.map(revisionOfRs));
         if (revisionOfRs(current) !== top) {
-          current.metadata!.annotations!['deployment.kubernetes.io/revision'] = String(top + 1);
+          current.metadata!.annotations!['deployment.kubernetes.io/revision'] =
+            String(top + 1);
         }
       }
       const want = d.spec?.replicas ?? 1;
-      const broken = /crashloop/.test(d.spec?.template?.spec?.containers?.[0]?.image ?? '');
+      const broken = /crashloop/.test(
+        d.spec?.template?.spec?.containers?.[0]?.image ?? '',
+      );
       const ready = broken ? 0 : want;
       for (const rs of owned.concat(owned.includes(current) ? [] : [current])) {
         const isCurrent = rs === current;
         rs.spec!.replicas = isCurrent ? want : 0;
-        rs.status = { replicas: isCurrent ? want : 0, readyReplicas: isCurrent ? ready : 0, availableReplicas: isCurrent ? ready : 0 };
+        rs.status = {
+          replicas: isCurrent ? want : 0,
+          readyReplicas: isCurrent ? ready : 0,
+          availableReplicas: isCurrent ? ready : 0,
+        };
       }
       d.metadata!.annotations = {
         ...d.metadata!.annotations,
-        'deployment.kubernetes.io/revision': current.metadata!.annotations!['deployment.kubernetes.io/revision'],
+        'deployment.kubernetes.io/revision':
+          current.metadata!.annotations!['deployment.kubernetes.io/revision'],
       };
       d.status = {
         observedGeneration: d.metadata!.generation,
@@ -176,7 +238,17 @@ export class FakeCluster {
       };
       // Pods of the current ReplicaSet.
       for (const p of this.pods.list(ns)) {
-        if (p.metadata?.labels?.['pod-template-hash'] && !this.replicaSets.list(ns).some(rs => rs.metadata?.labels?.['pod-template-hash'] === p.metadata?.labels?.['pod-template-hash'] && (rs.spec?.replicas ?? 0) > 0)) {
+        if (
+          p.metadata?.labels?.['pod-template-hash'] &&
+          !this.replicaSets
+            .list(ns)
+            .some(
+              rs =>
+                rs.metadata?.labels?.['pod-template-hash'] ===
+                  p.metadata?.labels?.['pod-template-hash'] &&
+                (rs.spec?.replicas ?? 0) > 0,
+            )
+        ) {
           this.pods.forget(ns, p.metadata!.name!);
         }
       }
@@ -184,13 +256,33 @@ export class FakeCluster {
       for (let i = 0; i < want; i++) {
         const name = `${current.metadata!.name}-${i}`;
         this.pods.put({
-          metadata: { name, namespace: ns, labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: current.metadata!.name!, uid: current.metadata!.uid! }] },
+          metadata: {
+            name,
+            namespace: ns,
+            labels,
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'ReplicaSet',
+                name: current.metadata!.name!,
+                uid: current.metadata!.uid!,
+              },
+            ],
+          },
           status: {
             conditions: [{ type: 'Ready', status: broken ? 'False' : 'True' }],
-            containerStatuses: [{
-              name: 'app', image: '', imageID: '', ready: !broken, restartCount: broken ? 3 : 0,
-              state: broken ? { waiting: { reason: 'CrashLoopBackOff' } } : { running: {} },
-            }],
+            containerStatuses: [
+              {
+                name: 'app',
+                image: '',
+                imageID: '',
+                ready: !broken,
+                restartCount: broken ? 3 : 0,
+                state: broken
+                  ? { waiting: { reason: 'CrashLoopBackOff' } }
+                  : { running: {} },
+              },
+            ],
           },
         });
       }
@@ -218,7 +310,12 @@ export function deployment(options: {
       replicas: options.replicas ?? 4,
       selector: { matchLabels: { app: options.name } },
       template: {
-        metadata: { labels: { app: options.name, 'backstage.io/kubernetes-id': options.name } },
+        metadata: {
+          labels: {
+            app: options.name,
+            'backstage.io/kubernetes-id': options.name,
+          },
+        },
         spec: { containers: [{ name: 'app', image: options.image }] },
       },
     },
