@@ -5,6 +5,11 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { seedDemoRollouts } from '../../scripts/demo.mjs';
+import { createRequire } from 'node:module';
+
+// Resolved from the backend package, whose @backstage/cli brings the Node transform.
+const requireFromBackend = createRequire(new URL('../../packages/backend/package.json', import.meta.url));
 
 export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 
@@ -75,9 +80,10 @@ function stopChild(child) {
 
 /**
  * Starts kube-sim, the backend and (unless `app: false`) the app.
- * Options: { outDir, app = true, kubeSimArgs = [], extraConfig = {} }.
+ * Options: { outDir, app = true, demo = true (start the demo rollouts as `make start` does),
+ *   kubeSimArgs = [], extraConfig = {}, backendEnv = {} }.
  */
-export async function startStack({ outDir, app = true, kubeSimArgs = [], extraConfig } = {}) {
+export async function startStack({ outDir, app = true, demo = true, kubeSimArgs = [], extraConfig, backendEnv = {} } = {}) {
   const logDir = join(outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const [simPort, backendPort, appPort] = [await freePort(), await freePort(), await freePort()];
@@ -113,8 +119,13 @@ export async function startStack({ outDir, app = true, kubeSimArgs = [], extraCo
     const configArgs = ['--config', join(repoRoot, 'app-config.yaml'), '--config', override];
     const env = { KUBE_SIM_URL: simUrl, BROWSER: 'none' };
 
-    const backend = run('backend', 'yarn', ['backstage-cli', 'package', 'start', ...configArgs], {
-      cwd: join(repoRoot, 'packages/backend'), env, logDir,
+    // The backend runs from its sources without the CLI's file watcher, so it never restarts
+    // (and loses its in-memory database) in the middle of a run.
+    const backend = run('backend', process.execPath, [
+      '--enable-source-maps', '--require', requireFromBackend.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
+      'src/index.ts', ...configArgs,
+    ], {
+      cwd: join(repoRoot, 'packages/backend'), env: { ...env, NODE_ENV: 'development', ...backendEnv }, logDir,
     });
     children.push(backend);
     if (app) {
@@ -129,6 +140,9 @@ export async function startStack({ outDir, app = true, kubeSimArgs = [], extraCo
       240000,
       backend,
     );
+    if (demo) {
+      await seedDemoRollouts(backendUrl);
+    }
     if (app) {
       await waitFor('app', async () => (await fetch(appUrl)).ok, 300000, children[children.length - 1]);
     }
