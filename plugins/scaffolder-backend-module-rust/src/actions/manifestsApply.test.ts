@@ -24,7 +24,7 @@ describe('rust:manifests:apply against kube-sim', () => {
             {
               type: 'config',
               clusters: [
-                { name: 'local', url: sim.url, authProvider: 'serviceAccount', skipTLSVerify: true, serviceAccountToken: 'kube-sim-development-token' },
+                { name: 'local', url: sim.url, authProvider: 'serviceAccount', serviceAccountToken: 'kube-sim-development-token' },
               ],
             },
           ],

@@ -94,7 +94,9 @@ export class ClusterApplier {
           {
             name: cluster.name,
             server: cluster.url,
-            skipTLSVerify: cluster.skipTLSVerify ?? false,
+            // client-node refuses plain http unless TLS verification is off; an http:// URL
+            // (a development cluster such as kube-sim) has no TLS to verify anyway.
+            skipTLSVerify: cluster.skipTLSVerify ?? cluster.url.startsWith('http://'),
             caData: cluster.caData,
           },
         ],
