@@ -9,7 +9,9 @@ const entity = (annotations: Record<string, string>): Entity => ({
 
 describe('workloadSelectorFor', () => {
   it('matches the kubernetes-id label', () => {
-    const s = workloadSelectorFor(entity({ 'backstage.io/kubernetes-id': 'payments' }))!;
+    const s = workloadSelectorFor(
+      entity({ 'backstage.io/kubernetes-id': 'payments' }),
+    )!;
     expect(s.matches({ 'backstage.io/kubernetes-id': 'payments' })).toBe(true);
     expect(s.matches({ 'backstage.io/kubernetes-id': 'other' })).toBe(false);
     expect(s.namespace).toBeUndefined();
@@ -19,7 +21,8 @@ describe('workloadSelectorFor', () => {
     const s = workloadSelectorFor(
       entity({
         'backstage.io/kubernetes-id': 'payments',
-        'backstage.io/kubernetes-label-selector': 'app=pay,tier in (web,api),!legacy',
+        'backstage.io/kubernetes-label-selector':
+          'app=pay,tier in (web,api),!legacy',
         'backstage.io/kubernetes-namespace': 'shop',
       }),
     )!;
@@ -45,6 +48,8 @@ describe('parseLabelSelector', () => {
   });
 
   it('rejects nonsense', () => {
-    expect(() => parseLabelSelector('a=b=c')).toThrow(/Cannot parse label selector/);
+    expect(() => parseLabelSelector('a=b=c')).toThrow(
+      /Cannot parse label selector/,
+    );
   });
 });

@@ -563,11 +563,26 @@ describe('rollouts backend against kube-sim', () => {
   it('never applies one promote twice when two backend replicas race', async () => {
     const a = await start();
     const b = await start();
-    await a.startRollout('payments', { cluster: 'sim', image: 'ghcr.io/acme/payments:2.0.0' });
-    await a.waitFor('payments', v => v.phase === 'Paused' && v.step.index === 1, 'the first pause');
+    await a.startRollout('payments', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/payments:2.0.0',
+    });
+    await a.waitFor(
+      'payments',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the first pause',
+    );
     const [ra, rb] = await Promise.all([
-      a.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1 }),
-      b.action('payments', 'promote', { cluster: 'sim', stepIndex: 1, revision: 1 }),
+      a.action('payments', 'promote', {
+        cluster: 'sim',
+        stepIndex: 1,
+        revision: 1,
+      }),
+      b.action('payments', 'promote', {
+        cluster: 'sim',
+        stepIndex: 1,
+        revision: 1,
+      }),
     ]);
     expect([ra.status, rb.status].sort()).toEqual([200, 409]);
     const [view] = await b.views('payments');
@@ -575,6 +590,59 @@ describe('rollouts backend against kube-sim', () => {
     expect(deploymentOf('payments-canary')?.spec?.replicas).toBe(2);
     await a.backend.stop();
     await b.backend.stop();
+  });
+
+  it('serves views from its cache and finishes a canary through dropped watches, errors and conflicts', async () => {
+    const t = await start();
+    await t.views('payments');
+    sim.control.resetCounts();
+    for (let i = 0; i < 20; i++) {
+      await t.views('payments');
+    }
+    expect(sim.control.requestCounts().total).toBe(0);
+
+    expect(
+      (
+        await t.startRollout('payments', {
+          cluster: 'sim',
+          image: 'ghcr.io/acme/payments:2.0.0',
+        })
+      ).status,
+    ).toBe(201);
+    await t.waitFor('payments', v => v.phase === 'Paused', 'the first pause');
+    sim.control.setFaults({
+      dropWatchAfterMs: 300,
+      conflictRate: 0.3,
+      errorRate: 0.05,
+    });
+    let promoted = 0;
+    for (let i = 0; i < 20 && promoted !== 200; i++) {
+      promoted = (
+        await t.action('payments', 'promote-full', {
+          cluster: 'sim',
+          stepIndex: 1,
+        })
+      ).status;
+    }
+    expect(promoted).toBe(200);
+    await t.waitFor(
+      'payments',
+      v => v.phase === 'Healthy' && !v.targetImage,
+      'the canary to finish despite faults',
+      60_000,
+    );
+    sim.control.clearFaults();
+    // The cache caught up with the cluster after all the dropped watches.
+    await sim.control.waitFor(() => !deploymentOf('payments-canary'), 10_000);
+    const [view] = await t
+      .waitFor(
+        'payments',
+        v => v.revisions.length === 1 && v.revisions[0].ready === 4,
+        'the cache to settle',
+      )
+      .then(v => [v]);
+    expect(view.stableImage).toBe('ghcr.io/acme/payments:2.0.0');
+    await t.backend.stop();
   });
 
   it('runs a blue-green rollout: preview, promote, instant rollback, promote again, scale-down', async () => {

@@ -12,24 +12,33 @@ const withSteps = (steps: string) =>
 
 describe('canary steps', () => {
   it('reads JSON and YAML in Argo Rollouts vocabulary', () => {
-    expect(readCanarySteps(withSteps('[{"setWeight":20},{"pause":{}}]'))).toEqual([
-      { setWeight: 20 },
-      { pause: {} },
-    ]);
+    expect(
+      readCanarySteps(withSteps('[{"setWeight":20},{"pause":{}}]')),
+    ).toEqual([{ setWeight: 20 }, { pause: {} }]);
     expect(
       readCanarySteps(
-        withSteps('- setWeight: 10\n- pause: {duration: 60s}\n- setWeight: 150\n- bogus: 1\n'),
+        withSteps(
+          '- setWeight: 10\n- pause: {duration: 60s}\n- setWeight: 150\n- bogus: 1\n',
+        ),
       ),
-    ).toEqual([{ setWeight: 10 }, { pause: { duration: '60s' } }, { setWeight: 100 }]);
+    ).toEqual([
+      { setWeight: 10 },
+      { pause: { duration: '60s' } },
+      { setWeight: 100 },
+    ]);
   });
 
   it('has a default when the annotation is missing', () => {
-    expect(readCanarySteps(deployment({ name: 'x', image: 'a/b:1' })).length).toBeGreaterThan(0);
+    expect(
+      readCanarySteps(deployment({ name: 'x', image: 'a/b:1' })).length,
+    ).toBeGreaterThan(0);
   });
 
   it('carries the last weight through pauses and is 100 after the last step', () => {
     const steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }];
-    expect([0, 1, 2, 3].map(i => weightAt(steps, i))).toEqual([20, 20, 50, 100]);
+    expect([0, 1, 2, 3].map(i => weightAt(steps, i))).toEqual([
+      20, 20, 50, 100,
+    ]);
     expect(weightAt([{ pause: {} }], 0)).toBe(0);
   });
 
