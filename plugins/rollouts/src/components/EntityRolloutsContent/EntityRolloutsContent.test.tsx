@@ -1,6 +1,14 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
 import userEvent from '@testing-library/user-event';
+
+// Typing without per-key timers keeps the dialog tests fast on a busy machine.
+let user: ReturnType<typeof userEvent.setup>;
+beforeEach(() => {
+  user = userEvent.setup({ delay: null });
+});
+// Dialog tests click and type through whole flows; the default 5 s is tight on shared CI cores.
+jest.setTimeout(30_000);
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { coreApis } from '@backstage/frontend-plugin-api';
@@ -50,7 +58,7 @@ async function renderContent(
 }
 
 async function openDialog(label: string) {
-  await userEvent.click(await screen.findByRole('button', { name: label }));
+  await user.click(await screen.findByRole('button', { name: label }));
   return screen.findByRole('dialog');
 }
 
@@ -234,12 +242,12 @@ describe('EntityRolloutsContent', () => {
       );
       const confirm = within(dialog).getByRole('button', { name: 'Confirm' });
       expect(confirm).toBeDisabled();
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'metrics look good',
       );
       expect(confirm).toBeEnabled();
-      await userEvent.click(confirm);
+      await user.click(confirm);
       await waitFor(() =>
         expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
       );
@@ -294,13 +302,11 @@ describe('EntityRolloutsContent', () => {
         ).toHaveTextContent('Step 3 of 5'),
       );
       expect(dialog).toHaveTextContent('to step 3/5 (weight 50%)');
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'ok',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Confirm' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       await waitFor(() =>
         expect(api.runAction).toHaveBeenCalledWith(
           entityRef,
@@ -318,13 +324,13 @@ describe('EntityRolloutsContent', () => {
         'Abort the rollout of payments-api on local at step 2 of 5',
       );
       const reason = within(dialog).getByRole('textbox', { name: /Reason/ });
-      await userEvent.type(reason, 'error rate up');
-      await userEvent.tab();
-      await userEvent.tab();
+      await user.type(reason, 'error rate up');
+      await user.tab();
+      await user.tab();
       expect(
         within(dialog).getByRole('button', { name: 'Confirm' }),
       ).toHaveFocus();
-      await userEvent.keyboard('{Enter}');
+      await user.keyboard('{Enter}');
       await waitFor(() =>
         expect(api.runAction).toHaveBeenCalledWith(
           entityRef,
@@ -338,13 +344,11 @@ describe('EntityRolloutsContent', () => {
       const api = apiWith([pausedCanary()]);
       await renderContent(api);
       const dialog = await openDialog('Promote full');
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'ship it',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Cancel' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
       await waitFor(() =>
         expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
       );
@@ -355,7 +359,7 @@ describe('EntityRolloutsContent', () => {
       const api = apiWith([pausedCanary()]);
       await renderContent(api);
       await openDialog('Restart');
-      await userEvent.keyboard('{Escape}');
+      await user.keyboard('{Escape}');
       await waitFor(() =>
         expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
       );
@@ -369,13 +373,11 @@ describe('EntityRolloutsContent', () => {
       });
       await renderContent(api);
       const dialog = await openDialog('Promote');
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'please',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Confirm' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'You are not allowed to promote payments-api: you do not own it.',
       );
@@ -393,20 +395,16 @@ describe('EntityRolloutsContent', () => {
       });
       await renderContent(api);
       const dialog = await openDialog('Promote');
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'go',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Confirm' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'The rollout moved on since you looked: refresh.',
       );
       expect(api.getRollouts).toHaveBeenCalledTimes(1);
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Refresh' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Refresh' }));
       await waitFor(() =>
         expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
       );
@@ -424,13 +422,11 @@ describe('EntityRolloutsContent', () => {
       });
       await renderContent(api);
       const dialog = await openDialog('Restart');
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'x',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Confirm' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'reason must be at most 1000 characters',
       );
@@ -442,13 +438,11 @@ describe('EntityRolloutsContent', () => {
       });
       await renderContent(api);
       const dialog = await openDialog('Restart');
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'x',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Confirm' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
         'Could not restart payments-api.',
       );
@@ -461,10 +455,10 @@ describe('EntityRolloutsContent', () => {
       expect(dialog).toHaveTextContent(
         'Roll back payments-api on local to revision 3 (ghcr.io/acme/payments-api:1.3.0).',
       );
-      await userEvent.click(
+      await user.click(
         within(dialog).getByRole('button', { name: /Revision/ }),
       );
-      await userEvent.click(
+      await user.click(
         await screen.findByRole('option', {
           name: /Revision 2: ghcr.io\/acme\/payments-api:1.2.0/,
         }),
@@ -472,13 +466,11 @@ describe('EntityRolloutsContent', () => {
       expect(dialog).toHaveTextContent(
         'Roll back payments-api on local to revision 2 (ghcr.io/acme/payments-api:1.2.0).',
       );
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'bad release',
       );
-      await userEvent.click(
-        within(dialog).getByRole('button', { name: 'Confirm' }),
-      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       await waitFor(() =>
         expect(api.runAction).toHaveBeenCalledWith(entityRef, 'rollback', {
           cluster: 'local',
@@ -496,19 +488,18 @@ describe('EntityRolloutsContent', () => {
       await renderContent(api);
       const dialog = await openDialog('Deploy image');
       const confirm = within(dialog).getByRole('button', { name: 'Confirm' });
-      await userEvent.type(
+      await user.type(
         within(dialog).getByRole('textbox', { name: /Reason/ }),
         'release 2.2',
       );
       expect(confirm).toBeDisabled();
-      await userEvent.type(
-        within(dialog).getByRole('textbox', { name: /Image/ }),
-        'ghcr.io/acme/payments-web:2.2.0',
-      );
+      // Pasted, as people do with image references.
+      await user.click(within(dialog).getByRole('textbox', { name: /Image/ }));
+      await user.paste('ghcr.io/acme/payments-web:2.2.0');
       expect(dialog).toHaveTextContent(
         'Deploy ghcr.io/acme/payments-web:2.2.0 to payments-web on staging with its blue-green strategy.',
       );
-      await userEvent.click(confirm);
+      await user.click(confirm);
       await waitFor(() =>
         expect(api.startRollout).toHaveBeenCalledWith(entityRef, {
           cluster: 'staging',
