@@ -14,6 +14,7 @@ import {
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
+  isoTime,
   replicaSetsOf,
   revisionOf,
   setImage,
@@ -165,7 +166,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       revision: state?.revision ?? 0,
       updatedAt:
         state?.updatedAt ??
-        d.metadata?.creationTimestamp?.toString() ??
+        isoTime(d.metadata?.creationTimestamp) ??
         ctx.now.toISOString(),
     };
   }
@@ -375,13 +376,10 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
 
     const total = state.totalReplicas ?? primary.spec?.replicas ?? 1;
     if (state.stepIndex === PREVIEW) {
-      // Pin the active Service to today's pods before the preview's pods (same app labels) appear.
-      if (primaryHash)
-        await this.select(
-          ctx,
-          names.active,
-          state.previousActiveHash ?? primaryHash,
-        );
+      // Pin the active Service to today's pods before the preview's pods (same app labels)
+      // appear; without a known hash yet, wait rather than let it select the preview too.
+      if (!primaryHash) return undefined;
+      await this.select(ctx, names.active, primaryHash);
       if (
         !preview ||
         imageOf(preview.spec?.template) !== state.targetImage ||

@@ -15,6 +15,7 @@ import {
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
+  isoTime,
   podCrashLooping,
   podReady,
   replicaSetsOf,
@@ -171,7 +172,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       revision: state?.revision ?? 0,
       updatedAt:
         state?.updatedAt ??
-        d.metadata?.creationTimestamp?.toString() ??
+        isoTime(d.metadata?.creationTimestamp) ??
         ctx.now.toISOString(),
     };
   }

@@ -10,6 +10,7 @@ import {
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
+  isoTime,
   replicaSetsOf,
   revisionOf,
   setImage,
@@ -98,7 +99,7 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
       revision: revisionOf(d),
       updatedAt:
         ctx.state?.updatedAt ??
-        d.metadata?.creationTimestamp?.toString() ??
+        isoTime(d.metadata?.creationTimestamp) ??
         ctx.now.toISOString(),
     };
   }

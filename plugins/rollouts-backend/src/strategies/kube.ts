@@ -118,3 +118,10 @@ export function deploymentDeadlineExceeded(d: V1Deployment) {
 export function clone<T>(obj: T): T {
   return JSON.parse(JSON.stringify(obj));
 }
+
+/** Kubernetes timestamps arrive as Date objects from client-node; views carry ISO strings. */
+export function isoTime(value: Date | string | undefined): string | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
