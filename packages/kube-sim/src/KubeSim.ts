@@ -40,8 +40,18 @@ export interface KubeSim {
     resetCounts(): void;
     latencies(): Record<string, number[]>;
     apply(objects: object[]): Promise<void>;
-    get(apiVersion: string, kind: string, namespace: string, name: string): any | undefined;
-    list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): any[];
+    get(
+      apiVersion: string,
+      kind: string,
+      namespace: string,
+      name: string,
+    ): any | undefined;
+    list(
+      apiVersion: string,
+      kind: string,
+      namespace?: string,
+      labelSelector?: string,
+    ): any[];
     waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
   };
   close(): Promise<void>;
@@ -55,7 +65,12 @@ function mustType(apiVersion: string, kind: string) {
 
 /** Creates the objects every cluster starts with: namespaces, the node, the `kubernetes` Service. */
 function bootstrap(store: ObjectStore) {
-  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+  for (const name of [
+    'default',
+    'kube-system',
+    'kube-public',
+    'kube-node-lease',
+  ]) {
     store.create(TYPES.namespaces, { metadata: { name } });
   }
   store.create(TYPES.nodes, {
@@ -76,24 +91,52 @@ function bootstrap(store: ObjectStore) {
     capacity: { cpu: '8', memory: '16Gi', pods: '110' },
     allocatable: { cpu: '8', memory: '16Gi', pods: '110' },
     conditions: [
-      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status (simulated by kube-sim)', lastHeartbeatTime: n.metadata.creationTimestamp, lastTransitionTime: n.metadata.creationTimestamp },
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'kubelet is posting ready status (simulated by kube-sim)',
+        lastHeartbeatTime: n.metadata.creationTimestamp,
+        lastTransitionTime: n.metadata.creationTimestamp,
+      },
     ],
     addresses: [
       { type: 'InternalIP', address: '10.0.0.10' },
       { type: 'Hostname', address: NODE_NAME },
     ],
-    nodeInfo: { kubeletVersion: 'v1.32.0-kube-sim', containerRuntimeVersion: 'containerd://simulated', operatingSystem: 'linux', architecture: 'amd64', osImage: 'kube-sim', kernelVersion: 'n/a', kubeProxyVersion: 'v1.32.0-kube-sim', machineID: '', systemUUID: '', bootID: '' },
+    nodeInfo: {
+      kubeletVersion: 'v1.32.0-kube-sim',
+      containerRuntimeVersion: 'containerd://simulated',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+      osImage: 'kube-sim',
+      kernelVersion: 'n/a',
+      kubeProxyVersion: 'v1.32.0-kube-sim',
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+    },
   };
   store.update(TYPES.nodes, n, { subresource: 'status' });
   store.create(TYPES.services, {
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { component: 'apiserver', provider: 'kubernetes' },
+    },
+    spec: {
+      clusterIP: '10.96.0.1',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+    },
   });
 }
 
 /** Creates or replaces objects as `kubectl apply` would leave them (namespaces first). */
 function applyObjects(store: ObjectStore, objects: object[]) {
-  const sorted = [...objects].sort((a: any, b: any) => (a?.kind === 'Namespace' ? 0 : 1) - (b?.kind === 'Namespace' ? 0 : 1));
+  const sorted = [...objects].sort(
+    (a: any, b: any) =>
+      (a?.kind === 'Namespace' ? 0 : 1) - (b?.kind === 'Namespace' ? 0 : 1),
+  );
   for (const o of sorted as any[]) {
     const type = mustType(String(o?.apiVersion), String(o?.kind));
     const ns = type.namespaced ? o.metadata?.namespace || 'default' : '';
@@ -101,13 +144,19 @@ function applyObjects(store: ObjectStore, objects: object[]) {
     if (!current) store.create(type, o);
     else {
       const next = structuredClone(o);
-      next.metadata = { ...next.metadata, namespace: type.namespaced ? ns : undefined, resourceVersion: undefined };
+      next.metadata = {
+        ...next.metadata,
+        namespace: type.namespaced ? ns : undefined,
+        resourceVersion: undefined,
+      };
       store.update(type, next);
     }
   }
 }
 
-export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSim> {
+export async function startKubeSim(
+  options: KubeSimOptions = {},
+): Promise<KubeSim> {
   const log = options.log ?? (() => {});
   const timeScale = options.timeScale ?? 1;
   const store = new ObjectStore(options.watchCacheSize ?? 10000);
@@ -145,7 +194,10 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       api.faults = { ...NO_FAULTS };
     },
     requestCounts() {
-      return { total: api.totalRequests, byType: Object.fromEntries(api.counts) };
+      return {
+        total: api.totalRequests,
+        byType: Object.fromEntries(api.counts),
+      };
     },
     resetCounts() {
       api.counts.clear();
@@ -153,7 +205,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       api.latencyByType.clear();
     },
     latencies() {
-      return Object.fromEntries([...api.latencyByType].map(([k, v]) => [k, [...v]]));
+      return Object.fromEntries(
+        [...api.latencyByType].map(([k, v]) => [k, [...v]]),
+      );
     },
     async apply(objects) {
       applyObjects(store, objects);
@@ -187,7 +241,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
             return;
           }
           if (Date.now() - started > timeoutMs) {
-            reject(new Error(`kube-sim: condition not met within ${timeoutMs} ms`));
+            reject(
+              new Error(`kube-sim: condition not met within ${timeoutMs} ms`),
+            );
             return;
           }
           setTimeout(check, 10);

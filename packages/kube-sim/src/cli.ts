@@ -27,7 +27,8 @@ function parseArgs(argv: string[]) {
 function num(args: Record<string, string>, key: string): number | undefined {
   if (args[key] === undefined) return undefined;
   const n = Number(args[key]);
-  if (!Number.isFinite(n)) throw new Error(`--${key} must be a number, got ${args[key]}`);
+  if (!Number.isFinite(n))
+    throw new Error(`--${key} must be a number, got ${args[key]}`);
   return n;
 }
 
@@ -43,7 +44,16 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  const known = ['port', 'host', 'seed', 'time-scale', 'error-rate', 'latency-ms', 'drop-watch-after-ms', 'conflict-rate'];
+  const known = [
+    'port',
+    'host',
+    'seed',
+    'time-scale',
+    'error-rate',
+    'latency-ms',
+    'drop-watch-after-ms',
+    'conflict-rate',
+  ];
   const unknown = Object.keys(args).filter(k => !known.includes(k));
   if (unknown.length) {
     console.error(`unknown option --${unknown[0]}\n\n${USAGE}`);
@@ -60,7 +70,9 @@ async function main() {
     const v = num(args, flag);
     if (v !== undefined) faults[key] = v;
   }
-  console.log('kube-sim: a Kubernetes API simulator for development and tests; it is not a cluster and runs no containers.');
+  console.log(
+    'kube-sim: a Kubernetes API simulator for development and tests; it is not a cluster and runs no containers.',
+  );
   const sim = await startKubeSim({
     port: num(args, 'port') ?? 0,
     host: args.host,
@@ -69,8 +81,11 @@ async function main() {
     faults,
     log: line => console.log(line),
   });
-  if (Object.keys(faults).length) console.log(`kube-sim: fault injection on: ${JSON.stringify(faults)}`);
-  console.log(`kube-sim: kubectl --server ${sim.url} get pods -A   (or use this kubeconfig:)`);
+  if (Object.keys(faults).length)
+    console.log(`kube-sim: fault injection on: ${JSON.stringify(faults)}`);
+  console.log(
+    `kube-sim: kubectl --server ${sim.url} get pods -A   (or use this kubeconfig:)`,
+  );
   console.log(sim.kubeconfig().replace(/^/gm, '  '));
   const stop = async () => {
     await sim.close();

@@ -71,14 +71,27 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
     expect(version.major).toBe('1');
     const v1 = await (await fetch(`${sim.url}/api/v1`)).json();
     const pods = v1.resources.find((r: any) => r.name === 'pods');
-    expect(pods).toMatchObject({ kind: 'Pod', namespaced: true, shortNames: ['po'] });
-    expect(pods.verbs).toEqual(expect.arrayContaining(['get', 'list', 'watch', 'create', 'patch']));
+    expect(pods).toMatchObject({
+      kind: 'Pod',
+      namespaced: true,
+      shortNames: ['po'],
+    });
+    expect(pods.verbs).toEqual(
+      expect.arrayContaining(['get', 'list', 'watch', 'create', 'patch']),
+    );
     const groups = await (await fetch(`${sim.url}/apis`)).json();
     expect(groups.groups.map((g: any) => g.name)).toEqual(
-      expect.arrayContaining(['apps', 'batch', 'networking.k8s.io', 'autoscaling']),
+      expect.arrayContaining([
+        'apps',
+        'batch',
+        'networking.k8s.io',
+        'autoscaling',
+      ]),
     );
     const appsV1 = await (await fetch(`${sim.url}/apis/apps/v1`)).json();
-    expect(appsV1.resources.find((r: any) => r.name === 'deployments/scale')).toMatchObject({
+    expect(
+      appsV1.resources.find((r: any) => r.name === 'deployments/scale'),
+    ).toMatchObject({
       group: 'autoscaling',
       version: 'v1',
       kind: 'Scale',
@@ -92,37 +105,63 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
   it('creates, reads, updates and deletes with resourceVersion, uid and timestamps', async () => {
     const created = await core.createNamespacedConfigMap({
       namespace: 'default',
-      body: { metadata: { name: 'crud', labels: { tier: 'a' } }, data: { k: 'v1' } },
+      body: {
+        metadata: { name: 'crud', labels: { tier: 'a' } },
+        data: { k: 'v1' },
+      },
     });
     expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.metadata?.creationTimestamp).toBeInstanceOf(Date);
     const rv1 = Number(created.metadata?.resourceVersion);
     expect(rv1).toBeGreaterThan(0);
 
-    const read = await core.readNamespacedConfigMap({ name: 'crud', namespace: 'default' });
+    const read = await core.readNamespacedConfigMap({
+      name: 'crud',
+      namespace: 'default',
+    });
     expect(read.data).toEqual({ k: 'v1' });
 
     read.data = { k: 'v2' };
-    const updated = await core.replaceNamespacedConfigMap({ name: 'crud', namespace: 'default', body: read });
+    const updated = await core.replaceNamespacedConfigMap({
+      name: 'crud',
+      namespace: 'default',
+      body: read,
+    });
     expect(Number(updated.metadata?.resourceVersion)).toBeGreaterThan(rv1);
     expect(updated.metadata?.uid).toBe(created.metadata?.uid);
 
     // A second writer with the old resourceVersion loses.
     const stale = { ...read, data: { k: 'stale' } };
     const conflict = await core
-      .replaceNamespacedConfigMap({ name: 'crud', namespace: 'default', body: stale })
+      .replaceNamespacedConfigMap({
+        name: 'crud',
+        namespace: 'default',
+        body: stale,
+      })
       .catch(e => e);
     expect(statusOf(conflict)).toBe(409);
-    expect(bodyOf(conflict)).toMatchObject({ kind: 'Status', reason: 'Conflict', code: 409 });
+    expect(bodyOf(conflict)).toMatchObject({
+      kind: 'Status',
+      reason: 'Conflict',
+      code: 409,
+    });
 
     const dup = await core
-      .createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'crud' } } })
+      .createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'crud' } },
+      })
       .catch(e => e);
     expect(statusOf(dup)).toBe(409);
     expect(bodyOf(dup).reason).toBe('AlreadyExists');
 
-    await core.deleteNamespacedConfigMap({ name: 'crud', namespace: 'default' });
-    const gone = await core.readNamespacedConfigMap({ name: 'crud', namespace: 'default' }).catch(e => e);
+    await core.deleteNamespacedConfigMap({
+      name: 'crud',
+      namespace: 'default',
+    });
+    const gone = await core
+      .readNamespacedConfigMap({ name: 'crud', namespace: 'default' })
+      .catch(e => e);
     expect(statusOf(gone)).toBe(404);
     expect(bodyOf(gone)).toMatchObject({
       reason: 'NotFound',
@@ -133,71 +172,147 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
 
   it('lists with label and field selectors, across and within namespaces', async () => {
     await core.createNamespace({ body: { metadata: { name: 'sel' } } });
-    for (const [name, tier] of [['a', 'web'], ['b', 'web'], ['c', 'db']]) {
+    for (const [name, tier] of [
+      ['a', 'web'],
+      ['b', 'web'],
+      ['c', 'db'],
+    ]) {
       await core.createNamespacedConfigMap({
         namespace: 'sel',
-        body: { metadata: { name, labels: { tier, 'backstage.io/kubernetes-id': 'svc' } } },
+        body: {
+          metadata: {
+            name,
+            labels: { tier, 'backstage.io/kubernetes-id': 'svc' },
+          },
+        },
       });
     }
-    const web = await core.listNamespacedConfigMap({ namespace: 'sel', labelSelector: 'tier=web' });
+    const web = await core.listNamespacedConfigMap({
+      namespace: 'sel',
+      labelSelector: 'tier=web',
+    });
     expect(web.items.map(i => i.metadata?.name)).toEqual(['a', 'b']);
-    const notWeb = await core.listNamespacedConfigMap({ namespace: 'sel', labelSelector: 'tier!=web' });
+    const notWeb = await core.listNamespacedConfigMap({
+      namespace: 'sel',
+      labelSelector: 'tier!=web',
+    });
     expect(notWeb.items.map(i => i.metadata?.name)).toEqual(['c']);
-    const setBased = await core.listNamespacedConfigMap({ namespace: 'sel', labelSelector: 'tier in (db,cache)' });
+    const setBased = await core.listNamespacedConfigMap({
+      namespace: 'sel',
+      labelSelector: 'tier in (db,cache)',
+    });
     expect(setBased.items.map(i => i.metadata?.name)).toEqual(['c']);
-    const all = await core.listConfigMapForAllNamespaces({ labelSelector: 'backstage.io/kubernetes-id=svc' });
+    const all = await core.listConfigMapForAllNamespaces({
+      labelSelector: 'backstage.io/kubernetes-id=svc',
+    });
     expect(all.items).toHaveLength(3);
-    const byName = await core.listNamespacedConfigMap({ namespace: 'sel', fieldSelector: 'metadata.name=b' });
+    const byName = await core.listNamespacedConfigMap({
+      namespace: 'sel',
+      fieldSelector: 'metadata.name=b',
+    });
     expect(byName.items.map(i => i.metadata?.name)).toEqual(['b']);
-    const page = await core.listNamespacedConfigMap({ namespace: 'sel', limit: 2 });
+    const page = await core.listNamespacedConfigMap({
+      namespace: 'sel',
+      limit: 2,
+    });
     expect(page.items).toHaveLength(2);
     expect(page.metadata?._continue).toBeTruthy();
-    const rest = await core.listNamespacedConfigMap({ namespace: 'sel', limit: 2, _continue: page.metadata?._continue });
+    const rest = await core.listNamespacedConfigMap({
+      namespace: 'sel',
+      limit: 2,
+      _continue: page.metadata?._continue,
+    });
     expect(rest.items.map(i => i.metadata?.name)).toEqual(['c']);
     // Kinds the Backstage Kubernetes plugin asks for exist and are empty.
-    const batch = await (await fetch(`${sim.url}/apis/batch/v1/namespaces/sel/cronjobs`)).json();
+    const batch = await (
+      await fetch(`${sim.url}/apis/batch/v1/namespaces/sel/cronjobs`)
+    ).json();
     expect(batch).toMatchObject({ kind: 'CronJobList', items: [] });
-    const hpas = await (await fetch(`${sim.url}/apis/autoscaling/v2/horizontalpodautoscalers?labelSelector=a%3Db`)).json();
+    const hpas = await (
+      await fetch(
+        `${sim.url}/apis/autoscaling/v2/horizontalpodautoscalers?labelSelector=a%3Db`,
+      )
+    ).json();
     expect(hpas.items).toEqual([]);
-    const metrics = await fetch(`${sim.url}/apis/metrics.k8s.io/v1beta1/namespaces/sel/pods`);
+    const metrics = await fetch(
+      `${sim.url}/apis/metrics.k8s.io/v1beta1/namespaces/sel/pods`,
+    );
     expect(metrics.status).toBe(404);
   });
 
   it('answers Status errors for malformed bodies, invalid names and missing fields', async () => {
-    const malformed = await fetch(`${sim.url}/api/v1/namespaces/default/configmaps`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: '{"metadata": ',
-    });
+    const malformed = await fetch(
+      `${sim.url}/api/v1/namespaces/default/configmaps`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"metadata": ',
+      },
+    );
     expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+    expect(await malformed.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      code: 400,
+    });
 
     const invalid = await core
-      .createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'Not_Valid' } } })
+      .createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'Not_Valid' } },
+      })
       .catch(e => e);
     expect(statusOf(invalid)).toBe(422);
     expect(bodyOf(invalid)).toMatchObject({
       reason: 'Invalid',
-      details: { name: 'Not_Valid', kind: 'ConfigMap', causes: [expect.objectContaining({ field: 'metadata.name', reason: 'FieldValueInvalid' })] },
+      details: {
+        name: 'Not_Valid',
+        kind: 'ConfigMap',
+        causes: [
+          expect.objectContaining({
+            field: 'metadata.name',
+            reason: 'FieldValueInvalid',
+          }),
+        ],
+      },
     });
 
     const noContainers = await apps
       .createNamespacedDeployment({
         namespace: 'default',
-        body: { metadata: { name: 'empty' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [] } } } },
+        body: {
+          metadata: { name: 'empty' },
+          spec: {
+            selector: { matchLabels: { a: 'b' } },
+            template: {
+              metadata: { labels: { a: 'b' } },
+              spec: { containers: [] },
+            },
+          },
+        },
       })
       .catch(e => e);
     expect(statusOf(noContainers)).toBe(422);
     expect(bodyOf(noContainers).details.causes).toEqual(
-      expect.arrayContaining([expect.objectContaining({ field: 'spec.template.spec.containers', reason: 'FieldValueRequired' })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          field: 'spec.template.spec.containers',
+          reason: 'FieldValueRequired',
+        }),
+      ]),
     );
 
-    const unknown = await fetch(`${sim.url}/apis/apps/v1/namespaces/default/widgets`);
+    const unknown = await fetch(
+      `${sim.url}/apis/apps/v1/namespaces/default/widgets`,
+    );
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).reason).toBe('NotFound');
 
     const noNamespace = await core
-      .createNamespacedConfigMap({ namespace: 'nowhere', body: { metadata: { name: 'x' } } })
+      .createNamespacedConfigMap({
+        namespace: 'nowhere',
+        body: { metadata: { name: 'x' } },
+      })
       .catch(e => e);
     expect(statusOf(noNamespace)).toBe(404);
   });
@@ -210,7 +325,14 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
           metadata: { labels: { app: 'patchme' } },
           spec: {
             containers: [
-              { name: 'app', image: 'ghcr.io/acme/app:1.0.0', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+              {
+                name: 'app',
+                image: 'ghcr.io/acme/app:1.0.0',
+                env: [
+                  { name: 'A', value: '1' },
+                  { name: 'B', value: '2' },
+                ],
+              },
               { name: 'sidecar', image: 'ghcr.io/acme/proxy:1.0.0' },
             ],
           },
@@ -218,7 +340,11 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
       }),
     });
     const merge = await apps.patchNamespacedDeployment(
-      { name: 'patchme', namespace: 'default', body: { metadata: { labels: { extra: 'yes' } }, spec: { replicas: 3 } } },
+      {
+        name: 'patchme',
+        namespace: 'default',
+        body: { metadata: { labels: { extra: 'yes' } }, spec: { replicas: 3 } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     expect(merge.metadata?.labels).toEqual({ app: 'patchme', extra: 'yes' });
@@ -244,7 +370,21 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
       {
         name: 'patchme',
         namespace: 'default',
-        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.1.0', env: [{ name: 'B', value: '3' }] }] } } } },
+        body: {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  {
+                    name: 'app',
+                    image: 'ghcr.io/acme/app:1.1.0',
+                    env: [{ name: 'B', value: '3' }],
+                  },
+                ],
+              },
+            },
+          },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
@@ -253,11 +393,18 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
       ['app', 'ghcr.io/acme/app:1.1.0'],
       ['sidecar', 'ghcr.io/acme/proxy:1.0.0'],
     ]);
-    expect(containers[0].env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '3' }]);
+    expect(containers[0].env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '3' },
+    ]);
 
     const badTest = await apps
       .patchNamespacedDeployment(
-        { name: 'patchme', namespace: 'default', body: [{ op: 'test', path: '/spec/replicas', value: 7 }] },
+        {
+          name: 'patchme',
+          namespace: 'default',
+          body: [{ op: 'test', path: '/spec/replicas', value: 7 }],
+        },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       )
       .catch(e => e);
@@ -265,29 +412,58 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
   });
 
   it('serves the status and scale subresources', async () => {
-    await apps.createNamespacedDeployment({ namespace: 'default', body: deployment('scaled', 'ghcr.io/acme/app:1.0.0') });
-    const scale = await apps.readNamespacedDeploymentScale({ name: 'scaled', namespace: 'default' });
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: deployment('scaled', 'ghcr.io/acme/app:1.0.0'),
+    });
+    const scale = await apps.readNamespacedDeploymentScale({
+      name: 'scaled',
+      namespace: 'default',
+    });
     expect(scale.spec?.replicas).toBe(2);
     expect(scale.status?.selector).toBe('app=scaled');
     await apps.patchNamespacedDeploymentScale(
       { name: 'scaled', namespace: 'default', body: { spec: { replicas: 4 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await sim.control.waitFor(() => sim.control.get('apps/v1', 'Deployment', 'default', 'scaled')?.status?.readyReplicas === 4, 10000);
-    const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=scaled', fieldSelector: 'status.phase=Running' });
+    await sim.control.waitFor(
+      () =>
+        sim.control.get('apps/v1', 'Deployment', 'default', 'scaled')?.status
+          ?.readyReplicas === 4,
+      10000,
+    );
+    const pods = await core.listNamespacedPod({
+      namespace: 'default',
+      labelSelector: 'app=scaled',
+      fieldSelector: 'status.phase=Running',
+    });
     expect(pods.items).toHaveLength(4);
 
     // The main resource ignores status; /status writes only status.
-    const d = await apps.readNamespacedDeployment({ name: 'scaled', namespace: 'default' });
+    const d = await apps.readNamespacedDeployment({
+      name: 'scaled',
+      namespace: 'default',
+    });
     const before = d.metadata?.generation;
     const status = await apps.patchNamespacedDeploymentStatus(
-      { name: 'scaled', namespace: 'default', body: { status: { conditions: [{ type: 'Custom', status: 'True' }] }, spec: { replicas: 9 } } },
+      {
+        name: 'scaled',
+        namespace: 'default',
+        body: {
+          status: { conditions: [{ type: 'Custom', status: 'True' }] },
+          spec: { replicas: 9 },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     expect(status.spec?.replicas).toBe(4);
     expect(status.metadata?.generation).toBe(before);
     const main = await apps.patchNamespacedDeployment(
-      { name: 'scaled', namespace: 'default', body: { status: { replicas: 99 } } },
+      {
+        name: 'scaled',
+        namespace: 'default',
+        body: { status: { replicas: 99 } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     expect(main.status?.replicas).not.toBe(99);
@@ -300,14 +476,24 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
     let ended: any = 'open';
     const controller = await watch.watch(
       '/api/v1/namespaces/default/configmaps',
-      { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true, labelSelector: 'w=1' },
+      {
+        resourceVersion: list.metadata?.resourceVersion,
+        allowWatchBookmarks: true,
+        labelSelector: 'w=1',
+      },
       (type, obj) => events.push([type, obj?.metadata?.name ?? '']),
       err => {
         ended = err;
       },
     );
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'w1', labels: { w: '1' } } } });
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'other' } } });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'w1', labels: { w: '1' } } },
+    });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'other' } },
+    });
     await core.patchNamespacedConfigMap(
       { name: 'w1', namespace: 'default', body: { data: { x: 'y' } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -320,25 +506,48 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
       ['DELETED', 'w1'],
     ]);
     // Bookmarks arrive every simulated minute (3 s at this time scale).
-    await sim.control.waitFor(() => events.some(e => e[0] === 'BOOKMARK'), 6000);
+    await sim.control.waitFor(
+      () => events.some(e => e[0] === 'BOOKMARK'),
+      6000,
+    );
     // The stream stayed open through all of it.
     expect(ended).toBe('open');
     controller.abort();
 
     // timeoutSeconds ends the stream cleanly.
     const closed = await new Promise<any>(resolve => {
-      watch.watch('/api/v1/namespaces/default/configmaps', { timeoutSeconds: 1 }, () => {}, resolve);
+      watch.watch(
+        '/api/v1/namespaces/default/configmaps',
+        { timeoutSeconds: 1 },
+        () => {},
+        resolve,
+      );
     });
     expect(closed).toBeNull();
 
-    const tiny = await startKubeSim({ port: 0, timeScale: TIME_SCALE, watchCacheSize: 5 });
+    const tiny = await startKubeSim({
+      port: 0,
+      timeScale: TIME_SCALE,
+      watchCacheSize: 5,
+    });
     try {
       for (let i = 0; i < 10; i++) {
-        await tiny.control.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' } }]);
+        await tiny.control.apply([
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: `c${i}`, namespace: 'default' },
+          },
+        ]);
       }
-      const res = await fetch(`${tiny.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2`);
+      const res = await fetch(
+        `${tiny.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2`,
+      );
       const first = JSON.parse((await res.text()).split('\n')[0]);
-      expect(first).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+      expect(first).toMatchObject({
+        type: 'ERROR',
+        object: { kind: 'Status', code: 410, reason: 'Expired' },
+      });
     } finally {
       await tiny.close();
     }
@@ -347,7 +556,13 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
   it('rolls a Deployment out to completion with a new ReplicaSet at revision 2', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',
-      body: deployment('roll', 'ghcr.io/acme/app:1.0.0', { replicas: 3, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } }),
+      body: deployment('roll', 'ghcr.io/acme/app:1.0.0', {
+        replicas: 3,
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        },
+      }),
     });
     const complete = (gen: number) => {
       const d = sim.control.get('apps/v1', 'Deployment', 'default', 'roll');
@@ -356,24 +571,49 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
         d.status.updatedReplicas === 3 &&
         d.status.availableReplicas === 3 &&
         d.status.replicas === 3 &&
-        d.status.conditions?.some((c: any) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')
+        d.status.conditions?.some(
+          (c: any) =>
+            c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable',
+        )
       );
     };
     await sim.control.waitFor(() => complete(1), 15000);
-    const first = await apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=roll' });
+    const first = await apps.listNamespacedReplicaSet({
+      namespace: 'default',
+      labelSelector: 'app=roll',
+    });
     expect(first.items).toHaveLength(1);
-    expect(first.items[0].metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    expect(
+      first.items[0].metadata?.annotations?.[
+        'deployment.kubernetes.io/revision'
+      ],
+    ).toBe('1');
 
     // Track the maximum pods during the rollout: maxSurge 1 allows 4, maxUnavailable 0 keeps 3 ready.
     let maxPods = 0;
     let minReady = 3;
     const stop = setInterval(() => {
       const d = sim.control.get('apps/v1', 'Deployment', 'default', 'roll');
-      maxPods = Math.max(maxPods, sim.control.list('v1', 'Pod', 'default', 'app=roll').length);
+      maxPods = Math.max(
+        maxPods,
+        sim.control.list('v1', 'Pod', 'default', 'app=roll').length,
+      );
       minReady = Math.min(minReady, d?.status?.availableReplicas ?? 0);
     }, 5);
     await apps.patchNamespacedDeployment(
-      { name: 'roll', namespace: 'default', body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.1.0' }] } } } } },
+      {
+        name: 'roll',
+        namespace: 'default',
+        body: {
+          spec: {
+            template: {
+              spec: {
+                containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.1.0' }],
+              },
+            },
+          },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     await sim.control.waitFor(() => complete(2), 15000);
@@ -381,44 +621,97 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
     expect(maxPods).toBeLessThanOrEqual(4);
     expect(minReady).toBeGreaterThanOrEqual(3);
 
-    const d = await apps.readNamespacedDeployment({ name: 'roll', namespace: 'default' });
-    expect(d.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    const d = await apps.readNamespacedDeployment({
+      name: 'roll',
+      namespace: 'default',
+    });
+    expect(d.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe(
+      '2',
+    );
     expect(d.status?.observedGeneration).toBe(2);
-    const rss = await apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=roll' });
+    const rss = await apps.listNamespacedReplicaSet({
+      namespace: 'default',
+      labelSelector: 'app=roll',
+    });
     const byRevision = Object.fromEntries(
-      rss.items.map(rs => [rs.metadata?.annotations?.['deployment.kubernetes.io/revision'], rs]),
+      rss.items.map(rs => [
+        rs.metadata?.annotations?.['deployment.kubernetes.io/revision'],
+        rs,
+      ]),
     );
     expect(byRevision['2'].spec?.replicas).toBe(3);
-    expect(byRevision['2'].spec?.template?.spec?.containers[0].image).toBe('ghcr.io/acme/app:1.1.0');
-    expect(byRevision['2'].metadata?.labels?.['pod-template-hash']).toBeTruthy();
-    expect(byRevision['2'].metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'roll', controller: true });
+    expect(byRevision['2'].spec?.template?.spec?.containers[0].image).toBe(
+      'ghcr.io/acme/app:1.1.0',
+    );
+    expect(
+      byRevision['2'].metadata?.labels?.['pod-template-hash'],
+    ).toBeTruthy();
+    expect(byRevision['2'].metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'Deployment',
+      name: 'roll',
+      controller: true,
+    });
     expect(byRevision['1'].spec?.replicas).toBe(0);
-    const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=roll' });
-    expect(pods.items.map(p => p.spec?.containers[0].image)).toEqual(Array(3).fill('ghcr.io/acme/app:1.1.0'));
+    const pods = await core.listNamespacedPod({
+      namespace: 'default',
+      labelSelector: 'app=roll',
+    });
+    expect(pods.items.map(p => p.spec?.containers[0].image)).toEqual(
+      Array(3).fill('ghcr.io/acme/app:1.1.0'),
+    );
 
-    const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=roll' });
+    const events = await core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: 'involvedObject.name=roll',
+    });
     expect(events.items.map(e => e.reason)).toContain('ScalingReplicaSet');
 
     // Service -> Endpoints from ready pods.
     await core.createNamespacedService({
       namespace: 'default',
-      body: { metadata: { name: 'roll' }, spec: { selector: { app: 'roll' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
+      body: {
+        metadata: { name: 'roll' },
+        spec: {
+          selector: { app: 'roll' },
+          ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+        },
+      },
     });
-    await sim.control.waitFor(() => sim.control.get('v1', 'Endpoints', 'default', 'roll')?.subsets?.[0]?.addresses?.length === 3, 5000);
-    const ep = await core.readNamespacedEndpoints({ name: 'roll', namespace: 'default' });
-    expect(ep.subsets?.[0].ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    await sim.control.waitFor(
+      () =>
+        sim.control.get('v1', 'Endpoints', 'default', 'roll')?.subsets?.[0]
+          ?.addresses?.length === 3,
+      5000,
+    );
+    const ep = await core.readNamespacedEndpoints({
+      name: 'roll',
+      namespace: 'default',
+    });
+    expect(ep.subsets?.[0].ports).toEqual([
+      { name: 'http', port: 8080, protocol: 'TCP' },
+    ]);
   });
 
   it('takes a crash-looping image to ProgressDeadlineExceeded', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',
-      body: deployment('broken', 'ghcr.io/acme/app:2.0.0-crashloop', { progressDeadlineSeconds: 20 }),
+      body: deployment('broken', 'ghcr.io/acme/app:2.0.0-crashloop', {
+        progressDeadlineSeconds: 20,
+      }),
     });
     await sim.control.waitFor(() => {
       const d = sim.control.get('apps/v1', 'Deployment', 'default', 'broken');
-      return d?.status?.conditions?.some((c: any) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
+      return d?.status?.conditions?.some(
+        (c: any) =>
+          c.type === 'Progressing' &&
+          c.status === 'False' &&
+          c.reason === 'ProgressDeadlineExceeded',
+      );
     }, 10000);
-    const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=broken' });
+    const pods = await core.listNamespacedPod({
+      namespace: 'default',
+      labelSelector: 'app=broken',
+    });
     expect(pods.items).toHaveLength(2);
     for (const pod of pods.items) {
       expect(pod.status?.phase).toBe('Running');
@@ -427,21 +720,51 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
       expect(cs?.restartCount).toBeGreaterThan(0);
     }
     await sim.control.waitFor(
-      () => sim.control.list('v1', 'Pod', 'default', 'app=broken').some(p => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff'),
+      () =>
+        sim.control
+          .list('v1', 'Pod', 'default', 'app=broken')
+          .some(
+            p =>
+              p.status?.containerStatuses?.[0]?.state?.waiting?.reason ===
+              'CrashLoopBackOff',
+          ),
       5000,
     );
-    const d = await apps.readNamespacedDeployment({ name: 'broken', namespace: 'default' });
+    const d = await apps.readNamespacedDeployment({
+      name: 'broken',
+      namespace: 'default',
+    });
     expect(d.status?.availableReplicas ?? 0).toBe(0);
     expect(d.status?.unavailableReplicas).toBe(2);
   });
 
   it('deletes dependents of a deleted Deployment and the content of a deleted namespace', async () => {
     await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
-    await apps.createNamespacedDeployment({ namespace: 'doomed', body: { ...deployment('gc', 'ghcr.io/acme/app:1.0.0'), metadata: { name: 'gc', namespace: 'doomed' } } });
-    await sim.control.waitFor(() => sim.control.list('v1', 'Pod', 'doomed').length === 2, 5000);
+    await apps.createNamespacedDeployment({
+      namespace: 'doomed',
+      body: {
+        ...deployment('gc', 'ghcr.io/acme/app:1.0.0'),
+        metadata: { name: 'gc', namespace: 'doomed' },
+      },
+    });
+    await sim.control.waitFor(
+      () => sim.control.list('v1', 'Pod', 'doomed').length === 2,
+      5000,
+    );
     await apps.deleteNamespacedDeployment({ name: 'gc', namespace: 'doomed' });
-    await sim.control.waitFor(() => sim.control.list('v1', 'Pod', 'doomed').length === 0 && sim.control.list('apps/v1', 'ReplicaSet', 'doomed').length === 0, 5000);
-    await core.deleteNamespace({ name: 'doomed' });
-    await sim.control.waitFor(() => !sim.control.get('v1', 'Namespace', '', 'doomed'), 5000);
+    await sim.control.waitFor(
+      () =>
+        sim.control.list('v1', 'Pod', 'doomed').length === 0 &&
+        sim.control.list('apps/v1', 'ReplicaSet', 'doomed').length === 0,
+      5000,
+    );
+    expect(sim.control.list('apps/v1', 'Deployment', 'doomed')).toEqual([]);
+    const terminating = await core.deleteNamespace({ name: 'doomed' });
+    expect((terminating as any).status?.phase).toBe('Terminating');
+    await sim.control.waitFor(
+      () => !sim.control.get('v1', 'Namespace', '', 'doomed'),
+      5000,
+    );
+    expect(sim.control.list('v1', 'Event', 'doomed')).toEqual([]);
   });
 });

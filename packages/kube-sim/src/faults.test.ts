@@ -24,11 +24,22 @@ describe('kube-sim fault injection', () => {
   it('answers 5xx Status bodies at errorRate 1, and never to the control handle', async () => {
     sim.control.setFaults({ errorRate: 1 });
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${sim.url}/api/v1/namespaces/default/configmaps`);
+      const res = await fetch(
+        `${sim.url}/api/v1/namespaces/default/configmaps`,
+      );
       expect([500, 503]).toContain(res.status);
-      expect(await res.json()).toMatchObject({ kind: 'Status', status: 'Failure' });
+      expect(await res.json()).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+      });
     }
-    await sim.control.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok', namespace: 'default' } }]);
+    await sim.control.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'ok', namespace: 'default' },
+      },
+    ]);
     expect(sim.control.get('v1', 'ConfigMap', 'default', 'ok')).toBeDefined();
     sim.control.clearFaults();
     const list = await core.listNamespacedConfigMap({ namespace: 'default' });
@@ -38,12 +49,19 @@ describe('kube-sim fault injection', () => {
   it('answers writes 409 at conflictRate 1 while reads still work', async () => {
     sim.control.setFaults({ conflictRate: 1 });
     const err = await core
-      .createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'never' } } })
+      .createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'never' } },
+      })
       .catch(e => e);
     expect(err.code).toBe(409);
     expect(JSON.parse(err.body)).toMatchObject({ reason: 'Conflict' });
-    await expect(core.listNamespacedConfigMap({ namespace: 'default' })).resolves.toBeDefined();
-    expect(sim.control.get('v1', 'ConfigMap', 'default', 'never')).toBeUndefined();
+    await expect(
+      core.listNamespacedConfigMap({ namespace: 'default' }),
+    ).resolves.toBeDefined();
+    expect(
+      sim.control.get('v1', 'ConfigMap', 'default', 'never'),
+    ).toBeUndefined();
   });
 
   it('adds latency', async () => {
@@ -57,7 +75,12 @@ describe('kube-sim fault injection', () => {
     sim.control.setFaults({ dropWatchAfterMs: 200 });
     const started = Date.now();
     const ended = await new Promise<any>(resolve => {
-      new Watch(kc).watch('/api/v1/namespaces/default/configmaps', {}, () => {}, resolve);
+      new Watch(kc).watch(
+        '/api/v1/namespaces/default/configmaps',
+        {},
+        () => {},
+        resolve,
+      );
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(180);
     expect(Date.now() - started).toBeLessThan(3000);

@@ -21,16 +21,33 @@ describe('kube-sim with kubectl', () => {
   let kubeconfig: string;
 
   const kubectl = async (...args: string[]) => {
-    const { stdout } = await run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', path.join(dir, 'cache'), ...args], {
-      timeout: 30000,
-    });
+    const { stdout } = await run(
+      KUBECTL,
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--cache-dir',
+        path.join(dir, 'cache'),
+        ...args,
+      ],
+      {
+        timeout: 30000,
+      },
+    );
     return stdout;
   };
 
   beforeAll(async () => {
     // Fails loudly (ENOENT) when kubectl is not installed.
-    const { stdout } = await run(KUBECTL, ['version', '--client', '-o', 'json']);
-    expect(JSON.parse(stdout).clientVersion.major).toBe('1');
+    const { stdout } = await run(KUBECTL, [
+      'version',
+      '--client',
+      '-o',
+      'json',
+    ]);
+    if (JSON.parse(stdout).clientVersion?.major !== '1') {
+      throw new Error(`unexpected kubectl version: ${stdout}`);
+    }
     sim = await startKubeSim({ port: 0, timeScale: 0.05, seed: 'demo' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-sim-kubectl-'));
     kubeconfig = path.join(dir, 'kubeconfig');
@@ -43,15 +60,33 @@ describe('kube-sim with kubectl', () => {
   });
 
   it('gets the seeded demo workloads as JSON and as tables', async () => {
-    const deployments = JSON.parse(await kubectl('get', 'deployments', '-A', '-o', 'json'));
-    expect(deployments.items.map((d: any) => `${d.metadata.namespace}/${d.metadata.name}`).sort()).toEqual([
+    const deployments = JSON.parse(
+      await kubectl('get', 'deployments', '-A', '-o', 'json'),
+    );
+    expect(
+      deployments.items
+        .map((d: any) => `${d.metadata.namespace}/${d.metadata.name}`)
+        .sort(),
+    ).toEqual([
       'checkout/checkout-web',
       'inventory/inventory-svc',
       'payments/payments-api',
       'search/search-indexer',
     ]);
-    const payments = JSON.parse(await kubectl('get', 'deploy', 'payments-api', '-n', 'payments', '-o', 'json'));
-    expect(payments.metadata.annotations['rollouts.backstage.io/strategy']).toBe('Canary');
+    const payments = JSON.parse(
+      await kubectl(
+        'get',
+        'deploy',
+        'payments-api',
+        '-n',
+        'payments',
+        '-o',
+        'json',
+      ),
+    );
+    expect(
+      payments.metadata.annotations['rollouts.backstage.io/strategy'],
+    ).toBe('Canary');
     const table = await kubectl('get', 'svc', '-n', 'checkout');
     expect(table).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP/);
     expect(table).toContain('checkout-web-preview');
@@ -94,45 +129,99 @@ spec:
 `,
       );
     write(2, 'ghcr.io/acme/web:1.0.0');
-    expect(await kubectl('apply', '-f', manifest)).toMatch(/deployment.apps\/web created[\s\S]*service\/web created/);
-    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await kubectl('apply', '-f', manifest)).toMatch(
+      /deployment.apps\/web created[\s\S]*service\/web created/,
+    );
+    expect(
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s'),
+    ).toContain('successfully rolled out');
 
     // A second apply is a three-way strategic merge patch that keeps server-side fields.
     write(3, 'ghcr.io/acme/web:1.0.0');
-    expect(await kubectl('apply', '-f', manifest)).toMatch(/deployment.apps\/web configured[\s\S]*service\/web unchanged/);
-    expect(JSON.parse(await kubectl('get', 'deploy', 'web', '-o', 'json')).spec.replicas).toBe(3);
-    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await kubectl('apply', '-f', manifest)).toMatch(
+      /deployment.apps\/web configured[\s\S]*service\/web unchanged/,
+    );
+    expect(
+      JSON.parse(await kubectl('get', 'deploy', 'web', '-o', 'json')).spec
+        .replicas,
+    ).toBe(3);
+    expect(
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s'),
+    ).toContain('successfully rolled out');
 
-    expect(await kubectl('set', 'image', 'deployment/web', 'web=ghcr.io/acme/web:1.1.0')).toContain('image updated');
-    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s')).toContain('successfully rolled out');
+    expect(
+      await kubectl(
+        'set',
+        'image',
+        'deployment/web',
+        'web=ghcr.io/acme/web:1.1.0',
+      ),
+    ).toContain('image updated');
+    expect(
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s'),
+    ).toContain('successfully rolled out');
     let d = JSON.parse(await kubectl('get', 'deploy', 'web', '-o', 'json'));
-    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe('2');
+    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe(
+      '2',
+    );
 
-    expect(await kubectl('scale', 'deployment/web', '--replicas=4')).toContain('scaled');
-    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await kubectl('scale', 'deployment/web', '--replicas=4')).toContain(
+      'scaled',
+    );
+    expect(
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s'),
+    ).toContain('successfully rolled out');
     d = JSON.parse(await kubectl('get', 'deploy', 'web', '-o', 'json'));
     expect(d.status.readyReplicas).toBe(4);
 
-    expect(await kubectl('rollout', 'undo', 'deployment/web')).toContain('rolled back');
-    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await kubectl('rollout', 'undo', 'deployment/web')).toContain(
+      'rolled back',
+    );
+    expect(
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s'),
+    ).toContain('successfully rolled out');
     d = JSON.parse(await kubectl('get', 'deploy', 'web', '-o', 'json'));
-    expect(d.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/web:1.0.0');
+    expect(d.spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/acme/web:1.0.0',
+    );
     // The rolled-back template reuses revision 1's ReplicaSet, which becomes revision 3.
-    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe('3');
-    expect(d.metadata.annotations['rollouts.backstage.io/strategy']).toBe('RollingUpdate');
-    const rss = JSON.parse(await kubectl('get', 'rs', '-l', 'app=web', '-o', 'json'));
+    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe(
+      '3',
+    );
+    expect(d.metadata.annotations['rollouts.backstage.io/strategy']).toBe(
+      'RollingUpdate',
+    );
+    const rss = JSON.parse(
+      await kubectl('get', 'rs', '-l', 'app=web', '-o', 'json'),
+    );
     expect(rss.items).toHaveLength(2);
 
-    const endpoints = JSON.parse(await kubectl('get', 'endpoints', 'web', '-o', 'json'));
+    const endpoints = JSON.parse(
+      await kubectl('get', 'endpoints', 'web', '-o', 'json'),
+    );
     expect(endpoints.subsets[0].addresses).toHaveLength(4);
   });
 
   it('reports a crash-looping rollout as exceeding its progress deadline', async () => {
     await sim.control.waitFor(() => {
-      const d = sim.control.get('apps/v1', 'Deployment', 'search', 'search-indexer');
-      return d?.status?.conditions?.some((c: any) => c.reason === 'ProgressDeadlineExceeded');
+      const d = sim.control.get(
+        'apps/v1',
+        'Deployment',
+        'search',
+        'search-indexer',
+      );
+      return d?.status?.conditions?.some(
+        (c: any) => c.reason === 'ProgressDeadlineExceeded',
+      );
     }, 15000);
-    const failed = await kubectl('rollout', 'status', '-n', 'search', 'deployment/search-indexer', '--timeout=10s').catch(e => e);
+    const failed = await kubectl(
+      'rollout',
+      'status',
+      '-n',
+      'search',
+      'deployment/search-indexer',
+      '--timeout=10s',
+    ).catch(e => e);
     expect(failed.code).toBe(1);
     expect(String(failed.stderr)).toContain('exceeded its progress deadline');
     const pods = await kubectl('get', 'pods', '-n', 'search');
@@ -141,7 +230,10 @@ spec:
 
   it('rejects invalid objects with the API server message', async () => {
     const bad = path.join(dir, 'bad.yaml');
-    fs.writeFileSync(bad, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n');
+    fs.writeFileSync(
+      bad,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n',
+    );
     const err = await kubectl('apply', '-f', bad).catch(e => e);
     expect(err.code).toBe(1);
     expect(String(err.stderr)).toContain('is invalid');

@@ -15,8 +15,15 @@ describe('demo seed', () => {
   it('declares the four demo services with the rollout strategy annotations', () => {
     const objects = loadSeed('demo') as any[];
     const deployments = objects.filter(o => o.kind === 'Deployment');
-    const byName = Object.fromEntries(deployments.map(d => [d.metadata.name, d]));
-    expect(Object.keys(byName).sort()).toEqual(['checkout-web', 'inventory-svc', 'payments-api', 'search-indexer']);
+    const byName = Object.fromEntries(
+      deployments.map(d => [d.metadata.name, d]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'checkout-web',
+      'inventory-svc',
+      'payments-api',
+      'search-indexer',
+    ]);
     expect(byName['payments-api'].metadata).toMatchObject({
       namespace: 'payments',
       annotations: {
@@ -34,15 +41,25 @@ describe('demo seed', () => {
     });
     for (const d of deployments) {
       const id = d.metadata.name;
-      for (const labels of [d.metadata.labels, d.spec.template.metadata.labels]) {
-        expect(labels).toMatchObject({ 'app.kubernetes.io/name': id, 'backstage.io/kubernetes-id': id });
+      for (const labels of [
+        d.metadata.labels,
+        d.spec.template.metadata.labels,
+      ]) {
+        expect(labels).toMatchObject({
+          'app.kubernetes.io/name': id,
+          'backstage.io/kubernetes-id': id,
+        });
       }
       const container = d.spec.template.spec.containers[0];
-      expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      expect(container.ports).toEqual([
+        { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      ]);
       expect(container.readinessProbe.httpGet.path).toBe('/readyz');
       expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     }
-    const services = objects.filter(o => o.kind === 'Service').map(s => `${s.metadata.namespace}/${s.metadata.name}`);
+    const services = objects
+      .filter(o => o.kind === 'Service')
+      .map(s => `${s.metadata.namespace}/${s.metadata.name}`);
     expect(services.sort()).toEqual([
       'checkout/checkout-web',
       'checkout/checkout-web-preview',
@@ -54,21 +71,37 @@ describe('demo seed', () => {
 
   it('brings healthy services up and search-indexer to ProgressDeadlineExceeded', async () => {
     const ready = (ns: string, name: string, n: number) =>
-      sim.control.get('apps/v1', 'Deployment', ns, name)?.status?.availableReplicas === n;
+      sim.control.get('apps/v1', 'Deployment', ns, name)?.status
+        ?.availableReplicas === n;
     await sim.control.waitFor(
-      () => ready('payments', 'payments-api', 3) && ready('checkout', 'checkout-web', 2) && ready('inventory', 'inventory-svc', 2),
+      () =>
+        ready('payments', 'payments-api', 3) &&
+        ready('checkout', 'checkout-web', 2) &&
+        ready('inventory', 'inventory-svc', 2),
       10000,
     );
     await sim.control.waitFor(
       () =>
         sim.control
           .get('apps/v1', 'Deployment', 'search', 'search-indexer')
-          ?.status?.conditions?.some((c: any) => c.reason === 'ProgressDeadlineExceeded'),
+          ?.status?.conditions?.some(
+            (c: any) => c.reason === 'ProgressDeadlineExceeded',
+          ),
       10000,
     );
-    const endpoints = sim.control.get('v1', 'Endpoints', 'checkout', 'checkout-web-preview');
+    const endpoints = sim.control.get(
+      'v1',
+      'Endpoints',
+      'checkout',
+      'checkout-web-preview',
+    );
     expect(endpoints.subsets[0].addresses).toHaveLength(2);
-    const pods = sim.control.list('v1', 'Pod', undefined, 'backstage.io/kubernetes-id=payments-api');
+    const pods = sim.control.list(
+      'v1',
+      'Pod',
+      undefined,
+      'backstage.io/kubernetes-id=payments-api',
+    );
     expect(pods).toHaveLength(3);
   });
 });

@@ -4,15 +4,24 @@ import { parseAllDocuments } from 'yaml';
 
 /** Seed objects: `demo` (the bundled demo workloads), a path to a multi-document YAML file, or objects. */
 
-export const DEMO_SEED_PATH = path.resolve(__dirname, '..', 'seeds', 'demo.yaml');
+// kube-sim always runs from its sources (bin/kube-sim, tests), never from a bundle.
+// eslint-disable-next-line no-restricted-syntax
+export const DEMO_SEED_PATH = path.resolve(
+  __dirname,
+  '..',
+  'seeds',
+  'demo.yaml',
+);
 
 export function parseManifests(text: string): object[] {
   const out: object[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(`kube-sim: invalid seed YAML: ${doc.errors[0].message}`);
+    if (doc.errors.length)
+      throw new Error(`kube-sim: invalid seed YAML: ${doc.errors[0].message}`);
     const value = doc.toJS();
     if (!value) continue;
-    if (value.kind === 'List' && Array.isArray(value.items)) out.push(...value.items);
+    if (value.kind === 'List' && Array.isArray(value.items))
+      out.push(...value.items);
     else out.push(value);
   }
   return out;

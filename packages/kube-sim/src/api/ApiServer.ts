@@ -117,7 +117,9 @@ export class ApiServer {
     if (!route) return `${method} other`;
     if ('special' in route) return `${method} ${route.special}`;
     const gv = groupVersion(route.type);
-    const res = route.subresource ? `${route.type.plural}/${route.subresource}` : route.type.plural;
+    const res = route.subresource
+      ? `${route.type.plural}/${route.subresource}`
+      : route.type.plural;
     if (isWatch) return `WATCH ${gv} ${res}`;
     return `${method} ${gv} ${res} ${route.name ? 'object' : 'list'}`;
   }
@@ -126,8 +128,10 @@ export class ApiServer {
   private route(path: string): Route | { special: string } | undefined {
     const parts = path.split('/').filter(Boolean);
     if (parts.length === 0) return { special: 'root' };
-    if (['version', 'healthz', 'readyz', 'livez'].includes(parts[0])) return { special: parts[0] };
-    if (parts[0] === 'openapi') return { special: `openapi ${parts.slice(1).join('/')}`.split('?')[0] };
+    if (['version', 'healthz', 'readyz', 'livez'].includes(parts[0]))
+      return { special: parts[0] };
+    if (parts[0] === 'openapi')
+      return { special: `openapi ${parts.slice(1).join('/')}`.split('?')[0] };
     let gv: string;
     let rest: string[];
     if (parts[0] === 'api') {
@@ -147,7 +151,9 @@ export class ApiServer {
       if (t && t.namespaced) {
         namespace = rest[1];
         rest = rest.slice(2);
-      } else if (!(rest.length === 3 && ['status', 'finalize'].includes(rest[2]))) {
+      } else if (
+        !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]))
+      ) {
         return undefined;
       }
     }
@@ -166,12 +172,17 @@ export class ApiServer {
   ) {
     const faults = this.faults;
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-    const isHealth = route && 'special' in route && ['healthz', 'readyz', 'livez'].includes(route.special);
+    const isHealth =
+      route &&
+      'special' in route &&
+      ['healthz', 'readyz', 'livez'].includes(route.special);
     if (!isHealth && faults.errorRate > 0 && Math.random() < faults.errorRate) {
       req.resume();
       throw Math.random() < 0.5
         ? errors.internal('kube-sim injected fault')
-        : errors.unavailable('kube-sim injected fault: the server is currently unable to handle the request');
+        : errors.unavailable(
+            'kube-sim injected fault: the server is currently unable to handle the request',
+          );
     }
     if (!route) throw errors.unknownResource();
     if ('special' in route) {
@@ -181,26 +192,45 @@ export class ApiServer {
     }
     const isWrite = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method);
     const body = isWrite ? await readBody(req) : (req.resume(), '');
-    if (isWrite && faults.conflictRate > 0 && Math.random() < faults.conflictRate) {
-      throw errors.conflict(route.type.plural, route.type.group, route.name ?? '');
+    if (
+      isWrite &&
+      faults.conflictRate > 0 &&
+      Math.random() < faults.conflictRate
+    ) {
+      throw errors.conflict(
+        route.type.plural,
+        route.type.group,
+        route.name ?? '',
+      );
     }
     const { type, namespace, name, subresource } = route;
-    if (subresource && !['status', 'scale', 'log'].includes(subresource)) throw errors.unknownResource();
-    if (subresource === 'scale' && !type.scaleSubresource) throw errors.unknownResource();
-    if (subresource === 'status' && !type.statusSubresource) throw errors.unknownResource();
-    if (subresource === 'log' && type.kind !== 'Pod') throw errors.unknownResource();
+    if (subresource && !['status', 'scale', 'log'].includes(subresource))
+      throw errors.unknownResource();
+    if (subresource === 'scale' && !type.scaleSubresource)
+      throw errors.unknownResource();
+    if (subresource === 'status' && !type.statusSubresource)
+      throw errors.unknownResource();
+    if (subresource === 'log' && type.kind !== 'Pod')
+      throw errors.unknownResource();
     if (!name) {
-      if (type.namespaced === false && namespace) throw errors.unknownResource();
+      if (type.namespaced === false && namespace)
+        throw errors.unknownResource();
       switch (method) {
         case 'GET':
           if (isWatch) {
-            this.watch(req, res, url, type, namespace);
+            this.watch(res, url, type, namespace);
             return;
           }
           this.list(req, res, url, type, namespace);
           return;
         case 'POST':
-          this.create(res, type, namespace, parseJson(body, req.headers['content-type']), url);
+          this.create(
+            res,
+            type,
+            namespace,
+            parseJson(body, req.headers['content-type']),
+            url,
+          );
           return;
         case 'DELETE':
           this.deleteCollection(res, url, type, namespace);
@@ -212,20 +242,42 @@ export class ApiServer {
     if (type.namespaced && !namespace) throw errors.unknownResource();
     const ns = namespace ?? '';
     if (subresource === 'scale') {
-      this.scale(res, method, type, ns, name, body, req.headers['content-type'] ?? '');
+      this.scale(
+        res,
+        method,
+        type,
+        ns,
+        name,
+        body,
+        req.headers['content-type'] ?? '',
+      );
       return;
     }
     if (subresource === 'log') {
       const pod = this.mustGet(type, ns, name);
       res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end(this.options.podLogs(pod.obj, url.searchParams.get('container') ?? undefined));
+      res.end(
+        this.options.podLogs(
+          pod.obj,
+          url.searchParams.get('container') ?? undefined,
+        ),
+      );
       return;
     }
     switch (method) {
       case 'GET': {
         const stored = this.mustGet(type, ns, name);
         if (wantsTable(req)) {
-          this.sendJson(res, 200, toTable(type.kind, [stored.obj], { resourceVersion: String(stored.rv) }, url.searchParams.get('includeObject') ?? 'Metadata'));
+          this.sendJson(
+            res,
+            200,
+            toTable(
+              type.kind,
+              [stored.obj],
+              { resourceVersion: String(stored.rv) },
+              url.searchParams.get('includeObject') ?? 'Metadata',
+            ),
+          );
           return;
         }
         this.sendRaw(res, 200, stored.json);
@@ -234,12 +286,24 @@ export class ApiServer {
       case 'PUT': {
         const obj = parseJson(body, req.headers['content-type']);
         if (obj?.metadata?.name && obj.metadata.name !== name) {
-          throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+          throw errors.badRequest(
+            `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+          );
         }
-        if (type.namespaced && obj?.metadata?.namespace && obj.metadata.namespace !== ns) {
-          throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        if (
+          type.namespaced &&
+          obj?.metadata?.namespace &&
+          obj.metadata.namespace !== ns
+        ) {
+          throw errors.badRequest(
+            'the namespace of the provided object does not match the namespace sent on the request',
+          );
         }
-        obj.metadata = { ...(obj.metadata ?? {}), name, ...(type.namespaced ? { namespace: ns } : {}) };
+        obj.metadata = {
+          ...(obj.metadata ?? {}),
+          name,
+          ...(type.namespaced ? { namespace: ns } : {}),
+        };
         this.checkKind(type, obj);
         const stored = this.store.update(type, obj, {
           subresource: subresource === 'status' ? 'status' : undefined,
@@ -256,7 +320,11 @@ export class ApiServer {
           const applied = parseYamlOrJson(body);
           if (!current) {
             this.checkKind(type, applied);
-            applied.metadata = { ...(applied.metadata ?? {}), name, ...(type.namespaced ? { namespace: ns } : {}) };
+            applied.metadata = {
+              ...(applied.metadata ?? {}),
+              name,
+              ...(type.namespaced ? { namespace: ns } : {}),
+            };
             const created = this.store.create(type, applied);
             this.options.onWrite();
             this.sendRaw(res, 201, created.json);
@@ -274,7 +342,8 @@ export class ApiServer {
         if (!current) throw errors.notFound(type.plural, type.group, name);
         const patch = parseJson(body, 'application/json');
         const patched = applyPatch(contentType, current.obj, patch);
-        if (patched?.metadata?.name !== name) throw errors.badRequest('metadata.name cannot be changed by a patch');
+        if (patched?.metadata?.name !== name)
+          throw errors.badRequest('metadata.name cannot be changed by a patch');
         current = this.store.update(type, patched, {
           subresource: subresource === 'status' ? 'status' : undefined,
           checkResourceVersion: true,
@@ -284,7 +353,14 @@ export class ApiServer {
         return;
       }
       case 'DELETE':
-        this.deleteOne(res, type, ns, name, body ? parseJson(body, 'application/json') : undefined, url);
+        this.deleteOne(
+          res,
+          type,
+          ns,
+          name,
+          body ? parseJson(body, 'application/json') : undefined,
+          url,
+        );
         return;
       default:
         throw errors.methodNotAllowed(method);
@@ -296,10 +372,24 @@ export class ApiServer {
       throw errors.badRequest('the body of the request must be a JSON object');
     }
     if (obj.kind && obj.kind !== type.kind) {
-      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${groupVersion(type)}) or kind ${obj.kind} does not match ${type.kind}`);
+      throw errors.badRequest(
+        `the API version in the data (${
+          obj.apiVersion
+        }) does not match the expected API version (${groupVersion(
+          type,
+        )}) or kind ${obj.kind} does not match ${type.kind}`,
+      );
     }
-    if (obj.apiVersion && obj.apiVersion !== groupVersion(type) && !(type.group && obj.apiVersion.startsWith(`${type.group}/`))) {
-      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${groupVersion(type)})`);
+    if (
+      obj.apiVersion &&
+      obj.apiVersion !== groupVersion(type) &&
+      !(type.group && obj.apiVersion.startsWith(`${type.group}/`))
+    ) {
+      throw errors.badRequest(
+        `the API version in the data (${
+          obj.apiVersion
+        }) does not match the expected API version (${groupVersion(type)})`,
+      );
     }
   }
 
@@ -309,52 +399,104 @@ export class ApiServer {
     return stored;
   }
 
+  /** Discovery and OpenAPI documents never change while the server runs: serialize them once. */
+  private readonly documents = new Map<string, string | undefined>();
+
+  private document(key: string, build: () => unknown): string | undefined {
+    if (!this.documents.has(key)) {
+      const doc = build();
+      this.documents.set(
+        key,
+        doc === undefined ? undefined : JSON.stringify(doc),
+      );
+    }
+    return this.documents.get(key);
+  }
+
+  private sendDocument(
+    res: http.ServerResponse,
+    key: string,
+    build: () => unknown,
+  ) {
+    const json = this.document(key, build);
+    if (json === undefined) throw errors.unknownResource();
+    this.sendRaw(res, 200, json);
+  }
+
   private serveSpecial(res: http.ServerResponse, url: URL, special: string) {
     if (['healthz', 'readyz', 'livez'].includes(special)) {
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end('ok');
-      return;
+      return this.sendText(res, 'ok');
     }
     if (special === 'version') return this.sendJson(res, 200, SERVER_VERSION);
     if (special === 'root') {
       return this.sendJson(res, 200, {
-        paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'],
+        paths: [
+          '/api',
+          '/api/v1',
+          '/apis',
+          '/healthz',
+          '/livez',
+          '/openapi/v2',
+          '/openapi/v3',
+          '/readyz',
+          '/version',
+        ],
       });
     }
-    if (special === 'discovery api') return this.sendJson(res, 200, apiVersions(this.serverAddress));
-    if (special === 'discovery apis') return this.sendJson(res, 200, apiGroupList());
+    if (special === 'discovery api')
+      return this.sendJson(res, 200, apiVersions(this.serverAddress));
+    if (special === 'discovery apis')
+      return this.sendDocument(res, special, apiGroupList);
     if (special.startsWith('discovery group ')) {
-      const doc = apiGroupDoc(special.slice('discovery group '.length));
-      if (!doc) throw errors.unknownResource();
-      return this.sendJson(res, 200, doc);
+      return this.sendDocument(res, special, () =>
+        apiGroupDoc(special.slice('discovery group '.length)),
+      );
     }
     if (special.startsWith('discovery ')) {
-      const doc = apiResourceList(special.slice('discovery '.length));
-      if (!doc) throw errors.unknownResource();
-      return this.sendJson(res, 200, doc);
+      return this.sendDocument(res, special, () =>
+        apiResourceList(special.slice('discovery '.length)),
+      );
     }
     if (special.startsWith('openapi')) {
       const sub = url.pathname.replace(/^\/openapi\/?/, '');
       if (sub === 'v2') {
         const accept = String(res.req?.headers.accept ?? '');
-        if (accept.includes('protobuf') && !accept.includes('application/json')) {
-          throw new ApiError(406, 'NotAcceptable', 'only application/json is served by kube-sim');
+        if (
+          accept.includes('protobuf') &&
+          !accept.includes('application/json')
+        ) {
+          throw new ApiError(
+            406,
+            'NotAcceptable',
+            'only application/json is served by kube-sim',
+          );
         }
-        return this.sendJson(res, 200, openApiV2());
+        return this.sendDocument(res, 'openapi v2', openApiV2);
       }
-      if (sub === 'v3') return this.sendJson(res, 200, openApiV3Root());
+      if (sub === 'v3')
+        return this.sendDocument(res, 'openapi v3', openApiV3Root);
       const m = /^v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(sub);
       if (m) {
         const gv = m[1].replace(/^apis?\//, '');
-        if (!apiResourceList(gv)) throw errors.unknownResource();
-        return this.sendJson(res, 200, openApiV3Doc(gv));
+        return this.sendDocument(res, `openapi v3 ${gv}`, () =>
+          apiResourceList(gv) ? openApiV3Doc(gv) : undefined,
+        );
       }
     }
     throw errors.unknownResource();
   }
 
-  private list(req: http.IncomingMessage, res: http.ServerResponse, url: URL, type: ResourceType, namespace?: string) {
-    const matcher = buildMatcher(url.searchParams.get('labelSelector'), url.searchParams.get('fieldSelector'));
+  private list(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    type: ResourceType,
+    namespace?: string,
+  ) {
+    const matcher = buildMatcher(
+      url.searchParams.get('labelSelector'),
+      url.searchParams.get('fieldSelector'),
+    );
     let items = this.store.list(type, namespace);
     if (matcher) items = items.filter(s => matcher(s.obj));
     const limit = Number(url.searchParams.get('limit') ?? 0);
@@ -373,30 +515,60 @@ export class ApiServer {
     const listMeta: any = { resourceVersion: String(rv) };
     if (offset) items = items.slice(offset);
     if (limit > 0 && items.length > limit) {
-      listMeta.continue = Buffer.from(JSON.stringify({ rv, offset: offset + limit })).toString('base64');
+      listMeta.continue = Buffer.from(
+        JSON.stringify({ rv, offset: offset + limit }),
+      ).toString('base64');
       listMeta.remainingItemCount = items.length - limit;
       items = items.slice(0, limit);
     }
     if (wantsTable(req)) {
-      this.sendJson(res, 200, toTable(type.kind, items.map(i => i.obj), listMeta, url.searchParams.get('includeObject') ?? 'Metadata'));
+      this.sendJson(
+        res,
+        200,
+        toTable(
+          type.kind,
+          items.map(i => i.obj),
+          listMeta,
+          url.searchParams.get('includeObject') ?? 'Metadata',
+        ),
+      );
       return;
     }
-    const head = `{"kind":"${type.listKind}","apiVersion":"${groupVersion(type)}","metadata":${JSON.stringify(listMeta)},"items":[`;
+    const head = `{"kind":"${type.listKind}","apiVersion":"${groupVersion(
+      type,
+    )}","metadata":${JSON.stringify(listMeta)},"items":[`;
     this.sendRaw(res, 200, `${head}${items.map(i => i.json).join(',')}]}`);
   }
 
-  private watch(req: http.IncomingMessage, res: http.ServerResponse, url: URL, type: ResourceType, namespace?: string) {
-    const matcher = buildMatcher(url.searchParams.get('labelSelector'), url.searchParams.get('fieldSelector'));
+  private watch(
+    res: http.ServerResponse,
+    url: URL,
+    type: ResourceType,
+    namespace?: string,
+  ) {
+    const matcher = buildMatcher(
+      url.searchParams.get('labelSelector'),
+      url.searchParams.get('fieldSelector'),
+    );
     const key = storageKey(type);
     const rvParam = url.searchParams.get('resourceVersion') ?? '';
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+    });
     res.flushHeaders();
     this.watches.add(res);
     const write = (evType: string, json: string) => {
-      if (!res.writableEnded && !res.destroyed) res.write(`{"type":"${evType}","object":${json}}\n`);
+      if (!res.writableEnded && !res.destroyed)
+        res.write(`{"type":"${evType}","object":${json}}\n`);
     };
     const relay = (e: ChangeEvent) => {
-      if (namespace !== undefined && type.namespaced && e.namespace !== namespace) return;
+      if (
+        namespace !== undefined &&
+        type.namespaced &&
+        e.namespace !== namespace
+      )
+        return;
       if (!matcher) {
         write(e.type, e.object.json);
         return;
@@ -408,7 +580,8 @@ export class ApiServer {
         if (now && before) write('MODIFIED', e.object.json);
         else if (now) write('ADDED', e.object.json);
         else if (before) write('DELETED', e.object.json);
-      } else if (e.type === 'DELETED' && before) write('DELETED', e.object.json);
+      } else if (e.type === 'DELETED' && before)
+        write('DELETED', e.object.json);
     };
     if (rvParam === '' || rvParam === '0') {
       for (const s of this.store.list(type, namespace)) {
@@ -418,14 +591,26 @@ export class ApiServer {
       const rv = Number(rvParam);
       if (!Number.isFinite(rv)) {
         this.watches.delete(res);
-        res.end(`{"type":"ERROR","object":${JSON.stringify(errors.badRequest(`invalid resource version: ${rvParam}`).toStatus())}}\n`);
+        res.end(
+          `{"type":"ERROR","object":${JSON.stringify(
+            errors
+              .badRequest(`invalid resource version: ${rvParam}`)
+              .toStatus(),
+          )}}\n`,
+        );
         return;
       }
       const changes = this.store.changesSince(key, rv);
       if (!changes) {
-        const gone = errors.gone(`too old resource version: ${rv} (${this.store.oldestResourceVersion - 1})`);
+        const gone = errors.gone(
+          `too old resource version: ${rv} (${
+            this.store.oldestResourceVersion - 1
+          })`,
+        );
         this.watches.delete(res);
-        res.end(`{"type":"ERROR","object":${JSON.stringify(gone.toStatus())}}\n`);
+        res.end(
+          `{"type":"ERROR","object":${JSON.stringify(gone.toStatus())}}\n`,
+        );
         return;
       }
       for (const c of changes) relay(c);
@@ -440,11 +625,20 @@ export class ApiServer {
       });
       this.watches.delete(res);
     };
-    if (['1', 'true'].includes(url.searchParams.get('allowWatchBookmarks') ?? '')) {
+    if (
+      ['1', 'true'].includes(url.searchParams.get('allowWatchBookmarks') ?? '')
+    ) {
       const every = Math.max(50, Math.round(60000 * this.options.timeScale));
       timers.push(
         setInterval(() => {
-          write('BOOKMARK', JSON.stringify({ kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.resourceVersion) } }));
+          write(
+            'BOOKMARK',
+            JSON.stringify({
+              kind: type.kind,
+              apiVersion: groupVersion(type),
+              metadata: { resourceVersion: String(this.store.resourceVersion) },
+            }),
+          );
         }, every),
       );
     }
@@ -453,17 +647,31 @@ export class ApiServer {
       timers.push(setTimeout(() => res.end(), timeoutSeconds * 1000));
     }
     if (this.faults.dropWatchAfterMs > 0) {
-      timers.push(setTimeout(() => res.destroy(), this.faults.dropWatchAfterMs));
+      timers.push(
+        setTimeout(() => res.destroy(), this.faults.dropWatchAfterMs),
+      );
     }
     res.on('close', finish);
   }
 
-  private create(res: http.ServerResponse, type: ResourceType, namespace: string | undefined, obj: any, url: URL) {
+  private create(
+    res: http.ServerResponse,
+    type: ResourceType,
+    namespace: string | undefined,
+    obj: any,
+    url: URL,
+  ) {
     this.checkKind(type, obj);
     obj.metadata = obj.metadata ?? {};
     if (type.namespaced) {
-      if (namespace && obj.metadata.namespace && obj.metadata.namespace !== namespace) {
-        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (
+        namespace &&
+        obj.metadata.namespace &&
+        obj.metadata.namespace !== namespace
+      ) {
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       if (!namespace) throw errors.unknownResource();
       obj.metadata.namespace = namespace;
@@ -477,14 +685,23 @@ export class ApiServer {
     this.sendRaw(res, 201, stored.json);
   }
 
-  private deleteOne(res: http.ServerResponse, type: ResourceType, ns: string, name: string, options: any, url: URL) {
+  private deleteOne(
+    res: http.ServerResponse,
+    type: ResourceType,
+    ns: string,
+    name: string,
+    options: any,
+    url: URL,
+  ) {
     const current = this.mustGet(type, ns, name);
-    const policy = options?.propagationPolicy ?? url.searchParams.get('propagationPolicy');
+    const policy =
+      options?.propagationPolicy ?? url.searchParams.get('propagationPolicy');
     if (type.kind === 'Namespace') {
       // Namespaces terminate: their content is removed by the namespace controller, then the namespace.
       const obj = structuredClone(current.obj);
       obj.metadata.deletionTimestamp =
-        obj.metadata.deletionTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        obj.metadata.deletionTimestamp ??
+        new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       obj.status = { ...(obj.status ?? {}), phase: 'Terminating' };
       const final = this.store.update(type, obj, { subresource: 'all' });
       this.options.onWrite();
@@ -499,12 +716,20 @@ export class ApiServer {
       apiVersion: 'v1',
       metadata: {},
       status: 'Success',
-      details: { name, group: type.group || undefined, kind: type.plural, uid: deleted.obj.metadata.uid },
+      details: {
+        name,
+        group: type.group || undefined,
+        kind: type.plural,
+        uid: deleted.obj.metadata.uid,
+      },
     });
   }
 
   private orphanDependents(uid: string) {
-    for (const t of [findResource('apps/v1', 'replicasets')!, findResource('v1', 'pods')!]) {
+    for (const t of [
+      findResource('apps/v1', 'replicasets')!,
+      findResource('v1', 'pods')!,
+    ]) {
       for (const s of this.store.list(t)) {
         const refs = s.obj.metadata.ownerReferences ?? [];
         if (refs.some((r: any) => r.uid === uid)) {
@@ -516,12 +741,32 @@ export class ApiServer {
     }
   }
 
-  private deleteCollection(res: http.ServerResponse, url: URL, type: ResourceType, namespace?: string) {
-    const matcher = buildMatcher(url.searchParams.get('labelSelector'), url.searchParams.get('fieldSelector'));
-    const items = this.store.list(type, namespace).filter(s => !matcher || matcher(s.obj));
-    const deleted = items.map(s => this.store.delete(type, s.obj.metadata.namespace ?? '', s.obj.metadata.name));
+  private deleteCollection(
+    res: http.ServerResponse,
+    url: URL,
+    type: ResourceType,
+    namespace?: string,
+  ) {
+    const matcher = buildMatcher(
+      url.searchParams.get('labelSelector'),
+      url.searchParams.get('fieldSelector'),
+    );
+    const items = this.store
+      .list(type, namespace)
+      .filter(s => !matcher || matcher(s.obj));
+    const deleted = items.map(s =>
+      this.store.delete(
+        type,
+        s.obj.metadata.namespace ?? '',
+        s.obj.metadata.name,
+      ),
+    );
     this.options.onWrite();
-    const head = `{"kind":"${type.listKind}","apiVersion":"${groupVersion(type)}","metadata":{"resourceVersion":"${this.store.resourceVersion}"},"items":[`;
+    const head = `{"kind":"${type.listKind}","apiVersion":"${groupVersion(
+      type,
+    )}","metadata":{"resourceVersion":"${
+      this.store.resourceVersion
+    }"},"items":[`;
     this.sendRaw(res, 200, `${head}${deleted.map(d => d.json).join(',')}]}`);
   }
 
@@ -537,11 +782,22 @@ export class ApiServer {
         creationTimestamp: obj.metadata.creationTimestamp,
       },
       spec: { replicas: obj.spec?.replicas ?? 1 },
-      status: { replicas: obj.status?.replicas ?? 0, selector: selectorToString(obj.spec?.selector) },
+      status: {
+        replicas: obj.status?.replicas ?? 0,
+        selector: selectorToString(obj.spec?.selector),
+      },
     };
   }
 
-  private scale(res: http.ServerResponse, method: string, type: ResourceType, ns: string, name: string, body: string, contentType: string) {
+  private scale(
+    res: http.ServerResponse,
+    method: string,
+    type: ResourceType,
+    ns: string,
+    name: string,
+    body: string,
+    contentType: string,
+  ) {
     const current = this.mustGet(type, ns, name);
     const scale = this.scaleOf(current.obj);
     if (method === 'GET') {
@@ -550,21 +806,42 @@ export class ApiServer {
     }
     let next: any;
     if (method === 'PUT') next = parseJson(body, contentType);
-    else if (method === 'PATCH') next = applyPatch(contentType, scale, parseJson(body, 'application/json'));
+    else if (method === 'PATCH')
+      next = applyPatch(
+        contentType,
+        scale,
+        parseJson(body, 'application/json'),
+      );
     else throw errors.methodNotAllowed(method);
     const replicas = next?.spec?.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    if (
+      typeof replicas !== 'number' ||
+      !Number.isInteger(replicas) ||
+      replicas < 0
+    ) {
       throw errors.invalid('Scale', 'autoscaling', name, [
-        { reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' },
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(
+            replicas,
+          )}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
       ]);
     }
     const rv = next?.metadata?.resourceVersion;
-    if (rv && rv !== current.obj.metadata.resourceVersion) throw errors.conflict(type.plural, type.group, name);
+    if (rv && rv !== current.obj.metadata.resourceVersion)
+      throw errors.conflict(type.plural, type.group, name);
     const obj = structuredClone(current.obj);
     obj.spec = { ...(obj.spec ?? {}), replicas };
     const stored = this.store.update(type, obj);
     this.options.onWrite();
     this.sendJson(res, 200, this.scaleOf(stored.obj));
+  }
+
+  private sendText(res: http.ServerResponse, text: string) {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(text);
   }
 
   sendJson(res: http.ServerResponse, code: number, body: unknown) {
@@ -586,22 +863,32 @@ export class ApiServer {
 
   private sendError(res: http.ServerResponse, err: unknown) {
     const apiError =
-      err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err));
-    if (!(err instanceof ApiError)) this.options.log(`kube-sim: internal error: ${(err as Error)?.stack ?? err}`);
+      err instanceof ApiError
+        ? err
+        : errors.internal(err instanceof Error ? err.message : String(err));
+    if (!(err instanceof ApiError))
+      this.options.log(
+        `kube-sim: internal error: ${(err as Error)?.stack ?? err}`,
+      );
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const headers: Record<string, string> = {};
     if (apiError.code === 503) headers['Retry-After'] = '1';
-    res.writeHead(apiError.code, { 'Content-Type': 'application/json', ...headers });
+    res.writeHead(apiError.code, {
+      'Content-Type': 'application/json',
+      ...headers,
+    });
     res.end(JSON.stringify(apiError.toStatus()));
   }
 }
 
 function wantsTable(req: http.IncomingMessage): boolean {
   const accept = String(req.headers.accept ?? '');
-  return accept.includes('as=Table') && accept.split(',')[0].includes('as=Table');
+  return (
+    accept.includes('as=Table') && accept.split(',')[0].includes('as=Table')
+  );
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -620,7 +907,9 @@ function parseJson(body: string, contentType: string | undefined): any {
     return JSON.parse(body);
   } catch (e) {
     throw errors.badRequest(
-      `the object provided is unrecognized: couldn't get version/kind; json parse error: ${(e as Error).message}`,
+      `the object provided is unrecognized: couldn't get version/kind; json parse error: ${
+        (e as Error).message
+      }`,
     );
   }
 }

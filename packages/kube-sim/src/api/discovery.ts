@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { RESOURCE_TYPES, ResourceType, groupVersion, groupVersions } from './resources';
+import {
+  RESOURCE_TYPES,
+  ResourceType,
+  groupVersion,
+  groupVersions,
+} from './resources';
 
 /** Legacy discovery documents and a minimal OpenAPI v3, generated from the resource table. */
 
@@ -25,7 +30,10 @@ function resourceEntries(t: ResourceType) {
       verbs: t.verbs,
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
       ...(t.categories ? { categories: t.categories } : {}),
-      storageVersionHash: createHash('sha256').update(`${groupVersion(t)}/${t.kind}`).digest('base64').slice(0, 11),
+      storageVersionHash: createHash('sha256')
+        .update(`${groupVersion(t)}/${t.kind}`)
+        .digest('base64')
+        .slice(0, 11),
     },
   ];
   if (t.statusSubresource) {
@@ -71,7 +79,10 @@ export function apiVersions(serverAddress: string) {
 }
 
 function apiGroup(group: string, versions: string[]) {
-  const gvs = versions.map(v => ({ groupVersion: `${group}/${v}`, version: v }));
+  const gvs = versions.map(v => ({
+    groupVersion: `${group}/${v}`,
+    version: v,
+  }));
   return { name: group, versions: gvs, preferredVersion: gvs[0] };
 }
 
@@ -86,7 +97,11 @@ export function apiGroupList() {
 export function apiGroupDoc(group: string) {
   const g = groupVersions().find(x => x.group === group);
   if (!g) return undefined;
-  return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g.group, g.versions) };
+  return {
+    kind: 'APIGroup',
+    apiVersion: 'v1',
+    ...apiGroup(g.group, g.versions),
+  };
 }
 
 /**
@@ -97,10 +112,19 @@ export function apiGroupDoc(group: string) {
  */
 function openApiPathsFor(gv: string) {
   const paths: Record<string, any> = {};
-  const params = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty'].map(name => ({
+  const params = [
+    'dryRun',
+    'fieldManager',
+    'fieldValidation',
+    'force',
+    'pretty',
+  ].map(name => ({
     name,
     in: 'query',
-    schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+    schema: {
+      type: name === 'force' ? 'boolean' : 'string',
+      uniqueItems: true,
+    },
   }));
   for (const t of RESOURCE_TYPES.filter(x => groupVersion(x) === gv)) {
     const prefix = `/${t.group ? 'apis' : 'api'}/${gv}`;
@@ -121,7 +145,11 @@ function openApiPathsFor(gv: string) {
       patch: { ...op('patch', 'patch'), parameters: params },
       delete: op('delete', 'delete'),
     };
-    paths[t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`] = {
+    paths[
+      t.namespaced
+        ? `${prefix}/namespaces/{namespace}/${t.plural}`
+        : `${prefix}/${t.plural}`
+    ] = {
       get: op('list', 'list'),
       post: { ...op('create', 'post'), parameters: params },
     };
@@ -132,7 +160,10 @@ function openApiPathsFor(gv: string) {
 export function openApiV3Doc(gv: string) {
   return {
     openapi: '3.0.0',
-    info: { title: 'Kubernetes (kube-sim)', version: SERVER_VERSION.gitVersion },
+    info: {
+      title: 'Kubernetes (kube-sim)',
+      version: SERVER_VERSION.gitVersion,
+    },
     paths: openApiPathsFor(gv),
     components: { schemas: {} },
   };
@@ -143,7 +174,11 @@ export function openApiV3Root() {
   const gvs = new Set(RESOURCE_TYPES.map(groupVersion));
   for (const gv of gvs) {
     const key = gv.includes('/') ? `apis/${gv}` : `api/${gv}`;
-    const hash = createHash('sha512').update(JSON.stringify(openApiV3Doc(gv))).digest('hex').toUpperCase().slice(0, 64);
+    const hash = createHash('sha512')
+      .update(JSON.stringify(openApiV3Doc(gv)))
+      .digest('hex')
+      .toUpperCase()
+      .slice(0, 64);
     paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` };
   }
   return { paths };
@@ -151,10 +186,14 @@ export function openApiV3Root() {
 
 export function openApiV2() {
   const paths: Record<string, any> = {};
-  for (const gv of new Set(RESOURCE_TYPES.map(groupVersion))) Object.assign(paths, openApiPathsFor(gv));
+  for (const gv of new Set(RESOURCE_TYPES.map(groupVersion)))
+    Object.assign(paths, openApiPathsFor(gv));
   return {
     swagger: '2.0',
-    info: { title: 'Kubernetes (kube-sim)', version: SERVER_VERSION.gitVersion },
+    info: {
+      title: 'Kubernetes (kube-sim)',
+      version: SERVER_VERSION.gitVersion,
+    },
     paths,
     definitions: {},
   };

@@ -2,7 +2,12 @@ import { jsonPatch, mergePatch, strategicMerge } from './patch';
 
 describe('patch', () => {
   it('merge patch deletes nulls and replaces lists', () => {
-    expect(mergePatch({ a: 1, b: { c: 2, d: 3 }, l: [1, 2] }, { b: { c: null }, l: [3] })).toEqual({
+    expect(
+      mergePatch(
+        { a: 1, b: { c: 2, d: 3 }, l: [1, 2] },
+        { b: { c: null }, l: [3] },
+      ),
+    ).toEqual({
       a: 1,
       b: { d: 3 },
       l: [3],
@@ -32,7 +37,12 @@ describe('patch', () => {
         template: {
           spec: {
             containers: [
-              { name: 'a', image: 'a:1', ports: [{ containerPort: 80, name: 'http' }], args: ['x'] },
+              {
+                name: 'a',
+                image: 'a:1',
+                ports: [{ containerPort: 80, name: 'http' }],
+                args: ['x'],
+              },
               { name: 'b', image: 'b:1' },
             ],
           },
@@ -43,12 +53,21 @@ describe('patch', () => {
     const patched = strategicMerge(original, {
       metadata: { finalizers: ['two'] },
       spec: {
-        strategy: { $retainKeys: ['type'], type: 'Recreate', rollingUpdate: null },
+        strategy: {
+          $retainKeys: ['type'],
+          type: 'Recreate',
+          rollingUpdate: null,
+        },
         template: {
           spec: {
             '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }],
             containers: [
-              { name: 'a', image: 'a:2', ports: [{ containerPort: 81 }], args: ['y'] },
+              {
+                name: 'a',
+                image: 'a:2',
+                ports: [{ containerPort: 81 }],
+                args: ['y'],
+              },
               { name: 'b', $patch: 'delete' },
               { name: 'c', image: 'c:1' },
             ],
@@ -59,7 +78,12 @@ describe('patch', () => {
     expect(patched.spec.strategy).toEqual({ type: 'Recreate' });
     expect(patched.metadata.finalizers).toEqual(['one', 'two']);
     expect(patched.spec.template.spec.containers).toEqual([
-      { name: 'a', image: 'a:2', ports: [{ containerPort: 80, name: 'http' }, { containerPort: 81 }], args: ['y'] },
+      {
+        name: 'a',
+        image: 'a:2',
+        ports: [{ containerPort: 80, name: 'http' }, { containerPort: 81 }],
+        args: ['y'],
+      },
       { name: 'c', image: 'c:1' },
     ]);
   });

@@ -18,7 +18,8 @@ export function mergePatch(target: any, patch: any): any {
 
 function decodePointer(path: string): string[] {
   if (path === '') return [];
-  if (!path.startsWith('/')) throw errors.badRequest(`invalid JSON pointer: ${path}`);
+  if (!path.startsWith('/'))
+    throw errors.badRequest(`invalid JSON pointer: ${path}`);
   return path
     .slice(1)
     .split('/')
@@ -29,12 +30,20 @@ function resolveParent(doc: any, parts: string[], op: string) {
   let cur = doc;
   for (const p of parts.slice(0, -1)) {
     if (cur === null || typeof cur !== 'object' || !(p in cur)) {
-      throw errors.unprocessable(`${op} operation does not apply: doc is missing path: /${parts.join('/')}`);
+      throw errors.unprocessable(
+        `${op} operation does not apply: doc is missing path: /${parts.join(
+          '/',
+        )}`,
+      );
     }
     cur = Array.isArray(cur) ? cur[Number(p)] : cur[p];
   }
   if (cur === null || typeof cur !== 'object') {
-    throw errors.unprocessable(`${op} operation does not apply: doc is missing path: /${parts.join('/')}`);
+    throw errors.unprocessable(
+      `${op} operation does not apply: doc is missing path: /${parts.join(
+        '/',
+      )}`,
+    );
   }
   return cur;
 }
@@ -42,76 +51,97 @@ function resolveParent(doc: any, parts: string[], op: string) {
 function getAt(doc: any, parts: string[]): any {
   let cur = doc;
   for (const p of parts) {
-    if (cur === null || typeof cur !== 'object' || !(p in cur)) return undefined;
+    if (cur === null || typeof cur !== 'object' || !(p in cur))
+      return undefined;
     cur = cur[p];
   }
   return cur;
 }
 
-export function jsonPatch(target: any, ops: any): any {
-  if (!Array.isArray(ops)) throw errors.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
-  let doc = structuredClone(target);
-  for (const op of ops) {
-    const parts = decodePointer(String(op?.path ?? ''));
-    const name = String(op?.op);
-    const apply = (value: any) => {
-      if (parts.length === 0) {
-        doc = value;
-        return;
-      }
-      const parent = resolveParent(doc, parts, name);
-      const last = parts[parts.length - 1];
-      if (Array.isArray(parent)) {
-        const idx = last === '-' ? parent.length : Number(last);
-        if (!(idx >= 0 && idx <= parent.length)) throw errors.unprocessable(`${name} operation does not apply: index out of range`);
-        if (name === 'replace') parent[idx] = value;
-        else parent.splice(idx, 0, value);
-      } else {
-        if (name === 'replace' && !(last in parent)) {
-          throw errors.unprocessable(`replace operation does not apply: doc is missing key: /${parts.join('/')}`);
-        }
-        parent[last] = value;
-      }
-    };
-    const remove = (p: string[]) => {
-      const parent = resolveParent(doc, p, 'remove');
-      const last = p[p.length - 1];
-      if (Array.isArray(parent)) {
-        const idx = Number(last);
-        if (!(idx >= 0 && idx < parent.length)) throw errors.unprocessable('remove operation does not apply: index out of range');
-        return parent.splice(idx, 1)[0];
-      }
-      if (!(last in parent)) throw errors.unprocessable(`remove operation does not apply: doc is missing path: /${p.join('/')}`);
-      const v = parent[last];
-      delete parent[last];
-      return v;
-    };
-    switch (name) {
-      case 'add':
-      case 'replace':
-        apply(structuredClone(op.value));
-        break;
-      case 'remove':
-        remove(parts);
-        break;
-      case 'move': {
-        const v = remove(decodePointer(String(op.from)));
-        apply(v);
-        break;
-      }
-      case 'copy':
-        apply(structuredClone(getAt(doc, decodePointer(String(op.from)))));
-        break;
-      case 'test':
-        if (JSON.stringify(getAt(doc, parts)) !== JSON.stringify(op.value)) {
-          throw errors.unprocessable(`testing value /${parts.join('/')} failed`);
-        }
-        break;
-      default:
-        throw errors.badRequest(`Unexpected kind: ${name}`);
+function jsonPatchOp(doc: any, op: any): any {
+  const parts = decodePointer(String(op?.path ?? ''));
+  const name = String(op?.op);
+  let out = doc;
+  const put = (value: any) => {
+    if (parts.length === 0) {
+      out = value;
+      return;
     }
+    const parent = resolveParent(out, parts, name);
+    const last = parts[parts.length - 1];
+    if (Array.isArray(parent)) {
+      const idx = last === '-' ? parent.length : Number(last);
+      if (!(idx >= 0 && idx <= parent.length)) {
+        throw errors.unprocessable(
+          `${name} operation does not apply: index out of range`,
+        );
+      }
+      if (name === 'replace') parent[idx] = value;
+      else parent.splice(idx, 0, value);
+    } else {
+      if (name === 'replace' && !(last in parent)) {
+        throw errors.unprocessable(
+          `replace operation does not apply: doc is missing key: /${parts.join(
+            '/',
+          )}`,
+        );
+      }
+      parent[last] = value;
+    }
+  };
+  const remove = (p: string[]) => {
+    const parent = resolveParent(out, p, 'remove');
+    const last = p[p.length - 1];
+    if (Array.isArray(parent)) {
+      const idx = Number(last);
+      if (!(idx >= 0 && idx < parent.length)) {
+        throw errors.unprocessable(
+          'remove operation does not apply: index out of range',
+        );
+      }
+      return parent.splice(idx, 1)[0];
+    }
+    if (!(last in parent)) {
+      throw errors.unprocessable(
+        `remove operation does not apply: doc is missing path: /${p.join('/')}`,
+      );
+    }
+    const v = parent[last];
+    delete parent[last];
+    return v;
+  };
+  switch (name) {
+    case 'add':
+    case 'replace':
+      put(structuredClone(op.value));
+      break;
+    case 'remove':
+      remove(parts);
+      break;
+    case 'move':
+      put(remove(decodePointer(String(op.from))));
+      break;
+    case 'copy':
+      put(structuredClone(getAt(out, decodePointer(String(op.from)))));
+      break;
+    case 'test':
+      if (JSON.stringify(getAt(out, parts)) !== JSON.stringify(op.value)) {
+        throw errors.unprocessable(`testing value /${parts.join('/')} failed`);
+      }
+      break;
+    default:
+      throw errors.badRequest(`Unexpected kind: ${name}`);
   }
-  return doc;
+  return out;
+}
+
+export function jsonPatch(target: any, ops: any): any {
+  if (!Array.isArray(ops)) {
+    throw errors.badRequest(
+      'json: cannot unmarshal object into Go value of type jsonpatch.Patch',
+    );
+  }
+  return ops.reduce((doc, op) => jsonPatchOp(doc, op), structuredClone(target));
 }
 
 /**
@@ -143,7 +173,12 @@ function mergeKeyFor(path: string[], field: string): string | undefined {
       return 'topologyKey';
     case 'ports': {
       const parent = path[path.length - 1];
-      const inContainer = path.some(p => p === 'containers' || p === 'initContainers' || p === 'ephemeralContainers');
+      const inContainer = path.some(
+        p =>
+          p === 'containers' ||
+          p === 'initContainers' ||
+          p === 'ephemeralContainers',
+      );
       if (inContainer || parent === undefined) return 'containerPort';
       return 'port';
     }
@@ -154,7 +189,12 @@ function mergeKeyFor(path: string[], field: string): string | undefined {
 
 const PRIMITIVE_MERGE_LISTS = new Set(['finalizers']);
 
-function strategicList(path: string[], field: string, original: any, patch: any[]): any {
+function strategicList(
+  path: string[],
+  field: string,
+  original: any,
+  patch: any[],
+): any {
   const key = mergeKeyFor(path, field);
   if (PRIMITIVE_MERGE_LISTS.has(field)) {
     const out = Array.isArray(original) ? [...original] : [];
@@ -162,12 +202,18 @@ function strategicList(path: string[], field: string, original: any, patch: any[
     return out;
   }
   if (!key) {
-    return patch.filter(v => !(isObject(v) && v.$patch)).map(v => stripDirectives(v));
+    return patch
+      .filter(v => !(isObject(v) && v.$patch))
+      .map(v => stripDirectives(v));
   }
   if (patch.some(v => isObject(v) && v.$patch === 'replace')) {
-    return patch.filter(v => !(isObject(v) && v.$patch === 'replace')).map(v => stripDirectives(v));
+    return patch
+      .filter(v => !(isObject(v) && v.$patch === 'replace'))
+      .map(v => stripDirectives(v));
   }
-  const out: any[] = Array.isArray(original) ? original.map(v => structuredClone(v)) : [];
+  const out: any[] = Array.isArray(original)
+    ? original.map(v => structuredClone(v))
+    : [];
   for (const item of patch) {
     if (!isObject(item)) {
       out.push(item);
@@ -207,7 +253,11 @@ function orderBy(list: any[], order: any[], key: string | undefined): any[] {
   return [...ordered, ...rest];
 }
 
-export function strategicMerge(original: any, patch: any, path: string[] = []): any {
+export function strategicMerge(
+  original: any,
+  patch: any,
+  path: string[] = [],
+): any {
   if (!isObject(patch)) return structuredClone(patch);
   if (patch.$patch === 'replace') return stripDirectives(patch);
   if (patch.$patch === 'delete') return undefined;
@@ -239,10 +289,12 @@ export function strategicMerge(original: any, patch: any, path: string[] = []): 
     }
   }
   for (const [field, order] of orders) {
-    if (Array.isArray(out[field])) out[field] = orderBy(out[field], order, mergeKeyFor(path, field));
+    if (Array.isArray(out[field]))
+      out[field] = orderBy(out[field], order, mergeKeyFor(path, field));
   }
   if (Array.isArray(patch.$retainKeys)) {
-    for (const k of Object.keys(out)) if (!patch.$retainKeys.includes(k)) delete out[k];
+    for (const k of Object.keys(out))
+      if (!patch.$retainKeys.includes(k)) delete out[k];
   }
   return out;
 }
@@ -260,10 +312,12 @@ export function applyPatch(contentType: string, target: any, patch: any): any {
     case PATCH_TYPES.json:
       return jsonPatch(target, patch);
     case PATCH_TYPES.merge:
-      if (!isObject(patch)) throw errors.badRequest('merge patch must be a JSON object');
+      if (!isObject(patch))
+        throw errors.badRequest('merge patch must be a JSON object');
       return mergePatch(target, patch);
     case PATCH_TYPES.strategic:
-      if (!isObject(patch)) throw errors.badRequest('strategic merge patch must be a JSON object');
+      if (!isObject(patch))
+        throw errors.badRequest('strategic merge patch must be a JSON object');
       return strategicMerge(target, patch);
     default:
       throw errors.unsupportedMediaType(type);

@@ -141,16 +141,28 @@ export const RESOURCE_TYPES: ResourceType[] = [
     statusSubresource: true,
     generation: true,
   }),
-  rt('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', {
-    shortNames: ['hpa'],
-    categories: ['all'],
-    statusSubresource: true,
-  }),
-  rt('autoscaling', 'v1', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', {
-    shortNames: ['hpa'],
-    categories: ['all'],
-    statusSubresource: true,
-  }),
+  rt(
+    'autoscaling',
+    'v2',
+    'horizontalpodautoscalers',
+    'HorizontalPodAutoscaler',
+    {
+      shortNames: ['hpa'],
+      categories: ['all'],
+      statusSubresource: true,
+    },
+  ),
+  rt(
+    'autoscaling',
+    'v1',
+    'horizontalpodautoscalers',
+    'HorizontalPodAutoscaler',
+    {
+      shortNames: ['hpa'],
+      categories: ['all'],
+      statusSubresource: true,
+    },
+  ),
   rt('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
 ];
 

@@ -91,7 +91,8 @@ export function requirementsFromSelector(selector: any): Requirement[] {
   }
   for (const e of selector?.matchExpressions ?? []) {
     const op = String(e.operator);
-    if (op === 'In') reqs.push({ key: e.key, op: 'in', values: e.values ?? [] });
+    if (op === 'In')
+      reqs.push({ key: e.key, op: 'in', values: e.values ?? [] });
     else if (op === 'NotIn')
       reqs.push({ key: e.key, op: 'notin', values: e.values ?? [] });
     else if (op === 'Exists') reqs.push({ key: e.key, op: 'exists' });
@@ -152,7 +153,10 @@ const SUPPORTED_FIELDS = new Set([
 export function parseFieldSelector(selector: string): Matcher {
   const reqs = splitTerms(selector).map(term => {
     const m = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
-    if (!m) throw errors.badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
+    if (!m)
+      throw errors.badRequest(
+        `invalid selector: '${selector}'; can't understand '${term}'`,
+      );
     if (!SUPPORTED_FIELDS.has(m[1])) {
       throw errors.badRequest(`field label not supported: ${m[1]}`);
     }

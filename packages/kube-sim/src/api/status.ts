@@ -44,11 +44,16 @@ function qualified(plural: string, group: string) {
 export const errors = {
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
   notFound: (plural: string, group: string, name: string) =>
-    new ApiError(404, 'NotFound', `${qualified(plural, group)} "${name}" not found`, {
-      name,
-      group: group || undefined,
-      kind: plural,
-    }),
+    new ApiError(
+      404,
+      'NotFound',
+      `${qualified(plural, group)} "${name}" not found`,
+      {
+        name,
+        group: group || undefined,
+        kind: plural,
+      },
+    ),
   unknownResource: () =>
     new ApiError(
       404,
@@ -102,4 +107,3 @@ export const errors = {
   unavailable: (message: string) =>
     new ApiError(503, 'ServiceUnavailable', message, { retryAfterSeconds: 1 }),
 };
-

@@ -20,7 +20,11 @@ export class ControllerManager {
   private stopped = false;
   private unsubscribe?: () => void;
 
-  constructor(store: ObjectStore, timeScale: number, log: (line: string) => void) {
+  constructor(
+    store: ObjectStore,
+    timeScale: number,
+    log: (line: string) => void,
+  ) {
     this.ctx = {
       store,
       timeScale,
@@ -33,7 +37,10 @@ export class ControllerManager {
   }
 
   start() {
-    const tickMs = Math.max(20, Math.min(500, Math.round(250 * this.ctx.timeScale)));
+    const tickMs = Math.max(
+      20,
+      Math.min(500, Math.round(250 * this.ctx.timeScale)),
+    );
     this.timer = setInterval(() => this.runOnce(), tickMs);
     this.timer.unref?.();
     // Controllers react to every change except the Events they write themselves.

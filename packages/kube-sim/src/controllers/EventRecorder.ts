@@ -21,11 +21,14 @@ export class EventRecorder {
   ) {
     const meta = involved.metadata;
     const namespace = meta.namespace || 'default';
-    if (!this.store.get(findResource('v1', 'namespaces')!, '', namespace)) return;
+    if (!this.store.get(findResource('v1', 'namespaces')!, '', namespace))
+      return;
     const key = `${meta.uid}|${reason}|${message}`;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const existingName = this.seen.get(key);
-    const existing = existingName ? this.store.get(EVENTS, namespace, existingName) : undefined;
+    const existing = existingName
+      ? this.store.get(EVENTS, namespace, existingName)
+      : undefined;
     try {
       if (existing) {
         const ev = structuredClone(existing.obj);
@@ -34,7 +37,9 @@ export class EventRecorder {
         this.store.update(EVENTS, ev);
         return;
       }
-      const name = `${meta.name}.${randomSuffix(8)}${Date.now().toString(16).slice(-8)}`;
+      const name = `${meta.name}.${randomSuffix(8)}${Date.now()
+        .toString(16)
+        .slice(-8)}`;
       this.store.create(EVENTS, {
         metadata: { name, namespace },
         involvedObject: {
@@ -47,7 +52,10 @@ export class EventRecorder {
         },
         reason,
         message,
-        source: { component, ...(component === 'kubelet' ? { host: 'kube-sim-node' } : {}) },
+        source: {
+          component,
+          ...(component === 'kubelet' ? { host: 'kube-sim-node' } : {}),
+        },
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,
@@ -59,8 +67,11 @@ export class EventRecorder {
       this.seen.set(key, name);
       const all = this.store.list(EVENTS, namespace);
       if (all.length > MAX_EVENTS_PER_NAMESPACE) {
-        const oldest = [...all].sort((a, b) => a.rv - b.rv).slice(0, all.length - MAX_EVENTS_PER_NAMESPACE);
-        for (const o of oldest) this.store.delete(EVENTS, namespace, o.obj.metadata.name);
+        const oldest = [...all]
+          .sort((a, b) => a.rv - b.rv)
+          .slice(0, all.length - MAX_EVENTS_PER_NAMESPACE);
+        for (const o of oldest)
+          this.store.delete(EVENTS, namespace, o.obj.metadata.name);
       }
     } catch {
       // Events are best effort, as on a real cluster.

@@ -1,4 +1,10 @@
-import { ControllerContext, TYPES, canonical, controllerOf, nowIso } from './types';
+import {
+  ControllerContext,
+  TYPES,
+  canonical,
+  controllerOf,
+  nowIso,
+} from './types';
 
 /**
  * Deployment -> ReplicaSets, after kube-controller-manager's deployment controller: one ReplicaSet
@@ -25,7 +31,8 @@ const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** `pod-template-hash`: FNV-1a of the template, encoded as Kubernetes' SafeEncodeString does. */
 export function templateHash(template: any, collisionCount = 0): string {
-  const text = canonical(template) + (collisionCount ? String(collisionCount) : '');
+  const text =
+    canonical(template) + (collisionCount ? String(collisionCount) : '');
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
@@ -43,7 +50,11 @@ function withoutHash(template: any): string {
   return canonical(t);
 }
 
-export function resolveIntOrPercent(value: unknown, total: number, roundUp: boolean): number {
+export function resolveIntOrPercent(
+  value: unknown,
+  total: number,
+  roundUp: boolean,
+): number {
   if (typeof value === 'number') return value;
   const m = /^(\d+)%$/.exec(String(value ?? ''));
   if (!m) return Number(value) || 0;
@@ -63,14 +74,27 @@ function copiedAnnotations(d: any): Record<string, string> {
   return out;
 }
 
-function condition(type: string, status: string, reason: string, message: string, previous: any[] | undefined, nowMs: number, touch = true) {
+function condition(
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  previous: any[] | undefined,
+  nowMs: number,
+  touch = true,
+) {
   const prev = (previous ?? []).find(c => c.type === type);
-  const same = prev && prev.status === status && prev.reason === reason && prev.message === message;
+  const same =
+    prev &&
+    prev.status === status &&
+    prev.reason === reason &&
+    prev.message === message;
   return {
     type,
     status,
     lastUpdateTime: same && !touch ? prev.lastUpdateTime : nowIso(nowMs),
-    lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : nowIso(nowMs),
+    lastTransitionTime:
+      prev && prev.status === status ? prev.lastTransitionTime : nowIso(nowMs),
     reason,
     message,
   };
@@ -96,7 +120,11 @@ export class DeploymentController {
       try {
         this.sync(s.obj, byOwner.get(s.obj.metadata.uid) ?? []);
       } catch (e) {
-        this.ctx.log(`kube-sim: deployment ${s.obj.metadata.namespace}/${s.obj.metadata.name}: ${(e as Error).message}`);
+        this.ctx.log(
+          `kube-sim: deployment ${s.obj.metadata.namespace}/${
+            s.obj.metadata.name
+          }: ${(e as Error).message}`,
+        );
       }
     }
   }
@@ -117,7 +145,9 @@ export class DeploymentController {
         d,
         'Normal',
         'ScalingReplicaSet',
-        `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`,
+        `Scaled ${replicas > from ? 'up' : 'down'} replica set ${
+          rs.metadata.name
+        } from ${from} to ${replicas}`,
         'deployment-controller',
       );
       this.lastProgress.set(d.metadata.uid, Date.now());
@@ -127,13 +157,21 @@ export class DeploymentController {
 
   private maxSurge(d: any): number {
     if (d.spec.strategy?.type === 'Recreate') return 0;
-    return resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', d.spec.replicas ?? 1, true);
+    return resolveIntOrPercent(
+      d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%',
+      d.spec.replicas ?? 1,
+      true,
+    );
   }
 
   private maxUnavailable(d: any): number {
     if (d.spec.strategy?.type === 'Recreate') return 0;
     const replicas = d.spec.replicas ?? 1;
-    let mu = resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
+    let mu = resolveIntOrPercent(
+      d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%',
+      replicas,
+      false,
+    );
     if (mu === 0 && this.maxSurge(d) === 0) mu = 1;
     return Math.min(mu, replicas);
   }
@@ -143,10 +181,16 @@ export class DeploymentController {
     const replicas = d.spec.replicas ?? 1;
     const paused = !!d.spec.paused;
     const uid = d.metadata.uid;
-    const generationChanged = (d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 1);
+    const generationChanged =
+      (d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 1);
     if (generationChanged || !this.lastProgress.has(uid)) {
-      const fromStatus = (d.status?.conditions ?? []).find((c: any) => c.type === 'Progressing')?.lastUpdateTime;
-      this.lastProgress.set(uid, generationChanged || !fromStatus ? Date.now() : Date.parse(fromStatus));
+      const fromStatus = (d.status?.conditions ?? []).find(
+        (c: any) => c.type === 'Progressing',
+      )?.lastUpdateTime;
+      this.lastProgress.set(
+        uid,
+        generationChanged || !fromStatus ? Date.now() : Date.parse(fromStatus),
+      );
     }
     const templateKey = withoutHash(d.spec.template);
     let newRs = owned.find(rs => withoutHash(rs.spec.template) === templateKey);
@@ -158,11 +202,20 @@ export class DeploymentController {
       const hash = templateHash(d.spec.template);
       const template = structuredClone(d.spec.template);
       template.metadata = template.metadata ?? {};
-      template.metadata.labels = { ...(template.metadata.labels ?? {}), [HASH_LABEL]: hash };
+      template.metadata.labels = {
+        ...(template.metadata.labels ?? {}),
+        [HASH_LABEL]: hash,
+      };
       const oldTotal = oldRss.reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
       let initial = replicas;
       if (oldTotal > 0) {
-        initial = d.spec.strategy?.type === 'Recreate' ? 0 : Math.max(0, Math.min(replicas, replicas + this.maxSurge(d) - oldTotal));
+        initial =
+          d.spec.strategy?.type === 'Recreate'
+            ? 0
+            : Math.max(
+                0,
+                Math.min(replicas, replicas + this.maxSurge(d) - oldTotal),
+              );
       }
       const created = ctx.store.create(TYPES.replicasets, {
         metadata: {
@@ -176,7 +229,14 @@ export class DeploymentController {
             [REVISION]: String(maxRevision + 1),
           },
           ownerReferences: [
-            { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid, controller: true, blockOwnerDeletion: true },
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: d.metadata.name,
+              uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
           ],
         },
         spec: {
@@ -184,7 +244,10 @@ export class DeploymentController {
           minReadySeconds: d.spec.minReadySeconds ?? 0,
           selector: {
             ...d.spec.selector,
-            matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), [HASH_LABEL]: hash },
+            matchLabels: {
+              ...(d.spec.selector?.matchLabels ?? {}),
+              [HASH_LABEL]: hash,
+            },
           },
           template,
         },
@@ -193,21 +256,30 @@ export class DeploymentController {
       createdMessage = `Created new replica set "${newRs.metadata.name}"`;
       this.lastProgress.set(uid, Date.now());
       if (initial > 0) {
-        ctx.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name} from 0 to ${initial}`, 'deployment-controller');
+        ctx.events.record(
+          d,
+          'Normal',
+          'ScalingReplicaSet',
+          `Scaled up replica set ${newRs.metadata.name} from 0 to ${initial}`,
+          'deployment-controller',
+        );
       }
     } else if (newRs && !paused) {
       // Keep the new ReplicaSet's revision the highest (a rollback makes an old one new again) and its
       // annotations in step with the Deployment's.
       const wanted = {
         ...copiedAnnotations(d),
-        [REVISION]: String(revisionOf(newRs) < maxRevision ? maxRevision + 1 : revisionOf(newRs)),
+        [REVISION]: String(
+          revisionOf(newRs) < maxRevision ? maxRevision + 1 : revisionOf(newRs),
+        ),
         [DESIRED]: String(replicas),
         [MAX_REPLICAS]: String(replicas + this.maxSurge(d)),
       };
       if (canonical(wanted) !== canonical(newRs.metadata.annotations ?? {})) {
         const next = structuredClone(newRs);
         next.metadata.annotations = wanted;
-        if (revisionOf(newRs) < maxRevision) this.lastProgress.set(uid, Date.now());
+        if (revisionOf(newRs) < maxRevision)
+          this.lastProgress.set(uid, Date.now());
         newRs = ctx.store.update(TYPES.replicasets, next).obj;
       }
     }
@@ -215,15 +287,26 @@ export class DeploymentController {
     if (newRs && !paused) {
       if (d.spec.strategy?.type === 'Recreate') {
         const oldActive = oldRss.filter(rs => (rs.spec.replicas ?? 0) > 0);
-        oldRss = oldRss.map(rs => ((rs.spec.replicas ?? 0) > 0 ? this.scaleRs(d, rs, 0) : rs));
-        const oldPods = oldRss.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
-        if (oldActive.length === 0 && oldPods === 0 && (newRs.spec.replicas ?? 0) !== replicas) {
+        oldRss = oldRss.map(rs =>
+          (rs.spec.replicas ?? 0) > 0 ? this.scaleRs(d, rs, 0) : rs,
+        );
+        const oldPods = oldRss.reduce(
+          (n, rs) => n + (rs.status?.replicas ?? 0),
+          0,
+        );
+        if (
+          oldActive.length === 0 &&
+          oldPods === 0 &&
+          (newRs.spec.replicas ?? 0) !== replicas
+        ) {
           newRs = this.scaleRs(d, newRs, replicas);
         }
       } else {
         newRs = this.rollingUpdate(d, newRs, oldRss);
         const refreshed = new Map(
-          ctx.store.list(TYPES.replicasets, d.metadata.namespace).map(s => [s.obj.metadata.uid, s.obj]),
+          ctx.store
+            .list(TYPES.replicasets, d.metadata.namespace)
+            .map(s => [s.obj.metadata.uid, s.obj]),
         );
         oldRss = oldRss.map(rs => refreshed.get(rs.metadata.uid) ?? rs);
       }
@@ -233,38 +316,50 @@ export class DeploymentController {
     this.writeStatus(d, newRs, oldRss, createdMessage);
   }
 
-  private rollingUpdate(d: any, newRs: any, oldRss: any[]): any {
+  private rollingUpdate(d: any, currentNewRs: any, oldRss: any[]): any {
+    let newRs = currentNewRs;
     const replicas = d.spec.replicas ?? 1;
     const maxSurge = this.maxSurge(d);
     const maxUnavailable = this.maxUnavailable(d);
-    const specTotal = () => [newRs, ...oldRss].reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
+    const specTotal = () =>
+      [newRs, ...oldRss].reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
 
     // Scale up the new ReplicaSet within maxSurge.
     const newReplicas = newRs.spec.replicas ?? 0;
     if (newReplicas < replicas) {
       const room = replicas + maxSurge - specTotal();
-      if (room > 0) newRs = this.scaleRs(d, newRs, newReplicas + Math.min(room, replicas - newReplicas));
+      if (room > 0)
+        newRs = this.scaleRs(
+          d,
+          newRs,
+          newReplicas + Math.min(room, replicas - newReplicas),
+        );
     } else if (newReplicas > replicas) {
       newRs = this.scaleRs(d, newRs, replicas);
     }
 
     // Scale down old ReplicaSets while at least replicas - maxUnavailable pods stay available.
     const minAvailable = replicas - maxUnavailable;
-    const newUnavailable = Math.max(0, (newRs.spec.replicas ?? 0) - (newRs.status?.availableReplicas ?? 0));
+    const newUnavailable = Math.max(
+      0,
+      (newRs.spec.replicas ?? 0) - (newRs.status?.availableReplicas ?? 0),
+    );
     let budget = specTotal() - minAvailable - newUnavailable;
     if (budget <= 0) return newRs;
     const oldest = [...oldRss].sort((a, b) => revisionOf(a) - revisionOf(b));
     // Unhealthy old pods go first: removing them costs no availability.
     for (let i = 0; i < oldest.length && budget > 0; i++) {
       const rs = oldest[i];
-      const unhealthy = (rs.spec.replicas ?? 0) - (rs.status?.availableReplicas ?? 0);
+      const unhealthy =
+        (rs.spec.replicas ?? 0) - (rs.status?.availableReplicas ?? 0);
       if (unhealthy <= 0) continue;
       const cut = Math.min(unhealthy, budget);
       oldest[i] = this.scaleRs(d, rs, (rs.spec.replicas ?? 0) - cut);
       budget -= cut;
     }
     const available = [newRs, ...oldest].reduce(
-      (n, rs) => n + Math.min(rs.spec.replicas ?? 0, rs.status?.availableReplicas ?? 0),
+      (n, rs) =>
+        n + Math.min(rs.spec.replicas ?? 0, rs.status?.availableReplicas ?? 0),
       0,
     );
     let scaleDown = available - minAvailable;
@@ -282,24 +377,47 @@ export class DeploymentController {
   private cleanup(d: any, newRs: any, oldRss: any[]) {
     const limit = d.spec.revisionHistoryLimit ?? 10;
     const removable = oldRss
-      .filter(rs => rs !== newRs && (rs.spec.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0)
+      .filter(
+        rs =>
+          rs !== newRs &&
+          (rs.spec.replicas ?? 0) === 0 &&
+          (rs.status?.replicas ?? 0) === 0,
+      )
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     const excess = removable.length - limit;
     for (let i = 0; i < excess; i++) {
       const rs = removable[i];
       try {
-        this.ctx.store.delete(TYPES.replicasets, rs.metadata.namespace, rs.metadata.name);
+        this.ctx.store.delete(
+          TYPES.replicasets,
+          rs.metadata.namespace,
+          rs.metadata.name,
+        );
       } catch {
         // Already gone.
       }
     }
   }
 
-  private writeStatus(d: any, newRs: any | undefined, oldRss: any[], createdMessage?: string) {
+  private writeStatus(
+    deployment: any,
+    newRs: any | undefined,
+    oldRss: any[],
+    createdMessage?: string,
+  ) {
+    let d = deployment;
     const ctx = this.ctx;
     const now = Date.now();
     const replicas = d.spec.replicas ?? 1;
-    const all = [newRs, ...oldRss].filter(Boolean).filter(rs => ctx.store.get(TYPES.replicasets, rs.metadata.namespace, rs.metadata.name));
+    const all = [newRs, ...oldRss]
+      .filter(Boolean)
+      .filter(rs =>
+        ctx.store.get(
+          TYPES.replicasets,
+          rs.metadata.namespace,
+          rs.metadata.name,
+        ),
+      );
     const sum = (f: (rs: any) => number) => all.reduce((n, rs) => n + f(rs), 0);
     const prev = d.status ?? {};
     const status: any = {
@@ -309,11 +427,27 @@ export class DeploymentController {
       readyReplicas: sum(rs => rs.status?.readyReplicas ?? 0),
       availableReplicas: sum(rs => rs.status?.availableReplicas ?? 0),
     };
-    status.unavailableReplicas = Math.max(0, sum(rs => rs.spec.replicas ?? 0) - status.availableReplicas);
+    status.unavailableReplicas = Math.max(
+      0,
+      sum(rs => rs.spec.replicas ?? 0) - status.availableReplicas,
+    );
     // Progress: any change in these counts moves the deadline, as DeploymentProgressing does.
-    const counts = ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas'];
-    if (counts.some(k => (prev[k] ?? 0) !== status[k]) && prev.observedGeneration !== undefined) {
-      if (status.updatedReplicas > (prev.updatedReplicas ?? 0) || status.availableReplicas > (prev.availableReplicas ?? 0) || status.replicas < (prev.replicas ?? 0) || status.readyReplicas > (prev.readyReplicas ?? 0)) {
+    const counts = [
+      'replicas',
+      'updatedReplicas',
+      'readyReplicas',
+      'availableReplicas',
+    ];
+    if (
+      counts.some(k => (prev[k] ?? 0) !== status[k]) &&
+      prev.observedGeneration !== undefined
+    ) {
+      if (
+        status.updatedReplicas > (prev.updatedReplicas ?? 0) ||
+        status.availableReplicas > (prev.availableReplicas ?? 0) ||
+        status.replicas < (prev.replicas ?? 0) ||
+        status.readyReplicas > (prev.readyReplicas ?? 0)
+      ) {
         this.lastProgress.set(d.metadata.uid, now);
       }
     }
@@ -323,8 +457,12 @@ export class DeploymentController {
     const available = condition(
       'Available',
       status.availableReplicas >= minAvailable ? 'True' : 'False',
-      status.availableReplicas >= minAvailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
-      status.availableReplicas >= minAvailable ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+      status.availableReplicas >= minAvailable
+        ? 'MinimumReplicasAvailable'
+        : 'MinimumReplicasUnavailable',
+      status.availableReplicas >= minAvailable
+        ? 'Deployment has minimum availability.'
+        : 'Deployment does not have minimum availability.',
       prevConditions,
       now,
       false,
@@ -339,32 +477,111 @@ export class DeploymentController {
     const lastProgress = this.lastProgress.get(d.metadata.uid) ?? now;
     let progressing: any;
     if (d.spec.paused) {
-      progressing = condition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused', prevConditions, now, false);
+      progressing = condition(
+        'Progressing',
+        'Unknown',
+        'DeploymentPaused',
+        'Deployment is paused',
+        prevConditions,
+        now,
+        false,
+      );
     } else if (complete) {
-      progressing = condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, prevConditions, now, prevProgressing?.reason !== 'NewReplicaSetAvailable');
-    } else if (now - lastProgress > ctx.duration(d.spec.progressDeadlineSeconds ?? 600)) {
-      progressing = condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, prevConditions, now, false);
+      progressing = condition(
+        'Progressing',
+        'True',
+        'NewReplicaSetAvailable',
+        `ReplicaSet "${rsName}" has successfully progressed.`,
+        prevConditions,
+        now,
+        prevProgressing?.reason !== 'NewReplicaSetAvailable',
+      );
+    } else if (
+      now - lastProgress >
+      ctx.duration(d.spec.progressDeadlineSeconds ?? 600)
+    ) {
+      progressing = condition(
+        'Progressing',
+        'False',
+        'ProgressDeadlineExceeded',
+        `ReplicaSet "${rsName}" has timed out progressing.`,
+        prevConditions,
+        now,
+        false,
+      );
       if (prevProgressing?.reason !== 'ProgressDeadlineExceeded') {
-        ctx.events.record(d, 'Warning', 'ProgressDeadlineExceeded', `Deployment "${d.metadata.name}" has timed out progressing.`, 'deployment-controller');
+        ctx.events.record(
+          d,
+          'Warning',
+          'ProgressDeadlineExceeded',
+          `Deployment "${d.metadata.name}" has timed out progressing.`,
+          'deployment-controller',
+        );
       }
     } else if (createdMessage) {
-      progressing = condition('Progressing', 'True', 'NewReplicaSetCreated', createdMessage, prevConditions, lastProgress);
-    } else if (prevProgressing?.reason === 'DeploymentPaused' || prevProgressing?.reason === 'DeploymentResumed') {
-      progressing = condition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed', prevConditions, now, false);
-      if (prevProgressing.reason === 'DeploymentResumed' && now - lastProgress > 0) {
-        progressing = condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, prevConditions, lastProgress);
+      progressing = condition(
+        'Progressing',
+        'True',
+        'NewReplicaSetCreated',
+        createdMessage,
+        prevConditions,
+        lastProgress,
+      );
+    } else if (
+      prevProgressing?.reason === 'DeploymentPaused' ||
+      prevProgressing?.reason === 'DeploymentResumed'
+    ) {
+      progressing = condition(
+        'Progressing',
+        'Unknown',
+        'DeploymentResumed',
+        'Deployment is resumed',
+        prevConditions,
+        now,
+        false,
+      );
+      if (
+        prevProgressing.reason === 'DeploymentResumed' &&
+        now - lastProgress > 0
+      ) {
+        progressing = condition(
+          'Progressing',
+          'True',
+          'ReplicaSetUpdated',
+          `ReplicaSet "${rsName}" is progressing.`,
+          prevConditions,
+          lastProgress,
+        );
       }
     } else {
-      progressing = condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, prevConditions, lastProgress);
+      progressing = condition(
+        'Progressing',
+        'True',
+        'ReplicaSetUpdated',
+        `ReplicaSet "${rsName}" is progressing.`,
+        prevConditions,
+        lastProgress,
+      );
     }
     status.conditions = [available, progressing];
-    for (const k of ['readyReplicas', 'availableReplicas', 'unavailableReplicas', 'updatedReplicas', 'replicas']) {
+    for (const k of [
+      'readyReplicas',
+      'availableReplicas',
+      'unavailableReplicas',
+      'updatedReplicas',
+      'replicas',
+    ]) {
       if (status[k] === 0) delete status[k];
     }
-    const revision = newRs ? String(revisionOf(newRs)) : d.metadata.annotations?.[REVISION];
+    const revision = newRs
+      ? String(revisionOf(newRs))
+      : d.metadata.annotations?.[REVISION];
     if (revision && d.metadata.annotations?.[REVISION] !== revision) {
       const next = structuredClone(d);
-      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: revision };
+      next.metadata.annotations = {
+        ...(next.metadata.annotations ?? {}),
+        [REVISION]: revision,
+      };
       d = ctx.store.update(TYPES.deployments, next).obj;
     }
     if (canonical(status) !== canonical(d.status ?? {})) {

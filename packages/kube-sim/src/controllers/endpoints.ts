@@ -26,8 +26,19 @@ export function reconcileEndpoints(ctx: ControllerContext) {
     managed.set(ctx.store, mine);
   }
   for (const e of ctx.store.list(TYPES.endpoints)) {
-    if (mine.has(e.obj.metadata.uid) && !ctx.store.get(TYPES.services, e.obj.metadata.namespace, e.obj.metadata.name)) {
-      ctx.store.delete(TYPES.endpoints, e.obj.metadata.namespace, e.obj.metadata.name);
+    if (
+      mine.has(e.obj.metadata.uid) &&
+      !ctx.store.get(
+        TYPES.services,
+        e.obj.metadata.namespace,
+        e.obj.metadata.name,
+      )
+    ) {
+      ctx.store.delete(
+        TYPES.endpoints,
+        e.obj.metadata.namespace,
+        e.obj.metadata.name,
+      );
       mine.delete(e.obj.metadata.uid);
     }
   }
@@ -39,11 +50,22 @@ export function reconcileEndpoints(ctx: ControllerContext) {
     const pods = ctx.store
       .list(TYPES.pods, svc.metadata.namespace)
       .map(p => p.obj)
-      .filter(p => !p.metadata.deletionTimestamp && p.status?.podIP && p.spec?.nodeName && labelsMatch(p.metadata.labels, reqs));
+      .filter(
+        p =>
+          !p.metadata.deletionTimestamp &&
+          p.status?.podIP &&
+          p.spec?.nodeName &&
+          labelsMatch(p.metadata.labels, reqs),
+      );
     const address = (p: any) => ({
       ip: p.status.podIP,
       nodeName: p.spec.nodeName,
-      targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
+      targetRef: {
+        kind: 'Pod',
+        namespace: p.metadata.namespace,
+        name: p.metadata.name,
+        uid: p.metadata.uid,
+      },
     });
     const ready = pods.filter(isPodReady).map(address);
     const notReady = pods.filter(p => !isPodReady(p)).map(address);
@@ -56,17 +78,34 @@ export function reconcileEndpoints(ctx: ControllerContext) {
       .filter((p: any) => p.port !== undefined);
     const subsets =
       ready.length || notReady.length
-        ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }]
+        ? [
+            {
+              ...(ready.length ? { addresses: ready } : {}),
+              ...(notReady.length ? { notReadyAddresses: notReady } : {}),
+              ports,
+            },
+          ]
         : [];
-    const current = ctx.store.get(TYPES.endpoints, svc.metadata.namespace, svc.metadata.name);
+    const current = ctx.store.get(
+      TYPES.endpoints,
+      svc.metadata.namespace,
+      svc.metadata.name,
+    );
     const labels = { ...(svc.metadata.labels ?? {}) };
     if (!current) {
       const created = ctx.store.create(TYPES.endpoints, {
-        metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, labels },
+        metadata: {
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace,
+          labels,
+        },
         subsets,
       });
       mine.add(created.obj.metadata.uid);
-    } else if (canonical(current.obj.subsets ?? []) !== canonical(subsets) || canonical(current.obj.metadata.labels ?? {}) !== canonical(labels)) {
+    } else if (
+      canonical(current.obj.subsets ?? []) !== canonical(subsets) ||
+      canonical(current.obj.metadata.labels ?? {}) !== canonical(labels)
+    ) {
       const next = structuredClone(current.obj);
       next.subsets = subsets;
       next.metadata.labels = labels;

@@ -10,7 +10,11 @@ export function collectGarbage(ctx: ControllerContext) {
       if (!refs.length) continue;
       if (refs.some(r => ctx.store.getByUid(r.uid))) continue;
       try {
-        ctx.store.delete(type, s.obj.metadata.namespace ?? '', s.obj.metadata.name);
+        ctx.store.delete(
+          type,
+          s.obj.metadata.namespace ?? '',
+          s.obj.metadata.name,
+        );
         if (type === TYPES.pods) ctx.pods.forget(s.obj.metadata.uid);
       } catch {
         // Deleted meanwhile.

@@ -31,7 +31,12 @@ interface ContainerView {
   restarts: number;
 }
 
-function crashState(ctx: ControllerContext, c: any, runningSince: number, now: number): ContainerView {
+function crashState(
+  ctx: ControllerContext,
+  c: any,
+  runningSince: number,
+  now: number,
+): ContainerView {
   // Cycle: run CRASH_RUNS_FOR seconds, exit 1, back off 10 s * 2^n (max 300 s), start again.
   let t = runningSince;
   let restarts = 0;
@@ -44,7 +49,16 @@ function crashState(ctx: ControllerContext, c: any, runningSince: number, now: n
         status: {
           state: { running: { startedAt: nowIso(t) } },
           ...(restarts > 0
-            ? { lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: nowIso(t - ctx.duration(CRASH_RUNS_FOR)), finishedAt: nowIso(t) } } }
+            ? {
+                lastState: {
+                  terminated: {
+                    exitCode: 1,
+                    reason: 'Error',
+                    startedAt: nowIso(t - ctx.duration(CRASH_RUNS_FOR)),
+                    finishedAt: nowIso(t),
+                  },
+                },
+              }
             : {}),
           started: true,
         },
@@ -60,10 +74,21 @@ function crashState(ctx: ControllerContext, c: any, runningSince: number, now: n
           state: {
             waiting: {
               reason: 'CrashLoopBackOff',
-              message: `back-off ${backoff >= 60 ? `${Math.floor(backoff / 60)}m${backoff % 60}s` : `${backoff}s`} restarting failed container=${c.name}`,
+              message: `back-off ${
+                backoff >= 60
+                  ? `${Math.floor(backoff / 60)}m${backoff % 60}s`
+                  : `${backoff}s`
+              } restarting failed container=${c.name}`,
             },
           },
-          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: nowIso(t), finishedAt: nowIso(exitAt) } },
+          lastState: {
+            terminated: {
+              exitCode: 1,
+              reason: 'Error',
+              startedAt: nowIso(t),
+              finishedAt: nowIso(exitAt),
+            },
+          },
           started: false,
         },
       };
@@ -85,7 +110,13 @@ export function reconcilePods(ctx: ControllerContext) {
       const bound = structuredClone(pod);
       bound.spec.nodeName = NODE_NAME;
       ctx.store.update(TYPES.pods, bound, { subresource: 'all' });
-      ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`, 'default-scheduler');
+      ctx.events.record(
+        pod,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`,
+        'default-scheduler',
+      );
       continue;
     }
     const scheduledAt = timeline.createdAt + ctx.duration(SCHEDULE_AFTER);
@@ -97,31 +128,66 @@ export function reconcilePods(ctx: ControllerContext) {
       const base = {
         name: c.name,
         image: c.image,
-        imageID: behaviour === 'pullError' || !started ? '' : `${c.image.split(':')[0]}@sha256:${hashHex(c.image)}`,
-        containerID: started && behaviour !== 'pullError' ? `containerd://${hashHex(pod.metadata.uid + c.name)}` : undefined,
+        imageID:
+          behaviour === 'pullError' || !started
+            ? ''
+            : `${c.image.split(':')[0]}@sha256:${hashHex(c.image)}`,
+        containerID:
+          started && behaviour !== 'pullError'
+            ? `containerd://${hashHex(pod.metadata.uid + c.name)}`
+            : undefined,
       };
       if (behaviour === 'pullError') {
         return {
           ready: false,
           restarts: 0,
-          status: { ...base, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } }, started: false },
+          status: {
+            ...base,
+            state: {
+              waiting: {
+                reason: 'ImagePullBackOff',
+                message: `Back-off pulling image "${c.image}"`,
+              },
+            },
+            started: false,
+          },
         };
       }
       if (!started) {
-        return { ready: false, restarts: 0, status: { ...base, state: { waiting: { reason: 'ContainerCreating' } }, started: false } };
+        return {
+          ready: false,
+          restarts: 0,
+          status: {
+            ...base,
+            state: { waiting: { reason: 'ContainerCreating' } },
+            started: false,
+          },
+        };
       }
       if (behaviour === 'crashloop') {
         const v = crashState(ctx, c, startedAt, now);
         return { ...v, status: { ...base, ...v.status } };
       }
-      const readyDelay = (c.readinessProbe?.initialDelaySeconds ?? 0) + (c.readinessProbe ? 1 : 0);
+      const readyDelay =
+        (c.readinessProbe?.initialDelaySeconds ?? 0) +
+        (c.readinessProbe ? 1 : 0);
       const ready = now >= startedAt + ctx.duration(readyDelay);
-      return { ready, restarts: 0, status: { ...base, state: { running: { startedAt: nowIso(startedAt) } }, started: true } };
+      return {
+        ready,
+        restarts: 0,
+        status: {
+          ...base,
+          state: { running: { startedAt: nowIso(startedAt) } },
+          started: true,
+        },
+      };
     });
     const allReady = views.length > 0 && views.every(v => v.ready);
     if (allReady && timeline.readyAt === undefined) timeline.readyAt = now;
     if (!allReady) timeline.readyAt = undefined;
-    const anyPullError = containers.some(c => imageBehaviour(String(c.image)) === 'pullError');
+    const anyPullError = containers.some(
+      c => imageBehaviour(String(c.image)) === 'pullError',
+    );
     const running = started && !anyPullError;
     const readyTransition = allReady ? timeline.readyAt! : startedAt;
     const cond = (type: string, ok: boolean, at: number, reason?: string) => ({
@@ -138,7 +204,12 @@ export function reconcilePods(ctx: ControllerContext) {
         cond('PodReadyToStartContainers', started, startedAt),
         cond('Initialized', true, scheduledAt),
         cond('Ready', allReady, readyTransition, 'ContainersNotReady'),
-        cond('ContainersReady', allReady, readyTransition, 'ContainersNotReady'),
+        cond(
+          'ContainersReady',
+          allReady,
+          readyTransition,
+          'ContainersNotReady',
+        ),
         cond('PodScheduled', true, scheduledAt),
       ],
       hostIP: '10.0.0.10',
@@ -164,15 +235,51 @@ export function reconcilePods(ctx: ControllerContext) {
       const c = containers[i];
       const prev = prevViews.find(p => p.name === c.name);
       if (v.status.state?.running && !prev?.state?.running) {
-        ctx.events.record(pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, 'kubelet');
-        ctx.events.record(pod, 'Normal', 'Created', `Created container ${c.name}`, 'kubelet');
-        ctx.events.record(pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
+        ctx.events.record(
+          pod,
+          'Normal',
+          'Pulled',
+          `Container image "${c.image}" already present on machine`,
+          'kubelet',
+        );
+        ctx.events.record(
+          pod,
+          'Normal',
+          'Created',
+          `Created container ${c.name}`,
+          'kubelet',
+        );
+        ctx.events.record(
+          pod,
+          'Normal',
+          'Started',
+          `Started container ${c.name}`,
+          'kubelet',
+        );
       }
-      if (v.status.state?.waiting?.reason === 'CrashLoopBackOff' && prev?.state?.waiting?.reason !== 'CrashLoopBackOff') {
-        ctx.events.record(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`, 'kubelet');
+      if (
+        v.status.state?.waiting?.reason === 'CrashLoopBackOff' &&
+        prev?.state?.waiting?.reason !== 'CrashLoopBackOff'
+      ) {
+        ctx.events.record(
+          pod,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+          'kubelet',
+        );
       }
-      if (v.status.state?.waiting?.reason === 'ImagePullBackOff' && prev?.state?.waiting?.reason !== 'ImagePullBackOff') {
-        ctx.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${c.image}": not found`, 'kubelet');
+      if (
+        v.status.state?.waiting?.reason === 'ImagePullBackOff' &&
+        prev?.state?.waiting?.reason !== 'ImagePullBackOff'
+      ) {
+        ctx.events.record(
+          pod,
+          'Warning',
+          'Failed',
+          `Failed to pull image "${c.image}": not found`,
+          'kubelet',
+        );
       }
     });
   }
@@ -182,7 +289,12 @@ function qosClass(containers: any[]): string {
   const all = containers.map(c => c.resources ?? {});
   if (all.every(r => !r.requests && !r.limits)) return 'BestEffort';
   const guaranteed = all.every(
-    r => r.limits?.cpu && r.limits?.memory && (!r.requests || (r.requests.cpu === r.limits.cpu && r.requests.memory === r.limits.memory)),
+    r =>
+      r.limits?.cpu &&
+      r.limits?.memory &&
+      (!r.requests ||
+        (r.requests.cpu === r.limits.cpu &&
+          r.requests.memory === r.limits.memory)),
   );
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
@@ -202,15 +314,21 @@ function hashHex(s: string): string {
 
 /** What `kubectl logs` shows for a simulated container. */
 export function podLogs(pod: any, container: string | undefined): string {
-  const c = (pod.spec?.containers ?? []).find((x: any) => !container || x.name === container);
+  const c = (pod.spec?.containers ?? []).find(
+    (x: any) => !container || x.name === container,
+  );
   if (!c) return '';
   const started = pod.status?.startTime ?? new Date().toISOString();
   const lines = [
     `${started} INFO ${c.name}: starting ${c.image} (simulated by kube-sim)`,
-    `${started} INFO ${c.name}: listening on 0.0.0.0:${c.ports?.[0]?.containerPort ?? 8080}`,
+    `${started} INFO ${c.name}: listening on 0.0.0.0:${
+      c.ports?.[0]?.containerPort ?? 8080
+    }`,
   ];
   if (imageBehaviour(String(c.image)) === 'crashloop') {
-    lines.push(`${started} ERROR ${c.name}: thread 'main' panicked at src/main.rs:42:10: failed to connect to database: connection refused`);
+    lines.push(
+      `${started} ERROR ${c.name}: thread 'main' panicked at src/main.rs:42:10: failed to connect to database: connection refused`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -7,12 +7,16 @@ function podRank(pod: any): number {
   // Deletion order of the real controller, roughly: unscheduled, pending, not ready, ready.
   if (!pod.spec.nodeName) return 0;
   if (pod.status?.phase !== 'Running') return 1;
-  const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  const ready = (pod.status?.conditions ?? []).some(
+    (c: any) => c.type === 'Ready' && c.status === 'True',
+  );
   return ready ? 3 : 2;
 }
 
 export function isPodReady(pod: any): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  return (pod.status?.conditions ?? []).some(
+    (c: any) => c.type === 'Ready' && c.status === 'True',
+  );
 }
 
 export function reconcileReplicaSets(ctx: ControllerContext) {
@@ -38,7 +42,9 @@ export function reconcileReplicaSets(ctx: ControllerContext) {
             name: `${rs.metadata.name}-${randomSuffix(5)}`,
             namespace: rs.metadata.namespace,
             labels: template.metadata?.labels ?? {},
-            ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+            ...(template.metadata?.annotations
+              ? { annotations: template.metadata.annotations }
+              : {}),
             ownerReferences: [
               {
                 apiVersion: 'apps/v1',
@@ -53,17 +59,35 @@ export function reconcileReplicaSets(ctx: ControllerContext) {
           spec: template.spec,
         });
         pods.push(pod.obj);
-        ctx.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.obj.metadata.name}`, 'replicaset-controller');
+        ctx.events.record(
+          rs,
+          'Normal',
+          'SuccessfulCreate',
+          `Created pod: ${pod.obj.metadata.name}`,
+          'replicaset-controller',
+        );
       }
     } else if (pods.length > want) {
       const victims = [...pods]
-        .sort((a, b) => podRank(a) - podRank(b) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp))
+        .sort(
+          (a, b) =>
+            podRank(a) - podRank(b) ||
+            b.metadata.creationTimestamp.localeCompare(
+              a.metadata.creationTimestamp,
+            ),
+        )
         .slice(0, pods.length - want);
       for (const v of victims) {
         ctx.store.delete(TYPES.pods, v.metadata.namespace, v.metadata.name);
         ctx.pods.forget(v.metadata.uid);
         pods.splice(pods.indexOf(v), 1);
-        ctx.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${v.metadata.name}`, 'replicaset-controller');
+        ctx.events.record(
+          rs,
+          'Normal',
+          'SuccessfulDelete',
+          `Deleted pod: ${v.metadata.name}`,
+          'replicaset-controller',
+        );
       }
     }
     const minReady = ctx.duration(rs.spec.minReadySeconds ?? 0);
@@ -79,7 +103,11 @@ export function reconcileReplicaSets(ctx: ControllerContext) {
       availableReplicas: available.length,
       observedGeneration: rs.metadata.generation,
     };
-    for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas']) {
+    for (const k of [
+      'readyReplicas',
+      'availableReplicas',
+      'fullyLabeledReplicas',
+    ]) {
       if (status[k] === 0) delete status[k];
     }
     if (JSON.stringify(status) !== JSON.stringify(rs.status ?? {})) {

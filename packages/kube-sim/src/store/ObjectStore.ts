@@ -37,10 +37,27 @@ export interface WriteOptions {
 
 type Listener = (event: ChangeEvent) => void;
 
+const NAMESPACE_TYPE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  singular: 'namespace',
+  kind: 'Namespace',
+  listKind: 'NamespaceList',
+  namespaced: false,
+  verbs: [],
+};
+
 export class ObjectStore {
   private revision = 1;
-  private readonly data = new Map<string, Map<string, Map<string, StoredObject>>>();
-  private readonly uids = new Map<string, { type: ResourceType; namespace: string; name: string }>();
+  private readonly data = new Map<
+    string,
+    Map<string, Map<string, StoredObject>>
+  >();
+  private readonly uids = new Map<
+    string,
+    { type: ResourceType; namespace: string; name: string }
+  >();
   private readonly history: ChangeEvent[] = [];
   private historyStart = 0;
   /** Watches that ask for events older than this get 410 Gone. */
@@ -74,8 +91,14 @@ export class ObjectStore {
     return byName;
   }
 
-  get(type: ResourceType, namespace: string, name: string): StoredObject | undefined {
-    return this.bucket(type, type.namespaced ? namespace : '', false)?.get(name);
+  get(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+  ): StoredObject | undefined {
+    return this.bucket(type, type.namespaced ? namespace : '', false)?.get(
+      name,
+    );
   }
 
   getByUid(uid: string): StoredObject | undefined {
@@ -154,7 +177,12 @@ export class ObjectStore {
   private validate(type: ResourceType, obj: any) {
     const causes = validateObject(type, obj);
     if (causes.length) {
-      throw errors.invalid(type.kind, type.group, String(obj?.metadata?.name ?? ''), causes);
+      throw errors.invalid(
+        type.kind,
+        type.group,
+        String(obj?.metadata?.name ?? ''),
+        causes,
+      );
     }
   }
 
@@ -189,7 +217,8 @@ export class ObjectStore {
       }
     }
     const bucket = this.bucket(type, namespace, true)!;
-    if (bucket.has(meta.name)) throw errors.alreadyExists(type.plural, type.group, meta.name);
+    if (bucket.has(meta.name))
+      throw errors.alreadyExists(type.plural, type.group, meta.name);
     const rv = ++this.revision;
     meta.uid = randomUUID();
     meta.resourceVersion = String(rv);
@@ -198,16 +227,27 @@ export class ObjectStore {
     const stored = this.entry(obj, rv);
     bucket.set(meta.name, stored);
     this.uids.set(meta.uid, { type, namespace, name: meta.name });
-    this.record({ type: 'ADDED', key: storageKey(type), namespace, rv, object: stored });
+    this.record({
+      type: 'ADDED',
+      key: storageKey(type),
+      namespace,
+      rv,
+      object: stored,
+    });
     return stored;
   }
 
-  update(type: ResourceType, input: any, options: WriteOptions = {}): StoredObject {
+  update(
+    type: ResourceType,
+    input: any,
+    options: WriteOptions = {},
+  ): StoredObject {
     const meta = input?.metadata ?? {};
     const namespace = type.namespaced ? meta.namespace || 'default' : '';
     const name = meta.name;
     const current = name ? this.get(type, namespace, name) : undefined;
-    if (!current) throw errors.notFound(type.plural, type.group, String(name ?? ''));
+    if (!current)
+      throw errors.notFound(type.plural, type.group, String(name ?? ''));
     if (
       options.checkResourceVersion &&
       meta.resourceVersion &&
@@ -238,15 +278,18 @@ export class ObjectStore {
     obj.metadata.creationTimestamp = prevMeta.creationTimestamp;
     obj.metadata.name = prevMeta.name;
     if (type.namespaced) obj.metadata.namespace = namespace;
-    if (prevMeta.deletionTimestamp) obj.metadata.deletionTimestamp = prevMeta.deletionTimestamp;
-    else if (options.subresource !== 'all') delete obj.metadata.deletionTimestamp;
+    if (prevMeta.deletionTimestamp)
+      obj.metadata.deletionTimestamp = prevMeta.deletionTimestamp;
+    else if (options.subresource !== 'all')
+      delete obj.metadata.deletionTimestamp;
     pruneNulls(obj);
     applyDefaults(type, obj);
     if (type.generation) {
       const specChanged =
         options.subresource !== 'status' &&
         JSON.stringify(obj.spec) !== JSON.stringify(current.obj.spec);
-      obj.metadata.generation = (prevMeta.generation ?? 1) + (specChanged ? 1 : 0);
+      obj.metadata.generation =
+        (prevMeta.generation ?? 1) + (specChanged ? 1 : 0);
     } else if (prevMeta.generation !== undefined) {
       obj.metadata.generation = prevMeta.generation;
     }
@@ -292,28 +335,25 @@ export class ObjectStore {
     const obj = structuredClone(current.obj);
     obj.metadata.resourceVersion = String(rv);
     const stored = this.entry(obj, rv);
-    this.record({ type: 'DELETED', key: storageKey(type), namespace: ns, rv, object: stored, previous: current });
+    this.record({
+      type: 'DELETED',
+      key: storageKey(type),
+      namespace: ns,
+      rv,
+      object: stored,
+      previous: current,
+    });
     return stored;
   }
 }
-
-const NAMESPACE_TYPE: ResourceType = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  singular: 'namespace',
-  kind: 'Namespace',
-  listKind: 'NamespaceList',
-  namespaced: false,
-  verbs: [],
-};
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** Random name suffix in the alphabet Kubernetes uses for generated names. */
 export function randomSuffix(n: number): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += ALPHANUMS[Math.floor(Math.random() * ALPHANUMS.length)];
+  for (let i = 0; i < n; i++)
+    s += ALPHANUMS[Math.floor(Math.random() * ALPHANUMS.length)];
   return s;
 }
 

@@ -18,7 +18,9 @@ function defaultContainer(c: any) {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   if (c.imagePullPolicy === undefined && typeof c.image === 'string') {
-    const tag = c.image.includes('@') ? 'digest' : c.image.split('/').pop()!.split(':')[1];
+    const tag = c.image.includes('@')
+      ? 'digest'
+      : c.image.split('/').pop()!.split(':')[1];
     c.imagePullPolicy = !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
   }
   c.resources ??= {};
@@ -86,7 +88,8 @@ export function applyDefaults(type: ResourceType, obj: any) {
         const n = nextClusterIp++;
         spec.clusterIP = `10.96.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
       }
-      if (spec.clusterIP && spec.clusterIPs === undefined) spec.clusterIPs = [spec.clusterIP];
+      if (spec.clusterIP && spec.clusterIPs === undefined)
+        spec.clusterIPs = [spec.clusterIP];
       spec.ipFamilies ??= ['IPv4'];
       spec.ipFamilyPolicy ??= 'SingleStack';
       spec.internalTrafficPolicy ??= 'Cluster';

@@ -77,20 +77,38 @@ function validateWorkload(obj: any, podTemplate: boolean): StatusCause[] {
   const causes: StatusCause[] = [];
   const spec = obj.spec;
   if (!spec) return [required('spec')];
-  if (spec.replicas !== undefined && (typeof spec.replicas !== 'number' || spec.replicas < 0)) {
-    causes.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+  if (
+    spec.replicas !== undefined &&
+    (typeof spec.replicas !== 'number' || spec.replicas < 0)
+  ) {
+    causes.push(
+      invalid(
+        'spec.replicas',
+        spec.replicas,
+        'must be greater than or equal to 0',
+      ),
+    );
   }
   if (!spec.selector) causes.push(required('spec.selector'));
   else if (
     !Object.keys(spec.selector.matchLabels ?? {}).length &&
     !(spec.selector.matchExpressions ?? []).length
   ) {
-    causes.push(invalid('spec.selector', spec.selector, 'empty selector is invalid for deployment'));
+    causes.push(
+      invalid(
+        'spec.selector',
+        spec.selector,
+        'empty selector is invalid for deployment',
+      ),
+    );
   }
   if (podTemplate) {
     if (!spec.template) causes.push(required('spec.template'));
     else {
-      if (spec.selector && !labelsSubset(spec.selector, spec.template.metadata?.labels)) {
+      if (
+        spec.selector &&
+        !labelsSubset(spec.selector, spec.template.metadata?.labels)
+      ) {
         causes.push(
           invalid(
             'spec.template.metadata.labels',
@@ -100,7 +118,10 @@ function validateWorkload(obj: any, podTemplate: boolean): StatusCause[] {
         );
       }
       causes.push(
-        ...validateContainers(spec.template.spec?.containers, 'spec.template.spec.containers'),
+        ...validateContainers(
+          spec.template.spec?.containers,
+          'spec.template.spec.containers',
+        ),
       );
     }
   }
@@ -122,8 +143,18 @@ export function validateObject(type: ResourceType, obj: any): StatusCause[] {
     }
   }
   for (const [k, v] of Object.entries(obj?.metadata?.labels ?? {})) {
-    if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)) {
-      causes.push(invalid(`metadata.labels`, v, `a valid label value must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (key ${k})`));
+    if (
+      typeof v !== 'string' ||
+      v.length > 63 ||
+      !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)
+    ) {
+      causes.push(
+        invalid(
+          `metadata.labels`,
+          v,
+          `a valid label value must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (key ${k})`,
+        ),
+      );
     }
   }
   switch (`${type.group}/${type.kind}`) {
@@ -134,7 +165,9 @@ export function validateObject(type: ResourceType, obj: any): StatusCause[] {
       causes.push(...validateWorkload(obj, true));
       break;
     case '/Pod':
-      causes.push(...validateContainers(obj?.spec?.containers, 'spec.containers'));
+      causes.push(
+        ...validateContainers(obj?.spec?.containers, 'spec.containers'),
+      );
       break;
     case '/Service': {
       const spec = obj?.spec ?? {};
@@ -145,7 +178,13 @@ export function validateObject(type: ResourceType, obj: any): StatusCause[] {
       }
       (spec.ports ?? []).forEach((p: any, i: number) => {
         if (typeof p?.port !== 'number' || p.port < 1 || p.port > 65535) {
-          causes.push(invalid(`spec.ports[${i}].port`, p?.port, 'must be between 1 and 65535, inclusive'));
+          causes.push(
+            invalid(
+              `spec.ports[${i}].port`,
+              p?.port,
+              'must be between 1 and 65535, inclusive',
+            ),
+          );
         }
       });
       break;
