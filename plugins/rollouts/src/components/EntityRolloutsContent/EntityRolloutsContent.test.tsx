@@ -7,8 +7,6 @@ let user: ReturnType<typeof userEvent.setup>;
 beforeEach(() => {
   user = userEvent.setup({ delay: null });
 });
-// Dialog tests click and type through whole flows; the default 5 s is tight on shared CI cores.
-jest.setTimeout(30_000);
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { coreApis } from '@backstage/frontend-plugin-api';
