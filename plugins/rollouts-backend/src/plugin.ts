@@ -72,7 +72,6 @@ export const rolloutsPlugin = createBackendPlugin({
             permissions: deps.permissions,
             httpAuth: deps.httpAuth,
             auditor: deps.auditor,
-            logger: deps.logger,
           }),
         );
       },

@@ -2,7 +2,6 @@ import {
   AuditorService,
   BackstageCredentials,
   HttpAuthService,
-  LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
@@ -32,7 +31,6 @@ export interface RouterOptions {
   permissions: PermissionsService;
   httpAuth: HttpAuthService;
   auditor: AuditorService;
-  logger: LoggerService;
 }
 
 /** Parses with zod and turns its issues into one readable 400. */
