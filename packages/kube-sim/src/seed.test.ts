@@ -103,5 +103,17 @@ describe('demo seed', () => {
       'backstage.io/kubernetes-id=payments-api',
     );
     expect(pods).toHaveLength(3);
+    // What the Backstage Kubernetes backend asks for: pods by kubernetes-id and their metrics.
+    const selector = encodeURIComponent(
+      'backstage.io/kubernetes-id=payments-api',
+    );
+    const res = await fetch(`${sim.url}/api/v1/pods?labelSelector=${selector}`);
+    expect((await res.json()).items).toHaveLength(3);
+    const metrics = await fetch(
+      `${sim.url}/apis/metrics.k8s.io/v1beta1/namespaces/payments/pods?labelSelector=${selector}`,
+    );
+    const podMetrics = await metrics.json();
+    expect(podMetrics.items).toHaveLength(3);
+    expect(podMetrics.items[0].containers[0].usage.cpu).toMatch(/^\d+n$/);
   });
 });

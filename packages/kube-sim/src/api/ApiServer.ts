@@ -21,6 +21,7 @@ import { ApiError, errors } from './status';
 import { buildMatcher, selectorToString } from './selectors';
 import { PATCH_TYPES, applyPatch, strategicMerge } from './patch';
 import { toTable } from './table';
+import { metricsItem, metricsList } from './metrics';
 
 /** Fault injection settings; they apply to HTTP requests only, never to the control handle. */
 export interface KubeSimFaults {
@@ -204,6 +205,10 @@ export class ApiServer {
       );
     }
     const { type, namespace, name, subresource } = route;
+    if (type.computed) {
+      this.serveMetrics(res, method, url, route, isWatch);
+      return;
+    }
     if (subresource && !['status', 'scale', 'log'].includes(subresource))
       throw errors.unknownResource();
     if (subresource === 'scale' && !type.scaleSubresource)
@@ -365,6 +370,38 @@ export class ApiServer {
       default:
         throw errors.methodNotAllowed(method);
     }
+  }
+
+  private serveMetrics(
+    res: http.ServerResponse,
+    method: string,
+    url: URL,
+    route: Route,
+    isWatch: boolean,
+  ) {
+    if (method !== 'GET' || isWatch || route.subresource)
+      throw errors.methodNotAllowed(isWatch ? 'WATCH' : method);
+    if (route.name) {
+      const item = metricsItem(
+        this.store,
+        route.type.plural,
+        route.namespace ?? '',
+        route.name,
+      );
+      if (!item)
+        throw errors.notFound(route.type.plural, route.type.group, route.name);
+      this.sendJson(res, 200, item);
+      return;
+    }
+    const matcher = buildMatcher(
+      url.searchParams.get('labelSelector'),
+      url.searchParams.get('fieldSelector'),
+    );
+    this.sendJson(
+      res,
+      200,
+      metricsList(this.store, route.type.plural, route.namespace, matcher),
+    );
   }
 
   private checkKind(type: ResourceType, obj: any) {

@@ -22,6 +22,8 @@ export interface ResourceType {
   generation?: boolean;
   /** Names must be DNS-1123 labels (no dots), as for Namespaces and Services. */
   dnsLabelName?: boolean;
+  /** Read-only, computed on request (metrics.k8s.io) instead of stored. */
+  computed?: boolean;
 }
 
 const ALL_VERBS = [
@@ -164,6 +166,20 @@ export const RESOURCE_TYPES: ResourceType[] = [
     },
   ),
   rt('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
+  rt('', 'v1', 'persistentvolumes', 'PersistentVolume', {
+    namespaced: false,
+    shortNames: ['pv'],
+    statusSubresource: true,
+  }),
+  rt('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', {
+    verbs: ['get', 'list'],
+    computed: true,
+  }),
+  rt('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', {
+    namespaced: false,
+    verbs: ['get', 'list'],
+    computed: true,
+  }),
 ];
 
 export function groupVersion(t: { group: string; version: string }): string {
