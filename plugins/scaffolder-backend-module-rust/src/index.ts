@@ -9,13 +9,20 @@ export { createParamsValidateAction } from './actions/paramsValidate';
 export { createManifestsRenderAction } from './actions/manifestsRender';
 export { createLocalPublishAction } from './actions/localPublish';
 export { createCatalogRegisterFileAction } from './actions/catalogRegisterFile';
-export { createManifestsApplyAction, readManifests } from './actions/manifestsApply';
+export {
+  createManifestsApplyAction,
+  readManifests,
+} from './actions/manifestsApply';
 export { ClusterApplier, readClusters } from './clusters/ClusterApplier';
 export type { ClusterDetails, AppliedObject } from './clusters/ClusterApplier';
 export { LocalTarget, LOCAL_DIRECTORY_CONFIG_KEY } from './local/LocalTarget';
 export { buildManifests, objectNames } from './manifests/buildManifests';
 export type { Manifest } from './manifests/buildManifests';
-export { writeManifests, toYaml, MANIFESTS_DIRECTORY } from './manifests/writeManifests';
+export {
+  writeManifests,
+  toYaml,
+  MANIFESTS_DIRECTORY,
+} from './manifests/writeManifests';
 export {
   validateServiceParams,
   canaryStepsFromWeights,
@@ -23,4 +30,9 @@ export {
   RUST_VERSION,
   SERVICE_NAME_PATTERN,
 } from './params/serviceParams';
-export type { ServiceParams, ServiceParamsInput, CanaryStep, Strategy } from './params/serviceParams';
+export type {
+  ServiceParams,
+  ServiceParamsInput,
+  CanaryStep,
+  Strategy,
+} from './params/serviceParams';

@@ -22,12 +22,17 @@ describe('rust:catalog:register-file', () => {
             'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders\nspec: {}\n',
         },
       },
-      elsewhere: { 'catalog-info.yaml': 'kind: Component\nmetadata:\n  name: x\n' },
+      elsewhere: {
+        'catalog-info.yaml': 'kind: Component\nmetadata:\n  name: x\n',
+      },
     });
   });
 
   const action = () =>
-    createCatalogRegisterFileAction({ catalog, localTarget: new LocalTarget(root.resolve('services')) });
+    createCatalogRegisterFileAction({
+      catalog,
+      localTarget: new LocalTarget(root.resolve('services')),
+    });
 
   it('registers a file location with the initiator credentials', async () => {
     const file = root.resolve('services/orders/catalog-info.yaml');
@@ -37,12 +42,21 @@ describe('rust:catalog:register-file', () => {
       { type: 'file', target: file },
       { credentials: await ctx.getInitiatorCredentials() },
     );
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'component:default/orders');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'component:default/orders',
+    );
   });
 
   it.each([
-    ['a file outside the local directory', () => root.resolve('elsewhere/catalog-info.yaml')],
-    ['a path that climbs out', () => root.resolve('services/../elsewhere/catalog-info.yaml')],
+    [
+      'a file outside the local directory',
+      () => root.resolve('elsewhere/catalog-info.yaml'),
+    ],
+    [
+      'a path that climbs out',
+      () => root.resolve('services/../elsewhere/catalog-info.yaml'),
+    ],
     ['a relative path', () => 'services/orders/catalog-info.yaml'],
   ])('refuses %s', async (_, file) => {
     const ctx = createMockActionContext({ input: { path: file() } });
@@ -52,7 +66,9 @@ describe('rust:catalog:register-file', () => {
 
   it('registers nothing in a dry run', async () => {
     const ctx = {
-      ...createMockActionContext({ input: { path: root.resolve('services/orders/catalog-info.yaml') } }),
+      ...createMockActionContext({
+        input: { path: root.resolve('services/orders/catalog-info.yaml') },
+      }),
       isDryRun: true,
     };
     await action().handler(ctx);

@@ -38,18 +38,27 @@ export function createCatalogRegisterFileAction(options: {
     ],
     schema: {
       input: {
-        path: z => z.string().describe('Absolute path of the catalog-info.yaml to register'),
+        path: z =>
+          z
+            .string()
+            .describe('Absolute path of the catalog-info.yaml to register'),
       },
       output: {
-        entityRef: z => z.string().describe('Reference of the first entity in the file'),
+        entityRef: z =>
+          z.string().describe('Reference of the first entity in the file'),
         locationTarget: z => z.string(),
       },
     },
     async handler(ctx) {
       const file = path.resolve(ctx.input.path);
-      if (path.relative(localTarget.directory, file).startsWith('..') || !path.isAbsolute(ctx.input.path)) {
+      if (
+        path.relative(localTarget.directory, file).startsWith('..') ||
+        !path.isAbsolute(ctx.input.path)
+      ) {
         throw new InputError(
-          `Refusing to register ${JSON.stringify(ctx.input.path)}: only files under ${localTarget.directory} can be registered`,
+          `Refusing to register ${JSON.stringify(
+            ctx.input.path,
+          )}: only files under ${localTarget.directory} can be registered`,
         );
       }
       if (ctx.isDryRun) {
@@ -74,7 +83,9 @@ export function createCatalogRegisterFileAction(options: {
         { type: 'file', target: file },
         { credentials: await ctx.getInitiatorCredentials() },
       );
-      ctx.logger.info(`Registered location ${result.location.id} (${file}) for ${entityRef}`);
+      ctx.logger.info(
+        `Registered location ${result.location.id} (${file}) for ${entityRef}`,
+      );
       ctx.output('entityRef', entityRef);
       ctx.output('locationTarget', file);
     },

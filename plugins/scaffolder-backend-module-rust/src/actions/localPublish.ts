@@ -8,7 +8,9 @@ import { yaml } from './examples';
  * `rust:local:publish`: the `local` target's stand-in for a Git host. Copies the workspace to
  * `<rustTemplate.localTarget.directory>/<name>`, refusing any path outside that folder.
  */
-export function createLocalPublishAction(options: { localTarget: LocalTarget }) {
+export function createLocalPublishAction(options: {
+  localTarget: LocalTarget;
+}) {
   const { localTarget } = options;
   return createTemplateAction({
     id: 'rust:local:publish',
@@ -18,18 +20,32 @@ export function createLocalPublishAction(options: { localTarget: LocalTarget }) 
       {
         description: 'Publish the generated service locally',
         example: yaml({
-          steps: [{ id: 'publish', action: 'rust:local:publish', input: { name: 'orders' } }],
+          steps: [
+            {
+              id: 'publish',
+              action: 'rust:local:publish',
+              input: { name: 'orders' },
+            },
+          ],
         }),
       },
     ],
     schema: {
       input: {
-        name: z => z.string().describe('Service name; the folder created under the local directory'),
+        name: z =>
+          z
+            .string()
+            .describe(
+              'Service name; the folder created under the local directory',
+            ),
       },
       output: {
-        directory: z => z.string().describe('Absolute path of the published service'),
-        catalogInfoPath: z => z.string().describe('Absolute path of its catalog-info.yaml'),
-        remoteUrl: z => z.string().describe('file:// URL of the published service'),
+        directory: z =>
+          z.string().describe('Absolute path of the published service'),
+        catalogInfoPath: z =>
+          z.string().describe('Absolute path of its catalog-info.yaml'),
+        remoteUrl: z =>
+          z.string().describe('file:// URL of the published service'),
       },
     },
     async handler(ctx) {

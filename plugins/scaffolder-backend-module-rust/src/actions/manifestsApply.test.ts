@@ -24,7 +24,12 @@ describe('rust:manifests:apply against kube-sim', () => {
             {
               type: 'config',
               clusters: [
-                { name: 'local', url: sim.url, authProvider: 'serviceAccount', serviceAccountToken: 'kube-sim-development-token' },
+                {
+                  name: 'local',
+                  url: sim.url,
+                  authProvider: 'serviceAccount',
+                  serviceAccountToken: 'kube-sim-development-token',
+                },
               ],
             },
           ],
@@ -45,7 +50,11 @@ describe('rust:manifests:apply against kube-sim', () => {
       namespace,
       imageRepository: 'ghcr.io/acme/orders',
     });
-    await writeManifests(workspace.path, 'deploy/kubernetes', buildManifests(params));
+    await writeManifests(
+      workspace.path,
+      'deploy/kubernetes',
+      buildManifests(params),
+    );
   }
 
   it.each(['RollingUpdate', 'Canary', 'BlueGreen'])(
@@ -60,7 +69,9 @@ describe('rust:manifests:apply against kube-sim', () => {
       });
       await action.handler(ctx);
 
-      const applied = (ctx.output as jest.Mock).mock.calls.find(([key]) => key === 'applied')[1];
+      const applied = (ctx.output as jest.Mock).mock.calls.find(
+        ([key]) => key === 'applied',
+      )[1];
       expect(applied).toEqual(
         expect.arrayContaining([
           `created Deployment ${namespace}/orders`,
@@ -70,19 +81,45 @@ describe('rust:manifests:apply against kube-sim', () => {
         ]),
       );
       // kube-sim serves no policy/v1 API; a real cluster gets the PodDisruptionBudget.
-      expect(applied).toContain(`skipped PodDisruptionBudget ${namespace}/orders`);
+      expect(applied).toContain(
+        `skipped PodDisruptionBudget ${namespace}/orders`,
+      );
       expect(sim.control.get('v1', 'Namespace', '', namespace)).toBeDefined();
       await sim.control.waitFor(() => {
-        const deployment = sim.control.get('apps/v1', 'Deployment', namespace, 'orders');
-        return deployment?.status?.readyReplicas === 2 && deployment?.status?.availableReplicas === 2;
+        const deployment = sim.control.get(
+          'apps/v1',
+          'Deployment',
+          namespace,
+          'orders',
+        );
+        return (
+          deployment?.status?.readyReplicas === 2 &&
+          deployment?.status?.availableReplicas === 2
+        );
       }, 30_000);
-      const deployment = sim.control.get('apps/v1', 'Deployment', namespace, 'orders');
-      expect(deployment.metadata.annotations['rollouts.backstage.io/strategy']).toBe(strategy);
-      const pods = sim.control.list('v1', 'Pod', namespace, 'app.kubernetes.io/name=orders');
+      const deployment = sim.control.get(
+        'apps/v1',
+        'Deployment',
+        namespace,
+        'orders',
+      );
+      expect(
+        deployment.metadata.annotations['rollouts.backstage.io/strategy'],
+      ).toBe(strategy);
+      const pods = sim.control.list(
+        'v1',
+        'Pod',
+        namespace,
+        'app.kubernetes.io/name=orders',
+      );
       expect(pods.length).toBe(2);
-      if (strategy === 'BlueGreen') {
-        expect(sim.control.get('v1', 'Service', namespace, 'orders-preview')).toBeDefined();
-      }
+      const services = sim.control
+        .list('v1', 'Service', namespace)
+        .map(service => service.metadata.name)
+        .sort();
+      expect(services).toEqual(
+        strategy === 'BlueGreen' ? ['orders', 'orders-preview'] : ['orders'],
+      );
 
       // Applying again replaces instead of failing with a conflict.
       const again = createMockActionContext({
@@ -90,7 +127,9 @@ describe('rust:manifests:apply against kube-sim', () => {
         workspacePath: workspace.path,
       });
       await action.handler(again);
-      const reapplied = (again.output as jest.Mock).mock.calls.find(([key]) => key === 'applied')[1];
+      const reapplied = (again.output as jest.Mock).mock.calls.find(
+        ([key]) => key === 'applied',
+      )[1];
       expect(reapplied).toContain(`replaced Deployment ${namespace}/orders`);
     },
   );
@@ -112,11 +151,25 @@ describe('rust:manifests:apply against kube-sim', () => {
     await renderInto('RollingUpdate', 'team-a');
     const action = createManifestsApplyAction({ clusters });
     await expect(
-      action.handler(createMockActionContext({ input: { cluster: 'prod', namespace: 'team-a' }, workspacePath: workspace.path })),
-    ).rejects.toThrow('Unknown cluster "prod": configured clusters are "local"');
+      action.handler(
+        createMockActionContext({
+          input: { cluster: 'prod', namespace: 'team-a' },
+          workspacePath: workspace.path,
+        }),
+      ),
+    ).rejects.toThrow(
+      'Unknown cluster "prod": configured clusters are "local"',
+    );
     await expect(
-      action.handler(createMockActionContext({ input: { cluster: 'local', namespace: 'team-b' }, workspacePath: workspace.path })),
-    ).rejects.toThrow('ServiceAccount orders is in namespace "team-a", expected "team-b"');
+      action.handler(
+        createMockActionContext({
+          input: { cluster: 'local', namespace: 'team-b' },
+          workspacePath: workspace.path,
+        }),
+      ),
+    ).rejects.toThrow(
+      'ServiceAccount orders is in namespace "team-a", expected "team-b"',
+    );
   });
 
   it('refuses a manifests folder outside the workspace', async () => {
@@ -124,7 +177,11 @@ describe('rust:manifests:apply against kube-sim', () => {
     await expect(
       action.handler(
         createMockActionContext({
-          input: { cluster: 'local', namespace: 'default', directory: '../../etc' },
+          input: {
+            cluster: 'local',
+            namespace: 'default',
+            directory: '../../etc',
+          },
           workspacePath: workspace.path,
         }),
       ),

@@ -19,9 +19,17 @@ describe('rust:manifests:render', () => {
   };
 
   it('writes validated manifests and a kustomization', async () => {
-    const ctx = createMockActionContext({ input, workspacePath: workspace.path });
+    const ctx = createMockActionContext({
+      input,
+      workspacePath: workspace.path,
+    });
     await createManifestsRenderAction().handler(ctx);
-    const kustomization = parse(fs.readFileSync(workspace.resolve('deploy/kubernetes/kustomization.yaml'), 'utf8'));
+    const kustomization = parse(
+      fs.readFileSync(
+        workspace.resolve('deploy/kubernetes/kustomization.yaml'),
+        'utf8',
+      ),
+    );
     expect(kustomization.resources).toEqual([
       'serviceaccount.yaml',
       'configmap.yaml',
@@ -30,13 +38,20 @@ describe('rust:manifests:render', () => {
       'poddisruptionbudget.yaml',
       'horizontalpodautoscaler.yaml',
     ]);
-    const deployment = parse(fs.readFileSync(workspace.resolve('deploy/kubernetes/deployment.yaml'), 'utf8'));
+    const deployment = parse(
+      fs.readFileSync(
+        workspace.resolve('deploy/kubernetes/deployment.yaml'),
+        'utf8',
+      ),
+    );
     expect(deployment.metadata.annotations).toEqual({
       'rollouts.backstage.io/strategy': 'Canary',
       'rollouts.backstage.io/canary-steps':
         '[{"setWeight":25},{"pause":{}},{"setWeight":75},{"pause":{}},{"setWeight":100}]',
     });
-    expect(deployment.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/orders:main');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/acme/orders:main',
+    );
   });
 
   it('refuses steps that do not add up, before writing anything', async () => {
@@ -53,12 +68,18 @@ describe('rust:manifests:render', () => {
   it('refuses an output folder outside the workspace and a hostile image tag', async () => {
     await expect(
       createManifestsRenderAction().handler(
-        createMockActionContext({ input: { ...input, directory: '../escape' }, workspacePath: workspace.path }),
+        createMockActionContext({
+          input: { ...input, directory: '../escape' },
+          workspacePath: workspace.path,
+        }),
       ),
     ).rejects.toThrow(/outside|not allowed/i);
     await expect(
       createManifestsRenderAction().handler(
-        createMockActionContext({ input: { ...input, imageTag: 'x\nkind: Secret' }, workspacePath: workspace.path }),
+        createMockActionContext({
+          input: { ...input, imageTag: 'x\nkind: Secret' },
+          workspacePath: workspace.path,
+        }),
       ),
     ).rejects.toThrow('Invalid image tag');
   });

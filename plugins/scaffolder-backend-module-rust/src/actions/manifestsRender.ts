@@ -1,7 +1,10 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { buildManifests } from '../manifests/buildManifests';
-import { MANIFESTS_DIRECTORY, writeManifests } from '../manifests/writeManifests';
+import {
+  MANIFESTS_DIRECTORY,
+  writeManifests,
+} from '../manifests/writeManifests';
 import { validateServiceParams } from '../params/serviceParams';
 import { yaml } from './examples';
 import { serviceParamsFields } from './paramsFields';
@@ -15,7 +18,7 @@ export function createManifestsRenderAction() {
   return createTemplateAction({
     id: 'rust:manifests:render',
     description:
-      "Writes the Kubernetes manifests of a Rust service for its delivery strategy (Deployment with the rollouts annotations, Services, ConfigMap, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler), validated against the Kubernetes schemas.",
+      'Writes the Kubernetes manifests of a Rust service for its delivery strategy (Deployment with the rollouts annotations, Services, ConfigMap, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler), validated against the Kubernetes schemas.',
     supportsDryRun: true,
     examples: [
       {
@@ -44,12 +47,25 @@ export function createManifestsRenderAction() {
       input: {
         ...serviceParamsFields,
         imageTag: z =>
-          z.string().optional().describe('Tag of the initial image in imageRepository (default main)'),
+          z
+            .string()
+            .optional()
+            .describe(
+              'Tag of the initial image in imageRepository (default main)',
+            ),
         directory: z =>
-          z.string().optional().describe(`Workspace folder for the manifests (default ${MANIFESTS_DIRECTORY})`),
+          z
+            .string()
+            .optional()
+            .describe(
+              `Workspace folder for the manifests (default ${MANIFESTS_DIRECTORY})`,
+            ),
       },
       output: {
-        files: z => z.array(z.string()).describe('Files written, relative to the workspace'),
+        files: z =>
+          z
+            .array(z.string())
+            .describe('Files written, relative to the workspace'),
       },
     },
     async handler(ctx) {
@@ -64,7 +80,11 @@ export function createManifestsRenderAction() {
         ctx.input.directory ?? MANIFESTS_DIRECTORY,
         manifests,
       );
-      ctx.logger.info(`Wrote ${files.length} manifests for ${params.strategy}: ${files.join(', ')}`);
+      ctx.logger.info(
+        `Wrote ${files.length} manifests for ${params.strategy}: ${files.join(
+          ', ',
+        )}`,
+      );
       ctx.output('files', files);
     },
   });
@@ -74,7 +94,9 @@ export function createManifestsRenderAction() {
 function checkImageTag(tag: string): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
     throw new InputError(
-      `Invalid image tag ${JSON.stringify(tag)}: letters, digits, '_', '.' and '-', at most 128`,
+      `Invalid image tag ${JSON.stringify(
+        tag,
+      )}: letters, digits, '_', '.' and '-', at most 128`,
     );
   }
   return tag;

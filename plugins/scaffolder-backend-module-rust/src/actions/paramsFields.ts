@@ -13,23 +13,52 @@ type Zod = Parameters<FieldCallbacks[string]>[0];
  */
 export const serviceParamsFields = {
   name: (zod: Zod) =>
-    zod.string().describe('Service name: the Kubernetes object names and the crate name'),
-  port: (zod: Zod) => zod.number().int().describe('HTTP port the service listens on (1024-65535)'),
+    zod
+      .string()
+      .describe('Service name: the Kubernetes object names and the crate name'),
+  port: (zod: Zod) =>
+    zod
+      .number()
+      .int()
+      .describe('HTTP port the service listens on (1024-65535)'),
   strategy: (zod: Zod) =>
-    zod.enum(['RollingUpdate', 'Canary', 'BlueGreen']).describe('Delivery strategy'),
+    zod
+      .enum(['RollingUpdate', 'Canary', 'BlueGreen'])
+      .describe('Delivery strategy'),
   canarySteps: (zod: Zod) =>
     zod
       .array(zod.number())
       .optional()
-      .describe('Canary: traffic weights in percent, strictly increasing, each 1-99 (default [20, 50])'),
+      .describe(
+        'Canary: traffic weights in percent, strictly increasing, each 1-99 (default [20, 50])',
+      ),
   autoPromotion: (zod: Zod) =>
-    zod.boolean().optional().describe('BlueGreen: promote as soon as the preview is ready (default false)'),
+    zod
+      .boolean()
+      .optional()
+      .describe(
+        'BlueGreen: promote as soon as the preview is ready (default false)',
+      ),
   scaleDownDelay: (zod: Zod) =>
-    zod.string().optional().describe('BlueGreen: how long the old version stays up after promotion (default 30s)'),
-  cluster: (zod: Zod) => zod.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
+    zod
+      .string()
+      .optional()
+      .describe(
+        'BlueGreen: how long the old version stays up after promotion (default 30s)',
+      ),
+  cluster: (zod: Zod) =>
+    zod.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
   namespace: (zod: Zod) => zod.string().describe('Kubernetes namespace'),
   imageRepository: (zod: Zod) =>
-    zod.string().optional().describe('Image repository without tag (default ghcr.io/<imageOrganization>/<name>)'),
+    zod
+      .string()
+      .optional()
+      .describe(
+        'Image repository without tag (default ghcr.io/<imageOrganization>/<name>)',
+      ),
   imageOrganization: (zod: Zod) =>
-    zod.string().optional().describe('Organization used in the default image repository'),
+    zod
+      .string()
+      .optional()
+      .describe('Organization used in the default image repository'),
 };

@@ -8,7 +8,9 @@ import { yaml } from './examples';
  * `rust:params:validate`: checks the form's values on the server and completes them with
  * defaults; the template's later steps read the normalised values from its output.
  */
-export function createParamsValidateAction(options: { clusters: ClusterApplier }) {
+export function createParamsValidateAction(options: {
+  clusters: ClusterApplier;
+}) {
   return createTemplateAction({
     id: 'rust:params:validate',
     description:
@@ -40,10 +42,12 @@ export function createParamsValidateAction(options: { clusters: ClusterApplier }
       input: serviceParamsFields,
       output: {
         name: z => z.string(),
-        crateName: z => z.string().describe('The crate name (dashes become underscores)'),
+        crateName: z =>
+          z.string().describe('The crate name (dashes become underscores)'),
         port: z => z.number(),
         strategy: z => z.string(),
-        canarySteps: z => z.array(z.record(z.unknown())).describe('Argo Rollouts steps'),
+        canarySteps: z =>
+          z.array(z.record(z.unknown())).describe('Argo Rollouts steps'),
         canaryStepsJson: z => z.string(),
         autoPromotion: z => z.boolean(),
         scaleDownDelay: z => z.string(),

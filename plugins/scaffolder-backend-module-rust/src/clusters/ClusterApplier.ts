@@ -27,7 +27,8 @@ export interface AppliedObject {
 
 /** Reads the clusters the Kubernetes plugin is configured with, so users configure them once. */
 export function readClusters(config: Config): ClusterDetails[] {
-  const methods = config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
+  const methods =
+    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
   return methods
     .filter(method => method.getString('type') === 'config')
     .flatMap(method => method.getOptionalConfigArray('clusters') ?? [])
@@ -48,7 +49,8 @@ function isNotFound(error: unknown): boolean {
 function isKindNotServed(error: unknown): boolean {
   const message = (error as Error)?.message ?? '';
   return (
-    (isNotFound(error) && message.includes('Failed to fetch resource metadata')) ||
+    (isNotFound(error) &&
+      message.includes('Failed to fetch resource metadata')) ||
     message.includes('Unrecognized API version and kind')
   );
 }
@@ -77,7 +79,9 @@ export class ClusterApplier {
       const known = this.clusterNames();
       throw new InputError(
         `Unknown cluster "${name}": configured clusters are ${
-          known.length ? known.map(n => `"${n}"`).join(', ') : 'none (kubernetes.clusterLocatorMethods)'
+          known.length
+            ? known.map(n => `"${n}"`).join(', ')
+            : 'none (kubernetes.clusterLocatorMethods)'
         }`,
       );
     }
@@ -96,12 +100,15 @@ export class ClusterApplier {
             server: cluster.url,
             // client-node refuses plain http unless TLS verification is off; an http:// URL
             // (a development cluster such as kube-sim) has no TLS to verify anyway.
-            skipTLSVerify: cluster.skipTLSVerify ?? cluster.url.startsWith('http://'),
+            skipTLSVerify:
+              cluster.skipTLSVerify ?? cluster.url.startsWith('http://'),
             caData: cluster.caData,
           },
         ],
         users: [{ name: 'backstage', token: cluster.serviceAccountToken }],
-        contexts: [{ name: cluster.name, cluster: cluster.name, user: 'backstage' }],
+        contexts: [
+          { name: cluster.name, cluster: cluster.name, user: 'backstage' },
+        ],
         currentContext: cluster.name,
       });
       client = KubernetesObjectApi.makeApiClient(kubeConfig);
@@ -123,7 +130,10 @@ export class ClusterApplier {
       const header = {
         apiVersion: object.apiVersion!,
         kind: object.kind!,
-        metadata: { name: object.metadata!.name!, namespace: object.metadata?.namespace ?? namespace },
+        metadata: {
+          name: object.metadata!.name!,
+          namespace: object.metadata?.namespace ?? namespace,
+        },
       };
       let existing: KubernetesObject | undefined;
       try {
@@ -156,8 +166,15 @@ export class ClusterApplier {
     return applied;
   }
 
-  private async ensureNamespace(client: KubernetesObjectApi, namespace: string) {
-    const header = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
+  private async ensureNamespace(
+    client: KubernetesObjectApi,
+    namespace: string,
+  ) {
+    const header = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace },
+    };
     try {
       await client.read(header);
     } catch (error) {

@@ -39,7 +39,10 @@ export function objectNames(name: string) {
  * The strategy is declared on the Deployment with the annotations the rollouts backend reads; the
  * backend creates the canary or preview Deployments itself during a rollout.
  */
-export function buildManifests(params: ServiceParams, options: { image?: string } = {}): Manifest[] {
+export function buildManifests(
+  params: ServiceParams,
+  options: { image?: string } = {},
+): Manifest[] {
   const { name, namespace, port, strategy } = params;
   const names = objectNames(name);
   const image = options.image ?? `${params.imageRepository}:main`;
@@ -50,7 +53,10 @@ export function buildManifests(params: ServiceParams, options: { image?: string 
     'app.kubernetes.io/component': 'service',
     'app.kubernetes.io/managed-by': 'backstage',
   };
-  const metadata = (objectName: string, annotations?: Record<string, string>) => ({
+  const metadata = (
+    objectName: string,
+    annotations?: Record<string, string>,
+  ) => ({
     name: objectName,
     namespace,
     labels,
@@ -61,13 +67,19 @@ export function buildManifests(params: ServiceParams, options: { image?: string 
     [ROLLOUT_ANNOTATIONS.strategy]: strategy,
   };
   if (strategy === 'Canary') {
-    strategyAnnotations[ROLLOUT_ANNOTATIONS.canarySteps] = JSON.stringify(params.canarySteps);
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.canarySteps] = JSON.stringify(
+      params.canarySteps,
+    );
   }
   if (strategy === 'BlueGreen') {
     strategyAnnotations[ROLLOUT_ANNOTATIONS.activeService] = names.service;
-    strategyAnnotations[ROLLOUT_ANNOTATIONS.previewService] = names.previewService;
-    strategyAnnotations[ROLLOUT_ANNOTATIONS.autoPromotion] = String(params.autoPromotion);
-    strategyAnnotations[ROLLOUT_ANNOTATIONS.scaleDownDelay] = params.scaleDownDelay;
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.previewService] =
+      names.previewService;
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.autoPromotion] = String(
+      params.autoPromotion,
+    );
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.scaleDownDelay] =
+      params.scaleDownDelay;
   }
 
   const httpProbe = (path: string) => ({
@@ -123,7 +135,11 @@ export function buildManifests(params: ServiceParams, options: { image?: string 
                 // starts before anyone needs a secret.
                 { secretRef: { name: names.secret, optional: true } },
               ],
-              startupProbe: { ...httpProbe('/healthz'), periodSeconds: 2, failureThreshold: 30 },
+              startupProbe: {
+                ...httpProbe('/healthz'),
+                periodSeconds: 2,
+                failureThreshold: 30,
+              },
               livenessProbe: { ...httpProbe('/healthz'), failureThreshold: 3 },
               readinessProbe: { ...httpProbe('/readyz'), failureThreshold: 2 },
               resources: {
@@ -154,7 +170,9 @@ export function buildManifests(params: ServiceParams, options: { image?: string 
       spec: {
         type: 'ClusterIP',
         selector,
-        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        ],
       },
     });
 
@@ -182,7 +200,10 @@ export function buildManifests(params: ServiceParams, options: { image?: string 
     { file: 'service.yaml', object: service(names.service) },
   ];
   if (strategy === 'BlueGreen') {
-    manifests.push({ file: 'service-preview.yaml', object: service(names.previewService) });
+    manifests.push({
+      file: 'service-preview.yaml',
+      object: service(names.previewService),
+    });
   }
   manifests.push(
     {
@@ -197,13 +218,20 @@ export function buildManifests(params: ServiceParams, options: { image?: string 
       object: new HorizontalPodAutoscaler({
         metadata: metadata(name),
         spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.deployment },
+          scaleTargetRef: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: names.deployment,
+          },
           minReplicas: 2,
           maxReplicas: 10,
           metrics: [
             {
               type: 'Resource',
-              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+              resource: {
+                name: 'cpu',
+                target: { type: 'Utilization', averageUtilization: 70 },
+              },
             },
           ],
         },

@@ -1,5 +1,9 @@
 import { InputError } from '@backstage/errors';
-import { canaryStepsFromWeights, checkServiceName, validateServiceParams } from './serviceParams';
+import {
+  canaryStepsFromWeights,
+  checkServiceName,
+  validateServiceParams,
+} from './serviceParams';
 
 const valid = {
   name: 'orders-api',
@@ -11,7 +15,9 @@ const valid = {
 
 describe('validateServiceParams', () => {
   it('completes valid input with defaults', () => {
-    expect(validateServiceParams({ ...valid, imageOrganization: 'Acme' })).toEqual({
+    expect(
+      validateServiceParams({ ...valid, imageOrganization: 'Acme' }),
+    ).toEqual({
       name: 'orders-api',
       crateName: 'orders_api',
       port: 8080,
@@ -35,21 +41,30 @@ describe('validateServiceParams', () => {
       { pause: {} },
       { setWeight: 100 },
     ]);
-    expect(validateServiceParams({ ...valid, strategy: 'Canary' }).canarySteps).toHaveLength(5);
+    expect(
+      validateServiceParams({ ...valid, strategy: 'Canary' }).canarySteps,
+    ).toHaveLength(5);
   });
 
   it.each([
     [[], 'give at least one traffic weight'],
     [[50, 50], 'step 2 (50%) is not above step 1 (50%)'],
     [[60, 30], 'Canary steps must increase'],
-    [[0, 10], 'Canary step 1 is 0: each weight must be a whole percentage from 1 to 99'],
+    [
+      [0, 10],
+      'Canary step 1 is 0: each weight must be a whole percentage from 1 to 99',
+    ],
     [[20, 100], 'Canary step 2 is 100'],
     [[12.5], 'Canary step 1 is 12.5'],
     [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'at most 10 weights'],
   ])('refuses canary steps %j', (weights, message) => {
-    expect(() => validateServiceParams({ ...valid, strategy: 'Canary', canarySteps: weights })).toThrow(
-      message,
-    );
+    expect(() =>
+      validateServiceParams({
+        ...valid,
+        strategy: 'Canary',
+        canarySteps: weights,
+      }),
+    ).toThrow(message);
     expect(() => canaryStepsFromWeights(weights)).toThrow(InputError);
   });
 
@@ -75,14 +90,22 @@ describe('validateServiceParams', () => {
     [{ namespace: 'a/b' }, 'Invalid namespace'],
     [{ scaleDownDelay: '30 seconds' }, 'Invalid scale-down delay'],
     [{ imageRepository: 'ghcr.io/acme/x:latest' }, 'Invalid image repository'],
-    [{ imageRepository: 'ghcr.io/acme/${{ secrets.X }}' }, 'Invalid image repository'],
+    [
+      { imageRepository: 'ghcr.io/acme/${{ secrets.X }}' },
+      'Invalid image repository',
+    ],
     [{ imageRepository: 'orders' }, 'Invalid image repository'],
   ])('refuses %j', (override, message) => {
-    expect(() => validateServiceParams({ ...valid, ...override })).toThrow(message);
+    expect(() => validateServiceParams({ ...valid, ...override })).toThrow(
+      message,
+    );
   });
 
   it('accepts registries with ports and nested paths', () => {
-    const params = validateServiceParams({ ...valid, imageRepository: 'registry.local:5000/team/a/orders' });
+    const params = validateServiceParams({
+      ...valid,
+      imageRepository: 'registry.local:5000/team/a/orders',
+    });
     expect(params.imageRegistry).toBe('registry.local:5000');
   });
 });

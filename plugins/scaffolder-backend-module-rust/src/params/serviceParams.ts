@@ -23,7 +23,16 @@ export const IMAGE_REPOSITORY_PATTERN =
 export const DURATION_PATTERN = /^[1-9][0-9]{0,4}(s|m|h)$/;
 
 /** Cargo reserves these names; a service cannot be called like that. */
-const RESERVED_CRATE_NAMES = new Set(['test', 'core', 'std', 'alloc', 'proc-macro', 'self', 'crate', 'super']);
+const RESERVED_CRATE_NAMES = new Set([
+  'test',
+  'core',
+  'std',
+  'alloc',
+  'proc-macro',
+  'self',
+  'crate',
+  'super',
+]);
 
 /** The Rust version of the generated service (rust-toolchain.toml, Dockerfile and CI). */
 export const RUST_VERSION = '1.95.0';
@@ -43,7 +52,9 @@ export interface ServiceParamsInput {
 }
 
 /** Argo Rollouts' step vocabulary, as the rollouts backend reads it. */
-export type CanaryStep = { setWeight: number } | { pause: { duration?: string } };
+export type CanaryStep =
+  | { setWeight: number }
+  | { pause: { duration?: string } };
 
 /** Parameters checked and completed with defaults: what the manifests and skeleton are built from. */
 export interface ServiceParams {
@@ -69,15 +80,21 @@ function describe(value: unknown): string {
 export function checkServiceName(name: unknown): string {
   if (typeof name !== 'string' || !SERVICE_NAME_PATTERN.test(name)) {
     throw new InputError(
-      `Invalid service name ${describe(name)}: use 1 to 40 lower-case letters, digits and dashes, ` +
+      `Invalid service name ${describe(
+        name,
+      )}: use 1 to 40 lower-case letters, digits and dashes, ` +
         'starting with a letter and not ending with a dash (it is the Kubernetes name and the crate name)',
     );
   }
   if (name.includes('--')) {
-    throw new InputError(`Invalid service name ${describe(name)}: no consecutive dashes`);
+    throw new InputError(
+      `Invalid service name ${describe(name)}: no consecutive dashes`,
+    );
   }
   if (RESERVED_CRATE_NAMES.has(name)) {
-    throw new InputError(`Invalid service name ${describe(name)}: it is reserved by Cargo`);
+    throw new InputError(
+      `Invalid service name ${describe(name)}: it is reserved by Cargo`,
+    );
   }
   return name;
 }
@@ -88,25 +105,36 @@ export function checkServiceName(name: unknown): string {
  */
 export function canaryStepsFromWeights(weights: unknown): CanaryStep[] {
   if (!Array.isArray(weights) || weights.length === 0) {
-    throw new InputError('Canary steps: give at least one traffic weight, e.g. [20, 50]');
+    throw new InputError(
+      'Canary steps: give at least one traffic weight, e.g. [20, 50]',
+    );
   }
   if (weights.length > 10) {
-    throw new InputError(`Canary steps: at most 10 weights, got ${weights.length}`);
+    throw new InputError(
+      `Canary steps: at most 10 weights, got ${weights.length}`,
+    );
   }
   weights.forEach((weight, index) => {
     if (!Number.isInteger(weight) || weight < 1 || weight > 99) {
       throw new InputError(
-        `Canary step ${index + 1} is ${describe(weight)}: each weight must be a whole percentage from 1 to 99 (100 is the final promotion)`,
+        `Canary step ${index + 1} is ${describe(
+          weight,
+        )}: each weight must be a whole percentage from 1 to 99 (100 is the final promotion)`,
       );
     }
     if (index > 0 && weight <= weights[index - 1]) {
       throw new InputError(
-        `Canary steps must increase: step ${index + 1} (${weight}%) is not above step ${index} (${weights[index - 1]}%)`,
+        `Canary steps must increase: step ${
+          index + 1
+        } (${weight}%) is not above step ${index} (${weights[index - 1]}%)`,
       );
     }
   });
   return [
-    ...weights.flatMap((weight: number): CanaryStep[] => [{ setWeight: weight }, { pause: {} }]),
+    ...weights.flatMap((weight: number): CanaryStep[] => [
+      { setWeight: weight },
+      { pause: {} },
+    ]),
     { setWeight: 100 },
   ];
 }
@@ -120,26 +148,36 @@ export function imageRegistryOf(repository: string): string {
  * Validates everything the form sends, on the server: the form's own checks can be bypassed by a
  * direct API call, and JSON schema cannot say "strictly increasing".
  */
-export function validateServiceParams(input: ServiceParamsInput): ServiceParams {
+export function validateServiceParams(
+  input: ServiceParamsInput,
+): ServiceParams {
   const name = checkServiceName(input.name);
   const port = input.port;
   if (!Number.isInteger(port) || port < 1024 || port > 65535) {
     throw new InputError(
-      `Invalid port ${describe(port)}: use a whole number from 1024 to 65535 (the service runs as a non-root user)`,
+      `Invalid port ${describe(
+        port,
+      )}: use a whole number from 1024 to 65535 (the service runs as a non-root user)`,
     );
   }
   if (!(STRATEGIES as readonly string[]).includes(input.strategy)) {
     throw new InputError(
-      `Invalid strategy ${describe(input.strategy)}: use one of ${STRATEGIES.join(', ')}`,
+      `Invalid strategy ${describe(
+        input.strategy,
+      )}: use one of ${STRATEGIES.join(', ')}`,
     );
   }
   const strategy = input.strategy as Strategy;
   const canarySteps =
-    strategy === 'Canary' ? canaryStepsFromWeights(input.canarySteps ?? [20, 50]) : [];
+    strategy === 'Canary'
+      ? canaryStepsFromWeights(input.canarySteps ?? [20, 50])
+      : [];
   const scaleDownDelay = input.scaleDownDelay ?? '30s';
   if (!DURATION_PATTERN.test(scaleDownDelay)) {
     throw new InputError(
-      `Invalid scale-down delay ${describe(scaleDownDelay)}: use a number followed by s, m or h, e.g. 30s`,
+      `Invalid scale-down delay ${describe(
+        scaleDownDelay,
+      )}: use a number followed by s, m or h, e.g. 30s`,
     );
   }
   for (const [label, value] of [
@@ -148,7 +186,9 @@ export function validateServiceParams(input: ServiceParamsInput): ServiceParams 
   ] as const) {
     if (typeof value !== 'string' || !DNS_LABEL_PATTERN.test(value)) {
       throw new InputError(
-        `Invalid ${label} ${describe(value)}: use lower-case letters, digits and dashes (at most 63)`,
+        `Invalid ${label} ${describe(
+          value,
+        )}: use lower-case letters, digits and dashes (at most 63)`,
       );
     }
   }
@@ -157,9 +197,14 @@ export function validateServiceParams(input: ServiceParamsInput): ServiceParams 
     input.imageRepository && input.imageRepository.trim() !== ''
       ? input.imageRepository.trim()
       : `ghcr.io/${organization.toLocaleLowerCase('en-US')}/${name}`;
-  if (!IMAGE_REPOSITORY_PATTERN.test(imageRepository) || imageRepository.length > 255) {
+  if (
+    !IMAGE_REPOSITORY_PATTERN.test(imageRepository) ||
+    imageRepository.length > 255
+  ) {
     throw new InputError(
-      `Invalid image repository ${describe(imageRepository)}: use registry/path/name in lower case without tag, e.g. ghcr.io/acme/${name}`,
+      `Invalid image repository ${describe(
+        imageRepository,
+      )}: use registry/path/name in lower case without tag, e.g. ghcr.io/acme/${name}`,
     );
   }
   return {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import scaffolderModuleRust from '../index';
-import { TEMPLATE_DIR } from './dryRun';
+import { TEMPLATE_DIR } from './__testUtils__/dryRun';
 
 jest.setTimeout(120_000);
 
@@ -24,19 +24,29 @@ describe('rust-service template, local target, as a real task', () => {
   const localDir = createMockDirectory();
   let sim: KubeSim;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
-  const addLocation = jest.fn(async (location: { type: string; target: string }) => ({
-    location: { id: 'location-1', ...location },
-    entities: [],
-    exists: false,
-  }));
+  const addLocation = jest.fn(
+    async (location: { type: string; target: string }) => ({
+      location: { id: 'location-1', ...location },
+      entities: [],
+      exists: false,
+    }),
+  );
 
   beforeAll(async () => {
     sim = await startKubeSim({ port: 0, timeScale: 0.05 });
-    const template = parse(fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'));
+    const template = parse(
+      fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'),
+    );
     template.metadata.namespace = 'default';
     template.metadata.annotations = {
-      'backstage.io/managed-by-location': `file:${path.join(TEMPLATE_DIR, 'template.yaml')}`,
-      'backstage.io/managed-by-origin-location': `file:${path.join(TEMPLATE_DIR, 'template.yaml')}`,
+      'backstage.io/managed-by-location': `file:${path.join(
+        TEMPLATE_DIR,
+        'template.yaml',
+      )}`,
+      'backstage.io/managed-by-origin-location': `file:${path.join(
+        TEMPLATE_DIR,
+        'template.yaml',
+      )}`,
     };
     backend = await startTestBackend({
       features: [
@@ -47,7 +57,16 @@ describe('rust-service template, local target, as a real task', () => {
             rustTemplate: { localTarget: { directory: localDir.path } },
             kubernetes: {
               clusterLocatorMethods: [
-                { type: 'config', clusters: [{ name: 'local', url: sim.url, authProvider: 'serviceAccount' }] },
+                {
+                  type: 'config',
+                  clusters: [
+                    {
+                      name: 'local',
+                      url: sim.url,
+                      authProvider: 'serviceAccount',
+                    },
+                  ],
+                },
               ],
             },
           },
@@ -78,7 +97,10 @@ describe('rust-service template, local target, as a real task', () => {
         const events = await request(backend.server)
           .get(`/api/scaffolder/v2/tasks/${created.body.id}/events`)
           .set('Authorization', mockCredentials.user.header());
-        return { task: task.body, log: events.body.map((e: any) => e.body?.message).join('\n') };
+        return {
+          task: task.body,
+          log: events.body.map((e: any) => e.body?.message).join('\n'),
+        };
       }
       await new Promise(resolve => setTimeout(resolve, 250));
     }
@@ -98,10 +120,17 @@ describe('rust-service template, local target, as a real task', () => {
       namespace: 'payments',
       target: 'local',
     });
-    if (task.status !== 'completed') throw new Error(`task ${task.status}:\n${log}`);
+    if (task.status !== 'completed')
+      throw new Error(`task ${task.status}:\n${log}`);
 
     const serviceDir = path.join(localDir.path, 'payments');
-    for (const file of ['Cargo.toml', 'Dockerfile', 'catalog-info.yaml', 'deploy/kubernetes/deployment.yaml', '.github/workflows/ci.yaml']) {
+    for (const file of [
+      'Cargo.toml',
+      'Dockerfile',
+      'catalog-info.yaml',
+      'deploy/kubernetes/deployment.yaml',
+      '.github/workflows/ci.yaml',
+    ]) {
       expect(fs.existsSync(path.join(serviceDir, file))).toBe(true);
     }
     expect(addLocation).toHaveBeenCalledWith(
@@ -109,10 +138,14 @@ describe('rust-service template, local target, as a real task', () => {
       expect.anything(),
     );
     await sim.control.waitFor(
-      () => sim.control.get('apps/v1', 'Deployment', 'payments', 'payments')?.status?.readyReplicas === 2,
+      () =>
+        sim.control.get('apps/v1', 'Deployment', 'payments', 'payments')?.status
+          ?.readyReplicas === 2,
       30_000,
     );
-    expect(sim.control.get('v1', 'Service', 'payments', 'payments-preview')).toBeDefined();
+    expect(
+      sim.control.get('v1', 'Service', 'payments', 'payments-preview'),
+    ).toBeDefined();
   });
 
   it('refuses to overwrite a service that exists', async () => {

@@ -4,8 +4,8 @@ import {
   checkManifestRules,
   checkWorkflow,
   parseManifests,
-} from './artifactChecks';
-import { startScaffolder } from './dryRun';
+} from './__testUtils__/artifactChecks';
+import { startScaffolder } from './__testUtils__/dryRun';
 
 jest.setTimeout(120_000);
 
@@ -29,10 +29,47 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
   afterAll(async () => scaffolder?.stop());
 
   describe.each([
-    ['RollingUpdate', { strategy: 'RollingUpdate', port: 8080 }],
-    ['Canary', { strategy: 'Canary', canarySteps: [10, 25, 60], port: 3000 }],
-    ['BlueGreen', { strategy: 'BlueGreen', autoPromotion: true, scaleDownDelay: '2m', port: 9090 }],
-  ])('%s', (strategy, values) => {
+    {
+      strategy: 'RollingUpdate',
+      values: { strategy: 'RollingUpdate', port: 8080 },
+      annotations: { 'rollouts.backstage.io/strategy': 'RollingUpdate' },
+      services: ['orders-api'],
+    },
+    {
+      strategy: 'Canary',
+      values: { strategy: 'Canary', canarySteps: [10, 25, 60], port: 3000 },
+      annotations: {
+        'rollouts.backstage.io/strategy': 'Canary',
+        'rollouts.backstage.io/canary-steps': JSON.stringify([
+          { setWeight: 10 },
+          { pause: {} },
+          { setWeight: 25 },
+          { pause: {} },
+          { setWeight: 60 },
+          { pause: {} },
+          { setWeight: 100 },
+        ]),
+      },
+      services: ['orders-api'],
+    },
+    {
+      strategy: 'BlueGreen',
+      values: {
+        strategy: 'BlueGreen',
+        autoPromotion: true,
+        scaleDownDelay: '2m',
+        port: 9090,
+      },
+      annotations: {
+        'rollouts.backstage.io/strategy': 'BlueGreen',
+        'rollouts.backstage.io/active-service': 'orders-api',
+        'rollouts.backstage.io/preview-service': 'orders-api-preview',
+        'rollouts.backstage.io/auto-promotion': 'true',
+        'rollouts.backstage.io/scale-down-delay': '2m',
+      },
+      services: ['orders-api', 'orders-api-preview'],
+    },
+  ])('$strategy', ({ strategy, values, ...expected }) => {
     let result: Awaited<ReturnType<typeof scaffolder.dryRun>>;
     beforeAll(async () => {
       result = await scaffolder.dryRun({ ...base, ...values });
@@ -40,7 +77,9 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
 
     it('completes every step', () => {
       expect(result.status).toBe(200);
-      expect(result.log.join('\n')).toContain('Finished step Render Kubernetes manifests');
+      expect(result.log.join('\n')).toContain(
+        'Finished step Render Kubernetes manifests',
+      );
       expect([...result.files.keys()]).toEqual(
         expect.arrayContaining([
           'Cargo.toml',
@@ -55,8 +94,12 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           'deploy/kubernetes/deployment.yaml',
         ]),
       );
-      expect([...result.files.keys()].filter(f => f.endsWith('.njk'))).toEqual([]);
-      expect([...result.files.values()].filter(text => text.includes('${{ values'))).toEqual([]);
+      expect([...result.files.keys()].filter(f => f.endsWith('.njk'))).toEqual(
+        [],
+      );
+      expect(
+        [...result.files.values()].filter(text => text.includes('${{ values')),
+      ).toEqual([]);
     });
 
     it('has a workflow that passes actionlint and our rules', async () => {
@@ -70,14 +113,21 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       });
       const build = parsed.jobs.image.steps.find((s: any) => s.id === 'build');
       expect(build.with).toMatchObject({ sbom: true, provenance: 'mode=max' });
-      expect(parsed.jobs.deploy.steps[0].run).toContain('/api/rollouts/entities/${ROLLOUT_ENTITY}/rollouts');
-      expect(parsed.jobs.deploy.if).toContain("refs/heads/main");
+      expect(parsed.jobs.deploy.steps[0].run).toContain(
+        '/api/rollouts/entities/${ROLLOUT_ENTITY}/rollouts',
+      );
+      expect(parsed.jobs.deploy.if).toContain('refs/heads/main');
     });
 
     it('has a Dockerfile that passes dockerfile-utils and our rules', () => {
-      const rustVersion = /channel = "([^"]+)"/.exec(result.files.get('rust-toolchain.toml')!)![1];
+      const rustVersion = /channel = "([^"]+)"/.exec(
+        result.files.get('rust-toolchain.toml')!,
+      )![1];
       expect(
-        checkDockerfile(result.files.get('Dockerfile')!, { port: values.port, rustVersion }),
+        checkDockerfile(result.files.get('Dockerfile')!, {
+          port: values.port,
+          rustVersion,
+        }),
       ).toEqual([]);
     });
 
@@ -86,30 +136,15 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       expect(problems).toEqual([]);
       expect(checkManifestRules(objects, 'orders-api')).toEqual([]);
       const deployment = objects.find(o => o.kind === 'Deployment');
-      const annotations = deployment.metadata.annotations;
-      expect(annotations['rollouts.backstage.io/strategy']).toBe(strategy);
+      expect(deployment.metadata.annotations).toEqual(expected.annotations);
       expect(deployment.metadata.namespace).toBe('shop');
-      expect(deployment.spec.template.spec.containers[0].ports[0].containerPort).toBe(values.port);
-      const services = objects.filter(o => o.kind === 'Service').map(o => o.metadata.name);
-      if (strategy === 'Canary') {
-        expect(JSON.parse(annotations['rollouts.backstage.io/canary-steps'])).toEqual([
-          { setWeight: 10 }, { pause: {} },
-          { setWeight: 25 }, { pause: {} },
-          { setWeight: 60 }, { pause: {} },
-          { setWeight: 100 },
-        ]);
-      }
-      if (strategy === 'BlueGreen') {
-        expect(services.sort()).toEqual(['orders-api', 'orders-api-preview']);
-        expect(annotations).toMatchObject({
-          'rollouts.backstage.io/active-service': 'orders-api',
-          'rollouts.backstage.io/preview-service': 'orders-api-preview',
-          'rollouts.backstage.io/auto-promotion': 'true',
-          'rollouts.backstage.io/scale-down-delay': '2m',
-        });
-      } else {
-        expect(services).toEqual(['orders-api']);
-      }
+      expect(
+        deployment.spec.template.spec.containers[0].ports[0].containerPort,
+      ).toBe(values.port);
+      const services = objects
+        .filter(o => o.kind === 'Service')
+        .map(o => o.metadata.name);
+      expect(services.sort()).toEqual(expected.services);
       const configMap = objects.find(o => o.kind === 'ConfigMap');
       expect(configMap.data.PORT).toBe(String(values.port));
     });
@@ -126,7 +161,11 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
             'rollouts.backstage.io/strategy': strategy,
           },
         },
-        spec: { owner: 'group:default/team-a', system: 'system:default/shop', type: 'service' },
+        spec: {
+          owner: 'group:default/team-a',
+          system: 'system:default/shop',
+          type: 'service',
+        },
       });
       expect(entity.metadata.links.length).toBeGreaterThan(0);
     });
@@ -140,19 +179,35 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       ['a name too long', { name: `a${'b'.repeat(40)}` }, 'name'],
       ['a privileged port', { port: 80 }, 'port'],
       ['a port out of range', { port: 70000 }, 'port'],
-      ['an expression as image', { imageRepository: 'ghcr.io/x/${{ secrets.GITHUB_TOKEN }}' }, 'imageRepository'],
+      [
+        'an expression as image',
+        { imageRepository: 'ghcr.io/x/${{ secrets.GITHUB_TOKEN }}' },
+        'imageRepository',
+      ],
       ['an unknown strategy', { strategy: 'YOLO' }, 'strategy'],
     ])('%s (form schema)', async (_, values, field) => {
       const result = await scaffolder.dryRun({ ...base, ...values });
       expect(result.status).toBe(400);
-      const properties = result.body.errors.map((e: { property: string }) => e.property);
-      expect(properties).toContainEqual(expect.stringMatching(new RegExp(`^instance\\.${field}`)));
+      const properties = result.body.errors.map(
+        (e: { property: string }) => e.property,
+      );
+      expect(properties).toContainEqual(
+        expect.stringMatching(new RegExp(`^instance\\.${field}`)),
+      );
     });
 
     it.each([
-      ['canary steps that do not increase', { strategy: 'Canary', canarySteps: [50, 20] }, 'Canary steps must increase: step 2 (20%) is not above step 1 (50%)'],
+      [
+        'canary steps that do not increase',
+        { strategy: 'Canary', canarySteps: [50, 20] },
+        'Canary steps must increase: step 2 (20%) is not above step 1 (50%)',
+      ],
       ['a name reserved by Cargo', { name: 'test' }, 'reserved by Cargo'],
-      ['a cluster the portal does not know', { cluster: 'prod' }, 'Unknown cluster "prod": configured clusters are "local"'],
+      [
+        'a cluster the portal does not know',
+        { cluster: 'prod' },
+        'Unknown cluster "prod": configured clusters are "local"',
+      ],
     ])('%s (server-side action)', async (_, values, message) => {
       const result = await scaffolder.dryRun({ ...base, ...values });
       expect(result.status).toBe(400);
@@ -163,17 +218,26 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
   });
 
   it('refuses a canary weight of 100 or more (form schema: strategy options do not match)', async () => {
-    const result = await scaffolder.dryRun({ ...base, strategy: 'Canary', canarySteps: [50, 100] });
+    const result = await scaffolder.dryRun({
+      ...base,
+      strategy: 'Canary',
+      canarySteps: [50, 100],
+    });
     expect(result.status).toBe(400);
-    expect(result.body.errors.map((e: { message: string }) => e.message)).toContainEqual(
-      expect.stringMatching(/exactly one/),
-    );
-    const accepted = await scaffolder.dryRun({ ...base, strategy: 'Canary', canarySteps: [50, 99] });
+    expect(
+      result.body.errors.map((e: { message: string }) => e.message),
+    ).toContainEqual(expect.stringMatching(/exactly one/));
+    const accepted = await scaffolder.dryRun({
+      ...base,
+      strategy: 'Canary',
+      canarySteps: [50, 99],
+    });
     expect(accepted.status).toBe(200);
   });
 
   describe('hostile values cannot change the generated documents', () => {
-    const hostile = 'x"\nspec:\n  owner: evil # ${{ secrets.GITHUB_TOKEN }} {% raw %} `rm -rf /`';
+    const hostile =
+      'x"\nspec:\n  owner: evil # ${{ secrets.GITHUB_TOKEN }} {% raw %} `rm -rf /`';
     let result: Awaited<ReturnType<typeof scaffolder.dryRun>>;
     beforeAll(async () => {
       result = await scaffolder.dryRun({

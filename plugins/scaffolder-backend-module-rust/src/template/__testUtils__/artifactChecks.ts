@@ -15,15 +15,23 @@ export async function checkWorkflow(text: string): Promise<string[]> {
   );
   const workflow = parse(text);
   if (JSON.stringify(workflow.permissions) !== '{}') {
-    problems.push('top-level permissions must be {} (each job asks for what it needs)');
+    problems.push(
+      'top-level permissions must be {} (each job asks for what it needs)',
+    );
   }
   for (const [jobId, job] of Object.entries<any>(workflow.jobs ?? {})) {
-    if (!job.permissions) problems.push(`job ${jobId} has no permissions block`);
+    if (!job.permissions)
+      problems.push(`job ${jobId} has no permissions block`);
     for (const step of job.steps ?? []) {
       if (typeof step.run === 'string' && step.run.includes('${{')) {
-        problems.push(`job ${jobId}: a run: script uses a \${{ }} expression (pass values through env)`);
+        problems.push(
+          `job ${jobId}: a run: script uses a \${{ }} expression (pass values through env)`,
+        );
       }
-      if (typeof step.uses === 'string' && step.uses.startsWith('actions-rs/')) {
+      if (
+        typeof step.uses === 'string' &&
+        step.uses.startsWith('actions-rs/')
+      ) {
         problems.push(`job ${jobId}: ${step.uses} is archived`);
       }
     }
@@ -32,7 +40,10 @@ export async function checkWorkflow(text: string): Promise<string[]> {
 }
 
 /** dockerfile-utils' validator, and our rules: named stages, EXPOSE of the port, non-root USER, pinned bases. */
-export function checkDockerfile(text: string, options: { port: number; rustVersion: string }): string[] {
+export function checkDockerfile(
+  text: string,
+  options: { port: number; rustVersion: string },
+): string[] {
   const problems = validateDockerfile(text).map(
     d => `dockerfile-utils line ${d.range.start.line + 1}: ${d.message}`,
   );
@@ -42,7 +53,8 @@ export function checkDockerfile(text: string, options: { port: number; rustVersi
     const match = /^ARG\s+(\w+)=(\S+)$/.exec(line);
     if (match) args.set(match[1], match[2]);
   }
-  const expand = (value: string) => value.replace(/\$\{(\w+)\}/g, (_, name) => args.get(name) ?? '');
+  const expand = (value: string) =>
+    value.replace(/\$\{(\w+)\}/g, (_, name) => args.get(name) ?? '');
   const froms = lines.filter(line => /^FROM\s/i.test(line));
   if (froms.length < 2) problems.push('not a multi-stage build');
   for (const from of froms) {
@@ -53,21 +65,38 @@ export function checkDockerfile(text: string, options: { port: number; rustVersi
     }
     const image = expand(match[1]);
     const tag = /:([^/@]+)$/.exec(image)?.[1];
-    if (!tag || tag === 'latest') problems.push(`base image not pinned to a tag: ${image}`);
-    if (/buster|stretch|bullseye/.test(image)) problems.push(`end-of-life base image: ${image}`);
-    if (image.startsWith('rust:') && !tag?.startsWith(`${options.rustVersion}-`)) {
-      problems.push(`Rust image ${image} is not the pinned version ${options.rustVersion}`);
+    if (!tag || tag === 'latest')
+      problems.push(`base image not pinned to a tag: ${image}`);
+    if (/buster|stretch|bullseye/.test(image))
+      problems.push(`end-of-life base image: ${image}`);
+    if (
+      image.startsWith('rust:') &&
+      !tag?.startsWith(`${options.rustVersion}-`)
+    ) {
+      problems.push(
+        `Rust image ${image} is not the pinned version ${options.rustVersion}`,
+      );
     }
   }
-  const exposed = lines.filter(line => /^EXPOSE\s/.test(line)).map(line => line.split(/\s+/)[1]);
+  const exposed = lines
+    .filter(line => /^EXPOSE\s/.test(line))
+    .map(line => line.split(/\s+/)[1]);
   if (exposed.join() !== String(options.port)) {
-    problems.push(`EXPOSE ${exposed.join(' ')} does not match the port ${options.port}`);
+    problems.push(
+      `EXPOSE ${exposed.join(' ')} does not match the port ${options.port}`,
+    );
   }
   const lastStage = lines.slice(lines.lastIndexOf(froms[froms.length - 1]));
-  const user = lastStage.filter(line => /^USER\s/.test(line)).pop()?.split(/\s+/)[1];
-  if (!user || /^(root|0)(:|$)/.test(user)) problems.push(`runtime stage does not run as a non-root USER (${user})`);
+  const user = lastStage
+    .filter(line => /^USER\s/.test(line))
+    .pop()
+    ?.split(/\s+/)[1];
+  if (!user || /^(root|0)(:|$)/.test(user))
+    problems.push(`runtime stage does not run as a non-root USER (${user})`);
   if (!/--mount=type=cache/.test(text) && !/cargo chef/.test(text)) {
-    problems.push('dependencies are not cached (cargo-chef or BuildKit cache mounts)');
+    problems.push(
+      'dependencies are not cached (cargo-chef or BuildKit cache mounts)',
+    );
   }
   return problems;
 }
@@ -78,20 +107,30 @@ const MODELS: Record<string, any> = {
   'v1/ServiceAccount': k8s.v1.ServiceAccount,
   'apps/v1/Deployment': k8s.apps.v1.Deployment,
   'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
-  'autoscaling/v2/HorizontalPodAutoscaler': k8s.autoscaling.v2.HorizontalPodAutoscaler,
+  'autoscaling/v2/HorizontalPodAutoscaler':
+    k8s.autoscaling.v2.HorizontalPodAutoscaler,
 };
 
 /** Parses manifest files; validates each against the Kubernetes schema of its kind. */
-export function parseManifests(files: Map<string, string>): { objects: any[]; problems: string[] } {
+export function parseManifests(files: Map<string, string>): {
+  objects: any[];
+  problems: string[];
+} {
   const objects: any[] = [];
   const problems: string[] = [];
   for (const [file, text] of files) {
-    if (!file.startsWith('deploy/kubernetes/') || file.endsWith('kustomization.yaml')) continue;
+    if (
+      !file.startsWith('deploy/kubernetes/') ||
+      file.endsWith('kustomization.yaml')
+    )
+      continue;
     for (const document of parseAllDocuments(text)) {
       const object = document.toJS();
       const Model = MODELS[`${object.apiVersion}/${object.kind}`];
       if (!Model) {
-        problems.push(`${file}: unexpected ${object.apiVersion} ${object.kind}`);
+        problems.push(
+          `${file}: unexpected ${object.apiVersion} ${object.kind}`,
+        );
         continue;
       }
       try {
@@ -109,50 +148,78 @@ export function parseManifests(files: Map<string, string>): { objects: any[]; pr
 export function checkManifestRules(objects: any[], name: string): string[] {
   const problems: string[] = [];
   const deployments = objects.filter(o => o.kind === 'Deployment');
-  if (deployments.length !== 1) problems.push(`expected one Deployment, found ${deployments.length}`);
+  if (deployments.length !== 1)
+    problems.push(`expected one Deployment, found ${deployments.length}`);
   const hasMapping = (labels: any, where: string) => {
-    if (labels?.['app.kubernetes.io/name'] !== name || labels?.['backstage.io/kubernetes-id'] !== name) {
-      problems.push(`${where}: missing app.kubernetes.io/name and backstage.io/kubernetes-id = ${name}`);
+    if (
+      labels?.['app.kubernetes.io/name'] !== name ||
+      labels?.['backstage.io/kubernetes-id'] !== name
+    ) {
+      problems.push(
+        `${where}: missing app.kubernetes.io/name and backstage.io/kubernetes-id = ${name}`,
+      );
     }
   };
   for (const deployment of deployments) {
     const pod = deployment.spec.template.spec;
     hasMapping(deployment.metadata.labels, 'Deployment');
     hasMapping(deployment.spec.template.metadata.labels, 'pod template');
-    if (pod.securityContext?.runAsNonRoot !== true) problems.push('pod: runAsNonRoot is not true');
-    if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault') problems.push('pod: seccomp is not RuntimeDefault');
-    if (pod.automountServiceAccountToken !== false) problems.push('pod: service account token is mounted');
+    if (pod.securityContext?.runAsNonRoot !== true)
+      problems.push('pod: runAsNonRoot is not true');
+    if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault')
+      problems.push('pod: seccomp is not RuntimeDefault');
+    if (pod.automountServiceAccountToken !== false)
+      problems.push('pod: service account token is mounted');
     for (const container of pod.containers) {
       const sc = container.securityContext ?? {};
       const where = `container ${container.name}`;
-      if (sc.runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot is not true`);
-      if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: root filesystem is writable`);
-      if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: privilege escalation allowed`);
-      if (JSON.stringify(sc.capabilities?.drop) !== '["ALL"]') problems.push(`${where}: capabilities not dropped`);
-      if (sc.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${where}: seccomp is not RuntimeDefault`);
+      if (sc.runAsNonRoot !== true)
+        problems.push(`${where}: runAsNonRoot is not true`);
+      if (sc.readOnlyRootFilesystem !== true)
+        problems.push(`${where}: root filesystem is writable`);
+      if (sc.allowPrivilegeEscalation !== false)
+        problems.push(`${where}: privilege escalation allowed`);
+      if (JSON.stringify(sc.capabilities?.drop) !== '["ALL"]')
+        problems.push(`${where}: capabilities not dropped`);
+      if (sc.seccompProfile?.type !== 'RuntimeDefault')
+        problems.push(`${where}: seccomp is not RuntimeDefault`);
       if (sc.privileged) problems.push(`${where}: privileged`);
-      if (!container.resources?.requests?.cpu || !container.resources?.requests?.memory) {
+      if (
+        !container.resources?.requests?.cpu ||
+        !container.resources?.requests?.memory
+      ) {
         problems.push(`${where}: no CPU and memory requests`);
       }
-      if (!container.resources?.limits?.memory) problems.push(`${where}: no memory limit`);
+      if (!container.resources?.limits?.memory)
+        problems.push(`${where}: no memory limit`);
       for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
         if (!container[probe]) problems.push(`${where}: no ${probe}`);
       }
-      if (/:latest$/.test(container.image) || !/:[^/]+$/.test(container.image)) {
+      if (
+        /:latest$/.test(container.image) ||
+        !/:[^/]+$/.test(container.image)
+      ) {
         problems.push(`${where}: image ${container.image} has no fixed tag`);
       }
       const secretRef = (container.envFrom ?? []).find((e: any) => e.secretRef);
       if (!secretRef) problems.push(`${where}: the Secret is not referenced`);
     }
   }
-  if (objects.some(o => o.kind === 'Secret')) problems.push('a Secret is committed with the manifests');
+  if (objects.some(o => o.kind === 'Secret'))
+    problems.push('a Secret is committed with the manifests');
   for (const service of objects.filter(o => o.kind === 'Service')) {
     hasMapping(service.metadata.labels, `Service ${service.metadata.name}`);
     if (service.spec.selector?.['app.kubernetes.io/name'] !== name) {
-      problems.push(`Service ${service.metadata.name} does not select app.kubernetes.io/name=${name}`);
+      problems.push(
+        `Service ${service.metadata.name} does not select app.kubernetes.io/name=${name}`,
+      );
     }
   }
-  for (const kind of ['ConfigMap', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']) {
+  for (const kind of [
+    'ConfigMap',
+    'PodDisruptionBudget',
+    'HorizontalPodAutoscaler',
+  ]) {
     if (!objects.some(o => o.kind === kind)) problems.push(`no ${kind}`);
   }
   return problems;

@@ -1,17 +1,27 @@
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import scaffolderModuleRust from '../index';
+import scaffolderModuleRust from '../../index';
 
 /** The template folder of the repository. */
-export const TEMPLATE_DIR = path.resolve(__dirname, '../../../../templates/rust-service');
+export const TEMPLATE_DIR = resolvePackagePath(
+  '@internal/plugin-scaffolder-backend-module-rust',
+  '../../templates/rust-service',
+);
 
 /** Every file of a folder, as the dry-run API takes them. */
-export function directoryContents(root: string): { path: string; base64Content: string }[] {
+export function directoryContents(
+  root: string,
+): { path: string; base64Content: string }[] {
   const walk = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
       const full = path.join(dir, entry.name);
@@ -26,7 +36,16 @@ export function directoryContents(root: string): { path: string; base64Content: 
 export const TEST_CONFIG = {
   kubernetes: {
     clusterLocatorMethods: [
-      { type: 'config', clusters: [{ name: 'local', url: 'http://127.0.0.1:1', authProvider: 'serviceAccount' }] },
+      {
+        type: 'config',
+        clusters: [
+          {
+            name: 'local',
+            url: 'http://127.0.0.1:1',
+            authProvider: 'serviceAccount',
+          },
+        ],
+      },
     ],
   },
 };
@@ -50,19 +69,28 @@ export async function startScaffolder(config: object = TEST_CONFIG) {
       catalogServiceMock.factory(),
     ],
   });
-  const template = parse(fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'));
+  const template = parse(
+    fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'),
+  );
   const contents = directoryContents(TEMPLATE_DIR);
 
-  async function dryRun(values: Record<string, unknown>): Promise<DryRunResult> {
+  async function dryRun(
+    values: Record<string, unknown>,
+  ): Promise<DryRunResult> {
     const response = await request(backend.server)
       .post('/api/scaffolder/v2/dry-run')
       .set('Authorization', mockCredentials.user.header())
       .send({ template, values, directoryContents: contents });
     const files = new Map<string, string>();
     for (const file of response.body.directoryContents ?? []) {
-      files.set(file.path, Buffer.from(file.base64Content, 'base64').toString('utf8'));
+      files.set(
+        file.path,
+        Buffer.from(file.base64Content, 'base64').toString('utf8'),
+      );
     }
-    const log = (response.body.log ?? []).map((entry: any) => String(entry.body?.message));
+    const log = (response.body.log ?? []).map((entry: any) =>
+      String(entry.body?.message),
+    );
     return { status: response.status, body: response.body, files, log };
   }
 

@@ -1,9 +1,13 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The repository root (this file is plugins/<pkg>/src/template/). */
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+/** The repository root. */
+export const REPO_ROOT = resolvePackagePath(
+  '@internal/plugin-scaffolder-backend-module-rust',
+  '../..',
+);
 
 /** Crates the generated service depends on (Cargo.toml), for the offline registry. */
 export const SERVICE_CRATES = [
@@ -38,7 +42,9 @@ export function run(
  * cloned elsewhere with shared/ next to it); /work/shared on the development machine.
  */
 export function findOfflineCrates(): string {
-  const gitRoot = run('git', ['rev-parse', '--show-toplevel'], { cwd: REPO_ROOT }).stdout?.trim();
+  const gitRoot = run('git', ['rev-parse', '--show-toplevel'], {
+    cwd: REPO_ROOT,
+  }).stdout?.trim();
   const candidates = [
     gitRoot && path.join(gitRoot, '..', 'shared', 'tools', 'offline-crates'),
     path.join(REPO_ROOT, '..', 'shared', 'tools', 'offline-crates'),
@@ -47,7 +53,9 @@ export function findOfflineCrates(): string {
   const found = candidates.find(candidate => fs.existsSync(candidate));
   if (!found) {
     throw new Error(
-      `offline-crates not found (looked at ${candidates.join(', ')}): it builds the Cargo registry this check needs without crates.io`,
+      `offline-crates not found (looked at ${candidates.join(
+        ', ',
+      )}): it builds the Cargo registry this check needs without crates.io`,
     );
   }
   return found;
@@ -61,7 +69,9 @@ export function prepareOfflineRegistry(): string {
   const dest = path.join(REPO_ROOT, '.cache', 'crates');
   const result = run(findOfflineCrates(), [dest, ...SERVICE_CRATES]);
   if (result.status !== 0) {
-    throw new Error(`offline-crates failed (${result.status}):\n${result.stderr}`);
+    throw new Error(
+      `offline-crates failed (${result.status}):\n${result.stderr}`,
+    );
   }
   return path.join(dest, 'cargo-config.toml');
 }
@@ -72,15 +82,26 @@ export function prepareOfflineRegistry(): string {
  */
 export function resolveToolchain(channel: string): string {
   if (run('cargo', ['--version']).error) {
-    throw new Error('cargo is not installed: install Rust with rustup (https://rustup.rs) to run this check');
+    throw new Error(
+      'cargo is not installed: install Rust with rustup (https://rustup.rs) to run this check',
+    );
   }
   const version = (toolchain: string) =>
-    run('rustc', ['--version'], { env: { RUSTUP_TOOLCHAIN: toolchain } }).stdout ?? '';
+    run('rustc', ['--version'], { env: { RUSTUP_TOOLCHAIN: toolchain } })
+      .stdout ?? '';
   if (version(channel).startsWith(`rustc ${channel} `)) return channel;
   for (const installed of ['stable', ...listToolchains()]) {
     if (version(installed).startsWith(`rustc ${channel} `)) return installed;
   }
-  const install = run('rustup', ['toolchain', 'install', channel, '--profile', 'minimal', '-c', 'rustfmt,clippy']);
+  const install = run('rustup', [
+    'toolchain',
+    'install',
+    channel,
+    '--profile',
+    'minimal',
+    '-c',
+    'rustfmt,clippy',
+  ]);
   if (install.status === 0) return channel;
   throw new Error(
     `Rust ${channel} (rust-toolchain.toml) is not installed and rustup could not install it:\n${install.stderr}`,
