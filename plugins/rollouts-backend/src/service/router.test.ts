@@ -109,6 +109,13 @@ const manifests = [
   service('checkout', 'checkout'),
   service('checkout-preview', 'checkout'),
   deployment('ledger', 'ghcr.io/acme/ledger:1.0.0', {}, 3),
+  {
+    ...deployment('search', 'ghcr.io/acme/search:1.0.0', {}, 2),
+    spec: {
+      ...deployment('search', 'ghcr.io/acme/search:1.0.0', {}, 2).spec,
+      progressDeadlineSeconds: 20,
+    },
+  },
 ];
 
 describe('rollouts backend against kube-sim', () => {
@@ -120,7 +127,7 @@ describe('rollouts backend against kube-sim', () => {
     await sim.control.apply(manifests);
     await sim.control.waitFor(
       () =>
-        ['payments', 'checkout', 'ledger'].every(
+        ['payments', 'checkout', 'ledger', 'search'].every(
           n =>
             sim.control.get('apps/v1', 'Deployment', 'shop', n)?.status
               ?.readyReplicas > 0,
@@ -185,6 +192,7 @@ describe('rollouts backend against kube-sim', () => {
           component('payments'),
           component('checkout'),
           component('ledger'),
+          component('search'),
           component('unmapped'),
         ].map(e =>
           e.metadata.name === 'unmapped'
@@ -782,6 +790,49 @@ describe('rollouts backend against kube-sim', () => {
         'kubectl.kubernetes.io/restartedAt'
       ],
     ).toBeDefined();
+    await t.backend.stop();
+  });
+
+  it('reports a rolling update past its progress deadline as Degraded, tells the owners, and undoes it', async () => {
+    const t = await start();
+    await t.startRollout('search', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/search:2.0.0-crashloop',
+    });
+    const degraded = await t.waitFor(
+      'search',
+      v => v.phase === 'Degraded',
+      'the progress deadline',
+      30_000,
+    );
+    expect(degraded.allowedActions).toContain('rollback');
+    expect(t.notifications.send).toHaveBeenCalledWith(
+      expect.objectContaining({
+        recipients: { type: 'entity', entityRef: 'component:default/search' },
+        payload: expect.objectContaining({
+          title: 'Rollout of search in sim is degraded',
+          severity: 'high',
+        }),
+      }),
+    );
+    expect((await t.history('search'))[0]).toMatchObject({
+      action: 'degraded',
+      actor: 'system',
+    });
+    expect(
+      (
+        await t.action('search', 'rollback', {
+          cluster: 'sim',
+          reason: 'crash loop',
+        })
+      ).status,
+    ).toBe(200);
+    const healthy = await t.waitFor(
+      'search',
+      v => v.phase === 'Healthy',
+      'the undo',
+    );
+    expect(healthy.stableImage).toBe('ghcr.io/acme/search:1.0.0');
     await t.backend.stop();
   });
 
