@@ -595,9 +595,23 @@ export class ApiServer {
     });
     res.flushHeaders();
     this.watches.add(res);
-    const write = (evType: string, json: string) => {
+    // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as kube-apiserver sends.
+    const asTable = wantsTable(res.req);
+    const includeObject = url.searchParams.get('includeObject') ?? 'Metadata';
+    const write = (evType: string, json: string, obj?: any) => {
+      const body =
+        asTable && obj
+          ? JSON.stringify(
+              toTable(
+                type.kind,
+                [obj],
+                { resourceVersion: obj.metadata?.resourceVersion },
+                includeObject,
+              ),
+            )
+          : json;
       if (!res.writableEnded && !res.destroyed)
-        res.write(`{"type":"${evType}","object":${json}}\n`);
+        res.write(`{"type":"${evType}","object":${body}}\n`);
     };
     const relay = (e: ChangeEvent) => {
       if (
@@ -607,22 +621,23 @@ export class ApiServer {
       )
         return;
       if (!matcher) {
-        write(e.type, e.object.json);
+        write(e.type, e.object.json, e.object.obj);
         return;
       }
       const now = e.type !== 'DELETED' && matcher(e.object.obj);
       const before = e.previous ? matcher(e.previous.obj) : false;
-      if (e.type === 'ADDED' && now) write('ADDED', e.object.json);
+      if (e.type === 'ADDED' && now)
+        write('ADDED', e.object.json, e.object.obj);
       else if (e.type === 'MODIFIED') {
-        if (now && before) write('MODIFIED', e.object.json);
-        else if (now) write('ADDED', e.object.json);
-        else if (before) write('DELETED', e.object.json);
+        if (now && before) write('MODIFIED', e.object.json, e.object.obj);
+        else if (now) write('ADDED', e.object.json, e.object.obj);
+        else if (before) write('DELETED', e.object.json, e.object.obj);
       } else if (e.type === 'DELETED' && before)
-        write('DELETED', e.object.json);
+        write('DELETED', e.object.json, e.object.obj);
     };
     if (rvParam === '' || rvParam === '0') {
       for (const s of this.store.list(type, namespace)) {
-        if (!matcher || matcher(s.obj)) write('ADDED', s.json);
+        if (!matcher || matcher(s.obj)) write('ADDED', s.json, s.obj);
       }
     } else {
       const rv = Number(rvParam);
