@@ -235,6 +235,32 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
     expect(accepted.status).toBe(200);
   });
 
+  it('renders the GitHub target with the repository in the links and image', async () => {
+    const result = await scaffolder.dryRun({
+      ...base,
+      target: 'github',
+      repoUrl: 'github.com?owner=Acme-Corp&repo=orders-api',
+    });
+    expect(result.status).toBe(200);
+    expect(result.log.join('\n')).toContain(
+      'Skipping because publish:github does not support dry-run',
+    );
+    const entity = parse(result.files.get('catalog-info.yaml')!);
+    expect(entity.metadata.annotations['github.com/project-slug']).toBe(
+      'Acme-Corp/orders-api',
+    );
+    expect(entity.metadata.links).toContainEqual(
+      expect.objectContaining({
+        url: 'https://github.com/Acme-Corp/orders-api',
+      }),
+    );
+    const workflow = parse(result.files.get('.github/workflows/ci.yaml')!);
+    expect(workflow.env.IMAGE_REPOSITORY).toBe('ghcr.io/acme-corp/orders-api');
+    expect(
+      await checkWorkflow(result.files.get('.github/workflows/ci.yaml')!),
+    ).toEqual([]);
+  });
+
   describe('hostile values cannot change the generated documents', () => {
     const hostile =
       'x"\nspec:\n  owner: evil # ${{ secrets.GITHUB_TOKEN }} {% raw %} `rm -rf /`';

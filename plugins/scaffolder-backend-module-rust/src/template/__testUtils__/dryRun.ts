@@ -10,6 +10,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import githubModule from '@backstage/plugin-scaffolder-backend-module-github';
 import scaffolderModuleRust from '../../index';
 
 /** The template folder of the repository. */
@@ -65,6 +66,7 @@ export async function startScaffolder(config: object = TEST_CONFIG) {
     features: [
       scaffolderPlugin,
       scaffolderModuleRust,
+      githubModule,
       mockServices.rootConfig.factory({ data: config }),
       catalogServiceMock.factory(),
     ],
