@@ -47,11 +47,12 @@ class KindCache<T extends KubernetesObject> {
     informer.on('error', err => {
       if (this.stopped) return;
       this.logger.warn(`Watch of ${this.kind} failed, re-listing: ${err}`);
+      // Unref'd: a pending re-list must not keep a stopping backend alive.
       setTimeout(() => {
         if (!this.stopped) {
           this.informer.start().catch(e => this.logger.warn(`${e}`));
         }
-      }, 1000);
+      }, 1000).unref();
     });
     this.synced = this.start();
   }
@@ -72,7 +73,7 @@ class KindCache<T extends KubernetesObject> {
           `Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`,
         );
         await new Promise(r =>
-          setTimeout(r, Math.min(5000, 200 * 2 ** attempt)),
+          setTimeout(r, Math.min(5000, 200 * 2 ** attempt)).unref(),
         );
       }
     }
