@@ -87,6 +87,7 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           'Dockerfile',
           '.dockerignore',
           '.github/workflows/ci.yaml',
+          '.github/dependabot.yml',
           'catalog-info.yaml',
           'README.md',
           'src/main.rs',
