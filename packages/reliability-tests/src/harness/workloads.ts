@@ -1,0 +1,74 @@
+import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+
+/** Namespace of every test workload. */
+export const NS = 'shop';
+
+export const CANARY_STEPS = [
+  { setWeight: 25 },
+  { pause: {} },
+  { setWeight: 50 },
+  { pause: { duration: '1s' } },
+];
+
+function deployment(name: string, image: string, annotations: Record<string, string>, replicas = 4) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace: NS,
+      labels: { app: name, 'backstage.io/kubernetes-id': name },
+      annotations,
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
+        spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+      },
+    },
+  };
+}
+
+function service(name: string, app: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: NS, labels: { app } },
+    spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
+  };
+}
+
+/** A canary workload: `<name>` with its Service, steps 25% -> approval -> 50% -> 1 s -> 100%. */
+export function canaryWorkload(name: string, image: string) {
+  return [
+    deployment(name, image, {
+      [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
+      [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify(CANARY_STEPS),
+      [ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold]: '120',
+    }),
+    service(name, name),
+  ];
+}
+
+/** A blue-green workload: active Service `<name>`, preview Service `<name>-preview`, 1 s scale-down delay. */
+export function blueGreenWorkload(name: string, image: string) {
+  return [
+    deployment(name, image, {
+      [ROLLOUT_ANNOTATIONS.strategy]: 'BlueGreen',
+      [ROLLOUT_ANNOTATIONS.activeService]: name,
+      [ROLLOUT_ANNOTATIONS.previewService]: `${name}-preview`,
+      [ROLLOUT_ANNOTATIONS.scaleDownDelay]: '1s',
+    }),
+    service(name, name),
+    service(`${name}-preview`, name),
+  ];
+}
+
+/** A rolling-update workload (no strategy annotation). */
+export function rollingWorkload(name: string, image: string) {
+  return [deployment(name, image, {}, 2), service(name, name)];
+}
+
+export const namespaceObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } };
