@@ -696,6 +696,108 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
     ]);
   });
 
+  it('recreates, pauses and keeps revisionHistoryLimit ReplicaSets', async () => {
+    const patchImage = (name: string, image: string) =>
+      apps.patchNamespacedDeployment(
+        {
+          name,
+          namespace: 'default',
+          body: {
+            spec: {
+              template: { spec: { containers: [{ name: 'app', image }] } },
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
+    const done = (name: string, revision: string) => () => {
+      const d = sim.control.get('apps/v1', 'Deployment', 'default', name);
+      return (
+        d?.metadata.annotations?.['deployment.kubernetes.io/revision'] ===
+          revision &&
+        d.status?.conditions?.some(
+          (c: any) => c.reason === 'NewReplicaSetAvailable',
+        ) &&
+        d.status.updatedReplicas === d.spec.replicas &&
+        d.status.replicas === d.spec.replicas
+      );
+    };
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: deployment('recreate', 'ghcr.io/acme/app:1.0.0', {
+        strategy: { type: 'Recreate' },
+        revisionHistoryLimit: 1,
+      }),
+    });
+    await sim.control.waitFor(done('recreate', '1'), 10000);
+
+    // Recreate: old and new pods never run together.
+    let mixed = false;
+    const watchPods = setInterval(() => {
+      const images = new Set(
+        sim.control
+          .list('v1', 'Pod', 'default', 'app=recreate')
+          .map(p => p.spec.containers[0].image),
+      );
+      if (images.size > 1) mixed = true;
+    }, 2);
+    await patchImage('recreate', 'ghcr.io/acme/app:1.1.0');
+    await sim.control.waitFor(done('recreate', '2'), 10000);
+    await patchImage('recreate', 'ghcr.io/acme/app:1.2.0');
+    await sim.control.waitFor(done('recreate', '3'), 10000);
+    clearInterval(watchPods);
+    expect(mixed).toBe(false);
+    // revisionHistoryLimit 1: the current ReplicaSet and one old one remain.
+    const rss = sim.control.list(
+      'apps/v1',
+      'ReplicaSet',
+      'default',
+      'app=recreate',
+    );
+    expect(
+      rss
+        .map(rs => rs.metadata.annotations['deployment.kubernetes.io/revision'])
+        .sort(),
+    ).toEqual(['2', '3']);
+
+    // Paused: template changes wait until resume.
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'recreate',
+        namespace: 'default',
+        body: { spec: { paused: true } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await patchImage('recreate', 'ghcr.io/acme/app:1.3.0');
+    await sim.control.waitFor(
+      () =>
+        sim.control
+          .get('apps/v1', 'Deployment', 'default', 'recreate')
+          ?.status?.conditions?.some(
+            (c: any) => c.reason === 'DeploymentPaused',
+          ),
+      5000,
+    );
+    await new Promise(r => setTimeout(r, 300));
+    expect(
+      sim.control.list('apps/v1', 'ReplicaSet', 'default', 'app=recreate'),
+    ).toHaveLength(2);
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'recreate',
+        namespace: 'default',
+        body: { spec: { paused: false } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await sim.control.waitFor(done('recreate', '4'), 10000);
+    const pods = sim.control.list('v1', 'Pod', 'default', 'app=recreate');
+    expect(pods.map(p => p.spec.containers[0].image)).toEqual(
+      Array(2).fill('ghcr.io/acme/app:1.3.0'),
+    );
+  });
+
   it('takes a crash-looping image to ProgressDeadlineExceeded', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',
