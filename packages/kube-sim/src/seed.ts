@@ -6,12 +6,9 @@ import { parseAllDocuments } from 'yaml';
 
 // kube-sim always runs from its sources (bin/kube-sim, tests), never from a bundle.
 // eslint-disable-next-line no-restricted-syntax
-export const DEMO_SEED_PATH = path.resolve(
-  __dirname,
-  '..',
-  'seeds',
-  'demo.yaml',
-);
+const PACKAGE_DIR = path.resolve(__dirname, '..');
+
+export const DEMO_SEED_PATH = path.join(PACKAGE_DIR, 'seeds', 'demo.yaml');
 
 export function parseManifests(text: string): object[] {
   const out: object[] = [];
