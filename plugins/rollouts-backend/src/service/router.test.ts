@@ -806,6 +806,8 @@ describe('rollouts backend against kube-sim', () => {
       30_000,
     );
     expect(degraded.allowedActions).toContain('rollback');
+    // The view reads Kubernetes' status at once; the engine records the change on its next pass.
+    await t.waitFor('search', () => t.notifications.send.mock.calls.length > 0, 'the notification');
     expect(t.notifications.send).toHaveBeenCalledWith(
       expect.objectContaining({
         recipients: { type: 'entity', entityRef: 'component:default/search' },
