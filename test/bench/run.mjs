@@ -9,18 +9,19 @@
 //   5. the rollouts plugin's share of the production frontend bundle
 // Every loop is bounded in count and time; nothing here asserts a timing.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { freePort, repoRoot } from '../e2e/stack.mjs';
-import { api, startBackend } from './lib/backend.mjs';
+import { api, guestToken, startBackend } from './lib/backend.mjs';
 import { ensureAppBuild, measureBundle } from './lib/bundle.mjs';
+import { heapAfterGc } from './lib/inspector.mjs';
 import { cpuSeconds, poll, rssBytes, runLoad, sleep, summarize } from './lib/measure.mjs';
 import { NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
 import { startSims } from './lib/sims.mjs';
 import { printReport } from './lib/report.mjs';
-import { watchCanaryPods } from './lib/watch.mjs';
+import { watchRollouts } from './lib/watch.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,6 +33,8 @@ const { values: opts } = parseArgs({
     'reconcile-seconds': { type: 'string', default: '3' },
     'skip-bundle': { type: 'boolean', default: false },
     'rebuild-app': { type: 'boolean', default: false },
+    // Another entry point than packages/backend/src/index.ts (for trying a backend change).
+    'backend-entry': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -65,6 +68,8 @@ const results = {
     cpuModel: cpus()[0]?.model,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
+    // Other work on the machine while the figures were taken (1, 5, 15 minute load averages).
+    loadAverageAtStart: loadavg().map(v => Number(v.toFixed(2))),
   },
   parameters: {
     services: SERVICES,
@@ -117,6 +122,8 @@ async function main() {
     repoRoot,
     outDir,
     port,
+    entry: opts['backend-entry'],
+    inspectPort: await freePort(),
     config: {
       app: { baseUrl: `http://127.0.0.1:${port}` },
       backend: {
@@ -126,7 +133,11 @@ async function main() {
         database: { client: 'better-sqlite3', connection: ':memory:' },
       },
       catalog: {
-        locations: [{ type: 'file', target: catalogFile, rules: [{ allow: ['Component'] }] }],
+        locations: [
+          // The demo org: the guest user is a member of team-rust, which owns the benchmark services.
+          { type: 'file', target: join(repoRoot, 'examples/org.yaml'), rules: [{ allow: ['User', 'Group'] }] },
+          { type: 'file', target: catalogFile, rules: [{ allow: ['Component'] }] },
+        ],
       },
       kubernetes: {
         serviceLocatorMethod: { type: 'multiTenant' },
@@ -149,7 +160,10 @@ async function main() {
   });
   cleanups.push(() => backend.stop());
   results.backendStartSeconds = (Date.now() - backendStarted) / 1000;
+  // Starts go through the CI token (a service principal may start rollouts); every read goes
+  // through a signed-in user, as a person opening the entity page would.
   const call = api(backend.url);
+  const userCall = api(backend.url, await guestToken(backend.url));
 
   log(`waiting for the catalog to hold ${plan.entities.length} entities...`);
   const catalogStarted = Date.now();
@@ -179,24 +193,24 @@ async function main() {
   );
   const first = plan.main[0];
   const rolloutsReady = await poll(
-    async () => (await call(rolloutsPath(first.name))).items?.length > 0,
+    async () => (await userCall(rolloutsPath(first.name))).items?.length > 0,
     { timeoutMs: 60_000, intervalMs: 500 },
   );
   if (!rolloutsReady) {
     // Still measure the baseline, so the run says as much as it can.
-    const reason = await call(rolloutsPath(first.name)).then(
+    const reason = await userCall(rolloutsPath(first.name)).then(
       r => `answered ${JSON.stringify(r).slice(0, 200)}`,
       e => String(e.message),
     );
-    await statusFigures({ call, sims, plan, entities, only: ['kubernetes'] });
+    await statusFigures({ call, userCall, sims, plan, entities, only: ['kubernetes'] });
     throw new Error(
       `GET ${rolloutsPath(first.name)} shows no workload after 60 s (${reason}); figures 1-4 for rollouts not measured`,
     );
   }
 
-  await statusFigures({ call, sims, plan, entities });
-  await reactionFigures({ call, sims, plan });
-  await scaleFigures({ call, sims, plan, backend });
+  await statusFigures({ call, userCall, sims, plan, entities });
+  await reactionFigures({ call, userCall, sims, plan });
+  await scaleFigures({ call, userCall, sims, plan, backend });
 }
 
 const rolloutsPath = name => `/api/rollouts/entities/component/default/${name}/rollouts`;
@@ -217,14 +231,14 @@ async function loadEntities(call) {
 }
 
 /** Figures 1 and 2: our entity endpoint vs the Kubernetes plugin's, same entities, same clusters. */
-async function statusFigures({ call, sims, plan, entities, only }) {
+async function statusFigures({ call, userCall, sims, plan, entities, only }) {
   const names = plan.main.map(s => s.name);
   const allEndpoints = {
     kubernetes: {
-      label: 'Kubernetes plugin  POST /api/kubernetes/services/:name',
+      label: 'Kubernetes plugin  POST /api/kubernetes/services/:name (user)',
       request: async i => {
         const name = names[i % names.length];
-        const res = await call(`/api/kubernetes/services/${name}`, {
+        const res = await userCall(`/api/kubernetes/services/${name}`, {
           method: 'POST',
           body: { entity: entities.get(name), auth: {} },
         });
@@ -235,7 +249,15 @@ async function statusFigures({ call, sims, plan, entities, only }) {
       },
     },
     rollouts: {
-      label: 'rollouts           GET /api/rollouts/entities/component/default/:name/rollouts',
+      label: 'rollouts           GET /api/rollouts/entities/component/default/:name/rollouts (user)',
+      request: async i => {
+        const name = names[i % names.length];
+        const res = await userCall(rolloutsPath(name));
+        if (!(res.items?.length > 0)) throw new Error(`rollouts shows no workload for ${name}`);
+      },
+    },
+    rolloutsService: {
+      label: 'rollouts, called with the CI service token (no conditional permission decisions)',
       request: async i => {
         const name = names[i % names.length];
         const res = await call(rolloutsPath(name));
@@ -297,6 +319,39 @@ async function statusFigures({ call, sims, plan, entities, only }) {
     serialCounts = await sims.counts();
   }
 
+  // What one status request of ours is made of: the calls it makes inside the backend (catalog
+  // entity, permission decisions), each timed alone, one at a time.
+  let parts;
+  if (endpoints.rollouts) {
+    const entityRef = name => `component:default/${name}`;
+    const perm = (name, action) => ({ type: 'resource', name, attributes: { action }, resourceType: 'catalog-entity' });
+    const actions = ['start', 'promote', 'abort', 'retry', 'rollback', 'pause', 'restart'];
+    const serialRun = request => runLoad({ count: 100, concurrency: 1, timeLimitMs: 20_000, request });
+    const catalogRun = await serialRun(i => userCall(`/api/catalog/entities/by-name/component/default/${names[i % names.length]}`));
+    const readRun = await serialRun(i =>
+      userCall('/api/permission/authorize', {
+        method: 'POST',
+        body: { items: [{ id: 'read', permission: perm('rollouts.rollout.read', 'read'), resourceRef: entityRef(names[i % names.length]) }] },
+      }),
+    );
+    const actRun = await serialRun(i =>
+      userCall('/api/permission/authorize', {
+        method: 'POST',
+        body: {
+          items: actions.map(a => ({ id: a, permission: perm(`rollouts.rollout.${a}`, 'update'), resourceRef: entityRef(names[i % names.length]) })),
+        },
+      }),
+    );
+    parts = {
+      catalogEntityP50Ms: catalogRun.p50,
+      permissionReadP50Ms: readRun.p50,
+      permissionActionsP50Ms: actRun.p50,
+      permissionErrors: readRun.errors + actRun.errors,
+      permissionFirstError: readRun.firstError ?? actRun.firstError,
+      rolloutsP50Ms: serial?.p50,
+    };
+  }
+
   const status = {};
   for (const [key, a] of Object.entries(acc)) {
     const s = summarize(a.latencies);
@@ -326,6 +381,7 @@ async function statusFigures({ call, sims, plan, entities, only }) {
     };
   }
   status.idle = { seconds: idleSeconds, kubeRequests: idle.total, byType: idle.byType };
+  if (parts) status.parts = parts;
   if (status.rollouts) {
     status.ratios = {
       p50: status.kubernetes.p50Ms / status.rollouts.p50Ms,
@@ -340,13 +396,13 @@ async function statusFigures({ call, sims, plan, entities, only }) {
  * Figure 3: a canary of a crash-looping image; from the first moment a canary pod is seen unready
  * (kube-sim's watch) to the moment the rollouts API shows the rollout Aborted by the health gate.
  */
-async function reactionFigures({ call, sims, plan }) {
+async function reactionFigures({ call, userCall, sims, plan }) {
   const canaries = plan.main.filter(s => s.strategy === 'Canary').slice(0, TRIALS);
   if (canaries.length < TRIALS) {
     results.notes.push(`reaction: only ${canaries.length} canary services for ${TRIALS} trials`);
   }
   log(`figure 3: ${canaries.length} health-gate trials (5 at a time)...`);
-  const watches = sims.urls.map(url => watchCanaryPods({ url, namespace: NAMESPACE }));
+  const watches = sims.urls.map(url => watchRollouts({ url, namespace: NAMESPACE }));
   const trials = [];
   try {
     for (let i = 0; i < canaries.length; i += 5) {
@@ -357,7 +413,7 @@ async function reactionFigures({ call, sims, plan }) {
       const batch = canaries.slice(i, i + 5);
       trials.push(
         ...(await Promise.all(
-          batch.map(svc => reactionTrial({ call, svc, watch: watches[svc.cluster] })),
+          batch.map(svc => reactionTrial({ call, userCall, svc, watch: watches[svc.cluster] })),
         )),
       );
     }
@@ -367,6 +423,8 @@ async function reactionFigures({ call, sims, plan }) {
   const done = trials.filter(t => t.reactionMs !== undefined);
   const s = summarize(done.map(t => t.reactionMs));
   const fromStart = summarize(done.map(t => t.startToAbortMs));
+  const noticed = summarize(done.map(t => t.engineNoticedMs).filter(Number.isFinite));
+  const engineAborted = summarize(done.map(t => t.engineAbortedMs).filter(Number.isFinite));
   results.reaction = {
     trials: trials.length,
     aborted: done.length,
@@ -375,12 +433,16 @@ async function reactionFigures({ call, sims, plan }) {
     maxMs: s.max,
     startToAbortP50Ms: fromStart.p50,
     startToAbortP99Ms: fromStart.p99,
+    engineNoticedP50Ms: noticed.p50,
+    engineNoticedP99Ms: noticed.p99,
+    engineAbortedP50Ms: engineAborted.p50,
+    engineAbortedP99Ms: engineAborted.p99,
     unreadyThreshold: '0s (rollouts.backstage.io/canary-unready-threshold on the benchmark canaries)',
     details: trials,
   };
 }
 
-async function reactionTrial({ call, svc, watch }) {
+async function reactionTrial({ call, userCall, svc, watch }) {
   const cluster = CLUSTERS[svc.cluster];
   const started = Date.now();
   try {
@@ -396,7 +458,7 @@ async function reactionTrial({ call, svc, watch }) {
   let lastPhase;
   const deadline = started + 60_000;
   while (Date.now() < deadline) {
-    const res = await call(rolloutsPath(svc.name)).catch(() => undefined);
+    const res = await userCall(rolloutsPath(svc.name)).catch(() => undefined);
     const view = res?.items?.find(v => v.cluster === cluster);
     lastPhase = view?.phase;
     if (view && (view.phase === 'Degraded' || view.phase === 'Aborted')) degradedAt ??= Date.now();
@@ -407,14 +469,18 @@ async function reactionTrial({ call, svc, watch }) {
     await sleep(50);
   }
   const unreadyAt = watch.firstUnready(svc.name);
+  const since = t => (t && unreadyAt ? t - unreadyAt : undefined);
   return {
     service: svc.name,
     cluster,
     lastPhase,
     startToAbortMs: abortedAt ? abortedAt - started : undefined,
-    reactionMs: abortedAt && unreadyAt ? abortedAt - unreadyAt : undefined,
-    degradedShownMs: degradedAt && unreadyAt ? degradedAt - unreadyAt : undefined,
+    reactionMs: since(abortedAt),
+    degradedShownMs: since(degradedAt),
     unreadySeenAfterStartMs: unreadyAt ? unreadyAt - started : undefined,
+    // The engine's own timeline, from the Deployment's state annotation (kube-sim watch).
+    engineNoticedMs: since(watch.noticed(svc.name)),
+    engineAbortedMs: since(watch.aborted(svc.name)),
   };
 }
 
@@ -424,7 +490,7 @@ async function reactionTrial({ call, svc, watch }) {
  * and the backend is sampled over an idle window (CPU per reconcile tick, RSS), then loaded with
  * status requests (p99).
  */
-async function scaleFigures({ call, sims, plan, backend }) {
+async function scaleFigures({ call, userCall, sims, plan, backend }) {
   const WINDOW_MS = Math.max(15_000, RECONCILE_SECONDS * 5000);
   const levels = [0, ...SCALE];
   const workloads = plan.scale; // entity x cluster, in the order they are started
@@ -442,7 +508,7 @@ async function scaleFigures({ call, sims, plan, backend }) {
     const toStart = workloads.slice(started, level);
     const startRun = await runLoad({
       count: toStart.length,
-      concurrency: CONCURRENCY,
+      concurrency: CONCURRENCY * 2,
       timeLimitMs: Math.max(30_000, remaining() - 120_000),
       request: async i => {
         const w = toStart[i];
@@ -465,7 +531,7 @@ async function scaleFigures({ call, sims, plan, backend }) {
     const settleStarted = Date.now();
     await poll(
       async () => {
-        phases = await scalePhases(call, startedEntities);
+        phases = await scalePhases(userCall, startedEntities);
         return (phases.Paused ?? 0) >= startRun.ok;
       },
       { timeoutMs: Math.min(60_000, Math.max(5_000, remaining() - 90_000)), intervalMs: 2000 },
@@ -478,22 +544,30 @@ async function scaleFigures({ call, sims, plan, backend }) {
     const cpu0 = cpuSeconds(backend.pid);
     const t0 = Date.now();
     let rssMax = 0;
+    const tickEnds = new Set();
     while (Date.now() - t0 < WINDOW_MS) {
       rssMax = Math.max(rssMax, rssBytes(backend.pid));
+      const tick = await lastReconcileEnd(call);
+      if (tick) tickEnds.add(tick);
       await sleep(500);
     }
     const windowSeconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(backend.pid) - cpu0;
     const kube = await sims.counts();
-    const ticks = windowSeconds / RECONCILE_SECONDS;
+    // Reconcile runs that ended inside the window, from the scheduler's own task API; the first
+    // value seen may have ended before the window opened.
+    const counted = Math.max(0, tickEnds.size - 1);
+    const ticks = counted > 0 ? counted : windowSeconds / RECONCILE_SECONDS;
 
+    const heap = await heapAfterGc(backend.inspectPort).catch(e => ({ error: String(e.message) }));
+    const rssAfterGc = rssBytes(backend.pid);
     const statusRun = await runLoad({
       count: 200,
       concurrency: CONCURRENCY,
       timeLimitMs: 30_000,
       request: async i => {
         const name = (level > 0 ? startedEntities : scaleEntities)[i % (level > 0 ? startedEntities.length : scaleEntities.length)];
-        await call(rolloutsPath(name));
+        await userCall(rolloutsPath(name));
       },
     });
     rows.push({
@@ -503,8 +577,12 @@ async function scaleFigures({ call, sims, plan, backend }) {
       startP99Ms: startRun.p99,
       phases,
       settleSeconds,
-      rssMiB: rssBytes(backend.pid) / 2 ** 20,
+      rssMiB: rssAfterGc / 2 ** 20,
       rssMaxMiB: rssMax / 2 ** 20,
+      heapMiB: heap.usedBytes / 2 ** 20,
+      heapError: heap.error,
+      ticks,
+      ticksCounted: counted > 0,
       cpuSecondsPerTick: cpu / ticks,
       cpuPercent: (cpu / windowSeconds) * 100,
       kubeRequestsPerTick: kube.total / ticks,
@@ -518,8 +596,19 @@ async function scaleFigures({ call, sims, plan, backend }) {
   for (const r of rows) {
     r.cpuMsPerTickAboveIdle = base ? (r.cpuSecondsPerTick - base.cpuSecondsPerTick) * 1000 : NaN;
     r.rssMiBAboveIdle = base ? r.rssMiB - base.rssMiB : NaN;
+    r.heapMiBAboveIdle = base ? r.heapMiB - base.heapMiB : NaN;
   }
   results.scale = { windowSeconds: WINDOW_MS / 1000, startErrors, firstStartError, rows };
+}
+
+/** When the reconcile task last finished (scheduler API of the rollouts plugin), or undefined. */
+async function lastReconcileEnd(call) {
+  try {
+    const res = await call('/api/rollouts/.backstage/scheduler/v1/tasks', { timeoutMs: 5000 });
+    return res.tasks?.find(t => t.taskId === 'rollouts-reconcile')?.taskState?.lastRunEndedAt;
+  } catch {
+    return undefined;
+  }
 }
 
 async function scalePhases(call, names) {
@@ -545,6 +634,7 @@ try {
 }
 await cleanup();
 results.seconds = (Date.now() - startedAt) / 1000;
+results.machine.loadAverageAtEnd = loadavg().map(v => Number(v.toFixed(2)));
 const stamp = results.startedAt.replace(/[:.]/g, '-');
 writeFileSync(join(outDir, `results-${stamp}.json`), JSON.stringify(results, null, 2));
 writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export const TOKEN = 'local-dev-ci-token-change-me';
 
-export async function startBackend({ repoRoot, outDir, port, config, env = {} }) {
+export async function startBackend({ repoRoot, outDir, port, config, env = {}, entry = 'src/index.ts', inspectPort }) {
   const backendDir = join(repoRoot, 'packages/backend');
   const transform = createRequire(join(backendDir, 'package.json')).resolve(
     '@backstage/cli-node/config/nodeTransform.cjs',
@@ -20,10 +20,11 @@ export async function startBackend({ repoRoot, outDir, port, config, env = {} })
   const child = spawn(
     process.execPath,
     [
+      ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
       '--enable-source-maps',
       '--require',
       transform,
-      'src/index.ts',
+      entry,
       '--config',
       join(repoRoot, 'app-config.yaml'),
       '--config',
@@ -81,16 +82,28 @@ export async function startBackend({ repoRoot, outDir, port, config, env = {} })
     }
     await new Promise(r => setTimeout(r, 500));
   }
-  return { url, pid: child.pid, stop, logTail: () => tail };
+  return { url, pid: child.pid, inspectPort, stop, logTail: () => tail };
 }
 
-/** fetch against the backend with the static service token (backend.auth.externalAccess). */
-export function api(baseUrl) {
+/** A user token for user:default/guest (the guest provider of app-config.yaml, development mode). */
+export async function guestToken(baseUrl) {
+  const res = await fetch(`${baseUrl}/api/auth/guest/refresh?env=development`, {
+    headers: { 'x-requested-with': 'XMLHttpRequest' },
+  });
+  if (!res.ok) throw new Error(`guest sign-in: ${res.status} ${await res.text()}`);
+  return (await res.json()).backstageIdentity.token;
+}
+
+/**
+ * fetch against the backend, by default with the static service token
+ * (backend.auth.externalAccess), or with the given token.
+ */
+export function api(baseUrl, token = TOKEN) {
   return async (path, { method = 'GET', body, timeoutMs = 30_000 } = {}) => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${TOKEN}`,
+        authorization: `Bearer ${token}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,

@@ -20,18 +20,25 @@ export function formatReport(r) {
       `${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ` +
       `backend ready in ${num(r.backendStartSeconds, 0)} s, catalog ingested in ${num(r.catalogIngestSeconds, 0)} s`,
   );
+  out.push(
+    `Load average of the machine (1/5/15 min): ${r.machine.loadAverageAtStart?.join(' ')} at start, ` +
+      `${r.machine.loadAverageAtEnd?.join(' ') ?? '-'} at end; ratios compare figures taken in this same run. Took ${num(r.seconds, 0)} s.`,
+  );
 
   const s = r.status;
   if (s) {
     out.push('', `1-2. Entity deployment state (${p.requests} requests each, ${p.concurrency} in flight, loopback)`);
     const rows = [
-      ['Kubernetes plugin (baseline)', ms(s.kubernetes.p50Ms), ms(s.kubernetes.p99Ms), num(s.kubernetes.rps), s.kubernetes.errors, num(s.kubernetes.kubeRequestsPer1000, 0)],
+      ['Kubernetes plugin (user, baseline)', ms(s.kubernetes.p50Ms), ms(s.kubernetes.p99Ms), num(s.kubernetes.rps), s.kubernetes.errors, num(s.kubernetes.kubeRequestsPer1000, 0)],
     ];
     if (s.rollouts) {
       rows.push(
-        ['rollouts', ms(s.rollouts.p50Ms), ms(s.rollouts.p99Ms), num(s.rollouts.rps), s.rollouts.errors, num(s.rollouts.kubeRequestsPer1000, 1)],
-        ['rollouts, 1 in flight', ms(s.rolloutsSerial.p50Ms), ms(s.rolloutsSerial.p99Ms), num(s.rolloutsSerial.rps), '-', num(s.rolloutsSerial.kubeRequestsPer1000, 1)],
+        ['rollouts (user)', ms(s.rollouts.p50Ms), ms(s.rollouts.p99Ms), num(s.rollouts.rps), s.rollouts.errors, num(s.rollouts.kubeRequestsPer1000, 1)],
+        ['rollouts (user), 1 in flight', ms(s.rolloutsSerial.p50Ms), ms(s.rolloutsSerial.p99Ms), num(s.rolloutsSerial.rps), '-', num(s.rolloutsSerial.kubeRequestsPer1000, 1)],
         ['ratio (baseline / rollouts)', ratio(s.ratios.p50), ratio(s.ratios.p99), ratio(s.ratios.rps), '', ratio(s.kubernetes.kubeRequestsPer1000 / s.rollouts.kubeRequestsPer1000)],
+        ...(s.rolloutsService
+          ? [['rollouts, CI service token', ms(s.rolloutsService.p50Ms), ms(s.rolloutsService.p99Ms), num(s.rolloutsService.rps), s.rolloutsService.errors, num(s.rolloutsService.kubeRequestsPer1000, 1)]]
+          : []),
       );
     }
     out.push(table(['endpoint', 'p50 ms', 'p99 ms', 'req/s', 'errors', 'kube req / 1000'], rows));
@@ -39,6 +46,13 @@ export function formatReport(r) {
       `   idle: ${s.idle.kubeRequests} Kubernetes requests in ${num(s.idle.seconds, 0)} s with nobody looking` +
         ` | target: p99 >= 10x lower (${ratio(s.ratios?.p99)}), our kube requests near zero`,
     );
+    if (s.parts) {
+      out.push(
+        `   one request of ours, one at a time: ${ms(s.parts.rolloutsP50Ms)} ms p50; inside it the backend calls the catalog ` +
+          `(${ms(s.parts.catalogEntityP50Ms)} ms alone) and the permission backend twice ` +
+          `(read ${ms(s.parts.permissionReadP50Ms)} ms, actions ${ms(s.parts.permissionActionsP50Ms)} ms alone)`,
+      );
+    }
     if (s.kubernetes.firstError) out.push(`   baseline first error: ${s.kubernetes.firstError}`);
     if (s.rollouts?.firstError) out.push(`   rollouts first error: ${s.rollouts.firstError}`);
   }
@@ -50,7 +64,9 @@ export function formatReport(r) {
       table(
         ['measure', 'p50 ms', 'p99 ms', 'max ms'],
         [
-          ['pod unready -> Aborted shown', ms(x.p50Ms), ms(x.p99Ms), ms(x.maxMs)],
+          ['pod unready -> engine noticed (unhealthySince written)', ms(x.engineNoticedP50Ms), ms(x.engineNoticedP99Ms), '-'],
+          ['pod unready -> engine wrote Aborted', ms(x.engineAbortedP50Ms), ms(x.engineAbortedP99Ms), '-'],
+          ['pod unready -> Aborted shown by the API', ms(x.p50Ms), ms(x.p99Ms), ms(x.maxMs)],
           ['start request -> Aborted shown', ms(x.startToAbortP50Ms), ms(x.startToAbortP99Ms), '-'],
         ],
       ),
@@ -63,11 +79,13 @@ export function formatReport(r) {
     out.push('', `4. Rollouts in flight on one backend (idle window ${sc.windowSeconds} s, reconcile every ${p.reconcileSeconds} s)`);
     out.push(
       table(
-        ['in flight', 'RSS MiB', 'RSS +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'kube req/tick', 'status p99 ms', 'phases'],
+        ['in flight', 'RSS MiB', 'RSS +idle', 'heap MiB', 'heap +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'kube req/tick', 'status p99 ms', 'phases'],
         sc.rows.map(row => [
           row.inFlight,
           num(row.rssMiB, 0),
           num(row.rssMiBAboveIdle, 0),
+          num(row.heapMiB, 0),
+          num(row.heapMiBAboveIdle, 0),
           num(row.cpuSecondsPerTick * 1000, 0),
           num(row.cpuMsPerTickAboveIdle, 0),
           num(row.cpuPercent, 1),
@@ -84,7 +102,7 @@ export function formatReport(r) {
       const n = b.inFlight / a.inFlight;
       out.push(
         `   growth ${a.inFlight} -> ${b.inFlight} (${n}x rollouts): CPU above idle ${ratio(b.cpuMsPerTickAboveIdle / a.cpuMsPerTickAboveIdle)}, ` +
-          `RSS above idle ${ratio(b.rssMiBAboveIdle / a.rssMiBAboveIdle)} | target: linear or better, < 300 MB RSS at 1000`,
+          `heap above idle ${ratio(b.heapMiBAboveIdle / a.heapMiBAboveIdle)} | target: linear or better, < 300 MB RSS at 1000`,
       );
     }
     if (sc.startErrors) out.push(`   ${sc.startErrors} starts failed; first: ${sc.firstStartError}`);
