@@ -56,7 +56,7 @@ export class ControllerManager {
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.runOnce();
-    }, 5);
+    }, 10);
   }
 
   runOnce() {

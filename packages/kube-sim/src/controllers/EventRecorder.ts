@@ -65,7 +65,7 @@ export class EventRecorder {
         reportingInstance: component === 'kubelet' ? 'kube-sim-node' : '',
       });
       this.seen.set(key, name);
-      const all = this.store.list(EVENTS, namespace);
+      const all = this.store.all(EVENTS, namespace);
       if (all.length > MAX_EVENTS_PER_NAMESPACE) {
         const oldest = [...all]
           .sort((a, b) => a.rv - b.rv)

@@ -108,14 +108,14 @@ export class DeploymentController {
 
   reconcile() {
     const byOwner = new Map<string, any[]>();
-    for (const s of this.ctx.store.list(TYPES.replicasets)) {
+    for (const s of this.ctx.store.all(TYPES.replicasets)) {
       const owner = controllerOf(s.obj);
       if (!owner) continue;
       const list = byOwner.get(owner.uid) ?? [];
       list.push(s.obj);
       byOwner.set(owner.uid, list);
     }
-    for (const s of this.ctx.store.list(TYPES.deployments)) {
+    for (const s of this.ctx.store.all(TYPES.deployments)) {
       if (s.obj.metadata.deletionTimestamp) continue;
       try {
         this.sync(s.obj, byOwner.get(s.obj.metadata.uid) ?? []);
@@ -305,7 +305,7 @@ export class DeploymentController {
         newRs = this.rollingUpdate(d, newRs, oldRss);
         const refreshed = new Map(
           ctx.store
-            .list(TYPES.replicasets, d.metadata.namespace)
+            .all(TYPES.replicasets, d.metadata.namespace)
             .map(s => [s.obj.metadata.uid, s.obj]),
         );
         oldRss = oldRss.map(rs => refreshed.get(rs.metadata.uid) ?? rs);

@@ -25,7 +25,7 @@ export function reconcileEndpoints(ctx: ControllerContext) {
     mine = new Set();
     managed.set(ctx.store, mine);
   }
-  for (const e of ctx.store.list(TYPES.endpoints)) {
+  for (const e of ctx.store.all(TYPES.endpoints)) {
     if (
       mine.has(e.obj.metadata.uid) &&
       !ctx.store.get(
@@ -42,13 +42,13 @@ export function reconcileEndpoints(ctx: ControllerContext) {
       mine.delete(e.obj.metadata.uid);
     }
   }
-  for (const s of ctx.store.list(TYPES.services)) {
+  for (const s of ctx.store.all(TYPES.services)) {
     const svc = s.obj;
     const selector = svc.spec?.selector;
     if (!selector || !Object.keys(selector).length) continue;
     const reqs = requirementsFromSelector({ matchLabels: selector });
     const pods = ctx.store
-      .list(TYPES.pods, svc.metadata.namespace)
+      .all(TYPES.pods, svc.metadata.namespace)
       .map(p => p.obj)
       .filter(
         p =>

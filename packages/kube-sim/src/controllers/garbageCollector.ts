@@ -5,7 +5,7 @@ import { RESOURCE_TYPES } from '../api/resources';
 export function collectGarbage(ctx: ControllerContext) {
   for (const type of RESOURCE_TYPES) {
     if (type.version === 'v1' && type.group === 'autoscaling') continue; // same storage as autoscaling/v2
-    for (const s of ctx.store.list(type)) {
+    for (const s of ctx.store.all(type)) {
       const refs: any[] = s.obj.metadata.ownerReferences ?? [];
       if (!refs.length) continue;
       if (refs.some(r => ctx.store.getByUid(r.uid))) continue;
@@ -21,12 +21,12 @@ export function collectGarbage(ctx: ControllerContext) {
       }
     }
   }
-  for (const ns of ctx.store.list(TYPES.namespaces)) {
+  for (const ns of ctx.store.all(TYPES.namespaces)) {
     if (!ns.obj.metadata.deletionTimestamp) continue;
     const name = ns.obj.metadata.name;
     for (const type of RESOURCE_TYPES) {
       if (!type.namespaced) continue;
-      for (const s of ctx.store.list(type, name)) {
+      for (const s of ctx.store.all(type, name)) {
         try {
           ctx.store.delete(type, name, s.obj.metadata.name);
         } catch {

@@ -100,7 +100,7 @@ function crashState(
 
 export function reconcilePods(ctx: ControllerContext) {
   const now = Date.now();
-  for (const stored of ctx.store.list(TYPES.pods)) {
+  for (const stored of ctx.store.all(TYPES.pods)) {
     const pod = stored.obj;
     if (pod.metadata.deletionTimestamp) continue;
     const timeline = ctx.pods.timeline(pod.metadata.uid);

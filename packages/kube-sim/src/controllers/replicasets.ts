@@ -21,7 +21,7 @@ export function isPodReady(pod: any): boolean {
 
 export function reconcileReplicaSets(ctx: ControllerContext) {
   const podsByOwner = new Map<string, any[]>();
-  for (const s of ctx.store.list(TYPES.pods)) {
+  for (const s of ctx.store.all(TYPES.pods)) {
     const owner = controllerOf(s.obj);
     if (!owner || s.obj.metadata.deletionTimestamp) continue;
     const list = podsByOwner.get(owner.uid) ?? [];
@@ -29,7 +29,7 @@ export function reconcileReplicaSets(ctx: ControllerContext) {
     podsByOwner.set(owner.uid, list);
   }
   const now = Date.now();
-  for (const stored of ctx.store.list(TYPES.replicasets)) {
+  for (const stored of ctx.store.all(TYPES.replicasets)) {
     const rs = stored.obj;
     if (rs.metadata.deletionTimestamp) continue;
     const pods = podsByOwner.get(rs.metadata.uid) ?? [];

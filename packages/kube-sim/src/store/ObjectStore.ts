@@ -124,6 +124,18 @@ export class ObjectStore {
     return out;
   }
 
+  /** Objects of a type in no particular order: for controllers, which need no sorting. */
+  all(type: ResourceType, namespace?: string): StoredObject[] {
+    const byNs = this.data.get(storageKey(type));
+    if (!byNs) return [];
+    if (namespace !== undefined && type.namespaced)
+      return [...(byNs.get(namespace)?.values() ?? [])];
+    const out: StoredObject[] = [];
+    for (const byName of byNs.values())
+      for (const v of byName.values()) out.push(v);
+    return out;
+  }
+
   namespaces(type: ResourceType): string[] {
     return [...(this.data.get(storageKey(type))?.keys() ?? [])];
   }
