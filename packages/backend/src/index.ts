@@ -18,6 +18,7 @@ backend.add(
   import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
 );
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+backend.add(import('./modules/catalogLocationTypes'));
 
 // scaffolder, with the actions the Rust service template uses
 backend.add(import('@backstage/plugin-scaffolder-backend'));

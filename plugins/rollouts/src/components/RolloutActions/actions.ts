@@ -48,10 +48,27 @@ export function defaultRollbackRevision(
   return rollbackCandidates(rollout)[0]?.revision;
 }
 
-/** Revisions one can roll back to, newest first. */
+/**
+ * Revisions one can roll back to, newest first: every revision but the newest one in play, which is
+ * the canary or preview while a rollout is in flight, else the stable or active one.
+ * (`rollout.revision` is the engine's rollout counter, not a Kubernetes revision, so the revision in
+ * play is found by its role.)
+ */
 export function rollbackCandidates(rollout: RolloutView) {
+  const inFlight = rollout.revisions.some(
+    r => r.role === 'canary' || r.role === 'preview',
+  );
+  const inPlay = new Set(
+    rollout.revisions
+      .filter(r =>
+        inFlight
+          ? r.role === 'canary' || r.role === 'preview'
+          : r.role === 'stable' || r.role === 'active',
+      )
+      .map(r => r.revision),
+  );
   return rollout.revisions
-    .filter(r => r.revision !== rollout.revision)
+    .filter(r => !inPlay.has(r.revision))
     .sort((a, b) => b.revision - a.revision);
 }
 
