@@ -743,10 +743,7 @@ describe('rollouts backend against kube-sim', () => {
 
   it('runs a rolling update: set image, pause, resume, undo, restart', async () => {
     const t = await start();
-    await t.startRollout('ledger', {
-      cluster: 'sim',
-      image: 'ghcr.io/acme/ledger:2.0.0',
-    });
+    // Pause first, then set the image: the kubectl way of staging a change (deterministic too).
     const paused = await t.action('ledger', 'pause', {
       cluster: 'sim',
       reason: 'watch errors',
@@ -756,6 +753,20 @@ describe('rollouts backend against kube-sim', () => {
       pause: { reason: 'watch errors' },
     });
     expect(deploymentOf('ledger').spec.paused).toBe(true);
+    const staged = await t.startRollout('ledger', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/ledger:2.0.0',
+    });
+    expect(staged.status).toBe(201);
+    expect(staged.body.phase).toBe('Paused');
+    await new Promise(r => setTimeout(r, 500));
+    const ledgerSets = () =>
+      sim.control
+        .list('apps/v1', 'ReplicaSet', 'shop')
+        .filter(rs => rs.metadata.ownerReferences?.[0]?.name === 'ledger');
+    expect(
+      ledgerSets().map(rs => rs.spec.template.spec.containers[0].image),
+    ).toEqual(['ghcr.io/acme/ledger:1.0.0']);
     await t.action('ledger', 'resume', { cluster: 'sim' });
     const healthy = await t.waitFor(
       'ledger',
@@ -807,7 +818,11 @@ describe('rollouts backend against kube-sim', () => {
     );
     expect(degraded.allowedActions).toContain('rollback');
     // The view reads Kubernetes' status at once; the engine records the change on its next pass.
-    await t.waitFor('search', () => t.notifications.send.mock.calls.length > 0, 'the notification');
+    await t.waitFor(
+      'search',
+      () => t.notifications.send.mock.calls.length > 0,
+      'the notification',
+    );
     expect(t.notifications.send).toHaveBeenCalledWith(
       expect.objectContaining({
         recipients: { type: 'entity', entityRef: 'component:default/search' },

@@ -109,11 +109,12 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
     const undo: AllowedAction[] = canUndo ? ['rollback'] : [];
     switch (view.phase) {
       case 'Healthy':
-        return ['start', ...undo, 'restart'];
+        return ['start', 'pause', ...undo, 'restart'];
       case 'Progressing':
         return ['start', 'pause', ...undo];
       case 'Paused':
-        return ['resume', ...undo];
+        // As with kubectl: a paused Deployment takes a new image and rolls it out on resume.
+        return ['start', 'resume', ...undo];
       default:
         return ['start', ...undo, 'restart'];
     }
