@@ -74,6 +74,12 @@ describe('the generated service builds for real', () => {
     expect(output).toMatch(
       /test config::tests::refuses_a_bad_port_with_a_clear_message \.\.\. ok/,
     );
+    expect(output).toMatch(
+      /test serves_and_stops_gracefully_on_sigterm \.\.\. ok/,
+    );
+    expect(output).toMatch(
+      /test refuses_bad_configuration_with_a_log_line_instead_of_a_panic \.\.\. ok/,
+    );
     expect(output).not.toMatch(/test result: FAILED/);
   });
 
