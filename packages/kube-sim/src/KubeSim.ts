@@ -189,9 +189,11 @@ export async function startKubeSim(
   const control: KubeSim['control'] = {
     setFaults(f) {
       api.faults = { ...api.faults, ...f };
+      api.applyWatchFaults();
     },
     clearFaults() {
       api.faults = { ...NO_FAULTS };
+      api.applyWatchFaults();
     },
     requestCounts() {
       return {

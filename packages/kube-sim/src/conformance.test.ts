@@ -3,6 +3,7 @@ import {
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
+  makeInformer,
   Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -554,6 +555,58 @@ describe('kube-sim conformance with @kubernetes/client-node', () => {
       });
     } finally {
       await tiny.close();
+    }
+  });
+
+  it('feeds a client-node informer, which resumes from its resourceVersion after a dropped watch', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    const informer = makeInformer(
+      kc,
+      path,
+      () =>
+        core.listNamespacedConfigMap({
+          namespace: 'default',
+          labelSelector: 'inf=1',
+        }),
+      'inf=1',
+    );
+    const seen: string[] = [];
+    const errorsSeen: unknown[] = [];
+    informer.on('add', obj => seen.push(`add ${obj.metadata?.name}`));
+    informer.on('update', obj => seen.push(`update ${obj.metadata?.name}`));
+    informer.on('delete', obj => seen.push(`delete ${obj.metadata?.name}`));
+    informer.on('error', err => errorsSeen.push(err));
+    await informer.start();
+    try {
+      await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'inf-a', labels: { inf: '1' } } },
+      });
+      await sim.control.waitFor(() => seen.includes('add inf-a'), 5000);
+      // A dropped connection stops the informer with an error; restarted, it resumes from its
+      // resourceVersion and sees what happened meanwhile.
+      sim.control.setFaults({ dropWatchAfterMs: 1 });
+      await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'inf-tick' } },
+      });
+      await sim.control.waitFor(() => errorsSeen.length > 0, 5000);
+      sim.control.clearFaults();
+      await core.patchNamespacedConfigMap(
+        { name: 'inf-a', namespace: 'default', body: { data: { v: '2' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await informer.start();
+      await sim.control.waitFor(() => seen.includes('update inf-a'), 5000);
+      await core.deleteNamespacedConfigMap({
+        name: 'inf-a',
+        namespace: 'default',
+      });
+      await sim.control.waitFor(() => seen.includes('delete inf-a'), 5000);
+      expect(informer.list().map(o => o.metadata?.name)).toEqual([]);
+      expect(seen).toEqual(['add inf-a', 'update inf-a', 'delete inf-a']);
+    } finally {
+      await informer.stop();
     }
   });
 

@@ -66,7 +66,11 @@ export class ApiServer {
   counts = new Map<string, number>();
   totalRequests = 0;
   latencyByType = new Map<string, number[]>();
-  private readonly watches = new Set<http.ServerResponse>();
+  /** Open watch streams and when they started, for closing and for `dropWatchAfterMs`. */
+  private readonly watches = new Map<
+    http.ServerResponse,
+    { startedAt: number; cut?: NodeJS.Timeout }
+  >();
   serverAddress = '127.0.0.1:0';
 
   constructor(private readonly options: ApiServerOptions) {}
@@ -76,8 +80,31 @@ export class ApiServer {
   }
 
   closeWatches() {
-    for (const res of this.watches) res.destroy();
+    for (const [res, w] of this.watches) {
+      clearTimeout(w.cut);
+      res.destroy();
+    }
     this.watches.clear();
+  }
+
+  /** (Re)arms `dropWatchAfterMs` on open watches too, so a fault set mid-test hits existing streams. */
+  applyWatchFaults() {
+    for (const [res, w] of this.watches) this.armWatchCut(res, w);
+  }
+
+  private armWatchCut(
+    res: http.ServerResponse,
+    w: { startedAt: number; cut?: NodeJS.Timeout },
+  ) {
+    clearTimeout(w.cut);
+    w.cut = undefined;
+    const after = this.faults.dropWatchAfterMs;
+    if (after > 0) {
+      w.cut = setTimeout(
+        () => res.destroy(),
+        Math.max(0, w.startedAt + after - Date.now()),
+      );
+    }
   }
 
   readonly handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -594,7 +621,10 @@ export class ApiServer {
       'Cache-Control': 'no-cache, private',
     });
     res.flushHeaders();
-    this.watches.add(res);
+    const watchState: { startedAt: number; cut?: NodeJS.Timeout } = {
+      startedAt: Date.now(),
+    };
+    this.watches.set(res, watchState);
     // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as kube-apiserver sends.
     const asTable = wantsTable(res.req);
     const includeObject = url.searchParams.get('includeObject') ?? 'Metadata';
@@ -675,6 +705,7 @@ export class ApiServer {
         clearTimeout(t);
         clearInterval(t);
       });
+      clearTimeout(watchState.cut);
       this.watches.delete(res);
     };
     if (
@@ -698,11 +729,7 @@ export class ApiServer {
     if (timeoutSeconds > 0) {
       timers.push(setTimeout(() => res.end(), timeoutSeconds * 1000));
     }
-    if (this.faults.dropWatchAfterMs > 0) {
-      timers.push(
-        setTimeout(() => res.destroy(), this.faults.dropWatchAfterMs),
-      );
-    }
+    this.armWatchCut(res, watchState);
     res.on('close', finish);
   }
 
