@@ -981,6 +981,14 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 function parseJson(body: string, contentType: string | undefined): any {
   const type = String(contentType ?? '');
+  if (type.includes('protobuf')) {
+    // kubectl's typed commands (`create deployment`, `create secret`, `expose`) send protobuf.
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      'kube-sim accepts JSON and YAML request bodies only, not protobuf; use `kubectl apply -f` or `kubectl create -f` with a manifest',
+    );
+  }
   try {
     if (type.includes('yaml')) return parseYaml(body);
     return JSON.parse(body);
