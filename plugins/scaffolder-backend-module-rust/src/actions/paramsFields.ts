@@ -1,17 +1,23 @@
 import type { TemplateActionOptions } from '@backstage/plugin-scaffolder-node';
+import type { ServiceParamsInput } from '../params/serviceParams';
 
 /** The zod instance the scaffolder hands to schema callbacks (its own copy, zod/v3 API). */
 type FieldCallbacks = Exclude<
   NonNullable<NonNullable<TemplateActionOptions['schema']>['input']>,
   (...args: any[]) => any
 >;
-type Zod = Parameters<FieldCallbacks[string]>[0];
+type FieldCallback = FieldCallbacks[string];
+type Zod = Parameters<FieldCallback>[0];
 
 /**
  * The service parameters as zod fields, shared by the actions that take them. The JSON schema the
- * scaffolder derives from these checks types; `validateServiceParams` checks the rest.
+ * scaffolder derives from these checks types; `validateServiceParams` checks the rest. (Typed
+ * loosely on purpose: the scaffolder's own zod copy cannot be named in a declaration.)
  */
-export const serviceParamsFields = {
+export const serviceParamsFields: Record<
+  keyof ServiceParamsInput,
+  FieldCallback
+> = {
   name: (zod: Zod) =>
     zod
       .string()
