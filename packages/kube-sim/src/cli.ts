@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { startKubeSim, KubeSimFaults } from './KubeSim';
 
 /* eslint-disable no-console */
@@ -76,7 +77,11 @@ async function main() {
   const sim = await startKubeSim({
     port: num(args, 'port') ?? 0,
     host: args.host,
-    seed: args.seed,
+    // `yarn kube-sim` runs in this package's folder; a seed path is relative to where it was typed.
+    seed:
+      args.seed && args.seed !== 'demo'
+        ? path.resolve(process.env.INIT_CWD ?? process.cwd(), args.seed)
+        : args.seed,
     timeScale: num(args, 'time-scale') ?? 1,
     faults,
     log: line => console.log(line),
