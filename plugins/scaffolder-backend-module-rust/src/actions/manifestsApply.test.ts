@@ -80,9 +80,12 @@ describe('rust:manifests:apply against kube-sim', () => {
           `created HorizontalPodAutoscaler ${namespace}/orders`,
         ]),
       );
-      // kube-sim serves no policy/v1 API; a real cluster gets the PodDisruptionBudget.
+      // Created where the cluster serves policy/v1, skipped (with a warning) where it does not.
+      const servesPolicy = (await fetch(`${sim.url}/apis/policy/v1`)).ok;
       expect(applied).toContain(
-        `skipped PodDisruptionBudget ${namespace}/orders`,
+        `${
+          servesPolicy ? 'created' : 'skipped'
+        } PodDisruptionBudget ${namespace}/orders`,
       );
       expect(sim.control.get('v1', 'Namespace', '', namespace)).toBeDefined();
       await sim.control.waitFor(() => {
