@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, startStack } from './stack.mjs';
 import { journeys } from './journeys/index.mjs';
+import { signInAsGuest } from './journeys/signIn.mjs';
 
 const arg = name => {
   const i = process.argv.indexOf(name);
@@ -27,7 +28,14 @@ async function main() {
 
   const results = [];
   console.log('e2e: starting kube-sim, backend and app...');
-  const stack = await startStack({ outDir });
+  const stack = await startStack({
+    outDir,
+    extraConfig: {
+      rustTemplate: { localTarget: { directory: join(outDir, 'services') } },
+      // The health gate's patience; the product default is 60 s, the journey need not wait that long.
+      rollouts: { defaultUnreadyThresholdSeconds: 10 },
+    },
+  });
   console.log(`e2e: portal at ${stack.appUrl}, backend at ${stack.backendUrl}, kube-sim at ${stack.simUrl}`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -37,10 +45,14 @@ async function main() {
       '--disable-sync', '--no-first-run',
     ],
   });
+  // One browser profile for the whole journey: the guest signs in once, as a person would.
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   try {
+    const first = await context.newPage();
+    await signInAsGuest(first, stack.appUrl);
+    await first.close();
     for (const journey of journeys) {
       if (only && journey.name !== only) continue;
-      const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
       const page = await context.newPage();
       page.setDefaultTimeout(30000);
       let shot = 0;
@@ -59,10 +71,11 @@ async function main() {
         results.push({ name: journey.name, ok: false, error: String(e?.stack ?? e) });
         console.log(`  FAIL ${journey.name}: ${e?.stack ?? e}`);
       } finally {
-        await context.close();
+        await page.close();
       }
     }
   } finally {
+    await context.close();
     await browser.close();
     await stack.stop();
   }

@@ -1,0 +1,51 @@
+// 1. Create a Rust service from the template with the local target and the canary strategy.
+import { kube, reloadUntil } from './helpers.mjs';
+
+export const SERVICE = { name: 'orders-api', namespace: 'orders' };
+
+export const createService = {
+  name: 'create-service',
+  async run({ page, stack, screenshot }) {
+    await page.goto(`${stack.appUrl}/create`);
+    const card = page.locator('article, [class*=MuiCard]').filter({ hasText: 'Rust service' }).first();
+    await card.waitFor({ timeout: 60000 });
+    await screenshot('templates');
+    await card.getByRole('button', { name: /choose/i }).click();
+
+    // Service
+    await page.getByLabel('Name', { exact: false }).first().fill(SERVICE.name);
+    await page.getByLabel('Description').fill('Takes orders; created by the end-to-end journey');
+    const owner = page.getByLabel('Owner').first();
+    await owner.click();
+    await owner.fill('team-rust');
+    await page.getByRole('option', { name: /team-rust/ }).first().click();
+    await screenshot('form-service');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // Delivery
+    await page.getByLabel(/^Canary/).check();
+    await page.getByLabel('Namespace').fill(SERVICE.namespace);
+    await screenshot('form-delivery');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // Repository: the local target is the default
+    await page.getByLabel(/^Local folder/).check();
+    await page.getByRole('button', { name: 'Review' }).click();
+    await screenshot('form-review');
+    await page.getByRole('button', { name: 'Create' }).click();
+
+    const open = page.getByRole('link', { name: 'Open in catalog' });
+    await open.waitFor({ timeout: 180000 });
+    await screenshot('task-done');
+
+    // The manifests were applied to the local cluster
+    const deployment = await kube(stack, `/apis/apps/v1/namespaces/${SERVICE.namespace}/deployments/${SERVICE.name}`);
+    if (deployment.metadata.annotations['rollouts.backstage.io/strategy'] !== 'Canary') {
+      throw new Error(`the applied Deployment is not a canary: ${JSON.stringify(deployment.metadata.annotations)}`);
+    }
+
+    await open.click();
+    await reloadUntil(page, 'Takes orders; created by the end-to-end journey');
+    await screenshot('entity');
+  },
+};
