@@ -116,4 +116,48 @@ describe('demo seed', () => {
     expect(podMetrics.items).toHaveLength(3);
     expect(podMetrics.items[0].containers[0].usage.cpu).toMatch(/^\d+n$/);
   });
+
+  it('answers every list the Backstage Kubernetes backend makes for an entity', async () => {
+    // The default object types of @backstage/plugin-kubernetes-backend, fetched cluster-wide by label.
+    const paths = [
+      '/api/v1/pods',
+      '/api/v1/services',
+      '/api/v1/configmaps',
+      '/api/v1/limitranges',
+      '/api/v1/resourcequotas',
+      '/apis/apps/v1/deployments',
+      '/apis/apps/v1/replicasets',
+      '/apis/autoscaling/v2/horizontalpodautoscalers',
+      '/apis/batch/v1/jobs',
+      '/apis/batch/v1/cronjobs',
+      '/apis/networking.k8s.io/v1/ingresses',
+      '/apis/apps/v1/statefulsets',
+      '/apis/apps/v1/daemonsets',
+      '/api/v1/secrets',
+      '/api/v1/persistentvolumes',
+      '/api/v1/persistentvolumeclaims',
+      '/apis/metrics.k8s.io/v1beta1/namespaces/checkout/pods',
+    ];
+    const selector = `labelSelector=${encodeURIComponent(
+      'backstage.io/kubernetes-id=checkout-web',
+    )}`;
+    const counts: Record<string, number> = {};
+    for (const p of paths) {
+      const res = await fetch(`${sim.url}${p}?${selector}`, {
+        headers: {
+          Authorization: 'Bearer any-token',
+          Accept: 'application/json',
+        },
+      });
+      expect({ path: p, status: res.status }).toEqual({ path: p, status: 200 });
+      const body = await res.json();
+      expect(body.kind).toMatch(/List$/);
+      counts[p] = body.items.length;
+    }
+    expect(counts['/api/v1/pods']).toBe(2);
+    expect(counts['/api/v1/services']).toBe(2);
+    expect(counts['/apis/apps/v1/deployments']).toBe(1);
+    expect(counts['/apis/apps/v1/replicasets']).toBe(1);
+    expect(counts['/apis/batch/v1/jobs']).toBe(0);
+  });
 });
