@@ -16,9 +16,9 @@ import { stringify as toYaml } from 'yaml';
 import { freePort, repoRoot } from '../e2e/stack.mjs';
 import { api, guestToken, startBackend } from './lib/backend.mjs';
 import { ensureAppBuild, measureBundle } from './lib/bundle.mjs';
-import { heapAfterGc } from './lib/inspector.mjs';
+import { cpuProfile, heapAfterGc } from './lib/inspector.mjs';
 import { cpuSeconds, poll, rssBytes, runLoad, sleep, summarize } from './lib/measure.mjs';
-import { NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
+import { NAMESPACE, SCALE_NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
 import { startSims } from './lib/sims.mjs';
 import { printReport } from './lib/report.mjs';
 import { watchRollouts } from './lib/watch.mjs';
@@ -96,11 +96,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 async function main() {
-  // 5 first: the app build is CPU-heavy and must not overlap the timed figures.
+  // Figure 5's app build runs while the clusters, the backend and the catalog start (nothing is
+  // timed then), and must be done before the timed figures begin.
+  let build;
   if (!opts['skip-bundle']) {
-    log('figure 5: production build of packages/app (skipped when dist is fresh)...');
-    const build = await ensureAppBuild({ repoRoot, logDir, force: opts['rebuild-app'] });
-    results.bundle = { ...build, ...measureBundle({ repoRoot }) };
+    log('figure 5: production build of packages/app in the background (skipped when dist is fresh)...');
+    build = ensureAppBuild({ repoRoot, logDir, force: opts['rebuild-app'] }).then(
+      b => ({ ...b, ...measureBundle({ repoRoot }) }),
+      e => ({ error: String(e.message ?? e) }),
+    );
+    cleanups.push(() => build);
   }
 
   log('starting 3 kube-sim clusters...');
@@ -202,13 +207,17 @@ async function main() {
       r => `answered ${JSON.stringify(r).slice(0, 200)}`,
       e => String(e.message),
     );
-    await statusFigures({ call, userCall, sims, plan, entities, only: ['kubernetes'] });
+    await statusFigures({ call, userCall, sims, plan, entities, only: ['kubernetes'], backend });
     throw new Error(
       `GET ${rolloutsPath(first.name)} shows no workload after 60 s (${reason}); figures 1-4 for rollouts not measured`,
     );
   }
 
-  await statusFigures({ call, userCall, sims, plan, entities });
+  if (build) {
+    log('waiting for the app build to finish before the timed figures...');
+    results.bundle = await build;
+  }
+  await statusFigures({ call, userCall, sims, plan, entities, backend });
   await reactionFigures({ call, userCall, sims, plan });
   await scaleFigures({ call, userCall, sims, plan, backend });
 }
@@ -231,7 +240,7 @@ async function loadEntities(call) {
 }
 
 /** Figures 1 and 2: our entity endpoint vs the Kubernetes plugin's, same entities, same clusters. */
-async function statusFigures({ call, userCall, sims, plan, entities, only }) {
+async function statusFigures({ call, userCall, sims, plan, entities, only, backend }) {
   const names = plan.main.map(s => s.name);
   const allEndpoints = {
     kubernetes: {
@@ -271,8 +280,9 @@ async function statusFigures({ call, userCall, sims, plan, entities, only }) {
   );
   log('figures 1-2: warm-up...');
   for (const ep of Object.values(endpoints)) {
-    await runLoad({ count: CONCURRENCY * 4, concurrency: CONCURRENCY, timeLimitMs: 60_000, request: ep.request });
+    await runLoad({ count: CONCURRENCY * 2, concurrency: CONCURRENCY, timeLimitMs: 30_000, request: ep.request });
   }
+  await sims.quiesce();
 
   // Idle window: what the backend asks the clusters for when nobody looks (watches, reconcile).
   await sims.resetCounts();
@@ -288,17 +298,20 @@ async function statusFigures({ call, userCall, sims, plan, entities, only }) {
     Object.keys(endpoints).map(k => [k, { latencies: [], ok: 0, errors: 0, firstError: undefined, wallMs: 0, kubeRequests: 0, byType: {} }]),
   );
   log(`figures 1-2: ${REQUESTS} requests per endpoint, ${CONCURRENCY} in flight, ${ROUNDS} interleaved rounds...`);
+  // At most ~2 minutes for these rounds, whatever the machine's speed.
+  const roundLimitMs = 120_000 / ROUNDS / Object.keys(endpoints).length;
   for (let round = 0; round < ROUNDS; round++) {
     for (const [key, ep] of Object.entries(endpoints)) {
-      if (remaining() < 180_000) break;
       await sims.resetCounts();
       const r = await runLoad({
         count: per,
         concurrency: CONCURRENCY,
-        timeLimitMs: 60_000,
+        timeLimitMs: roundLimitMs,
         request: i => ep.request(i + round * per),
         keepLatencies: true,
       });
+      // Requests the client gave up on may still be fanning out: count them in.
+      await sims.quiesce();
       const counts = await sims.counts();
       const a = acc[key];
       a.latencies.push(...r.latencies);
@@ -342,7 +355,16 @@ async function statusFigures({ call, userCall, sims, plan, entities, only }) {
         },
       }),
     );
+    // Where the backend's CPU goes while it answers our endpoint for a user, one request at a time.
+    const profiled = await cpuProfile(backend.inspectPort, () => serialRun(endpoints.rollouts.request)).catch(
+      e => ({ error: String(e.message) }),
+    );
+    if (profiled.profile) {
+      writeFileSync(join(outDir, 'rollouts-status.cpuprofile'), JSON.stringify(profiled.profile));
+      delete profiled.profile;
+    }
     parts = {
+      profile: profiled,
       catalogEntityP50Ms: catalogRun.p50,
       permissionReadP50Ms: readRun.p50,
       permissionActionsP50Ms: actRun.p50,
@@ -404,9 +426,10 @@ async function reactionFigures({ call, userCall, sims, plan }) {
   log(`figure 3: ${canaries.length} health-gate trials (5 at a time)...`);
   const watches = sims.urls.map(url => watchRollouts({ url, namespace: NAMESPACE }));
   const trials = [];
+  const reactionDeadline = Date.now() + 90_000;
   try {
     for (let i = 0; i < canaries.length; i += 5) {
-      if (remaining() < 150_000) {
+      if (Date.now() > reactionDeadline || remaining() < 120_000) {
         results.notes.push(`reaction: stopped after ${trials.length} trials to stay in the time budget`);
         break;
       }
@@ -491,7 +514,29 @@ async function reactionTrial({ call, userCall, svc, watch }) {
  * status requests (p99).
  */
 async function scaleFigures({ call, userCall, sims, plan, backend }) {
-  const WINDOW_MS = Math.max(15_000, RECONCILE_SECONDS * 5000);
+  const WINDOW_MS = Math.max(12_000, RECONCILE_SECONDS * 4000);
+  log(`figure 4: seeding ${plan.scale.length} more workloads...`);
+  for (let c = 0; c < CLUSTERS.length; c++) {
+    await sims.call('apply', { cluster: c, objects: plan.scalePerCluster[c] });
+  }
+  await poll(
+    async () => {
+      for (let c = 0; c < CLUSTERS.length; c++) {
+        const r = await sims.call('readiness', { cluster: c, namespace: SCALE_NAMESPACE });
+        if (r.pods === 0 || r.ready < r.pods) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 90_000, intervalMs: 1000 },
+  );
+  const lastScale = plan.scale.at(-1);
+  if (lastScale) {
+    await poll(async () => (await userCall(rolloutsPath(lastScale.name))).items?.length === CLUSTERS.length, {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    });
+  }
+  await sims.quiesce();
   const levels = [0, ...SCALE];
   const workloads = plan.scale; // entity x cluster, in the order they are started
   const scaleEntities = [...new Set(workloads.map(w => w.name))];
@@ -500,7 +545,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
   let startErrors = 0;
   let firstStartError;
   for (const level of levels) {
-    if (remaining() < 60_000) {
+    if (remaining() < 40_000) {
       results.notes.push(`scale: stopped before ${level} rollouts to stay in the time budget`);
       break;
     }
@@ -509,7 +554,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     const startRun = await runLoad({
       count: toStart.length,
       concurrency: CONCURRENCY * 2,
-      timeLimitMs: Math.max(30_000, remaining() - 120_000),
+      timeLimitMs: Math.max(20_000, remaining() - 60_000),
       request: async i => {
         const w = toStart[i];
         try {
@@ -527,14 +572,15 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     started = level;
     // Settle: every started rollout reached its first pause (bounded).
     const startedEntities = [...new Set(workloads.slice(0, level).map(w => w.name))];
+    const startedKeys = new Set(workloads.slice(0, level).map(w => `${w.name}/${CLUSTERS[w.cluster]}`));
     let phases = {};
     const settleStarted = Date.now();
     await poll(
       async () => {
-        phases = await scalePhases(userCall, startedEntities);
+        phases = await scalePhases(userCall, startedEntities, startedKeys);
         return (phases.Paused ?? 0) >= startRun.ok;
       },
-      { timeoutMs: Math.min(60_000, Math.max(5_000, remaining() - 90_000)), intervalMs: 2000 },
+      { timeoutMs: Math.min(60_000, Math.max(5_000, remaining() - 40_000)), intervalMs: 2000 },
     );
     const settleSeconds = (Date.now() - settleStarted) / 1000;
     await sleep(2000);
@@ -611,7 +657,8 @@ async function lastReconcileEnd(call) {
   }
 }
 
-async function scalePhases(call, names) {
+/** Phases of the started rollouts (entity/cluster pairs in `keys`), as the API shows them. */
+async function scalePhases(call, names, keys) {
   const phases = {};
   await runLoad({
     count: names.length,
@@ -619,7 +666,9 @@ async function scalePhases(call, names) {
     timeLimitMs: 30_000,
     request: async i => {
       const res = await call(rolloutsPath(names[i]));
-      for (const v of res.items ?? []) phases[v.phase] = (phases[v.phase] ?? 0) + 1;
+      for (const v of res.items ?? []) {
+        if (keys.has(`${names[i]}/${v.cluster}`)) phases[v.phase] = (phases[v.phase] ?? 0) + 1;
+      }
     },
   });
   return phases;

@@ -1,7 +1,7 @@
 // Reads the backend's V8 heap after a full garbage collection, through the Node inspector on a
 // loopback port (the backend is started with --inspect=127.0.0.1:<port>). RSS alone moves with
 // when V8 last collected; the heap after a forced GC is what the process really retains.
-export async function heapAfterGc(inspectPort) {
+async function connect(inspectPort) {
   const list = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
   const ws = new WebSocket(list[0].webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
@@ -24,6 +24,11 @@ export async function heapAfterGc(inspectPort) {
       pending.set(id, { resolve, reject });
       ws.send(JSON.stringify({ id, method, params }));
     });
+  return { send, close: () => ws.close() };
+}
+
+export async function heapAfterGc(inspectPort) {
+  const { send, close } = await connect(inspectPort);
   try {
     await send('HeapProfiler.enable');
     await send('HeapProfiler.collectGarbage');
@@ -31,6 +36,59 @@ export async function heapAfterGc(inspectPort) {
     await send('HeapProfiler.disable');
     return { usedBytes: usage.usedSize, totalBytes: usage.totalSize };
   } finally {
-    ws.close();
+    close();
+  }
+}
+
+/** Where a profiled function's code lives: a package, or a folder of this repository. */
+function ownerOf(url) {
+  if (!url) return '(native/V8)';
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = path.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const repo = /(plugins|packages)\/[^/]+\/src\/.*/.exec(path);
+  if (repo) return repo[0];
+  return path.startsWith('node:') ? 'node core' : path;
+}
+
+/**
+ * Samples the backend's CPU while `fn` runs and returns self time per package (or per source file
+ * of this repository), biggest first, with the raw profile.
+ */
+export async function cpuProfile(inspectPort, fn) {
+  const { send, close } = await connect(inspectPort);
+  try {
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: 200 });
+    await send('Profiler.start');
+    await fn();
+    const { profile } = await send('Profiler.stop');
+    await send('Profiler.disable');
+    const nodes = new Map(profile.nodes.map(n => [n.id, n]));
+    const self = new Map();
+    let total = 0;
+    profile.samples.forEach((id, i) => {
+      const dt = profile.timeDeltas[i] ?? 0;
+      const node = nodes.get(id);
+      const fnName = node?.callFrame.functionName;
+      const owner =
+        fnName === '(idle)' || fnName === '(program)' || fnName === '(garbage collector)'
+          ? fnName
+          : ownerOf(node?.callFrame.url);
+      self.set(owner, (self.get(owner) ?? 0) + dt);
+      total += dt;
+    });
+    const busy = total - (self.get('(idle)') ?? 0);
+    const top = [...self.entries()]
+      .filter(([k]) => k !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([owner, us]) => ({ owner, ms: us / 1000, shareOfBusy: us / busy }));
+    return { busyMs: busy / 1000, wallMs: total / 1000, top, profile };
+  } finally {
+    close();
   }
 }

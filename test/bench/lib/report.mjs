@@ -53,6 +53,13 @@ export function formatReport(r) {
           `(read ${ms(s.parts.permissionReadP50Ms)} ms, actions ${ms(s.parts.permissionActionsP50Ms)} ms alone)`,
       );
     }
+    if (s.parts?.profile?.top) {
+      const pr = s.parts.profile;
+      out.push(
+        `   backend CPU for 100 of our requests (user): ${num(pr.busyMs, 0)} ms busy; by owner: ` +
+          pr.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
+      );
+    }
     if (s.kubernetes.firstError) out.push(`   baseline first error: ${s.kubernetes.firstError}`);
     if (s.rollouts?.firstError) out.push(`   rollouts first error: ${s.rollouts.firstError}`);
   }

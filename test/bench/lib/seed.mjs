@@ -104,6 +104,9 @@ function entity(name, description) {
 export function planSeed({ services, clusters, maxScale }) {
   const perCluster = Array.from({ length: clusters }, () => [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
+  ]);
+  // Applied only before figure 4, so figures 1-3 see the N services alone.
+  const scalePerCluster = Array.from({ length: clusters }, () => [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SCALE_NAMESPACE } },
   ]);
   const entities = [];
@@ -125,10 +128,10 @@ export function planSeed({ services, clusters, maxScale }) {
     // Two thirds canary, one third blue-green: both stay in flight at their first pause.
     const strategy = i % 3 === 2 ? 'BlueGreen' : 'Canary';
     for (let c = 0; c < clusters; c++) {
-      perCluster[c].push(...workload({ name, namespace: SCALE_NAMESPACE, strategy }));
+      scalePerCluster[c].push(...workload({ name, namespace: SCALE_NAMESPACE, strategy }));
       scale.push({ name, cluster: c, strategy });
     }
     entities.push(entity(name, `Benchmark scale workload (${strategy})`));
   }
-  return { perCluster, entities, main, scale };
+  return { perCluster, scalePerCluster, entities, main, scale };
 }
