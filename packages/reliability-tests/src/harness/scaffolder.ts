@@ -2,6 +2,7 @@ import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
 import scaffolderModuleRust from '@internal/plugin-scaffolder-backend-module-rust';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,11 +45,13 @@ export async function startScaffolder(options: { workingDirectory: string; local
   const backend = await startTestBackend({
     features: [
       scaffolderPlugin,
+      scaffolderModuleGithub,
       scaffolderModuleRust,
       mockServices.rootConfig.factory({
         data: {
           backend: { workingDirectory: options.workingDirectory },
           rustTemplate: { localTarget: { directory: options.localDirectory } },
+          integrations: { github: [{ host: 'github.com', token: 'dry-run-token-not-used' }] },
           kubernetes: {
             clusterLocatorMethods: [
               {

@@ -1,0 +1,163 @@
+import { createMockDirectory } from '@backstage/backend-test-utils';
+import { parse, parseAllDocuments } from 'yaml';
+import { startScaffolder, VALID_VALUES } from '../harness/scaffolder';
+
+jest.setTimeout(120_000);
+
+/** Patterns of credentials that must never be committed into a generated repository. */
+const SECRET_PATTERNS: Array<[string, RegExp]> = [
+  ['private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['GitHub token', /\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}/],
+  ['AWS access key', /\bAKIA[0-9A-Z]{16}\b/],
+  ['Slack token', /\bxox[baprs]-[A-Za-z0-9-]{10,}/],
+  ['JWT', /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/],
+  ['password assignment', /\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*["']?(?!\$\{\{)(?!\$\{?[A-Z_]+)[^\s"'#]{6,}/i],
+];
+
+/** Write scopes a job may hold, and only when it does what needs them. */
+const WRITE_SCOPES_ALLOWED: Record<string, (job: any) => boolean> = {
+  packages: job => (job.steps ?? []).some((s: any) => /docker\/build-push-action/.test(s.uses ?? '')),
+  'id-token': job => (job.steps ?? []).some((s: any) => /attest|sigstore|cosign|configure-aws-credentials|auth@/.test(s.uses ?? '')),
+};
+
+const VARIANTS = [
+  { strategy: 'RollingUpdate', target: 'local' },
+  { strategy: 'Canary', target: 'local', canarySteps: [10, 30, 60] },
+  { strategy: 'BlueGreen', target: 'local', autoPromotion: false, scaleDownDelay: '2m' },
+  { strategy: 'Canary', target: 'github', repoUrl: 'github.com?owner=acme&repo=orders-api' },
+];
+
+describe('generated repository policy (every strategy and target)', () => {
+  const root = createMockDirectory();
+  let scaffolder: Awaited<ReturnType<typeof startScaffolder>>;
+  const outputs = new Map<string, Map<string, string>>();
+  const figures = { variants: 0, files: 0, workflows: 0, jobs: 0, deployments: 0, containers: 0 };
+
+  beforeAll(async () => {
+    root.setContent({ work: {}, local: {} });
+    scaffolder = await startScaffolder({ workingDirectory: root.resolve('work'), localDirectory: root.resolve('local') });
+    for (const variant of VARIANTS) {
+      const run = await scaffolder.dryRun({ ...VALID_VALUES, ...variant });
+      if (run.status !== 200 || run.error) {
+        throw new Error(`${JSON.stringify(variant)} did not render: ${run.status} ${run.error}`);
+      }
+      outputs.set(`${variant.strategy}/${variant.target}`, run.files);
+    }
+  });
+
+  afterAll(async () => {
+    console.log(`[reliability] generated repository policy: ${JSON.stringify(figures)}`);
+    await scaffolder?.stop();
+  });
+
+  const each = () => [...outputs.entries()];
+  const workflowsOf = (files: Map<string, string>) =>
+    [...files].filter(([p]) => /^\.github\/workflows\/.+\.ya?ml$/.test(p)).map(([p, t]) => [p, parse(t)] as const);
+  const manifestsOf = (files: Map<string, string>) =>
+    [...files]
+      .filter(([p]) => /\.ya?ml$/.test(p) && !p.startsWith('.github/'))
+      .flatMap(([p, t]) => parseAllDocuments(t).map(d => [p, d.toJS()] as const))
+      .filter(([, o]) => o && typeof o === 'object' && 'kind' in o);
+
+  it('renders every variant', () => {
+    expect([...outputs.keys()]).toHaveLength(VARIANTS.length);
+    figures.variants = outputs.size;
+  });
+
+  it('holds no secret values: no credentials in any file, no Secret manifests with data', () => {
+    for (const [variant, files] of each()) {
+      for (const [file, text] of files) {
+        figures.files++;
+        for (const [label, pattern] of SECRET_PATTERNS) {
+          expect({ variant, file, label, match: text.match(pattern)?.[0] }).toEqual({ variant, file, label, match: undefined });
+        }
+      }
+      for (const [file, o] of manifestsOf(files)) {
+        if (o.kind === 'Secret') {
+          expect({ variant, file, data: o.data ?? {}, stringData: o.stringData ?? {} }).toEqual({ variant, file, data: {}, stringData: {} });
+        }
+      }
+      // Secrets in the workflow are only ever read from the secrets context.
+      for (const [file, wf] of workflowsOf(files)) {
+        const envs = [wf.env ?? {}, ...Object.values<any>(wf.jobs).flatMap(j => [j.env ?? {}, ...(j.steps ?? []).map((s: any) => s.env ?? {})])];
+        for (const env of envs) {
+          for (const [key, value] of Object.entries(env)) {
+            if (/TOKEN|PASSWORD|SECRET|KEY/i.test(key)) {
+              expect({ variant, file, key, value }).toEqual({ variant, file, key, value: expect.stringMatching(/^\$\{\{\s*secrets\.[A-Z_]+\s*\}\}$/) });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('gives workflows least privilege: nothing by default, read per job, write only where a step needs it', () => {
+    for (const [variant, files] of each()) {
+      const workflows = workflowsOf(files);
+      expect(workflows.length).toBeGreaterThan(0);
+      for (const [file, wf] of workflows) {
+        figures.workflows++;
+        expect({ variant, file, top: wf.permissions }).toEqual({ variant, file, top: {} });
+        for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
+          figures.jobs++;
+          expect({ variant, file, jobId, hasPermissions: typeof job.permissions === 'object' && job.permissions !== null }).toEqual({ variant, file, jobId, hasPermissions: true });
+          for (const [scope, level] of Object.entries<string>(job.permissions)) {
+            expect({ variant, jobId, scope, level: ['read', 'write', 'none'].includes(level) }).toEqual({ variant, jobId, scope, level: true });
+            const writeOk = level !== 'write' || (WRITE_SCOPES_ALLOWED[scope]?.(job) ?? false);
+            expect({ variant, file, jobId, scope, level, justified: writeOk }).toEqual({ variant, file, jobId, scope, level, justified: true });
+          }
+        }
+      }
+    }
+  });
+
+  it('never checks out untrusted code with secrets: no pull_request_target, no persisted credentials, no secrets on pull requests', () => {
+    for (const [variant, files] of each()) {
+      for (const [file, wf] of workflowsOf(files)) {
+        const on = typeof wf.on === 'string' ? { [wf.on]: null } : Array.isArray(wf.on) ? Object.fromEntries(wf.on.map((e: string) => [e, null])) : wf.on;
+        expect({ variant, file, pull_request_target: 'pull_request_target' in on, workflow_run: 'workflow_run' in on }).toEqual({ variant, file, pull_request_target: false, workflow_run: false });
+        for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
+          for (const step of job.steps ?? []) {
+            if (/^actions\/checkout@/.test(step.uses ?? '')) {
+              expect({ variant, jobId, persist: step.with?.['persist-credentials'] }).toEqual({ variant, jobId, persist: false });
+              expect({ variant, jobId, ref: String(step.with?.ref ?? '') }).toEqual({ variant, jobId, ref: expect.not.stringMatching(/pull_request\.head|head_ref/) });
+            }
+            // A step that reads secrets must not run for pull requests (forks cannot read them,
+            // and a PR must not be able to make the workflow use them).
+            const usesSecrets = /secrets\./.test(JSON.stringify(step));
+            if (usesSecrets) {
+              const guarded = /github\.event_name\s*!=\s*'pull_request'/.test(String(step.if ?? '')) ||
+                /github\.event_name\s*==\s*'push'/.test(String(job.if ?? ''));
+              expect({ variant, jobId, step: step.name ?? step.uses, guarded }).toEqual({ variant, jobId, step: step.name ?? step.uses, guarded: true });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('runs containers as non-root with a read-only root file system (manifests and Dockerfile)', () => {
+    for (const [variant, files] of each()) {
+      const deployments = manifestsOf(files).filter(([, o]) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'].includes(o.kind));
+      expect({ variant, deployments: deployments.length }).toEqual({ variant, deployments: 1 });
+      for (const [file, o] of deployments) {
+        figures.deployments++;
+        const pod = o.spec.template.spec;
+        expect({ variant, file, pod: pod.securityContext?.runAsNonRoot }).toEqual({ variant, file, pod: true });
+        expect({ variant, file, uid: pod.securityContext?.runAsUser ?? 1 }).not.toEqual({ variant, file, uid: 0 });
+        expect({ variant, file, hostNetwork: !!pod.hostNetwork, hostPID: !!pod.hostPID, hostIPC: !!pod.hostIPC }).toEqual({ variant, file, hostNetwork: false, hostPID: false, hostIPC: false });
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+          figures.containers++;
+          const sc = c.securityContext ?? {};
+          expect({ variant, container: c.name, readOnlyRootFilesystem: sc.readOnlyRootFilesystem, allowPrivilegeEscalation: sc.allowPrivilegeEscalation, privileged: !!sc.privileged, dropsAll: (sc.capabilities?.drop ?? []).includes('ALL'), uidNotRoot: (sc.runAsUser ?? pod.securityContext?.runAsUser) !== 0 })
+            .toEqual({ variant, container: c.name, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, dropsAll: true, uidNotRoot: true });
+        }
+      }
+      // Dockerfile: the last stage runs as a numeric non-root user.
+      const dockerfile = files.get('Dockerfile')!;
+      const lastStage = dockerfile.split(/^FROM /m).pop()!;
+      const users = [...lastStage.matchAll(/^USER\s+(\S+)/gm)].map(m => m[1]);
+      expect({ variant, lastUser: users.pop() }).toEqual({ variant, lastUser: expect.stringMatching(/^[1-9][0-9]*(:[1-9][0-9]*)?$/) });
+    }
+  });
+});
