@@ -65,16 +65,18 @@ describe('generated repository policy (every strategy and target)', () => {
   });
 
   it('holds no secret values: no credentials in any file, no Secret manifests with data', () => {
+    const violations: string[] = [];
     for (const [variant, files] of each()) {
       for (const [file, text] of files) {
         figures.files++;
         for (const [label, pattern] of SECRET_PATTERNS) {
-          expect({ variant, file, label, match: text.match(pattern)?.[0] }).toEqual({ variant, file, label, match: undefined });
+          const match = text.match(pattern)?.[0];
+          if (match) violations.push(`${variant} ${file}: ${label} ${match}`);
         }
       }
       for (const [file, o] of manifestsOf(files)) {
-        if (o.kind === 'Secret') {
-          expect({ variant, file, data: o.data ?? {}, stringData: o.stringData ?? {} }).toEqual({ variant, file, data: {}, stringData: {} });
+        if (o.kind === 'Secret' && (Object.keys(o.data ?? {}).length || Object.keys(o.stringData ?? {}).length)) {
+          violations.push(`${variant} ${file}: Secret ${o.metadata?.name} carries values`);
         }
       }
       // Secrets in the workflow are only ever read from the secrets context.
@@ -82,58 +84,75 @@ describe('generated repository policy (every strategy and target)', () => {
         const envs = [wf.env ?? {}, ...Object.values<any>(wf.jobs).flatMap(j => [j.env ?? {}, ...(j.steps ?? []).map((s: any) => s.env ?? {})])];
         for (const env of envs) {
           for (const [key, value] of Object.entries(env)) {
-            if (/TOKEN|PASSWORD|SECRET|KEY/i.test(key)) {
-              expect({ variant, file, key, value }).toEqual({ variant, file, key, value: expect.stringMatching(/^\$\{\{\s*secrets\.[A-Z_]+\s*\}\}$/) });
+            if (/TOKEN|PASSWORD|SECRET|KEY/i.test(key) && !/^\$\{\{\s*secrets\.[A-Z_]+\s*\}\}$/.test(String(value))) {
+              violations.push(`${variant} ${file}: env ${key} is not read from secrets: ${value}`);
             }
           }
         }
       }
     }
+    expect(violations).toEqual([]);
+    expect(figures.files).toBeGreaterThan(50);
   });
 
   it('gives workflows least privilege: nothing by default, read per job, write only where a step needs it', () => {
+    const violations: string[] = [];
     for (const [variant, files] of each()) {
       const workflows = workflowsOf(files);
-      expect(workflows.length).toBeGreaterThan(0);
+      if (workflows.length === 0) violations.push(`${variant}: no workflow`);
       for (const [file, wf] of workflows) {
         figures.workflows++;
-        expect({ variant, file, top: wf.permissions }).toEqual({ variant, file, top: {} });
+        if (JSON.stringify(wf.permissions) !== '{}') violations.push(`${variant} ${file}: top-level permissions ${JSON.stringify(wf.permissions)}`);
         for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
           figures.jobs++;
-          expect({ variant, file, jobId, hasPermissions: typeof job.permissions === 'object' && job.permissions !== null }).toEqual({ variant, file, jobId, hasPermissions: true });
+          if (typeof job.permissions !== 'object' || job.permissions === null) {
+            violations.push(`${variant} ${file} ${jobId}: no explicit permissions (${JSON.stringify(job.permissions)})`);
+            continue;
+          }
           for (const [scope, level] of Object.entries<string>(job.permissions)) {
-            expect({ variant, jobId, scope, level: ['read', 'write', 'none'].includes(level) }).toEqual({ variant, jobId, scope, level: true });
-            const writeOk = level !== 'write' || (WRITE_SCOPES_ALLOWED[scope]?.(job) ?? false);
-            expect({ variant, file, jobId, scope, level, justified: writeOk }).toEqual({ variant, file, jobId, scope, level, justified: true });
+            if (!['read', 'write', 'none'].includes(level)) violations.push(`${variant} ${jobId}: ${scope}: ${level}`);
+            if (level === 'write' && !(WRITE_SCOPES_ALLOWED[scope]?.(job) ?? false)) {
+              violations.push(`${variant} ${file} ${jobId}: ${scope}: write without a step that needs it`);
+            }
           }
         }
       }
     }
+    expect(violations).toEqual([]);
+    expect(figures.jobs).toBeGreaterThan(0);
   });
 
   it('never checks out untrusted code with secrets: no pull_request_target, no persisted credentials, no secrets on pull requests', () => {
+    const violations: string[] = [];
+    let checkouts = 0;
     for (const [variant, files] of each()) {
       for (const [file, wf] of workflowsOf(files)) {
-        const on = typeof wf.on === 'string' ? { [wf.on]: null } : Array.isArray(wf.on) ? Object.fromEntries(wf.on.map((e: string) => [e, null])) : wf.on;
-        expect({ variant, file, pull_request_target: 'pull_request_target' in on, workflow_run: 'workflow_run' in on }).toEqual({ variant, file, pull_request_target: false, workflow_run: false });
+        let on = wf.on;
+        if (typeof on === 'string') on = { [on]: null };
+        else if (Array.isArray(on)) on = Object.fromEntries(on.map((e: string) => [e, null]));
+        for (const trigger of ['pull_request_target', 'workflow_run']) {
+          if (trigger in on) violations.push(`${variant} ${file}: triggered by ${trigger}`);
+        }
         for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
           for (const step of job.steps ?? []) {
             if (/^actions\/checkout@/.test(step.uses ?? '')) {
-              expect({ variant, jobId, persist: step.with?.['persist-credentials'] }).toEqual({ variant, jobId, persist: false });
-              expect({ variant, jobId, ref: String(step.with?.ref ?? '') }).toEqual({ variant, jobId, ref: expect.not.stringMatching(/pull_request\.head|head_ref/) });
+              checkouts++;
+              if (step.with?.['persist-credentials'] !== false) violations.push(`${variant} ${jobId}: checkout persists credentials`);
+              if (/pull_request\.head|head_ref/.test(String(step.with?.ref ?? ''))) violations.push(`${variant} ${jobId}: checks out the PR head`);
             }
-            // A step that reads secrets must not run for pull requests (forks cannot read them,
-            // and a PR must not be able to make the workflow use them).
-            const usesSecrets = /secrets\./.test(JSON.stringify(step));
-            if (usesSecrets) {
-              const guarded = /github\.event_name\s*!=\s*'pull_request'/.test(String(step.if ?? '')) ||
+            // A step that reads secrets must not run for pull requests.
+            if (/secrets\./.test(JSON.stringify(step))) {
+              const guarded =
+                /github\.event_name\s*!=\s*'pull_request'/.test(String(step.if ?? '')) ||
                 /github\.event_name\s*==\s*'push'/.test(String(job.if ?? ''));
-              expect({ variant, jobId, step: step.name ?? step.uses, guarded }).toEqual({ variant, jobId, step: step.name ?? step.uses, guarded: true });
+              if (!guarded) violations.push(`${variant} ${jobId}: step "${step.name ?? step.uses}" reads secrets on pull requests`);
             }
           }
         }
       }
     }
+    expect(violations).toEqual([]);
+    expect(checkouts).toBeGreaterThan(0);
   });
 
   it('runs containers as non-root with a read-only root file system (manifests and Dockerfile)', () => {
