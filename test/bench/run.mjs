@@ -542,6 +542,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
   const scaleEntities = [...new Set(workloads.map(w => w.name))];
   const rows = [];
   let started = 0;
+  let startProfile;
   let startErrors = 0;
   let firstStartError;
   for (const level of levels) {
@@ -551,10 +552,11 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     }
     log(`figure 4: ${level} rollouts in flight...`);
     const toStart = workloads.slice(started, level);
-    const startRun = await runLoad({
+    const startLoad = () => runLoad({
       count: toStart.length,
-      concurrency: CONCURRENCY * 2,
-      timeLimitMs: Math.max(20_000, remaining() - 60_000),
+      concurrency: CONCURRENCY,
+      // Bounded per level, so a slow engine still leaves time for the levels after it.
+      timeLimitMs: Math.max(20_000, Math.min(120_000, remaining() - 90_000)),
       request: async i => {
         const w = toStart[i];
         try {
@@ -569,6 +571,27 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
         }
       },
     });
+    // The first level's starts are profiled: where the backend's CPU goes while it starts rollouts.
+    let startRun;
+    const simCpu0 = sims.pids.map(cpuSeconds);
+    const backendCpu0 = cpuSeconds(backend.pid);
+    const startWall0 = Date.now();
+    if (level > 0 && !results.scale?.startProfile && !startProfile) {
+      startProfile = await cpuProfile(backend.inspectPort, async () => {
+        startRun = await startLoad();
+      }).catch(e => ({ error: String(e.message) }));
+      if (startProfile.profile) {
+        writeFileSync(join(outDir, 'rollouts-start.cpuprofile'), JSON.stringify(startProfile.profile));
+        delete startProfile.profile;
+      }
+    }
+    startRun ??= await startLoad();
+    const startWall = (Date.now() - startWall0) / 1000;
+    // Who was busy while the starts ran: the backend, or the simulated clusters.
+    const startBusy = {
+      backendCpuPercent: ((cpuSeconds(backend.pid) - backendCpu0) / startWall) * 100,
+      kubeSimCpuPercent: sims.pids.map((pid, i) => ((cpuSeconds(pid) - simCpu0[i]) / startWall) * 100),
+    };
     started = level;
     // Settle: every started rollout reached its first pause (bounded).
     const startedEntities = [...new Set(workloads.slice(0, level).map(w => w.name))];
@@ -616,9 +639,13 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
         await userCall(rolloutsPath(name));
       },
     });
+    const inFlight = (phases.Paused ?? 0) + (phases.Progressing ?? 0);
     rows.push({
-      inFlight: level,
+      target: level,
+      inFlight,
       started: startRun.ok,
+      startSeconds: startRun.wallMs / 1000,
+      startBusy,
       startP50Ms: startRun.p50,
       startP99Ms: startRun.p99,
       phases,
@@ -644,7 +671,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     r.rssMiBAboveIdle = base ? r.rssMiB - base.rssMiB : NaN;
     r.heapMiBAboveIdle = base ? r.heapMiB - base.heapMiB : NaN;
   }
-  results.scale = { windowSeconds: WINDOW_MS / 1000, startErrors, firstStartError, rows };
+  results.scale = { windowSeconds: WINDOW_MS / 1000, startErrors, firstStartError, startProfile, rows };
 }
 
 /** When the reconcile task last finished (scheduler API of the rollouts plugin), or undefined. */

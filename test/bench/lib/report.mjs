@@ -86,8 +86,9 @@ export function formatReport(r) {
     out.push('', `4. Rollouts in flight on one backend (idle window ${sc.windowSeconds} s, reconcile every ${p.reconcileSeconds} s)`);
     out.push(
       table(
-        ['in flight', 'RSS MiB', 'RSS +idle', 'heap MiB', 'heap +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'kube req/tick', 'status p99 ms', 'phases'],
+        ['target', 'in flight', 'RSS MiB', 'RSS +idle', 'heap MiB', 'heap +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'kube req/tick', 'status p99 ms', 'phases'],
         sc.rows.map(row => [
+          row.target,
           row.inFlight,
           num(row.rssMiB, 0),
           num(row.rssMiBAboveIdle, 0),
@@ -102,7 +103,7 @@ export function formatReport(r) {
         ]),
       ),
     );
-    const rows = sc.rows.filter(row => row.inFlight > 0);
+    const rows = sc.rows.filter(row => row.target > 0 && row.inFlight > 0);
     if (rows.length >= 2) {
       const a = rows[0];
       const b = rows[rows.length - 1];
@@ -112,7 +113,26 @@ export function formatReport(r) {
           `heap above idle ${ratio(b.heapMiBAboveIdle / a.heapMiBAboveIdle)} | target: linear or better, < 300 MB RSS at 1000`,
       );
     }
+    const starts = sc.rows.filter(row => row.target > 0);
+    if (starts.length) {
+      out.push(
+        '   starting them through the API: ' +
+          starts
+            .map(
+              row =>
+                `${row.started} in ${num(row.startSeconds, 0)} s (p50 ${ms(row.startP50Ms)} ms, p99 ${ms(row.startP99Ms)} ms; ` +
+                `CPU backend ${num(row.startBusy?.backendCpuPercent, 0)}%, kube-sims ${row.startBusy?.kubeSimCpuPercent.map(v => num(v, 0)).join('/')}%)`,
+            )
+            .join('; '),
+      );
+    }
     if (sc.startErrors) out.push(`   ${sc.startErrors} starts failed; first: ${sc.firstStartError}`);
+    if (sc.startProfile?.top) {
+      out.push(
+        `   backend CPU while starting the first level: ${num(sc.startProfile.busyMs, 0)} ms busy of ${num(sc.startProfile.wallMs, 0)} ms; by owner: ` +
+          sc.startProfile.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
+      );
+    }
   }
 
   const b = r.bundle;
