@@ -10,6 +10,11 @@ rm -rf "$out" && mkdir -p "$out"
 
 set -e
 . scripts/toolchain.sh
+# The real build of a generated Rust service needs cargo; rustup installs it under ~/.cargo/bin,
+# which a non-login shell (CI) may not have on PATH.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
 scripts/install.sh
 scripts/ensure-chromium.sh
 BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=$(scripts/ensure-postgres.sh)
