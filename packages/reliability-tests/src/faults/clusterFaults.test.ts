@@ -1,15 +1,33 @@
 import { startKubeSim, KubeSim } from '@internal/kube-sim';
-import { ROLLOUT_ANNOTATIONS, ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
+import {
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+} from '@internal/plugin-rollouts-common';
 import { serviceEntity, userEntity } from '../harness/catalogEntities';
 import { startCountingProxy } from '../harness/countingProxy';
-import { ClientTally, driveToHealthy, duplicateRows, readHistory } from '../harness/driver';
+import {
+  ClientTally,
+  driveToHealthy,
+  duplicateRows,
+  readHistory,
+} from '../harness/driver';
 import { Portal, startPortal } from '../harness/portal';
-import { NS, blueGreenWorkload, canaryWorkload, namespaceObject } from '../harness/workloads';
+import {
+  NS,
+  blueGreenWorkload,
+  canaryWorkload,
+  namespaceObject,
+} from '../harness/workloads';
 
 jest.setTimeout(170_000);
 
 const OWNER = { type: 'user', ref: 'user:default/alice' } as const;
-const FAULTS = { errorRate: 0.2, latencyMs: 200, dropWatchAfterMs: 1500, conflictRate: 0.2 };
+const FAULTS = {
+  errorRate: 0.2,
+  latencyMs: 200,
+  dropWatchAfterMs: 1500,
+  conflictRate: 0.2,
+};
 
 describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped watches, forced 409s)', () => {
   let sim: KubeSim;
@@ -20,14 +38,24 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
 
   beforeAll(async () => {
     // Watch drops apply to watches opened after they are set: set them before the backend connects.
-    sim = await startKubeSim({ timeScale: 0.1, faults: { dropWatchAfterMs: FAULTS.dropWatchAfterMs } });
+    sim = await startKubeSim({
+      timeScale: 0.1,
+      faults: { dropWatchAfterMs: FAULTS.dropWatchAfterMs },
+    });
     await sim.control.apply([
       namespaceObject,
       ...canaryWorkload('checkout', 'registry.test/checkout:1.0.0'),
       ...blueGreenWorkload('ledger', 'registry.test/ledger:1.0.0'),
     ]);
     await sim.control.waitFor(
-      () => sim.control.list('v1', 'Pod', NS).filter(p => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length >= 8,
+      () =>
+        sim.control
+          .list('v1', 'Pod', NS)
+          .filter(p =>
+            p.status?.conditions?.some(
+              (c: any) => c.type === 'Ready' && c.status === 'True',
+            ),
+          ).length >= 8,
       20_000,
     );
     proxy = await startCountingProxy(sim.url);
@@ -39,7 +67,10 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
         userEntity('alice'),
       ],
     });
-    await portal.waitForCatalog(['component:default/checkout', 'component:default/ledger']);
+    await portal.waitForCatalog([
+      'component:default/checkout',
+      'component:default/ledger',
+    ]);
     sim.control.resetCounts();
     proxy.reset();
     sim.control.setFaults(FAULTS);
@@ -64,15 +95,22 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
     await sim?.close();
   });
 
-  const deploymentOf = (name: string) => sim.control.get('apps/v1', 'Deployment', NS, name);
+  const deploymentOf = (name: string) =>
+    sim.control.get('apps/v1', 'Deployment', NS, name);
   const image = (d: any) => d?.spec?.template?.spec?.containers?.[0]?.image;
-  const state = (d: any) => JSON.parse(d?.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.state] ?? '{}');
+  const state = (d: any) =>
+    JSON.parse(d?.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.state] ?? '{}');
 
   it('runs a canary to completion: new image, no canary left, every step once', async () => {
     const started = Date.now();
     await driveToHealthy({
-      portal, entityPath: '/entities/component/default/checkout', workload: 'checkout',
-      image: 'registry.test/checkout:2.0.0', caller: OWNER, tally, timeoutMs: 120_000,
+      portal,
+      entityPath: '/entities/component/default/checkout',
+      workload: 'checkout',
+      image: 'registry.test/checkout:2.0.0',
+      caller: OWNER,
+      tally,
+      timeoutMs: 120_000,
     });
     figures.canarySeconds = Math.round((Date.now() - started) / 1000);
     sim.control.clearFaults();
@@ -80,64 +118,113 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
     const primary = deploymentOf('checkout');
     expect(image(primary)).toBe('registry.test/checkout:2.0.0');
     expect(primary.spec.replicas).toBe(4);
-    expect(state(primary)).toMatchObject({ phase: 'Healthy', stableImage: 'registry.test/checkout:2.0.0' });
+    expect(state(primary)).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'registry.test/checkout:2.0.0',
+    });
     expect(state(primary).targetImage).toBeUndefined();
     // Nothing half-applied: no canary Deployment, ReplicaSet or pod of it is left behind.
     expect(deploymentOf('checkout-canary')).toBeUndefined();
     await sim.control.waitFor(
-      () => sim.control.list('v1', 'Pod', NS, `${ROLLOUT_LABELS.owner}=checkout`).length === 0,
+      () =>
+        sim.control.list('v1', 'Pod', NS, `${ROLLOUT_LABELS.owner}=checkout`)
+          .length === 0,
       20_000,
     );
-    expect(sim.control.list('apps/v1', 'ReplicaSet', NS, `${ROLLOUT_LABELS.owner}=checkout`)).toEqual([]);
+    expect(
+      sim.control.list(
+        'apps/v1',
+        'ReplicaSet',
+        NS,
+        `${ROLLOUT_LABELS.owner}=checkout`,
+      ),
+    ).toEqual([]);
     // Every pod of the workload runs the new image once the Deployment settled.
     await sim.control.waitFor(() => {
       const pods = sim.control.list('v1', 'Pod', NS, 'app=checkout');
-      return pods.length === 4 && pods.every(p => p.spec.containers[0].image === 'registry.test/checkout:2.0.0');
+      return (
+        pods.length === 4 &&
+        pods.every(
+          p => p.spec.containers[0].image === 'registry.test/checkout:2.0.0',
+        )
+      );
     }, 30_000);
 
-    const history = await readHistory(portal, '/entities/component/default/checkout', OWNER, tally);
+    const history = await readHistory(
+      portal,
+      '/entities/component/default/checkout',
+      OWNER,
+      tally,
+    );
     const mine = history.filter(h => h.workload === 'checkout');
     figures.canaryHistoryRows = mine.length;
     expect(duplicateRows(history, 'checkout')).toEqual([]);
-    const ok = (action: string) => mine.filter(h => h.action === action && h.outcome === 'succeeded');
+    const ok = (action: string) =>
+      mine.filter(h => h.action === action && h.outcome === 'succeeded');
     expect(ok('start')).toHaveLength(1);
     expect(ok('completed')).toHaveLength(1);
     // Each step was left exactly once: 0 -> 1 by the engine (25% reached), 1 -> 2 by the one
     // accepted promote (approval pause), 2 -> 3 (50% reached) and 3 -> 4 (1 s pause over).
     expect(ok('promote').map(h => h.stepIndex)).toEqual([1]);
-    expect(ok('step').map(h => h.stepIndex).sort()).toEqual([1, 3, 4]);
+    expect(
+      ok('step')
+        .map(h => h.stepIndex)
+        .sort(),
+    ).toEqual([1, 3, 4]);
   });
 
   it('runs a blue-green to completion: new image active, no preview left, every step once', async () => {
     sim.control.setFaults(FAULTS);
     const started = Date.now();
     await driveToHealthy({
-      portal, entityPath: '/entities/component/default/ledger', workload: 'ledger',
-      image: 'registry.test/ledger:2.0.0', caller: OWNER, tally, timeoutMs: 120_000,
+      portal,
+      entityPath: '/entities/component/default/ledger',
+      workload: 'ledger',
+      image: 'registry.test/ledger:2.0.0',
+      caller: OWNER,
+      tally,
+      timeoutMs: 120_000,
     });
     figures.blueGreenSeconds = Math.round((Date.now() - started) / 1000);
     sim.control.clearFaults();
 
     const primary = deploymentOf('ledger');
     expect(image(primary)).toBe('registry.test/ledger:2.0.0');
-    expect(state(primary)).toMatchObject({ phase: 'Healthy', stableImage: 'registry.test/ledger:2.0.0' });
+    expect(state(primary)).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'registry.test/ledger:2.0.0',
+    });
     expect(deploymentOf('ledger-preview')).toBeUndefined();
     await sim.control.waitFor(
-      () => sim.control.list('v1', 'Pod', NS, `${ROLLOUT_LABELS.owner}=ledger`).length === 0,
+      () =>
+        sim.control.list('v1', 'Pod', NS, `${ROLLOUT_LABELS.owner}=ledger`)
+          .length === 0,
       20_000,
     );
     // The active Service selects the primary's current pods, and those run the new image.
     const active = sim.control.get('v1', 'Service', NS, 'ledger');
     const hash = active.spec.selector['pod-template-hash'];
-    const selected = sim.control.list('v1', 'Pod', NS).filter(p => p.metadata.labels?.['pod-template-hash'] === hash);
+    const selected = sim.control
+      .list('v1', 'Pod', NS)
+      .filter(p => p.metadata.labels?.['pod-template-hash'] === hash);
     expect(selected.length).toBeGreaterThan(0);
-    expect(selected.every(p => p.spec.containers[0].image === 'registry.test/ledger:2.0.0')).toBe(true);
+    expect(
+      selected.every(
+        p => p.spec.containers[0].image === 'registry.test/ledger:2.0.0',
+      ),
+    ).toBe(true);
 
-    const history = await readHistory(portal, '/entities/component/default/ledger', OWNER, tally);
+    const history = await readHistory(
+      portal,
+      '/entities/component/default/ledger',
+      OWNER,
+      tally,
+    );
     const mine = history.filter(h => h.workload === 'ledger');
     figures.blueGreenHistoryRows = mine.length;
     expect(duplicateRows(history, 'ledger')).toEqual([]);
-    const ok = (action: string) => mine.filter(h => h.action === action && h.outcome === 'succeeded');
+    const ok = (action: string) =>
+      mine.filter(h => h.action === action && h.outcome === 'succeeded');
     expect(ok('start')).toHaveLength(1);
     expect(ok('promote')).toHaveLength(1);
     expect(ok('completed')).toHaveLength(1);

@@ -22,8 +22,10 @@ export function catalogEntitiesModule(entities: Entity[]) {
             metadata: {
               ...entity.metadata,
               annotations: {
-                'backstage.io/managed-by-location': 'url:http://localhost/reliability-tests',
-                'backstage.io/managed-by-origin-location': 'url:http://localhost/reliability-tests',
+                'backstage.io/managed-by-location':
+                  'url:http://localhost/reliability-tests',
+                'backstage.io/managed-by-origin-location':
+                  'url:http://localhost/reliability-tests',
                 ...entity.metadata.annotations,
               },
             },
@@ -48,7 +50,11 @@ export function catalogEntitiesModule(entities: Entity[]) {
 }
 
 /** A Component owned by `owner` whose workloads carry `backstage.io/kubernetes-id: <name>`. */
-export function serviceEntity(name: string, owner: string, namespace = 'default'): Entity {
+export function serviceEntity(
+  name: string,
+  owner: string,
+  namespace = 'default',
+): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',

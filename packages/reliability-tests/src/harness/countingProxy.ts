@@ -47,7 +47,9 @@ export async function startCountingProxy(targetUrl: string) {
     res.on('close', () => upstream.destroy());
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>(resolve =>
+    server.listen(0, '127.0.0.1', () => resolve()),
+  );
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,4 +1,7 @@
-import type { RolloutHistoryEvent, RolloutView } from '@internal/plugin-rollouts-common';
+import type {
+  RolloutHistoryEvent,
+  RolloutView,
+} from '@internal/plugin-rollouts-common';
 import { Caller, Portal } from './portal';
 
 /** What a client saw while driving rollouts: every HTTP status it got, by route. */
@@ -32,17 +35,31 @@ export interface DriveOptions {
 }
 
 /** Reads one workload's view, retrying what a real client retries (5xx). */
-export async function readView(portal: Portal, entityPath: string, workload: string, caller: Caller, tally: ClientTally, timeoutMs = 20_000) {
+export async function readView(
+  portal: Portal,
+  entityPath: string,
+  workload: string,
+  caller: Caller,
+  tally: ClientTally,
+  timeoutMs = 20_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await portal.get(`${entityPath}/rollouts`, caller);
     tally.note('GET rollouts', res.status);
     if (res.status === 200) {
-      const view = (res.body.items as RolloutView[]).find(v => v.workload === workload);
+      const view = (res.body.items as RolloutView[]).find(
+        v => v.workload === workload,
+      );
       if (view) return view;
     }
     if (Date.now() > deadline) {
-      throw new Error(`No view of ${workload}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      throw new Error(
+        `No view of ${workload}: ${res.status} ${JSON.stringify(res.body).slice(
+          0,
+          300,
+        )}`,
+      );
     }
     await sleep(200);
   }
@@ -53,19 +70,27 @@ export async function readView(portal: Portal, entityPath: string, workload: str
  * an unanswered start means it had started), then promote each approval pause with the step and
  * revision the client saw, re-reading after every 409 or 5xx, until Healthy on the new image.
  */
-export async function driveToHealthy(options: DriveOptions): Promise<{ view: RolloutView; portal: Portal }> {
+export async function driveToHealthy(
+  options: DriveOptions,
+): Promise<{ view: RolloutView; portal: Portal }> {
   let { portal } = options;
   const { entityPath, workload, image, caller, tally } = options;
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const res = await portal.post(`${entityPath}/rollouts`, caller, { cluster: 'sim', workload, image });
+    const res = await portal.post(`${entityPath}/rollouts`, caller, {
+      cluster: 'sim',
+      workload,
+      image,
+    });
     tally.note('POST rollouts', res.status);
     if (res.status === 201) break;
     if (res.status === 409) {
       const view = await readView(portal, entityPath, workload, caller, tally);
       if (view.targetImage === image || view.stableImage === image) break;
     } else if (res.status < 500) {
-      throw new Error(`start refused: ${res.status} ${JSON.stringify(res.body)}`);
+      throw new Error(
+        `start refused: ${res.status} ${JSON.stringify(res.body)}`,
+      );
     }
     if (Date.now() > deadline) throw new Error('start did not succeed in time');
     await sleep(200);
@@ -74,21 +99,35 @@ export async function driveToHealthy(options: DriveOptions): Promise<{ view: Rol
   for (;;) {
     if (Date.now() > deadline) {
       const view = await readView(portal, entityPath, workload, caller, tally);
-      throw new Error(`rollout of ${workload} not Healthy in ${options.timeoutMs} ms: ${JSON.stringify(view)}`);
+      throw new Error(
+        `rollout of ${workload} not Healthy in ${
+          options.timeoutMs
+        } ms: ${JSON.stringify(view)}`,
+      );
     }
     const view = await readView(portal, entityPath, workload, caller, tally);
-    if (view.phase === 'Healthy' && view.stableImage === image && !view.targetImage) {
+    if (
+      view.phase === 'Healthy' &&
+      view.stableImage === image &&
+      !view.targetImage
+    ) {
       return { view, portal };
     }
     if (view.phase === 'Aborted' || view.phase === 'Degraded') {
-      throw new Error(`rollout of ${workload} ended ${view.phase}: ${view.message}`);
+      throw new Error(
+        `rollout of ${workload} ended ${view.phase}: ${view.message}`,
+      );
     }
     if (!progressed && options.onProgress && view.targetImage === image) {
       progressed = true;
       portal = (await options.onProgress(view)) ?? portal;
       continue;
     }
-    if (view.phase === 'Paused' && /promotion/i.test(view.pause?.reason ?? '') && view.allowedActions.includes('promote')) {
+    if (
+      view.phase === 'Paused' &&
+      /promotion/i.test(view.pause?.reason ?? '') &&
+      view.allowedActions.includes('promote')
+    ) {
       const r = await portal.post(`${entityPath}/actions/promote`, caller, {
         cluster: 'sim',
         workload,
@@ -104,12 +143,18 @@ export async function driveToHealthy(options: DriveOptions): Promise<{ view: Rol
 }
 
 /** The whole history of an entity (retrying 5xx). */
-export async function readHistory(portal: Portal, entityPath: string, caller: Caller, tally: ClientTally): Promise<RolloutHistoryEvent[]> {
+export async function readHistory(
+  portal: Portal,
+  entityPath: string,
+  caller: Caller,
+  tally: ClientTally,
+): Promise<RolloutHistoryEvent[]> {
   for (let i = 0; ; i++) {
     const res = await portal.get(`${entityPath}/history?limit=1000`, caller);
     tally.note('GET history', res.status);
     if (res.status === 200) return res.body.items;
-    if (i > 20) throw new Error(`history: ${res.status} ${JSON.stringify(res.body)}`);
+    if (i > 20)
+      throw new Error(`history: ${res.status} ${JSON.stringify(res.body)}`);
     await sleep(200);
   }
 }
@@ -117,7 +162,9 @@ export async function readHistory(portal: Portal, entityPath: string, caller: Ca
 /** Rows that appear more than once for the same (workload, action, step, revision, outcome). */
 export function duplicateRows(items: RolloutHistoryEvent[], workload: string) {
   const seen = new Map<string, number>();
-  for (const e of items.filter(i => i.workload === workload && i.outcome === 'succeeded')) {
+  for (const e of items.filter(
+    i => i.workload === workload && i.outcome === 'succeeded',
+  )) {
     const key = `${e.action}|step=${e.stepIndex}|rev=${e.revision}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }

@@ -27,8 +27,14 @@ export const onBehalfOfAuthFactory = createServiceFactory({
       listPublicServiceKeys: () => inner.listPublicServiceKeys(),
       async authenticate(token, options) {
         const credentials = await inner.authenticate(token, options);
-        const principal = credentials.principal as { type: string; userEntityRef?: string };
-        if (principal.type === 'user' && token.startsWith(SERVICE_TOKEN_PREFIX)) {
+        const principal = credentials.principal as {
+          type: string;
+          userEntityRef?: string;
+        };
+        if (
+          principal.type === 'user' &&
+          token.startsWith(SERVICE_TOKEN_PREFIX)
+        ) {
           return mockCredentials.user(principal.userEntityRef, {
             actor: { subject: 'plugin:on-behalf-of' },
           });

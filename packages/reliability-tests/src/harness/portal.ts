@@ -3,7 +3,11 @@ import {
   createServiceFactory,
   DatabaseService,
 } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { httpAuthServiceFactory } from '@backstage/backend-defaults/httpAuth';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import { Entity } from '@backstage/catalog-model';
@@ -103,11 +107,15 @@ export async function startPortal(options: PortalOptions) {
               },
             ],
           },
-          rollouts: { reconcileInterval: { milliseconds: options.reconcileMs ?? 500 } },
+          rollouts: {
+            reconcileInterval: { milliseconds: options.reconcileMs ?? 500 },
+          },
         },
       }),
       httpAuthServiceFactory,
-      mockServices.rootLogger.factory({ level: (process.env.RELIABILITY_LOG as any) ?? 'none' }),
+      mockServices.rootLogger.factory({
+        level: (process.env.RELIABILITY_LOG as any) ?? 'none',
+      }),
       onBehalfOfAuthFactory,
       schedulerServiceFactory,
       databaseFactory,
@@ -144,9 +152,14 @@ export async function startPortal(options: PortalOptions) {
           .post('/api/catalog/entities/by-refs')
           .set(authHeader({ type: 'service' }))
           .send({ entityRefs: refs });
-        if (res.status === 200 && res.body.items.every((e: unknown) => e)) return;
+        if (res.status === 200 && res.body.items.every((e: unknown) => e))
+          return;
         if (Date.now() > deadline) {
-          throw new Error(`Catalog did not stitch ${refs.join(', ')} in ${timeoutMs} ms: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+          throw new Error(
+            `Catalog did not stitch ${refs.join(', ')} in ${timeoutMs} ms: ${
+              res.status
+            } ${JSON.stringify(res.body).slice(0, 300)}`,
+          );
         }
         await new Promise(r => setTimeout(r, 200));
       }

@@ -1,5 +1,9 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
@@ -40,7 +44,10 @@ export interface DryRun {
  * through the dry-run API: parameters validated against the template's JSON schema, every step
  * run in a temporary workspace (steps without dry-run support are skipped by the scaffolder).
  */
-export async function startScaffolder(options: { workingDirectory: string; localDirectory: string }) {
+export async function startScaffolder(options: {
+  workingDirectory: string;
+  localDirectory: string;
+}) {
   fs.mkdirSync(options.workingDirectory, { recursive: true });
   const backend = await startTestBackend({
     features: [
@@ -51,12 +58,20 @@ export async function startScaffolder(options: { workingDirectory: string; local
         data: {
           backend: { workingDirectory: options.workingDirectory },
           rustTemplate: { localTarget: { directory: options.localDirectory } },
-          integrations: { github: [{ host: 'github.com', token: 'dry-run-token-not-used' }] },
+          integrations: {
+            github: [{ host: 'github.com', token: 'dry-run-token-not-used' }],
+          },
           kubernetes: {
             clusterLocatorMethods: [
               {
                 type: 'config',
-                clusters: [{ name: 'local', url: 'http://127.0.0.1:1', authProvider: 'serviceAccount' }],
+                clusters: [
+                  {
+                    name: 'local',
+                    url: 'http://127.0.0.1:1',
+                    authProvider: 'serviceAccount',
+                  },
+                ],
               },
             ],
           },
@@ -66,7 +81,9 @@ export async function startScaffolder(options: { workingDirectory: string; local
       catalogServiceMock.factory(),
     ],
   });
-  const template = parse(fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'));
+  const template = parse(
+    fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'),
+  );
   const contents = directoryContents(TEMPLATE_DIR);
 
   async function dryRun(values: Record<string, unknown>): Promise<DryRun> {
@@ -76,9 +93,14 @@ export async function startScaffolder(options: { workingDirectory: string; local
       .send({ template, values, directoryContents: contents });
     const files = new Map<string, string>();
     for (const file of response.body.directoryContents ?? []) {
-      files.set(file.path, Buffer.from(file.base64Content, 'base64').toString('utf8'));
+      files.set(
+        file.path,
+        Buffer.from(file.base64Content, 'base64').toString('utf8'),
+      );
     }
-    const failedStep = (response.body.steps ?? []).find((s: any) => s.status === 'failed');
+    const failedStep = (response.body.steps ?? []).find(
+      (s: any) => s.status === 'failed',
+    );
     const error =
       response.body.error?.message ??
       (failedStep

@@ -10,7 +10,12 @@ export const CANARY_STEPS = [
   { pause: { duration: '1s' } },
 ];
 
-function deployment(name: string, image: string, annotations: Record<string, string>, replicas = 4) {
+function deployment(
+  name: string,
+  image: string,
+  annotations: Record<string, string>,
+  replicas = 4,
+) {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -25,7 +30,11 @@ function deployment(name: string, image: string, annotations: Record<string, str
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
-        spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+        spec: {
+          containers: [
+            { name: 'app', image, ports: [{ containerPort: 8080 }] },
+          ],
+        },
       },
     },
   };
@@ -71,4 +80,8 @@ export function rollingWorkload(name: string, image: string) {
   return [deployment(name, image, {}, 2), service(name, name)];
 }
 
-export const namespaceObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } };
+export const namespaceObject = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name: NS },
+};

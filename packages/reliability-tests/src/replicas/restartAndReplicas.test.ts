@@ -1,9 +1,18 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { startKubeSim, KubeSim } from '@internal/kube-sim';
-import { ROLLOUT_ANNOTATIONS, RolloutView } from '@internal/plugin-rollouts-common';
+import {
+  ROLLOUT_ANNOTATIONS,
+  RolloutView,
+} from '@internal/plugin-rollouts-common';
 import { Knex } from 'knex';
 import { serviceEntity, userEntity } from '../harness/catalogEntities';
-import { ClientTally, driveToHealthy, duplicateRows, readHistory, readView } from '../harness/driver';
+import {
+  ClientTally,
+  driveToHealthy,
+  duplicateRows,
+  readHistory,
+  readView,
+} from '../harness/driver';
 import { Portal, PortalOptions, startPortal } from '../harness/portal';
 import { NS, canaryWorkload, namespaceObject } from '../harness/workloads';
 
@@ -19,7 +28,10 @@ const CONCURRENT_PROMOTES = 50;
  * without it this suite fails instead of silently testing less.
  */
 describe('restarts and replicas on PostgreSQL 15', () => {
-  const databases = TestDatabases.create({ ids: ['POSTGRES_15'], disableDocker: true });
+  const databases = TestDatabases.create({
+    ids: ['POSTGRES_15'],
+    disableDocker: true,
+  });
   let sim: KubeSim;
   const portals: Portal[] = [];
   const tally = new ClientTally();
@@ -33,7 +45,10 @@ describe('restarts and replicas on PostgreSQL 15', () => {
   async function portal(options: Omit<PortalOptions, 'kubeUrl' | 'entities'>) {
     const p = await startPortal({ kubeUrl: sim.url, entities, ...options });
     portals.push(p);
-    await p.waitForCatalog(['component:default/restart', 'component:default/race']);
+    await p.waitForCatalog([
+      'component:default/restart',
+      'component:default/race',
+    ]);
     return p;
   }
 
@@ -52,7 +67,12 @@ describe('restarts and replicas on PostgreSQL 15', () => {
   });
 
   afterAll(async () => {
-    console.log(`[reliability] restarts and replicas: ${JSON.stringify({ ...figures, clientAnswers: tally.byStatus })}`);
+    console.log(
+      `[reliability] restarts and replicas: ${JSON.stringify({
+        ...figures,
+        clientAnswers: tally.byStatus,
+      })}`,
+    );
     for (const p of portals) await p.stop();
     await sim?.close();
   });
@@ -77,7 +97,10 @@ describe('restarts and replicas on PostgreSQL 15', () => {
       // As soon as the rollout is in flight (step 0, canary scaling up), the backend goes away
       // and a new instance on the same database and cluster takes over.
       onProgress: async (inFlight: RolloutView) => {
-        figures.restartedAt = { phase: inFlight.phase, step: inFlight.step.index };
+        figures.restartedAt = {
+          phase: inFlight.phase,
+          step: inFlight.step.index,
+        };
         await first.stop();
         restarts++;
         return portal({ rolloutsDatabase: knex });
@@ -86,27 +109,55 @@ describe('restarts and replicas on PostgreSQL 15', () => {
     figures.restarts = restarts;
     expect(restarts).toBe(1);
     expect(last).not.toBe(first);
-    expect(view).toMatchObject({ phase: 'Healthy', stableImage: 'registry.test/restart:2.0.0' });
+    expect(view).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'registry.test/restart:2.0.0',
+    });
     const d = sim.control.get('apps/v1', 'Deployment', NS, 'restart');
-    expect(d.spec.template.spec.containers[0].image).toBe('registry.test/restart:2.0.0');
-    expect(sim.control.get('apps/v1', 'Deployment', NS, 'restart-canary')).toBeUndefined();
+    expect(d.spec.template.spec.containers[0].image).toBe(
+      'registry.test/restart:2.0.0',
+    );
+    expect(
+      sim.control.get('apps/v1', 'Deployment', NS, 'restart-canary'),
+    ).toBeUndefined();
     // The history written before the restart is still there, once.
-    const history = await readHistory(last, '/entities/component/default/restart', OWNER, tally);
+    const history = await readHistory(
+      last,
+      '/entities/component/default/restart',
+      OWNER,
+      tally,
+    );
     expect(duplicateRows(history, 'restart')).toEqual([]);
-    const ok = (a: string) => history.filter(h => h.workload === 'restart' && h.action === a && h.outcome === 'succeeded');
+    const ok = (a: string) =>
+      history.filter(
+        h =>
+          h.workload === 'restart' &&
+          h.action === a &&
+          h.outcome === 'succeeded',
+      );
     expect(ok('start')).toHaveLength(1);
     expect(ok('promote')).toHaveLength(1);
     expect(ok('completed')).toHaveLength(1);
-    expect(ok('step').map(h => h.stepIndex).sort()).toEqual([1, 3, 4]);
+    expect(
+      ok('step')
+        .map(h => h.stepIndex)
+        .sort(),
+    ).toEqual([1, 3, 4]);
     // Its reconcile task must not run on into the next test (another database, same cluster).
     await last.stop();
   });
 
   it(`advances a step exactly once when two replicas get ${CONCURRENT_PROMOTES} concurrent promotes for it`, async () => {
     const knex: Knex = await databases.init('POSTGRES_15');
-    const [a, b] = [await portal({ rolloutsDatabase: knex }), await portal({ rolloutsDatabase: knex })];
+    const [a, b] = [
+      await portal({ rolloutsDatabase: knex }),
+      await portal({ rolloutsDatabase: knex }),
+    ];
     const entityPath = '/entities/component/default/race';
-    const started = await a.post(`${entityPath}/rollouts`, OWNER, { cluster: 'sim', image: 'registry.test/race:2.0.0' });
+    const started = await a.post(`${entityPath}/rollouts`, OWNER, {
+      cluster: 'sim',
+      image: 'registry.test/race:2.0.0',
+    });
     expect(started.status).toBe(201);
 
     // Wait on replica B until the canary pauses for approval at step 1.
@@ -118,12 +169,20 @@ describe('restarts and replicas on PostgreSQL 15', () => {
       view = await readView(b, entityPath, 'race', OWNER, tally);
     }
     const revision = view.revision;
-    const stateBefore = JSON.parse(sim.control.get('apps/v1', 'Deployment', NS, 'race').metadata.annotations[ROLLOUT_ANNOTATIONS.state]);
+    const stateBefore = JSON.parse(
+      sim.control.get('apps/v1', 'Deployment', NS, 'race').metadata.annotations[
+        ROLLOUT_ANNOTATIONS.state
+      ],
+    );
 
     const answers = await Promise.all(
       Array.from({ length: CONCURRENT_PROMOTES }, (_, i) =>
         (i % 2 ? b : a).post(`${entityPath}/actions/promote`, OWNER, {
-          cluster: 'sim', workload: 'race', stepIndex: 1, revision, reason: `racer ${i}`,
+          cluster: 'sim',
+          workload: 'race',
+          stepIndex: 1,
+          revision,
+          reason: `racer ${i}`,
         }),
       ),
     );
@@ -137,30 +196,59 @@ describe('restarts and replicas on PostgreSQL 15', () => {
       other: statuses.filter(s => s !== 200 && s !== 409).length,
     };
     expect(statuses.filter(s => s === 200)).toHaveLength(1);
-    expect(statuses.filter(s => s === 409)).toHaveLength(CONCURRENT_PROMOTES - 1);
+    expect(statuses.filter(s => s === 409)).toHaveLength(
+      CONCURRENT_PROMOTES - 1,
+    );
     for (const r of answers.filter(x => x.status === 409)) {
-      expect(r.body.error).toMatchObject({ name: 'ConflictError', message: expect.any(String) });
+      expect(r.body.error).toMatchObject({
+        name: 'ConflictError',
+        message: expect.any(String),
+      });
     }
 
     // The step advanced once: 1 -> 2 (not 1 -> 2 -> 3 ...), with one history row for it.
-    const stateAfter = JSON.parse(sim.control.get('apps/v1', 'Deployment', NS, 'race').metadata.annotations[ROLLOUT_ANNOTATIONS.state]);
+    const stateAfter = JSON.parse(
+      sim.control.get('apps/v1', 'Deployment', NS, 'race').metadata.annotations[
+        ROLLOUT_ANNOTATIONS.state
+      ],
+    );
     expect(stateBefore.stepIndex).toBe(1);
     expect(stateAfter.stepIndex).toBeGreaterThanOrEqual(2);
     const history = await readHistory(a, entityPath, OWNER, tally);
-    const promotes = history.filter(h => h.workload === 'race' && h.action === 'promote');
+    const promotes = history.filter(
+      h => h.workload === 'race' && h.action === 'promote',
+    );
     expect(promotes.filter(h => h.outcome === 'succeeded')).toEqual([
       expect.objectContaining({ stepIndex: 1, revision }),
     ]);
-    expect(promotes.filter(h => h.outcome === 'failed')).toHaveLength(CONCURRENT_PROMOTES - 1);
+    expect(promotes.filter(h => h.outcome === 'failed')).toHaveLength(
+      CONCURRENT_PROMOTES - 1,
+    );
 
     // Both replicas' reconcile tasks now run on the same database: the rollout still finishes
     // with every step taken once.
     const { view: done } = await driveToHealthy({
-      portal: b, entityPath, workload: 'race', image: 'registry.test/race:2.0.0', caller: OWNER, tally, timeoutMs: 60_000,
+      portal: b,
+      entityPath,
+      workload: 'race',
+      image: 'registry.test/race:2.0.0',
+      caller: OWNER,
+      tally,
+      timeoutMs: 60_000,
     });
     expect(done.phase).toBe('Healthy');
     const final = await readHistory(b, entityPath, OWNER, tally);
     expect(duplicateRows(final, 'race')).toEqual([]);
-    expect(final.filter(h => h.workload === 'race' && h.action === 'step' && h.outcome === 'succeeded').map(h => h.stepIndex).sort()).toEqual([1, 3, 4]);
+    expect(
+      final
+        .filter(
+          h =>
+            h.workload === 'race' &&
+            h.action === 'step' &&
+            h.outcome === 'succeeded',
+        )
+        .map(h => h.stepIndex)
+        .sort(),
+    ).toEqual([1, 3, 4]);
   });
 });

@@ -7,7 +7,10 @@ import { parseAllDocuments } from 'yaml';
 /** Paths the scaffolder returned that are absolute or climb out of the workspace. */
 export function escapingPaths(files: Map<string, string>): string[] {
   return [...files.keys()].filter(
-    p => path.isAbsolute(p) || p.includes('\\') || p.split('/').some(seg => seg === '..'),
+    p =>
+      path.isAbsolute(p) ||
+      p.includes('\\') ||
+      p.split('/').some(seg => seg === '..'),
   );
 }
 
@@ -17,7 +20,9 @@ export function brokenYaml(files: Map<string, string>): string[] {
   for (const [file, text] of files) {
     if (!/\.ya?ml$/.test(file)) continue;
     const docs = parseAllDocuments(text);
-    const errors = (Array.isArray(docs) ? docs : [docs]).flatMap((d: any) => d.errors ?? []);
+    const errors = (Array.isArray(docs) ? docs : [docs]).flatMap(
+      (d: any) => d.errors ?? [],
+    );
     if (errors.length) broken.push(`${file}: ${errors[0].message}`);
   }
   return broken;
@@ -31,7 +36,9 @@ export function brokenToml(contents: string[]): string[] {
   if (contents.length === 0) return [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reliability-toml-'));
   try {
-    contents.forEach((c, i) => fs.writeFileSync(path.join(dir, `${i}.toml`), c));
+    contents.forEach((c, i) =>
+      fs.writeFileSync(path.join(dir, `${i}.toml`), c),
+    );
     const out = execFileSync(
       'python3',
       [
@@ -55,6 +62,8 @@ export function expressions(text: string): string[] {
 /** The `run:` scripts of every step of every job of a parsed workflow. */
 export function runScripts(workflow: any): string[] {
   return Object.values<any>(workflow?.jobs ?? {}).flatMap(job =>
-    (job.steps ?? []).map((s: any) => s.run).filter((r: unknown) => typeof r === 'string'),
+    (job.steps ?? [])
+      .map((s: any) => s.run)
+      .filter((r: unknown) => typeof r === 'string'),
   );
 }

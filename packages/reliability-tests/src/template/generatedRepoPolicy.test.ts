@@ -7,56 +7,99 @@ jest.setTimeout(120_000);
 /** Patterns of credentials that must never be committed into a generated repository. */
 const SECRET_PATTERNS: Array<[string, RegExp]> = [
   ['private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
-  ['GitHub token', /\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}/],
+  [
+    'GitHub token',
+    /\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}/,
+  ],
   ['AWS access key', /\bAKIA[0-9A-Z]{16}\b/],
   ['Slack token', /\bxox[baprs]-[A-Za-z0-9-]{10,}/],
   ['JWT', /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/],
-  ['password assignment', /\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*["']?(?!\$\{\{)(?!\$\{?[A-Z_]+)[^\s"'#]{6,}/i],
+  [
+    'password assignment',
+    /\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*["']?(?!\$\{\{)(?!\$\{?[A-Z_]+)[^\s"'#]{6,}/i,
+  ],
 ];
 
 /** Write scopes a job may hold, and only when it does what needs them. */
 const WRITE_SCOPES_ALLOWED: Record<string, (job: any) => boolean> = {
-  packages: job => (job.steps ?? []).some((s: any) => /docker\/build-push-action/.test(s.uses ?? '')),
-  'id-token': job => (job.steps ?? []).some((s: any) => /attest|sigstore|cosign|configure-aws-credentials|auth@/.test(s.uses ?? '')),
+  packages: job =>
+    (job.steps ?? []).some((s: any) =>
+      /docker\/build-push-action/.test(s.uses ?? ''),
+    ),
+  'id-token': job =>
+    (job.steps ?? []).some((s: any) =>
+      /attest|sigstore|cosign|configure-aws-credentials|auth@/.test(
+        s.uses ?? '',
+      ),
+    ),
 };
 
 const VARIANTS = [
   { strategy: 'RollingUpdate', target: 'local' },
   { strategy: 'Canary', target: 'local', canarySteps: [10, 30, 60] },
-  { strategy: 'BlueGreen', target: 'local', autoPromotion: false, scaleDownDelay: '2m' },
-  { strategy: 'Canary', target: 'github', repoUrl: 'github.com?owner=acme&repo=orders-api' },
+  {
+    strategy: 'BlueGreen',
+    target: 'local',
+    autoPromotion: false,
+    scaleDownDelay: '2m',
+  },
+  {
+    strategy: 'Canary',
+    target: 'github',
+    repoUrl: 'github.com?owner=acme&repo=orders-api',
+  },
 ];
 
 describe('generated repository policy (every strategy and target)', () => {
   const root = createMockDirectory();
   let scaffolder: Awaited<ReturnType<typeof startScaffolder>>;
   const outputs = new Map<string, Map<string, string>>();
-  const figures = { variants: 0, files: 0, workflows: 0, jobs: 0, deployments: 0, containers: 0 };
+  const figures = {
+    variants: 0,
+    files: 0,
+    workflows: 0,
+    jobs: 0,
+    deployments: 0,
+    containers: 0,
+  };
 
   beforeAll(async () => {
     root.setContent({ work: {}, local: {} });
-    scaffolder = await startScaffolder({ workingDirectory: root.resolve('work'), localDirectory: root.resolve('local') });
+    scaffolder = await startScaffolder({
+      workingDirectory: root.resolve('work'),
+      localDirectory: root.resolve('local'),
+    });
     for (const variant of VARIANTS) {
       const run = await scaffolder.dryRun({ ...VALID_VALUES, ...variant });
       if (run.status !== 200 || run.error) {
-        throw new Error(`${JSON.stringify(variant)} did not render: ${run.status} ${run.error}`);
+        throw new Error(
+          `${JSON.stringify(variant)} did not render: ${run.status} ${
+            run.error
+          }`,
+        );
       }
       outputs.set(`${variant.strategy}/${variant.target}`, run.files);
     }
   });
 
   afterAll(async () => {
-    console.log(`[reliability] generated repository policy: ${JSON.stringify(figures)}`);
+    console.log(
+      `[reliability] generated repository policy: ${JSON.stringify(figures)}`,
+    );
     await scaffolder?.stop();
   });
 
   const each = () => [...outputs.entries()];
   const workflowsOf = (files: Map<string, string>) =>
-    [...files].filter(([p]) => /^\.github\/workflows\/.+\.ya?ml$/.test(p)).map(([p, t]) => [p, parse(t)] as const);
+    [...files]
+      .filter(([p]) => /^\.github\/workflows\/.+\.ya?ml$/.test(p))
+      .map(([p, t]) => [p, parse(t)] as const);
   const manifestsOf = (files: Map<string, string>) =>
     [...files]
       .filter(([p]) => /\.ya?ml$/.test(p) && !p.startsWith('.github/'))
-      .flatMap(([p, t]) => parseAllDocuments(t).map(d => [p, d.toJS()] as const))
+      .flatMap(([p, t]) =>
+        parseAllDocuments(t).map(d => [p, d.toJS()] as const),
+      )
       .filter(([, o]) => o && typeof o === 'object' && 'kind' in o);
 
   it('renders every variant', () => {
@@ -75,17 +118,34 @@ describe('generated repository policy (every strategy and target)', () => {
         }
       }
       for (const [file, o] of manifestsOf(files)) {
-        if (o.kind === 'Secret' && (Object.keys(o.data ?? {}).length || Object.keys(o.stringData ?? {}).length)) {
-          violations.push(`${variant} ${file}: Secret ${o.metadata?.name} carries values`);
+        if (
+          o.kind === 'Secret' &&
+          (Object.keys(o.data ?? {}).length ||
+            Object.keys(o.stringData ?? {}).length)
+        ) {
+          violations.push(
+            `${variant} ${file}: Secret ${o.metadata?.name} carries values`,
+          );
         }
       }
       // Secrets in the workflow are only ever read from the secrets context.
       for (const [file, wf] of workflowsOf(files)) {
-        const envs = [wf.env ?? {}, ...Object.values<any>(wf.jobs).flatMap(j => [j.env ?? {}, ...(j.steps ?? []).map((s: any) => s.env ?? {})])];
+        const envs = [
+          wf.env ?? {},
+          ...Object.values<any>(wf.jobs).flatMap(j => [
+            j.env ?? {},
+            ...(j.steps ?? []).map((s: any) => s.env ?? {}),
+          ]),
+        ];
         for (const env of envs) {
           for (const [key, value] of Object.entries(env)) {
-            if (/TOKEN|PASSWORD|SECRET|KEY/i.test(key) && !/^\$\{\{\s*secrets\.[A-Z_]+\s*\}\}$/.test(String(value))) {
-              violations.push(`${variant} ${file}: env ${key} is not read from secrets: ${value}`);
+            if (
+              /TOKEN|PASSWORD|SECRET|KEY/i.test(key) &&
+              !/^\$\{\{\s*secrets\.[A-Z_]+\s*\}\}$/.test(String(value))
+            ) {
+              violations.push(
+                `${variant} ${file}: env ${key} is not read from secrets: ${value}`,
+              );
             }
           }
         }
@@ -102,17 +162,34 @@ describe('generated repository policy (every strategy and target)', () => {
       if (workflows.length === 0) violations.push(`${variant}: no workflow`);
       for (const [file, wf] of workflows) {
         figures.workflows++;
-        if (JSON.stringify(wf.permissions) !== '{}') violations.push(`${variant} ${file}: top-level permissions ${JSON.stringify(wf.permissions)}`);
+        if (JSON.stringify(wf.permissions) !== '{}')
+          violations.push(
+            `${variant} ${file}: top-level permissions ${JSON.stringify(
+              wf.permissions,
+            )}`,
+          );
         for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
           figures.jobs++;
           if (typeof job.permissions !== 'object' || job.permissions === null) {
-            violations.push(`${variant} ${file} ${jobId}: no explicit permissions (${JSON.stringify(job.permissions)})`);
+            violations.push(
+              `${variant} ${file} ${jobId}: no explicit permissions (${JSON.stringify(
+                job.permissions,
+              )})`,
+            );
             continue;
           }
-          for (const [scope, level] of Object.entries<string>(job.permissions)) {
-            if (!['read', 'write', 'none'].includes(level)) violations.push(`${variant} ${jobId}: ${scope}: ${level}`);
-            if (level === 'write' && !(WRITE_SCOPES_ALLOWED[scope]?.(job) ?? false)) {
-              violations.push(`${variant} ${file} ${jobId}: ${scope}: write without a step that needs it`);
+          for (const [scope, level] of Object.entries<string>(
+            job.permissions,
+          )) {
+            if (!['read', 'write', 'none'].includes(level))
+              violations.push(`${variant} ${jobId}: ${scope}: ${level}`);
+            if (
+              level === 'write' &&
+              !(WRITE_SCOPES_ALLOWED[scope]?.(job) ?? false)
+            ) {
+              violations.push(
+                `${variant} ${file} ${jobId}: ${scope}: write without a step that needs it`,
+              );
             }
           }
         }
@@ -129,23 +206,38 @@ describe('generated repository policy (every strategy and target)', () => {
       for (const [file, wf] of workflowsOf(files)) {
         let on = wf.on;
         if (typeof on === 'string') on = { [on]: null };
-        else if (Array.isArray(on)) on = Object.fromEntries(on.map((e: string) => [e, null]));
+        else if (Array.isArray(on))
+          on = Object.fromEntries(on.map((e: string) => [e, null]));
         for (const trigger of ['pull_request_target', 'workflow_run']) {
-          if (trigger in on) violations.push(`${variant} ${file}: triggered by ${trigger}`);
+          if (trigger in on)
+            violations.push(`${variant} ${file}: triggered by ${trigger}`);
         }
         for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
           for (const step of job.steps ?? []) {
             if (/^actions\/checkout@/.test(step.uses ?? '')) {
               checkouts++;
-              if (step.with?.['persist-credentials'] !== false) violations.push(`${variant} ${jobId}: checkout persists credentials`);
-              if (/pull_request\.head|head_ref/.test(String(step.with?.ref ?? ''))) violations.push(`${variant} ${jobId}: checks out the PR head`);
+              if (step.with?.['persist-credentials'] !== false)
+                violations.push(
+                  `${variant} ${jobId}: checkout persists credentials`,
+                );
+              if (
+                /pull_request\.head|head_ref/.test(String(step.with?.ref ?? ''))
+              )
+                violations.push(`${variant} ${jobId}: checks out the PR head`);
             }
             // A step that reads secrets must not run for pull requests.
             if (/secrets\./.test(JSON.stringify(step))) {
               const guarded =
-                /github\.event_name\s*!=\s*'pull_request'/.test(String(step.if ?? '')) ||
+                /github\.event_name\s*!=\s*'pull_request'/.test(
+                  String(step.if ?? ''),
+                ) ||
                 /github\.event_name\s*==\s*'push'/.test(String(job.if ?? ''));
-              if (!guarded) violations.push(`${variant} ${jobId}: step "${step.name ?? step.uses}" reads secrets on pull requests`);
+              if (!guarded)
+                violations.push(
+                  `${variant} ${jobId}: step "${
+                    step.name ?? step.uses
+                  }" reads secrets on pull requests`,
+                );
             }
           }
         }
@@ -157,26 +249,76 @@ describe('generated repository policy (every strategy and target)', () => {
 
   it('runs containers as non-root with a read-only root file system (manifests and Dockerfile)', () => {
     for (const [variant, files] of each()) {
-      const deployments = manifestsOf(files).filter(([, o]) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'].includes(o.kind));
-      expect({ variant, deployments: deployments.length }).toEqual({ variant, deployments: 1 });
+      const deployments = manifestsOf(files).filter(([, o]) =>
+        [
+          'Deployment',
+          'StatefulSet',
+          'DaemonSet',
+          'Job',
+          'CronJob',
+          'Pod',
+        ].includes(o.kind),
+      );
+      expect({ variant, deployments: deployments.length }).toEqual({
+        variant,
+        deployments: 1,
+      });
       for (const [file, o] of deployments) {
         figures.deployments++;
         const pod = o.spec.template.spec;
-        expect({ variant, file, pod: pod.securityContext?.runAsNonRoot }).toEqual({ variant, file, pod: true });
-        expect({ variant, file, uid: pod.securityContext?.runAsUser ?? 1 }).not.toEqual({ variant, file, uid: 0 });
-        expect({ variant, file, hostNetwork: !!pod.hostNetwork, hostPID: !!pod.hostPID, hostIPC: !!pod.hostIPC }).toEqual({ variant, file, hostNetwork: false, hostPID: false, hostIPC: false });
+        expect({
+          variant,
+          file,
+          pod: pod.securityContext?.runAsNonRoot,
+        }).toEqual({ variant, file, pod: true });
+        expect({
+          variant,
+          file,
+          uid: pod.securityContext?.runAsUser ?? 1,
+        }).not.toEqual({ variant, file, uid: 0 });
+        expect({
+          variant,
+          file,
+          hostNetwork: !!pod.hostNetwork,
+          hostPID: !!pod.hostPID,
+          hostIPC: !!pod.hostIPC,
+        }).toEqual({
+          variant,
+          file,
+          hostNetwork: false,
+          hostPID: false,
+          hostIPC: false,
+        });
         for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
           figures.containers++;
           const sc = c.securityContext ?? {};
-          expect({ variant, container: c.name, readOnlyRootFilesystem: sc.readOnlyRootFilesystem, allowPrivilegeEscalation: sc.allowPrivilegeEscalation, privileged: !!sc.privileged, dropsAll: (sc.capabilities?.drop ?? []).includes('ALL'), uidNotRoot: (sc.runAsUser ?? pod.securityContext?.runAsUser) !== 0 })
-            .toEqual({ variant, container: c.name, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, dropsAll: true, uidNotRoot: true });
+          expect({
+            variant,
+            container: c.name,
+            readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
+            allowPrivilegeEscalation: sc.allowPrivilegeEscalation,
+            privileged: !!sc.privileged,
+            dropsAll: (sc.capabilities?.drop ?? []).includes('ALL'),
+            uidNotRoot: (sc.runAsUser ?? pod.securityContext?.runAsUser) !== 0,
+          }).toEqual({
+            variant,
+            container: c.name,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            dropsAll: true,
+            uidNotRoot: true,
+          });
         }
       }
       // Dockerfile: the last stage runs as a numeric non-root user.
       const dockerfile = files.get('Dockerfile')!;
       const lastStage = dockerfile.split(/^FROM /m).pop()!;
       const users = [...lastStage.matchAll(/^USER\s+(\S+)/gm)].map(m => m[1]);
-      expect({ variant, lastUser: users.pop() }).toEqual({ variant, lastUser: expect.stringMatching(/^[1-9][0-9]*(:[1-9][0-9]*)?$/) });
+      expect({ variant, lastUser: users.pop() }).toEqual({
+        variant,
+        lastUser: expect.stringMatching(/^[1-9][0-9]*(:[1-9][0-9]*)?$/),
+      });
     }
   });
 });

@@ -1,4 +1,8 @@
-import { createMockDirectory, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  createMockDirectory,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
@@ -6,8 +10,19 @@ import scaffolderModuleRust from '@internal/plugin-scaffolder-backend-module-rus
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { DryRun, startScaffolder, TEMPLATE_DIR, VALID_VALUES } from '../harness/scaffolder';
-import { brokenToml, brokenYaml, escapingPaths, expressions, runScripts } from './checks';
+import {
+  DryRun,
+  startScaffolder,
+  TEMPLATE_DIR,
+  VALID_VALUES,
+} from '../harness/scaffolder';
+import {
+  brokenToml,
+  brokenYaml,
+  escapingPaths,
+  expressions,
+  runScripts,
+} from './checks';
 
 jest.setTimeout(240_000);
 
@@ -43,11 +58,26 @@ const HOSTILE_STRINGS = [
   'é 日本 🦀',
   'y'.repeat(5000),
 ];
-const HOSTILE_NON_STRINGS: unknown[] = [42, -1, 1.5, true, null, [], {}, ['a'], { $ne: 1 }];
+const HOSTILE_NON_STRINGS: unknown[] = [
+  42,
+  -1,
+  1.5,
+  true,
+  null,
+  [],
+  {},
+  ['a'],
+  { $ne: 1 },
+];
 
 /** Every parameter of the template, with the base values it needs to be in effect. */
-function templateParameters(): Array<{ name: string; base: Record<string, unknown> }> {
-  const template = parse(fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'));
+function templateParameters(): Array<{
+  name: string;
+  base: Record<string, unknown>;
+}> {
+  const template = parse(
+    fs.readFileSync(path.join(TEMPLATE_DIR, 'template.yaml'), 'utf8'),
+  );
   const found = new Map<string, Record<string, unknown>>();
   for (const page of template.spec.parameters) {
     for (const name of Object.keys(page.properties ?? {})) found.set(name, {});
@@ -67,20 +97,42 @@ describe('template input: hostile values for every parameter of rust-service', (
   const root = createMockDirectory();
   let scaffolder: Awaited<ReturnType<typeof startScaffolder>>;
   let baselineExpressions: string[];
-  const figures = { runs: 0, refused: 0, rendered: 0, parameters: [] as string[], cargoTomls: [] as string[] };
+  const figures = {
+    runs: 0,
+    refused: 0,
+    rendered: 0,
+    parameters: [] as string[],
+    cargoTomls: [] as string[],
+  };
 
   beforeAll(async () => {
-    root.setContent({ work: {}, local: {}, outside: { 'sentinel.txt': 'untouched' } });
-    scaffolder = await startScaffolder({ workingDirectory: root.resolve('work'), localDirectory: root.resolve('local') });
+    root.setContent({
+      work: {},
+      local: {},
+      outside: { 'sentinel.txt': 'untouched' },
+    });
+    scaffolder = await startScaffolder({
+      workingDirectory: root.resolve('work'),
+      localDirectory: root.resolve('local'),
+    });
     const baseline = await scaffolder.dryRun(VALID_VALUES);
-    baselineExpressions = expressions(baseline.files.get('.github/workflows/ci.yaml') ?? '');
+    baselineExpressions = expressions(
+      baseline.files.get('.github/workflows/ci.yaml') ?? '',
+    );
     if (baseline.status !== 200 || baselineExpressions.length < 5) {
-      throw new Error(`The valid baseline run failed: ${baseline.status} ${baseline.error}`);
+      throw new Error(
+        `The valid baseline run failed: ${baseline.status} ${baseline.error}`,
+      );
     }
   });
 
   afterAll(async () => {
-    console.log(`[reliability] template input: ${JSON.stringify({ ...figures, cargoTomls: figures.cargoTomls.length })}`);
+    console.log(
+      `[reliability] template input: ${JSON.stringify({
+        ...figures,
+        cargoTomls: figures.cargoTomls.length,
+      })}`,
+    );
     await scaffolder?.stop();
   });
 
@@ -89,53 +141,102 @@ describe('template input: hostile values for every parameter of rust-service', (
     figures.runs++;
     if (run.status !== 200 || run.error) {
       figures.refused++;
-      expect({ label, refusedWithMessage: (run.status >= 400 && run.status < 500) || !!run.error }).toEqual({ label, refusedWithMessage: true });
+      expect({
+        label,
+        refusedWithMessage:
+          (run.status >= 400 && run.status < 500) || !!run.error,
+      }).toEqual({ label, refusedWithMessage: true });
       return;
     }
     figures.rendered++;
-    expect({ label, escaping: escapingPaths(run.files) }).toEqual({ label, escaping: [] });
-    expect({ label, brokenYaml: brokenYaml(run.files) }).toEqual({ label, brokenYaml: [] });
+    expect({ label, escaping: escapingPaths(run.files) }).toEqual({
+      label,
+      escaping: [],
+    });
+    expect({ label, brokenYaml: brokenYaml(run.files) }).toEqual({
+      label,
+      brokenYaml: [],
+    });
     const cargo = run.files.get('Cargo.toml');
     if (cargo) figures.cargoTomls.push(cargo);
     const ci = run.files.get('.github/workflows/ci.yaml')!;
     // No value adds, removes or changes a GitHub Actions expression anywhere in the workflow
     // (env values are evaluated too), and no run: line holds an expression at all.
-    expect({ label, expressions: expressions(ci) }).toEqual({ label, expressions: baselineExpressions });
+    expect({ label, expressions: expressions(ci) }).toEqual({
+      label,
+      expressions: baselineExpressions,
+    });
     const workflow = parse(ci);
     for (const script of runScripts(workflow)) {
-      expect({ label, script: script.includes('${{') }).toEqual({ label, script: false });
+      expect({ label, script: script.includes('${{') }).toEqual({
+        label,
+        script: false,
+      });
       if (typeof value === 'string' && value.length > 3) {
-        expect({ label, valueInRun: script.includes(value) }).toEqual({ label, valueInRun: false });
+        expect({ label, valueInRun: script.includes(value) }).toEqual({
+          label,
+          valueInRun: false,
+        });
       }
     }
     // Values that reach catalog-info.yaml arrive as the same string, not as YAML structure.
     const entity = parse(run.files.get('catalog-info.yaml')!);
     expect(entity.kind).toBe('Component');
-    expect(Object.keys(entity).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
-    if (label.startsWith('description=') && typeof value === 'string') expect(entity.metadata.description).toBe(value);
-    if (label.startsWith('owner=') && typeof value === 'string') expect(entity.spec.owner).toBe(value);
+    expect(Object.keys(entity).sort()).toEqual([
+      'apiVersion',
+      'kind',
+      'metadata',
+      'spec',
+    ]);
+    if (label.startsWith('description=') && typeof value === 'string')
+      expect(entity.metadata.description).toBe(value);
+    if (label.startsWith('owner=') && typeof value === 'string')
+      expect(entity.spec.owner).toBe(value);
   }
 
   it('covers every parameter of template.yaml', () => {
-    const names = templateParameters().map(p => p.name).sort();
-    expect(names).toEqual(expect.arrayContaining(['name', 'description', 'owner', 'system', 'port', 'strategy', 'cluster', 'namespace', 'imageRepository', 'canarySteps', 'autoPromotion', 'scaleDownDelay', 'target', 'repoUrl']));
+    const names = templateParameters()
+      .map(p => p.name)
+      .sort();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'name',
+        'description',
+        'owner',
+        'system',
+        'port',
+        'strategy',
+        'cluster',
+        'namespace',
+        'imageRepository',
+        'canarySteps',
+        'autoPromotion',
+        'scaleDownDelay',
+        'target',
+        'repoUrl',
+      ]),
+    );
   });
 
-  it.each(templateParameters())('$name: refuses or renders safely every hostile value', async ({ name, base }) => {
-    figures.parameters.push(name);
-    const values = [...HOSTILE_STRINGS, ...HOSTILE_NON_STRINGS];
-    const runs = await Promise.all(
-      values.map(async value => {
-        const input = { ...VALID_VALUES, ...base, [name]: value };
-        if (name === 'repoUrl' || base.target === 'github') input.target = 'github';
-        return { value, run: await scaffolder.dryRun(input) };
-      }),
-    );
-    expect(runs).toHaveLength(values.length);
-    for (const { value, run } of runs) {
-      assertSafe(`${name}=${JSON.stringify(value).slice(0, 60)}`, value, run);
-    }
-  });
+  it.each(templateParameters())(
+    '$name: refuses or renders safely every hostile value',
+    async ({ name, base }) => {
+      figures.parameters.push(name);
+      const values = [...HOSTILE_STRINGS, ...HOSTILE_NON_STRINGS];
+      const runs = await Promise.all(
+        values.map(async value => {
+          const input = { ...VALID_VALUES, ...base, [name]: value };
+          if (name === 'repoUrl' || base.target === 'github')
+            input.target = 'github';
+          return { value, run: await scaffolder.dryRun(input) };
+        }),
+      );
+      expect(runs).toHaveLength(values.length);
+      for (const { value, run } of runs) {
+        assertSafe(`${name}=${JSON.stringify(value).slice(0, 60)}`, value, run);
+      }
+    },
+  );
 
   it('keeps every generated Cargo.toml valid TOML', () => {
     expect(figures.cargoTomls.length).toBeGreaterThan(0);
@@ -143,9 +244,15 @@ describe('template input: hostile values for every parameter of rust-service', (
   });
 
   it('never wrote outside its workspace: the local target got nothing from dry runs, the sentinel is alone', () => {
-    expect(root.content({ path: root.resolve('outside') })).toEqual({ 'sentinel.txt': 'untouched' });
+    expect(root.content({ path: root.resolve('outside') })).toEqual({
+      'sentinel.txt': 'untouched',
+    });
     expect(root.content({ path: root.resolve('local') })).toEqual({});
-    expect(fs.readdirSync(root.path).sort()).toEqual(['local', 'outside', 'work']);
+    expect(fs.readdirSync(root.path).sort()).toEqual([
+      'local',
+      'outside',
+      'work',
+    ]);
   });
 });
 
@@ -156,42 +263,97 @@ describe('template actions that touch the file system refuse to leave their fold
     // The module's actions as the scaffolder gets them, built from its public module.
     const added: any[] = [];
     await startTestBackend({
-      extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => added.push(...a) }]],
+      extensionPoints: [
+        [
+          scaffolderActionsExtensionPoint,
+          { addActions: (...a: any[]) => added.push(...a) },
+        ],
+      ],
       features: [
         scaffolderModuleRust,
-        mockServices.rootConfig.factory({ data: { rustTemplate: { localTarget: { directory: localDirectory } } } }),
+        mockServices.rootConfig.factory({
+          data: {
+            rustTemplate: { localTarget: { directory: localDirectory } },
+          },
+        }),
         catalogServiceMock.factory(),
       ],
     });
     return Object.fromEntries(added.map(a => [a.id, a]));
   }
 
-  const TRAVERSALS = ['../escape', '../../escape', '/tmp/escape', 'a/../../escape', '..', '.', 'a/b', 'sub\\..\\..\\x', '%2e%2e', '', ' ', 'orders\n../x'];
+  const TRAVERSALS = [
+    '../escape',
+    '../../escape',
+    '/tmp/escape',
+    'a/../../escape',
+    '..',
+    '.',
+    'a/b',
+    'sub\\..\\..\\x',
+    '%2e%2e',
+    '',
+    ' ',
+    'orders\n../x',
+  ];
 
   it('rust:local:publish (not a dry run) and rust:manifests:render refuse every traversal', async () => {
-    root.setContent({ local: {}, workspace: { 'catalog-info.yaml': 'kind: Component\nmetadata:\n  name: x\n' }, outside: {} });
+    root.setContent({
+      local: {},
+      workspace: {
+        'catalog-info.yaml': 'kind: Component\nmetadata:\n  name: x\n',
+      },
+      outside: {},
+    });
     const byId = await actions(root.resolve('local'));
-    expect(Object.keys(byId)).toEqual(expect.arrayContaining(['rust:local:publish', 'rust:manifests:render', 'rust:catalog:register-file']));
+    expect(Object.keys(byId)).toEqual(
+      expect.arrayContaining([
+        'rust:local:publish',
+        'rust:manifests:render',
+        'rust:catalog:register-file',
+      ]),
+    );
     let refused = 0;
     for (const name of TRAVERSALS) {
-      const ctx = createMockActionContext({ input: { name }, workspacePath: root.resolve('workspace') });
+      const ctx = createMockActionContext({
+        input: { name },
+        workspacePath: root.resolve('workspace'),
+      });
       await expect(byId['rust:local:publish'].handler(ctx)).rejects.toThrow();
       refused++;
     }
-    for (const directory of ['../escape', '/tmp/reliability-escape', 'a/../../escape']) {
+    for (const directory of [
+      '../escape',
+      '/tmp/reliability-escape',
+      'a/../../escape',
+    ]) {
       const ctx = createMockActionContext({
         input: { ...VALID_VALUES, strategy: 'RollingUpdate', directory },
         workspacePath: root.resolve('workspace'),
       });
-      await expect(byId['rust:manifests:render'].handler(ctx)).rejects.toThrow();
+      await expect(
+        byId['rust:manifests:render'].handler(ctx),
+      ).rejects.toThrow();
       refused++;
     }
-    for (const file of ['/etc/passwd', root.resolve('outside/catalog-info.yaml'), `${root.resolve('local')}/../outside/x.yaml`, 'relative.yaml']) {
+    for (const file of [
+      '/etc/passwd',
+      root.resolve('outside/catalog-info.yaml'),
+      `${root.resolve('local')}/../outside/x.yaml`,
+      'relative.yaml',
+    ]) {
       const ctx = createMockActionContext({ input: { path: file } });
-      await expect(byId['rust:catalog:register-file'].handler(ctx)).rejects.toThrow();
+      await expect(
+        byId['rust:catalog:register-file'].handler(ctx),
+      ).rejects.toThrow();
       refused++;
     }
-    console.log(`[reliability] template file-system actions: ${JSON.stringify({ attempts: refused, refused })}`);
+    console.log(
+      `[reliability] template file-system actions: ${JSON.stringify({
+        attempts: refused,
+        refused,
+      })}`,
+    );
     expect(root.content({ path: root.resolve('outside') })).toEqual({});
     expect(root.content({ path: root.resolve('local') })).toEqual({});
     expect(fs.existsSync('/tmp/reliability-escape')).toBe(false);
