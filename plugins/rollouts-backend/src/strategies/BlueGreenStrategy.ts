@@ -14,12 +14,11 @@ import {
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
-  isoTime,
   replicaSetsOf,
   revisionOf,
   setImage,
 } from './kube';
-import { RolloutState, parseDuration } from './state';
+import { RolloutState, parseDuration, stateViewFields } from './state';
 import {
   ActionInput,
   RolloutStrategyHandler,
@@ -154,20 +153,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         method: 'service-switch',
       },
       revisions,
-      stableImage: inFlight
-        ? state.stableImage ?? imageOf(d.spec?.template)
-        : imageOf(d.spec?.template),
-      targetImage:
-        inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
-      pause:
-        state?.pause && phase === 'Paused'
-          ? { reason: state.pause.reason, since: state.pause.since }
-          : undefined,
-      revision: state?.revision ?? 0,
-      updatedAt:
-        state?.updatedAt ??
-        isoTime(d.metadata?.creationTimestamp) ??
-        ctx.now.toISOString(),
+      ...stateViewFields(d, state, { inFlight, phase, now: ctx.now }),
     };
   }
 

@@ -3,6 +3,7 @@ import {
   ROLLOUT_ANNOTATIONS,
 } from '@internal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
+import { imageOf, isoTime } from './kube';
 
 /**
  * The rollout's own state, kept as JSON in the primary Deployment's `rollouts.backstage.io/state`
@@ -77,4 +78,33 @@ export function parseDuration(
     default:
       return n * 1000;
   }
+}
+
+/**
+ * The view fields that come from the rollout's own state, shared by the canary and blue-green
+ * strategies: which image is stable and which is on its way, the pause, and the revision counter.
+ */
+export function stateViewFields(
+  primary: V1Deployment,
+  state: RolloutState | undefined,
+  opts: { inFlight: boolean; phase: RolloutPhase; now: Date },
+) {
+  const { inFlight, phase, now } = opts;
+  const declaredImage = imageOf(primary.spec?.template);
+  return {
+    stableImage: inFlight
+      ? state?.stableImage ?? declaredImage
+      : declaredImage,
+    targetImage:
+      inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
+    pause:
+      state?.pause && phase === 'Paused'
+        ? { reason: state.pause.reason, since: state.pause.since }
+        : undefined,
+    revision: state?.revision ?? 0,
+    updatedAt:
+      state?.updatedAt ??
+      isoTime(primary.metadata?.creationTimestamp) ??
+      now.toISOString(),
+  };
 }
