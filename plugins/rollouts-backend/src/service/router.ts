@@ -8,6 +8,7 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AllowedAction,
+  ROLLOUT_ACTIONS,
   RolloutAction,
   rolloutActionPermissions,
   rolloutActionRequestSchema,
@@ -51,17 +52,8 @@ function parse<T extends z.ZodTypeAny>(
   return result.data;
 }
 
-const ACTING: AllowedAction[] = [
-  'start',
-  'promote',
-  'promote-full',
-  'abort',
-  'retry',
-  'rollback',
-  'pause',
-  'resume',
-  'restart',
-];
+/** Everything a user may be allowed to do: start a rollout, or any action on one. */
+const ACTING: AllowedAction[] = ['start', ...ROLLOUT_ACTIONS];
 
 function permissionOf(action: AllowedAction) {
   return action === 'start'
