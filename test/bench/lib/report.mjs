@@ -136,8 +136,10 @@ export function formatReport(r) {
   }
 
   const b = r.bundle;
-  if (b) {
-    out.push('', `5. Frontend bundle (packages/app production build${b.built ? `, built in ${num(b.seconds, 0)} s` : ', reused fresh dist'})`);
+  if (b?.error) out.push('', `5. Frontend bundle: not measured (${b.error})`);
+  if (b && !b.error) {
+    const how = b.built ? `built in ${num(b.seconds, 0)} s` : b.stale ? `STALE: previous build of ${b.builtAt}` : 'reused fresh dist';
+    out.push('', `5. Frontend bundle (packages/app production build, ${how})`);
     out.push(
       table(
         ['chunk', 'gzip', 'rollouts source'],
