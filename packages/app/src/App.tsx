@@ -1,6 +1,7 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import { navModule } from './modules/nav';
+import { scaffolderModule } from './modules/scaffolder';
 import { signInModule } from './modules/signIn';
 
 /**
@@ -9,5 +10,5 @@ import { signInModule } from './modules/signIn';
  * and Deployment tab appear on entity pages without hand-written routes.
  */
 export default createApp({
-  features: [catalogPlugin, navModule, signInModule],
+  features: [catalogPlugin, navModule, signInModule, scaffolderModule],
 });
