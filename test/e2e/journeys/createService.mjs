@@ -23,7 +23,15 @@ export const createService = {
     await page.getByRole('button', { name: 'Next' }).click();
 
     // Delivery
-    await page.getByLabel(/^Canary/).check();
+    // A radio: the canary weights field that appears next is labelled "Canary traffic weights (%)" too.
+    await page.getByRole('radio', { name: /^Canary/ }).check();
+    // The default weights are kept as they are; the picker shows the steps they produce.
+    const weights = page.getByRole('textbox', { name: /^Canary traffic weights \(%\)/ });
+    await weights.waitFor();
+    if ((await weights.inputValue()) !== '20, 50') {
+      throw new Error(`the canary weights are not the default 20, 50: ${await weights.inputValue()}`);
+    }
+    await page.getByText('Steps: 20% → pause → 50% → pause → 100%').waitFor();
     await page.getByLabel('Namespace').fill(SERVICE.namespace);
     await screenshot('form-delivery');
     await page.getByRole('button', { name: 'Next' }).click();

@@ -61,7 +61,9 @@ function renderDeliveryStep() {
 }
 
 async function weightsInput() {
-  return screen.findByRole('textbox', { name: new RegExp(`^${escape(LABEL)}`) });
+  return screen.findByRole('textbox', {
+    name: new RegExp(`^${escape(LABEL)}`),
+  });
 }
 
 /** The errors the stepper shows under the field after "Review" (none before). */
@@ -185,9 +187,7 @@ describe('CanaryStepsPicker in the Rust service template', () => {
     expect(screen.getByText(problem)).toBeInTheDocument();
 
     await user.click(screen.getByRole('button', { name: 'Review' }));
-    await waitFor(() =>
-      expect(input).toHaveAttribute('aria-invalid', 'true'),
-    );
+    await waitFor(() => expect(input).toHaveAttribute('aria-invalid', 'true'));
     expect(
       screen.queryByRole('button', { name: 'Create' }),
     ).not.toBeInTheDocument();
@@ -198,7 +198,8 @@ describe('CanaryStepsPicker in the Rust service template', () => {
 describe('canaryStepsValidation', () => {
   // As the stepper holds them: by field name, for values of any type.
   const validators = {
-    [CANARY_STEPS_PICKER]: canaryStepsValidation as CustomFieldValidator<unknown>,
+    [CANARY_STEPS_PICKER]:
+      canaryStepsValidation as CustomFieldValidator<unknown>,
   };
 
   it('adds an error per problem and none for valid weights', () => {
@@ -221,35 +222,37 @@ describe('canaryStepsValidation', () => {
   it.each([
     [[50, 20], ['Weights must increase: 20 is not above 50']],
     [[20, 20], ['Weights must increase: 20 is given twice in a row']],
-    [[0, 100], [
-      '0 is not a weight: use whole percentages from 1 to 99',
-      '100 is not a canary weight: the rollout goes to 100% by itself after the last pause',
-    ]],
+    [
+      [0, 100],
+      [
+        '0 is not a weight: use whole percentages from 1 to 99',
+        '100 is not a canary weight: the rollout goes to 100% by itself after the last pause',
+      ],
+    ],
     [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], ['At most 10 weights, got 11']],
-  ])('is run by the stepper on the Delivery step for %j', async (weights, errors) => {
-    const validate = createAsyncValidators(
-      deliveryStep,
-      validators,
-      { apiHolder: { get: () => undefined } },
-    );
-    const result = await validate({
-      port: 8080,
-      strategy: 'Canary',
-      cluster: 'local',
-      namespace: 'default',
-      canarySteps: weights,
-    });
-    expect(result).toEqual({
-      canarySteps: expect.objectContaining({ __errors: errors }),
-    });
-  });
+  ])(
+    'is run by the stepper on the Delivery step for %j',
+    async (weights, errors) => {
+      const validate = createAsyncValidators(deliveryStep, validators, {
+        apiHolder: { get: () => undefined },
+      });
+      const result = await validate({
+        port: 8080,
+        strategy: 'Canary',
+        cluster: 'local',
+        namespace: 'default',
+        canarySteps: weights,
+      });
+      expect(result).toEqual({
+        canarySteps: expect.objectContaining({ __errors: errors }),
+      });
+    },
+  );
 
   it('leaves the default canary and the other strategies alone', async () => {
-    const validate = createAsyncValidators(
-      deliveryStep,
-      validators,
-      { apiHolder: { get: () => undefined } },
-    );
+    const validate = createAsyncValidators(deliveryStep, validators, {
+      apiHolder: { get: () => undefined },
+    });
     const base = { port: 8080, cluster: 'local', namespace: 'default' };
     expect(
       await validate({ ...base, strategy: 'Canary', canarySteps: [20, 50] }),

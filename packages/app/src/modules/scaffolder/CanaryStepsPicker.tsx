@@ -98,7 +98,9 @@ export const CanaryStepsPicker = (props: CanaryStepsPickerProps) => {
           setText(event.target.value);
           // Non-numbers stay in the value so the form refuses them instead of losing them.
           onChange(
-            parseCanaryWeights(event.target.value) as CanaryWeightsInput as number[],
+            parseCanaryWeights(
+              event.target.value,
+            ) as CanaryWeightsInput as number[],
           );
         }}
         error={rawErrors.length > 0 || problems.length > 0}

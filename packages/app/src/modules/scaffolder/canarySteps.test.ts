@@ -72,9 +72,9 @@ describe('canaryWeightsProblems', () => {
     expect(canaryWeightsProblems(undefined)).toEqual([
       'Give at least one traffic weight, e.g. 20, 50',
     ]);
-    expect(
-      canaryWeightsProblems([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
-    ).toEqual(['At most 10 weights, got 11']);
+    expect(canaryWeightsProblems([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])).toEqual([
+      'At most 10 weights, got 11',
+    ]);
   });
 
   it('reports every problem once', () => {

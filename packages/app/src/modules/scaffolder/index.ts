@@ -8,8 +8,7 @@ import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 export const canaryStepsFormField = FormFieldBlueprint.make({
   name: 'canary-steps-picker',
   params: {
-    field: () =>
-      import('./CanaryStepsPicker').then(m => m.canaryStepsField),
+    field: () => import('./CanaryStepsPicker').then(m => m.canaryStepsField),
   },
 });
 
