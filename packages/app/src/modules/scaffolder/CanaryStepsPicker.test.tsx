@@ -258,5 +258,9 @@ describe('canaryStepsValidation', () => {
       await validate({ ...base, strategy: 'Canary', canarySteps: [20, 50] }),
     ).toEqual({ canarySteps: expect.objectContaining({ __errors: [] }) });
     expect(await validate({ ...base, strategy: 'RollingUpdate' })).toEqual({});
+    // Weights left over from choosing Canary first do not hold up another strategy.
+    expect(
+      await validate({ ...base, strategy: 'BlueGreen', canarySteps: [50, 20] }),
+    ).toEqual({});
   });
 });
