@@ -94,7 +94,11 @@ describe('CanaryStepsPicker in the Rust service template', () => {
     const user = userEvent.setup();
     const { onCreate } = renderDeliveryStep();
 
-    expect(await weightsInput()).toHaveValue('20, 50');
+    const input = await weightsInput();
+    expect(input).toHaveValue('20, 50');
+    expect(input).toHaveAccessibleDescription(
+      expect.stringContaining('Steps: 20% → pause → 50% → pause → 100%'),
+    );
     expect(
       screen.getByText('Steps: 20% → pause → 50% → pause → 100%'),
     ).toBeInTheDocument();

@@ -107,8 +107,13 @@ export const CanaryStepsPicker = (props: CanaryStepsPickerProps) => {
         margin="normal"
         inputProps={{
           autoFocus,
-          inputMode: 'numeric',
-          'aria-describedby': `${id}-steps`,
+          // MUI's own helper text, then the steps or problems line below.
+          'aria-describedby': [
+            description && `${id}-helper-text`,
+            `${id}-steps`,
+          ]
+            .filter(Boolean)
+            .join(' '),
         }}
         FormHelperTextProps={{ margin: 'dense', style: { marginLeft: 0 } }}
       />
