@@ -4,6 +4,9 @@ import type {
 } from '@internal/plugin-rollouts-common';
 import { Caller, Portal } from './portal';
 
+/** What the driver needs of a backend: in-process (`startPortal`) or a child process (`spawnPortal`). */
+export type RolloutsApi = Pick<Portal, 'get' | 'post'>;
+
 /** What a client saw while driving rollouts: every HTTP status it got, by route. */
 export class ClientTally {
   readonly byStatus: Record<string, number> = {};
@@ -23,7 +26,7 @@ export class ClientTally {
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export interface DriveOptions {
-  portal: Portal;
+  portal: RolloutsApi;
   entityPath: string;
   workload: string;
   image: string;
@@ -31,12 +34,12 @@ export interface DriveOptions {
   tally: ClientTally;
   timeoutMs: number;
   /** Called once the rollout is in flight (used to restart the backend mid-rollout). */
-  onProgress?: (view: RolloutView) => Promise<Portal | void>;
+  onProgress?: (view: RolloutView) => Promise<RolloutsApi | void>;
 }
 
 /** Reads one workload's view, retrying what a real client retries (5xx). */
 export async function readView(
-  portal: Portal,
+  portal: RolloutsApi,
   entityPath: string,
   workload: string,
   caller: Caller,
@@ -72,7 +75,7 @@ export async function readView(
  */
 export async function driveToHealthy(
   options: DriveOptions,
-): Promise<{ view: RolloutView; portal: Portal }> {
+): Promise<{ view: RolloutView; portal: RolloutsApi }> {
   let { portal } = options;
   const { entityPath, workload, image, caller, tally } = options;
   const deadline = Date.now() + options.timeoutMs;
@@ -144,7 +147,7 @@ export async function driveToHealthy(
 
 /** The whole history of an entity (retrying 5xx). */
 export async function readHistory(
-  portal: Portal,
+  portal: RolloutsApi,
   entityPath: string,
   caller: Caller,
   tally: ClientTally,

@@ -144,7 +144,7 @@ describe('restarts and replicas on PostgreSQL 15', () => {
         .sort(),
     ).toEqual([1, 3, 4]);
     // Its reconcile task must not run on into the next test (another database, same cluster).
-    await last.stop();
+    await (last as Portal).stop();
   });
 
   it(`advances a step exactly once when two replicas get ${CONCURRENT_PROMOTES} concurrent promotes for it`, async () => {

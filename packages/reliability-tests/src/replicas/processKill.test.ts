@@ -1,0 +1,232 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { startKubeSim, KubeSim } from '@internal/kube-sim';
+import { RolloutView } from '@internal/plugin-rollouts-common';
+import { Knex } from 'knex';
+import {
+  ClientTally,
+  driveToHealthy,
+  duplicateRows,
+  readHistory,
+  readView,
+} from '../harness/driver';
+import { PortalProcess, spawnPortal } from '../harness/spawnPortal';
+import { NS, canaryWorkload, namespaceObject } from '../harness/workloads';
+
+jest.setTimeout(240_000);
+
+const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING';
+const OWNER = { type: 'user', ref: 'user:default/alice' } as const;
+const CONCURRENT_PROMOTES = 50;
+const TASKS_TABLE = 'backstage_backend_tasks__tasks';
+
+/**
+ * Waits until the engine's reconcile task is (or is not) running, as the scheduler's lease in the
+ * database says, so the kill lands where the test wants it.
+ */
+async function waitForLease(knex: Knex, running: boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await knex(TASKS_TABLE)
+      .where('id', 'rollouts-reconcile')
+      .first('current_run_ticket');
+    if (row && !!row.current_run_ticket === running) return;
+    if (Date.now() > deadline)
+      throw new Error(`reconcile lease never ${running ? 'taken' : 'free'}`);
+  }
+}
+
+/**
+ * The same guarantees with real OS processes: a backend process SIGKILLed mid-rollout (no
+ * shutdown hook runs, its scheduler lease is left behind) and two backend processes on one
+ * PostgreSQL 15 database. Fails, does not skip, without PostgreSQL.
+ */
+describe('backend processes: killed mid-rollout, and two processes on one PostgreSQL 15', () => {
+  const databases = TestDatabases.create({
+    ids: ['POSTGRES_15'],
+    disableDocker: true,
+  });
+  let sim: KubeSim;
+  const processes: PortalProcess[] = [];
+  const tally = new ClientTally();
+  const figures: Record<string, unknown> = {};
+
+  async function spawn(knex: Knex) {
+    // TestDatabases' Knex keeps the password out of its enumerable settings: take it from the URL.
+    const { user, host, port, database } = (knex.client as any).config
+      .connection;
+    const password = decodeURIComponent(new URL(process.env[PG_ENV]!).password);
+    const connection = { user, host, port: Number(port), database, password };
+    const p = await spawnPortal({
+      kubeUrl: sim.url,
+      connection,
+      services: ['crash', 'contest'],
+      owner: 'user:default/alice',
+      namespace: NS,
+    });
+    processes.push(p);
+    return p;
+  }
+
+  beforeAll(async () => {
+    if (!process.env[PG_ENV]) {
+      throw new Error(
+        `${PG_ENV} is not set: run scripts/ensure-postgres.sh and export its output (make test does both)`,
+      );
+    }
+    sim = await startKubeSim({ timeScale: 0.1 });
+    await sim.control.apply([
+      namespaceObject,
+      ...canaryWorkload('crash', 'registry.test/crash:1.0.0'),
+      ...canaryWorkload('contest', 'registry.test/contest:1.0.0'),
+    ]);
+  });
+
+  afterAll(async () => {
+    console.log(
+      `[reliability] backend processes: ${JSON.stringify({
+        ...figures,
+        clientAnswers: tally.byStatus,
+      })}`,
+    );
+    for (const p of processes) await p.stop();
+    await sim?.close();
+  });
+
+  it('carries a rollout on after its backend process is SIGKILLed mid-rollout', async () => {
+    const knex: Knex = await databases.init('POSTGRES_15');
+    const first = await spawn(knex);
+    const started = Date.now();
+    let killedAt: number | undefined;
+    const { view, portal: second } = await driveToHealthy({
+      portal: first,
+      entityPath: '/entities/component/default/crash',
+      workload: 'crash',
+      image: 'registry.test/crash:2.0.0',
+      caller: OWNER,
+      tally,
+      timeoutMs: 200_000,
+      onProgress: async (inFlight: RolloutView) => {
+        figures.killedAt = { phase: inFlight.phase, step: inFlight.step.index };
+        // Killed between two reconcile passes (a kill during a pass: see RELIABILITY.md).
+        await waitForLease(knex, false);
+        await first.kill();
+        killedAt = Date.now();
+        return spawn(knex);
+      },
+    });
+    figures.killToHealthySeconds = Math.round(
+      (Date.now() - (killedAt ?? started)) / 1000,
+    );
+    expect(killedAt).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(view).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'registry.test/crash:2.0.0',
+    });
+    expect(
+      sim.control.get('apps/v1', 'Deployment', NS, 'crash').spec.template.spec
+        .containers[0].image,
+    ).toBe('registry.test/crash:2.0.0');
+    expect(
+      sim.control.get('apps/v1', 'Deployment', NS, 'crash-canary'),
+    ).toBeUndefined();
+    const history = await readHistory(
+      second,
+      '/entities/component/default/crash',
+      OWNER,
+      tally,
+    );
+    expect(duplicateRows(history, 'crash')).toEqual([]);
+    const ok = (a: string) =>
+      history.filter(
+        h =>
+          h.workload === 'crash' && h.action === a && h.outcome === 'succeeded',
+      );
+    expect(ok('start')).toHaveLength(1);
+    expect(ok('completed')).toHaveLength(1);
+    expect(
+      ok('step')
+        .map(h => h.stepIndex)
+        .sort(),
+    ).toEqual([1, 3, 4]);
+    await (second as PortalProcess).stop();
+  });
+
+  it(`advances a step exactly once when two backend processes get ${CONCURRENT_PROMOTES} concurrent promotes`, async () => {
+    const knex: Knex = await databases.init('POSTGRES_15');
+    const [a, b] = await Promise.all([spawn(knex), spawn(knex)]);
+    expect(a.pid).not.toBe(b.pid);
+    const entityPath = '/entities/component/default/contest';
+    const started = await a.post(`${entityPath}/rollouts`, OWNER, {
+      cluster: 'sim',
+      image: 'registry.test/contest:2.0.0',
+    });
+    expect(started.status).toBe(201);
+    let view = await readView(b, entityPath, 'contest', OWNER, tally);
+    const deadline = Date.now() + 60_000;
+    while (
+      !(view.phase === 'Paused' && view.step.index === 1) &&
+      Date.now() < deadline
+    ) {
+      await new Promise(r => setTimeout(r, 200));
+      view = await readView(b, entityPath, 'contest', OWNER, tally);
+    }
+    expect(view).toMatchObject({ phase: 'Paused', step: { index: 1 } });
+    const answers = await Promise.all(
+      Array.from({ length: CONCURRENT_PROMOTES }, (_, i) =>
+        (i % 2 ? b : a).post(`${entityPath}/actions/promote`, OWNER, {
+          cluster: 'sim',
+          workload: 'contest',
+          stepIndex: 1,
+          revision: view.revision,
+        }),
+      ),
+    );
+    const statuses = answers.map(r => r.status);
+    figures.race = {
+      processes: 2,
+      requests: CONCURRENT_PROMOTES,
+      ok: statuses.filter(s => s === 200).length,
+      conflict: statuses.filter(s => s === 409).length,
+      other: statuses.filter(s => s !== 200 && s !== 409).length,
+    };
+    expect(statuses.filter(s => s === 200)).toHaveLength(1);
+    expect(statuses.filter(s => s === 409)).toHaveLength(
+      CONCURRENT_PROMOTES - 1,
+    );
+    const history = await readHistory(a, entityPath, OWNER, tally);
+    expect(
+      history.filter(
+        h =>
+          h.workload === 'contest' &&
+          h.action === 'promote' &&
+          h.outcome === 'succeeded',
+      ),
+    ).toEqual([
+      expect.objectContaining({ stepIndex: 1, revision: view.revision }),
+    ]);
+    const { view: done } = await driveToHealthy({
+      portal: a,
+      entityPath,
+      workload: 'contest',
+      image: 'registry.test/contest:2.0.0',
+      caller: OWNER,
+      tally,
+      timeoutMs: 60_000,
+    });
+    expect(done.phase).toBe('Healthy');
+    const final = await readHistory(b, entityPath, OWNER, tally);
+    expect(duplicateRows(final, 'contest')).toEqual([]);
+    expect(
+      final
+        .filter(
+          h =>
+            h.workload === 'contest' &&
+            h.action === 'step' &&
+            h.outcome === 'succeeded',
+        )
+        .map(h => h.stepIndex)
+        .sort(),
+    ).toEqual([1, 3, 4]);
+  });
+});
