@@ -545,7 +545,8 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     const toStart = workloads.slice(started, level);
     const startLoad = () => runLoad({
       count: toStart.length,
-      concurrency: CONCURRENCY,
+      // Starts wait mostly on the clusters (kube-sim), not on CPU: more in flight gets there sooner.
+      concurrency: 32,
       // Bounded per level, so a slow engine still leaves time for the levels after it.
       timeLimitMs: Math.max(20_000, Math.min(120_000, remaining() - 90_000)),
       request: async i => {

@@ -24,7 +24,7 @@ const CANARY_STEPS = [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }];
 
 export const imageOf = (name, tag) => `ghcr.io/acme/${name}:${tag}`;
 
-function workload({ name, namespace, strategy, unreadyThreshold }) {
+function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPLICAS }) {
   const labels = { app: name, [KUBERNETES_ID]: name };
   const annotations = { [ANNOTATIONS.strategy]: strategy };
   if (strategy === 'Canary') {
@@ -53,7 +53,7 @@ function workload({ name, namespace, strategy, unreadyThreshold }) {
       kind: 'Deployment',
       metadata: { name, namespace, labels: { ...labels }, annotations },
       spec: {
-        replicas: REPLICAS,
+        replicas,
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { ...labels } },
@@ -128,7 +128,8 @@ export function planSeed({ services, clusters, maxScale }) {
     // Two thirds canary, one third blue-green: both stay in flight at their first pause.
     const strategy = i % 3 === 2 ? 'BlueGreen' : 'Canary';
     for (let c = 0; c < clusters; c++) {
-      scalePerCluster[c].push(...workload({ name, namespace: SCALE_NAMESPACE, strategy }));
+      // One replica each: kube-sim's controllers slow down with every pod they walk (see BENCHMARKS.md).
+      scalePerCluster[c].push(...workload({ name, namespace: SCALE_NAMESPACE, strategy, replicas: 1 }));
       scale.push({ name, cluster: c, strategy });
     }
     entities.push(entity(name, `Benchmark scale workload (${strategy})`));
