@@ -545,8 +545,8 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     const toStart = workloads.slice(started, level);
     const startLoad = () => runLoad({
       count: toStart.length,
-      // Starts wait mostly on the clusters (kube-sim), not on CPU: more in flight gets there sooner.
-      concurrency: 32,
+      // 32 in flight got no more starts per second than 8, only more client timeouts (30 s).
+      concurrency: CONCURRENCY,
       // Bounded per level, so a slow engine still leaves time for the levels after it.
       timeLimitMs: Math.max(20_000, Math.min(120_000, remaining() - 90_000)),
       request: async i => {
