@@ -29,6 +29,7 @@ export const rolloutsPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
@@ -60,7 +61,8 @@ export const rolloutsPlugin = createBackendPlugin({
           id: 'rollouts-reconcile',
           scope: 'global',
           frequency: settings.reconcileInterval,
-          timeout: { minutes: 2 },
+          // Short: a replica that dies mid-pass holds the task's lease until this timeout runs out.
+          timeout: { seconds: 30 },
           initialDelay: { seconds: 1 },
           fn: () => engine.reconcileAll(),
         });
@@ -71,6 +73,7 @@ export const rolloutsPlugin = createBackendPlugin({
             catalog: deps.catalog,
             permissions: deps.permissions,
             httpAuth: deps.httpAuth,
+            auth: deps.auth,
             auditor: deps.auditor,
           }),
         );

@@ -55,6 +55,7 @@ const HOSTILE_STRINGS = [
   '{% raw %}{% endraw %}',
   '\u2028\u2029',
   'tab\there',
+  'del\u007fchar',
   'é 日本 🦀',
   'y'.repeat(5000),
 ];

@@ -1,5 +1,6 @@
 import {
   AuditorService,
+  AuthService,
   BackstageCredentials,
   HttpAuthService,
   PermissionsService,
@@ -31,6 +32,7 @@ export interface RouterOptions {
   catalog: CatalogService;
   permissions: PermissionsService;
   httpAuth: HttpAuthService;
+  auth: AuthService;
   auditor: AuditorService;
 }
 
@@ -51,6 +53,25 @@ function parse<T extends z.ZodTypeAny>(
   }
   return result.data;
 }
+
+/**
+ * The entity's kind, namespace and name from the path. Validated before they reach the catalog
+ * client, whose URL building leaves dot segments alone (`..` would address another catalog route).
+ */
+const entityPathSchema = z.object({
+  kind: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be an entity kind'),
+  namespace: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+      'must be an entity namespace',
+    ),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be an entity name'),
+});
 
 /** Everything a user may be allowed to do: start a rollout, or any action on one. */
 const ACTING: AllowedAction[] = ['start', ...ROLLOUT_ACTIONS];
@@ -86,7 +107,8 @@ function actorOf(credentials: BackstageCredentials) {
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { engine, history, catalog, permissions, httpAuth, auditor } = options;
+  const { engine, history, catalog, permissions, httpAuth, auth, auditor } =
+    options;
   const router = Router();
   router.use(express.json());
 
@@ -94,7 +116,11 @@ export async function createRouter(
     req: Request,
     credentials: BackstageCredentials,
   ): Promise<Entity> {
-    const { kind, namespace, name } = req.params;
+    const { kind, namespace, name } = parse(
+      entityPathSchema,
+      req.params,
+      'entity in the path',
+    );
     const entity = await catalog.getEntityByRef(
       { kind, namespace, name },
       { credentials },
@@ -105,19 +131,35 @@ export async function createRouter(
     return entity;
   }
 
-  /** Which acting permissions the caller holds on this entity (one batched authorize call). */
-  async function grantedActions(
+  /**
+   * Which of these actions the caller may take on the entity (one batched authorize call).
+   * Backstage allows a service principal every permission without asking the policy (unless its
+   * token carries access restrictions), so one rule of the policy is kept here as well: actions on
+   * a rollout are taken by people; a service, such as a CI job, may only start one.
+   */
+  async function permittedActions(
+    actions: AllowedAction[],
     entity: Entity,
     credentials: BackstageCredentials,
-  ) {
+  ): Promise<Set<AllowedAction>> {
     const resourceRef = stringifyEntityRef(entity);
     const decisions = await permissions.authorize(
-      ACTING.map(a => ({ permission: permissionOf(a), resourceRef })),
+      actions.map(a => ({ permission: permissionOf(a), resourceRef })),
       { credentials },
     );
+    const isService = auth.isPrincipal(credentials, 'service');
     return new Set(
-      ACTING.filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW),
+      actions.filter(
+        (a, i) =>
+          decisions[i].result === AuthorizeResult.ALLOW &&
+          (!isService || a === 'start'),
+      ),
     );
+  }
+
+  /** Which acting permissions the caller holds on this entity. */
+  function grantedActions(entity: Entity, credentials: BackstageCredentials) {
+    return permittedActions(ACTING, entity, credentials);
   }
 
   async function requireRead(
@@ -208,11 +250,8 @@ export async function createRouter(
       const located = await engine.locate(entity, cluster, body.workload);
       const workload = located.primary.metadata!.name!;
       const workloadNamespace = located.primary.metadata!.namespace!;
-      const [decision] = await permissions.authorize(
-        [{ permission: permissionOf(action), resourceRef: entityRef }],
-        { credentials },
-      );
-      if (decision.result !== AuthorizeResult.ALLOW) {
+      const permitted = await permittedActions([action], entity, credentials);
+      if (!permitted.has(action)) {
         await history.record({
           entityRef,
           cluster,

@@ -263,8 +263,9 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
   });
 
   describe('hostile values cannot change the generated documents', () => {
+    // One line: the description refuses control characters (see the test below).
     const hostile =
-      'x"\nspec:\n  owner: evil # ${{ secrets.GITHUB_TOKEN }} {% raw %} `rm -rf /`';
+      'x" spec: owner: evil # ${{ secrets.GITHUB_TOKEN }} {% raw %} `rm -rf /` \\ \' ]]';
     let result: Awaited<ReturnType<typeof scaffolder.dryRun>>;
     beforeAll(async () => {
       result = await scaffolder.dryRun({
@@ -289,6 +290,16 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       const cargo = result.files.get('Cargo.toml')!;
       expect(cargo).toContain(`description = ${JSON.stringify(hostile)}`);
       expect(cargo.split('\n').filter(l => l.startsWith('spec'))).toEqual([]);
+    });
+
+    it('refuses a description with control characters, which TOML and YAML would take apart', async () => {
+      for (const description of ['two\nlines', 'del\u007fchar', 'nul\u0000']) {
+        const refused = await scaffolder.dryRun({ ...base, description });
+        expect({ description, status: refused.status }).toEqual({
+          description,
+          status: 400,
+        });
+      }
     });
 
     it('never puts them in the workflow', async () => {
