@@ -41,6 +41,24 @@ type Row = {
 };
 
 /** The history in the plugin's database, schema by the dated migrations in `migrations/`. */
+/**
+ * Applies the migrations. Replicas that start together on a fresh database race to create knex's
+ * own bookkeeping tables ("relation knex_migrations_lock already exists"); the loser tries again,
+ * and then waits on knex's migration lock like any later replica.
+ */
+async function migrate(client: Knex, attempts = 3): Promise<void> {
+  try {
+    await client.migrate.latest({ directory: migrationsDir });
+  } catch (error) {
+    const raced = /knex_migrations(_lock)?.*already exists|already exists.*knex_migrations/i.test(
+      String((error as Error)?.message),
+    );
+    if (!raced || attempts <= 1) throw error;
+    await new Promise(resolve => setTimeout(resolve, 200));
+    await migrate(client, attempts - 1);
+  }
+}
+
 export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
   static async create(options: {
     database: DatabaseService;
@@ -48,7 +66,7 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
   }): Promise<DatabaseRolloutHistoryStore> {
     const client = await options.database.getClient();
     if (!options.database.migrations?.skip && !options.skipMigrations) {
-      await client.migrate.latest({ directory: migrationsDir });
+      await migrate(client);
     }
     return new DatabaseRolloutHistoryStore(client);
   }

@@ -593,9 +593,20 @@ describe('rollouts backend against kube-sim', () => {
       }),
     ]);
     expect([ra.status, rb.status].sort()).toEqual([200, 409]);
+    // Exactly one promote took effect (each test backend keeps its own history database), and
+    // the rollout went on from there: it may already have passed the timed pause after it.
+    const rows = [
+      ...(await a.history('payments')),
+      ...(await b.history('payments')),
+    ];
+    expect(
+      rows
+        .filter(r => r.action === 'promote')
+        .map(r => r.outcome)
+        .sort(),
+    ).toEqual(['failed', 'succeeded']);
     const [view] = await b.views('payments');
-    expect(view.step.index).toBe(2);
-    expect(deploymentOf('payments-canary')?.spec?.replicas).toBe(2);
+    expect(view.step.index).toBeGreaterThanOrEqual(2);
     await a.backend.stop();
     await b.backend.stop();
   });
