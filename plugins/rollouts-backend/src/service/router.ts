@@ -132,61 +132,56 @@ export async function createRouter(
   }
 
   /**
-   * Which of these actions the caller may take on the entity (one batched authorize call).
+   * Whether the caller may read the entity's rollouts, and which of these actions it may take:
+   * one batched authorize call, since a page polls this.
    * Backstage allows a service principal every permission without asking the policy (unless its
    * token carries access restrictions), so one rule of the policy is kept here as well: actions on
    * a rollout are taken by people; a service, such as a CI job, may only start one.
    */
-  async function permittedActions(
+  async function authorizeOn(
+    entity: Entity,
     actions: AllowedAction[],
-    entity: Entity,
     credentials: BackstageCredentials,
-  ): Promise<Set<AllowedAction>> {
+  ): Promise<{ canRead: boolean; granted: Set<AllowedAction> }> {
     const resourceRef = stringifyEntityRef(entity);
-    const decisions = await permissions.authorize(
-      actions.map(a => ({ permission: permissionOf(a), resourceRef })),
-      { credentials },
-    );
-    const isService = auth.isPrincipal(credentials, 'service');
-    return new Set(
-      actions.filter(
-        (a, i) =>
-          decisions[i].result === AuthorizeResult.ALLOW &&
-          (!isService || a === 'start'),
-      ),
-    );
-  }
-
-  /** Which acting permissions the caller holds on this entity. */
-  function grantedActions(entity: Entity, credentials: BackstageCredentials) {
-    return permittedActions(ACTING, entity, credentials);
-  }
-
-  async function requireRead(
-    entity: Entity,
-    credentials: BackstageCredentials,
-  ) {
-    const [decision] = await permissions.authorize(
+    const [read, ...decisions] = await permissions.authorize(
       [
-        {
-          permission: rolloutReadPermission,
-          resourceRef: stringifyEntityRef(entity),
-        },
+        { permission: rolloutReadPermission, resourceRef },
+        ...actions.map(a => ({ permission: permissionOf(a), resourceRef })),
       ],
       { credentials },
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    const isService = auth.isPrincipal(credentials, 'service');
+    return {
+      canRead: read.result === AuthorizeResult.ALLOW,
+      granted: new Set(
+        actions.filter(
+          (a, i) =>
+            decisions[i].result === AuthorizeResult.ALLOW &&
+            (!isService || a === 'start'),
+        ),
+      ),
+    };
+  }
+
+  /** What the caller may do here; throws when it may not even see the entity's rollouts. */
+  async function requireRead(
+    entity: Entity,
+    credentials: BackstageCredentials,
+  ): Promise<Set<AllowedAction>> {
+    const { canRead, granted } = await authorizeOn(entity, ACTING, credentials);
+    if (!canRead) {
       throw new NotAllowedError(
         `You may not see the rollouts of ${stringifyEntityRef(entity)}`,
       );
     }
+    return granted;
   }
 
   router.get('/entities/:kind/:namespace/:name/rollouts', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     const entity = await entityOf(req, credentials);
-    await requireRead(entity, credentials);
-    const granted = await grantedActions(entity, credentials);
+    const granted = await requireRead(entity, credentials);
     const items = await engine.views(entity, (_view, possible) =>
       possible.filter(a => granted.has(a)),
     );
@@ -250,8 +245,8 @@ export async function createRouter(
       const located = await engine.locate(entity, cluster, body.workload);
       const workload = located.primary.metadata!.name!;
       const workloadNamespace = located.primary.metadata!.namespace!;
-      const permitted = await permittedActions([action], entity, credentials);
-      if (!permitted.has(action)) {
+      const { granted } = await authorizeOn(entity, ACTING, credentials);
+      if (!granted.has(action)) {
         await history.record({
           entityRef,
           cluster,
@@ -270,7 +265,6 @@ export async function createRouter(
           `You may not ${action} rollouts of ${entityRef}`,
         );
       }
-      const granted = await grantedActions(entity, credentials);
       let result;
       try {
         result = await engine.act({
