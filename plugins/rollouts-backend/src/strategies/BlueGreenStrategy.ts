@@ -2,18 +2,18 @@ import { ConflictError } from '@backstage/errors';
 import {
   AllowedAction,
   ROLLOUT_ANNOTATIONS,
-  ROLLOUT_LABELS,
   RevisionView,
   RolloutAction,
 } from '@internal/plugin-rollouts-common';
 import { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import {
-  POD_TEMPLATE_HASH,
   clone,
+  companionDeployment,
   currentReplicaSet,
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
+  POD_TEMPLATE_HASH,
   replicaSetsOf,
   revisionOf,
   setImage,
@@ -372,7 +372,12 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         preview.spec?.replicas !== total
       ) {
         await client.applyDeployment(
-          this.previewManifest(primary, state.targetImage, total),
+          companionDeployment(primary, {
+            name: previewName(primary.metadata!.name!),
+            role: 'preview',
+            image: state.targetImage,
+            replicas: total,
+          }),
         );
         return undefined;
       }
@@ -468,45 +473,6 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       }),
       event: 'completed',
       message,
-    };
-  }
-
-  private previewManifest(
-    primary: V1Deployment,
-    image: string,
-    replicas: number,
-  ): V1Deployment {
-    const name = primary.metadata!.name!;
-    const roleLabels = {
-      [ROLLOUT_LABELS.role]: 'preview',
-      [ROLLOUT_LABELS.owner]: name,
-    };
-    const template = clone(primary.spec!.template!);
-    template.metadata = {
-      ...template.metadata,
-      labels: { ...template.metadata?.labels, ...roleLabels },
-    };
-    delete template.metadata.labels?.[POD_TEMPLATE_HASH];
-    setImage(template, image);
-    return {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: {
-        name: previewName(name),
-        namespace: primary.metadata!.namespace,
-        labels: { ...primary.metadata?.labels, ...roleLabels },
-      },
-      spec: {
-        replicas,
-        selector: {
-          matchLabels: {
-            ...primary.spec?.selector?.matchLabels,
-            ...roleLabels,
-          },
-        },
-        template,
-        progressDeadlineSeconds: primary.spec?.progressDeadlineSeconds,
-      },
     };
   }
 }

@@ -11,6 +11,7 @@ import { V1Deployment } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import {
   clone,
+  companionDeployment,
   currentReplicaSet,
   deploymentComplete,
   deploymentDeadlineExceeded,
@@ -377,11 +378,13 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     const weight = weightAt(steps, state.stepIndex);
     const canaryReplicas = canaryReplicasFor(total, weight);
     const stableReplicas = total - canaryReplicas;
-    const wanted = this.canaryManifest(
-      primary,
-      state.targetImage,
-      canaryReplicas,
-    );
+    const wanted = companionDeployment(primary, {
+      name: canaryName(primary.metadata!.name!),
+      role: 'canary',
+      image: state.targetImage,
+      replicas: canaryReplicas,
+      keepStrategy: true,
+    });
     if (
       !canary ||
       canary.spec?.replicas !== canaryReplicas ||
@@ -562,46 +565,6 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       }),
       event: 'completed',
       message,
-    };
-  }
-
-  private canaryManifest(
-    primary: V1Deployment,
-    image: string,
-    replicas: number,
-  ): V1Deployment {
-    const name = primary.metadata!.name!;
-    const roleLabels = {
-      [ROLLOUT_LABELS.role]: 'canary',
-      [ROLLOUT_LABELS.owner]: name,
-    };
-    const template = clone(primary.spec!.template!);
-    template.metadata = {
-      ...template.metadata,
-      labels: { ...template.metadata?.labels, ...roleLabels },
-    };
-    delete template.metadata.labels?.['pod-template-hash'];
-    setImage(template, image);
-    return {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: {
-        name: canaryName(name),
-        namespace: primary.metadata!.namespace,
-        labels: { ...primary.metadata?.labels, ...roleLabels },
-      },
-      spec: {
-        replicas,
-        selector: {
-          matchLabels: {
-            ...primary.spec?.selector?.matchLabels,
-            ...roleLabels,
-          },
-        },
-        template,
-        strategy: primary.spec?.strategy,
-        progressDeadlineSeconds: primary.spec?.progressDeadlineSeconds,
-      },
     };
   }
 }

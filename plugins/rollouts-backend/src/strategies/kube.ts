@@ -4,6 +4,7 @@ import {
   V1PodTemplateSpec,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
 import { ClusterCache } from '../cache/ClusterCache';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -124,4 +125,54 @@ export function isoTime(value: Date | string | undefined): string | undefined {
   if (!value) return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/**
+ * A Deployment that runs beside the primary one, the canary or the blue-green preview: the primary's
+ * pod template with the new image, labelled with its role and owner so the engine finds it and the
+ * primary's ReplicaSets never adopt its pods.
+ */
+export function companionDeployment(
+  primary: V1Deployment,
+  opts: {
+    name: string;
+    role: 'canary' | 'preview';
+    image: string;
+    replicas: number;
+    /** Copy the primary's update strategy (the canary is replaced the way the primary is). */
+    keepStrategy?: boolean;
+  },
+): V1Deployment {
+  const roleLabels = {
+    [ROLLOUT_LABELS.role]: opts.role,
+    [ROLLOUT_LABELS.owner]: primary.metadata!.name!,
+  };
+  const template = clone(primary.spec!.template!);
+  template.metadata = {
+    ...template.metadata,
+    labels: { ...template.metadata?.labels, ...roleLabels },
+  };
+  delete template.metadata.labels?.[POD_TEMPLATE_HASH];
+  setImage(template, opts.image);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: opts.name,
+      namespace: primary.metadata!.namespace,
+      labels: { ...primary.metadata?.labels, ...roleLabels },
+    },
+    spec: {
+      replicas: opts.replicas,
+      selector: {
+        matchLabels: {
+          ...primary.spec?.selector?.matchLabels,
+          ...roleLabels,
+        },
+      },
+      template,
+      ...(opts.keepStrategy ? { strategy: primary.spec?.strategy } : {}),
+      progressDeadlineSeconds: primary.spec?.progressDeadlineSeconds,
+    },
+  };
 }
