@@ -18,7 +18,12 @@ import {
   revisionOf,
   setImage,
 } from './kube';
-import { RolloutState, parseDuration, stateViewFields } from './state';
+import {
+  RolloutState,
+  nextState,
+  parseDuration,
+  stateViewFields,
+} from './state';
 import {
   ActionInput,
   RolloutStrategyHandler,
@@ -173,20 +178,6 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     return ['start', ...undo, 'restart'];
   }
 
-  private next(
-    ctx: StrategyContext,
-    patch: Partial<RolloutState>,
-  ): RolloutState {
-    return {
-      phase: 'Healthy',
-      revision: 0,
-      stepIndex: 0,
-      ...ctx.state,
-      ...patch,
-      updatedAt: ctx.now.toISOString(),
-    };
-  }
-
   start(ctx: StrategyContext, image: string): Transition {
     if (this.inFlight(ctx.state)) {
       throw new ConflictError('A blue-green rollout is already in progress');
@@ -203,7 +194,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       );
     }
     return {
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Progressing',
         revision: (ctx.state?.revision ?? 0) + 1,
         stepIndex: PREVIEW,
@@ -223,7 +214,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     const now = ctx.now.toISOString();
     const message = `Promoted ${by}: the active Service now selects ${ctx.state?.targetImage}`;
     return {
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Healthy',
         stepIndex: PROMOTED,
         pause: undefined,
@@ -256,7 +247,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       case 'abort':
         if (this.inFlight(state) && state.stepIndex === PREVIEW) {
           return {
-            state: this.next(ctx, {
+            state: nextState(ctx, {
               phase: 'Aborted',
               pause: undefined,
               message: `Aborted: ${input.reason || 'by user'}`,
@@ -268,7 +259,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       case 'retry':
         if (state?.phase === 'Aborted' && state.targetImage) {
           return {
-            state: this.next(ctx, {
+            state: nextState(ctx, {
               phase: 'Progressing',
               revision: state.revision + 1,
               stepIndex: PREVIEW,
@@ -283,7 +274,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         if (this.inFlight(state) && state.stepIndex === PROMOTED) {
           // Within the scale-down delay the old version still runs: switch back, drop the preview.
           return {
-            state: this.next(ctx, {
+            state: nextState(ctx, {
               phase: 'Healthy',
               targetImage: undefined,
               promotedAt: undefined,
@@ -294,7 +285,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         if (!this.inFlight(state)) {
           const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
           return {
-            state: this.next(ctx, {
+            state: nextState(ctx, {
               phase: 'Healthy',
               message: `Rolled back to revision ${target.revision} (${target.image})`,
             }),
@@ -305,7 +296,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       case 'restart':
         if (!this.inFlight(state)) {
           return {
-            state: this.next(ctx, {}),
+            state: nextState(ctx, {}),
             mutate: d => applyRestart(d, ctx.now),
           };
         }
@@ -387,7 +378,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       await this.select(ctx, names.preview, hashOf(previewRs));
       if (deploymentDeadlineExceeded(preview) && state.phase !== 'Degraded') {
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Degraded',
             message: 'The preview did not become ready in time',
           }),
@@ -405,7 +396,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         }
         const reason = 'Preview ready: waiting for promotion';
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Paused',
             pause: { reason, since: ctx.now.toISOString(), kind: 'approval' },
             message: reason,
@@ -428,7 +419,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       if (ctx.now.getTime() - since >= this.delayMs(primary)) {
         const message = `Scale-down delay passed: replacing ${state.stableImage} with ${state.targetImage}`;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             stepIndex: REPLACING,
             stepStartedAt: ctx.now.toISOString(),
             message,
@@ -463,7 +454,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     await client.deleteDeployment(ns, previewName(name));
     const message = `Rollout of ${state.targetImage} complete`;
     return {
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Healthy',
         stableImage: state.targetImage,
         targetImage: undefined,

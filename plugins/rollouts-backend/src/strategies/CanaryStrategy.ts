@@ -22,7 +22,12 @@ import {
   revisionOf,
   setImage,
 } from './kube';
-import { RolloutState, parseDuration, stateViewFields } from './state';
+import {
+  RolloutState,
+  nextState,
+  parseDuration,
+  stateViewFields,
+} from './state';
 import {
   ActionInput,
   RolloutStrategyHandler,
@@ -193,20 +198,6 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     );
   }
 
-  private next(
-    ctx: StrategyContext,
-    patch: Partial<RolloutState>,
-  ): RolloutState {
-    return {
-      phase: 'Healthy',
-      revision: 0,
-      stepIndex: 0,
-      ...ctx.state,
-      ...patch,
-      updatedAt: ctx.now.toISOString(),
-    };
-  }
-
   start(ctx: StrategyContext, image: string): Transition {
     const state = ctx.state;
     if (this.inFlight(state)) {
@@ -224,7 +215,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         ? state.totalReplicas
         : ctx.primary.spec?.replicas ?? 1;
     return {
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Progressing',
         revision: (state?.revision ?? 0) + 1,
         stepIndex: 0,
@@ -252,7 +243,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         if (!this.inFlight(state) || state.pause?.kind === 'user') break;
         const stepIndex = state.stepIndex + 1;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Progressing',
             stepIndex,
             pause: undefined,
@@ -267,7 +258,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'promote-full':
         if (!this.inFlight(state)) break;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Progressing',
             stepIndex: steps.length,
             pause: undefined,
@@ -278,7 +269,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'abort':
         if (!this.inFlight(state)) break;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Aborted',
             pause: undefined,
             unhealthySince: undefined,
@@ -289,7 +280,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'retry':
         if (state?.phase !== 'Aborted' || !state.targetImage) break;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Progressing',
             revision: state.revision + 1,
             stepIndex: 0,
@@ -302,7 +293,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'pause':
         if (state?.phase !== 'Progressing' || !this.inFlight(state)) break;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Paused',
             pause: {
               reason: input.reason || 'Paused by user',
@@ -314,7 +305,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'resume':
         if (state?.phase !== 'Paused' || state.pause?.kind !== 'user') break;
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Progressing',
             pause: undefined,
             stepStartedAt: now,
@@ -324,7 +315,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         if (this.inFlight(state)) break;
         const target = undoTarget(ctx.cache, ctx.primary, input.toRevision);
         return {
-          state: this.next(ctx, {
+          state: nextState(ctx, {
             phase: 'Healthy',
             message: `Rolled back to revision ${target.revision} (${target.image})`,
           }),
@@ -334,7 +325,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       case 'restart':
         if (this.inFlight(state)) break;
         return {
-          state: this.next(ctx, {}),
+          state: nextState(ctx, {}),
           mutate: d => applyRestart(d, ctx.now),
         };
       default:
@@ -403,7 +394,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
 
     const step = steps[state.stepIndex];
     const nextStep = (message: string): Transition => ({
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Progressing',
         stepIndex: state.stepIndex + 1,
         pause: undefined,
@@ -441,7 +432,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
               steps.length
             }`;
       return {
-        state: this.next(ctx, {
+        state: nextState(ctx, {
           phase: 'Paused',
           pause: { reason, since: now.toISOString(), kind: 'step' },
           stepStartedAt: now.toISOString(),
@@ -481,12 +472,12 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     const unhealthy = pods.filter(p => podCrashLooping(p) || !podReady(p));
     if (unhealthy.length === 0) {
       return state.unhealthySince
-        ? { state: this.next(ctx, { unhealthySince: undefined }) }
+        ? { state: nextState(ctx, { unhealthySince: undefined }) }
         : undefined;
     }
     if (!state.unhealthySince) {
       return {
-        state: this.next(ctx, { unhealthySince: ctx.now.toISOString() }),
+        state: nextState(ctx, { unhealthySince: ctx.now.toISOString() }),
       };
     }
     const annotated = parseDuration(
@@ -507,7 +498,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
           thresholdMs / 1000
         }s`;
     return {
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Aborted',
         pause: undefined,
         unhealthySince: undefined,
@@ -538,7 +529,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     }
     if (deploymentDeadlineExceeded(primary) && state.phase !== 'Degraded') {
       return {
-        state: this.next(ctx, {
+        state: nextState(ctx, {
           phase: 'Degraded',
           message:
             'The stable Deployment did not become ready with the new image',
@@ -555,7 +546,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     );
     const message = `Rollout of ${state.targetImage} complete`;
     return {
-      state: this.next(ctx, {
+      state: nextState(ctx, {
         phase: 'Healthy',
         stableImage: state.targetImage,
         targetImage: undefined,

@@ -92,9 +92,7 @@ export function stateViewFields(
   const { inFlight, phase, now } = opts;
   const declaredImage = imageOf(primary.spec?.template);
   return {
-    stableImage: inFlight
-      ? state?.stableImage ?? declaredImage
-      : declaredImage,
+    stableImage: inFlight ? state?.stableImage ?? declaredImage : declaredImage,
     targetImage:
       inFlight || phase === 'Aborted' ? state?.targetImage : undefined,
     pause:
@@ -106,5 +104,23 @@ export function stateViewFields(
       state?.updatedAt ??
       isoTime(primary.metadata?.creationTimestamp) ??
       now.toISOString(),
+  };
+}
+
+/**
+ * The state after a transition of a canary or blue-green rollout: the current state (or a fresh,
+ * healthy one) with the patch applied, stamped with the time of this pass.
+ */
+export function nextState(
+  ctx: { state?: RolloutState; now: Date },
+  patch: Partial<RolloutState>,
+): RolloutState {
+  return {
+    phase: 'Healthy',
+    revision: 0,
+    stepIndex: 0,
+    ...ctx.state,
+    ...patch,
+    updatedAt: ctx.now.toISOString(),
   };
 }
