@@ -106,27 +106,20 @@ export class DeploymentController {
 
   constructor(private readonly ctx: ControllerContext) {}
 
-  reconcile() {
-    const byOwner = new Map<string, any[]>();
-    for (const s of this.ctx.store.all(TYPES.replicasets)) {
-      const owner = controllerOf(s.obj);
-      if (!owner) continue;
-      const list = byOwner.get(owner.uid) ?? [];
-      list.push(s.obj);
-      byOwner.set(owner.uid, list);
-    }
-    for (const s of this.ctx.store.all(TYPES.deployments)) {
-      if (s.obj.metadata.deletionTimestamp) continue;
-      try {
-        this.sync(s.obj, byOwner.get(s.obj.metadata.uid) ?? []);
-      } catch (e) {
-        this.ctx.log(
-          `kube-sim: deployment ${s.obj.metadata.namespace}/${
-            s.obj.metadata.name
-          }: ${(e as Error).message}`,
-        );
-      }
-    }
+  /**
+   * Syncs one Deployment with the ReplicaSets it controls (`owned`, in creation order). Returns when
+   * it must be looked at again without any change (its progress deadline), or undefined.
+   */
+  reconcile(d: any, owned: any[]): number | undefined {
+    if (d.metadata.deletionTimestamp) return undefined;
+    const controlled = owned.filter(
+      rs => controllerOf(rs)?.uid === d.metadata.uid,
+    );
+    return this.sync(d, controlled);
+  }
+
+  forget(uid: string) {
+    this.lastProgress.delete(uid);
   }
 
   private scaleRs(d: any, rs: any, replicas: number): any {
@@ -176,7 +169,7 @@ export class DeploymentController {
     return Math.min(mu, replicas);
   }
 
-  private sync(d: any, owned: any[]) {
+  private sync(d: any, owned: any[]): number | undefined {
     const ctx = this.ctx;
     const replicas = d.spec.replicas ?? 1;
     const paused = !!d.spec.paused;
@@ -303,17 +296,19 @@ export class DeploymentController {
         }
       } else {
         newRs = this.rollingUpdate(d, newRs, oldRss);
-        const refreshed = new Map(
-          ctx.store
-            .all(TYPES.replicasets, d.metadata.namespace)
-            .map(s => [s.obj.metadata.uid, s.obj]),
-        );
-        oldRss = oldRss.map(rs => refreshed.get(rs.metadata.uid) ?? rs);
+        oldRss = oldRss.map(rs => {
+          const current = ctx.store.get(
+            TYPES.replicasets,
+            rs.metadata.namespace,
+            rs.metadata.name,
+          )?.obj;
+          return current?.metadata.uid === rs.metadata.uid ? current : rs;
+        });
       }
     }
 
     this.cleanup(d, newRs, oldRss);
-    this.writeStatus(d, newRs, oldRss, createdMessage);
+    return this.writeStatus(d, newRs, oldRss, createdMessage);
   }
 
   private rollingUpdate(d: any, currentNewRs: any, oldRss: any[]): any {
@@ -404,7 +399,7 @@ export class DeploymentController {
     newRs: any | undefined,
     oldRss: any[],
     createdMessage?: string,
-  ) {
+  ): number | undefined {
     let d = deployment;
     const ctx = this.ctx;
     const now = Date.now();
@@ -475,6 +470,10 @@ export class DeploymentController {
       status.replicas === replicas;
     const rsName = newRs?.metadata.name ?? d.metadata.name;
     const lastProgress = this.lastProgress.get(d.metadata.uid) ?? now;
+    const deadline =
+      lastProgress + ctx.duration(d.spec.progressDeadlineSeconds ?? 600);
+    /** When the Progressing condition changes with time alone. */
+    let nextAt: number | undefined;
     let progressing: any;
     if (d.spec.paused) {
       progressing = condition(
@@ -496,10 +495,7 @@ export class DeploymentController {
         now,
         prevProgressing?.reason !== 'NewReplicaSetAvailable',
       );
-    } else if (
-      now - lastProgress >
-      ctx.duration(d.spec.progressDeadlineSeconds ?? 600)
-    ) {
+    } else if (now > deadline) {
       progressing = condition(
         'Progressing',
         'False',
@@ -519,6 +515,7 @@ export class DeploymentController {
         );
       }
     } else if (createdMessage) {
+      nextAt = deadline + 1;
       progressing = condition(
         'Progressing',
         'True',
@@ -540,10 +537,13 @@ export class DeploymentController {
         now,
         false,
       );
+      // Resumed turns to ReplicaSetUpdated on the next sync after any progress.
+      nextAt = Math.max(now + 1, lastProgress + 1);
       if (
         prevProgressing.reason === 'DeploymentResumed' &&
         now - lastProgress > 0
       ) {
+        nextAt = deadline + 1;
         progressing = condition(
           'Progressing',
           'True',
@@ -554,6 +554,7 @@ export class DeploymentController {
         );
       }
     } else {
+      nextAt = deadline + 1;
       progressing = condition(
         'Progressing',
         'True',
@@ -589,5 +590,6 @@ export class DeploymentController {
       next.status = status;
       ctx.store.update(TYPES.deployments, next, { subresource: 'status' });
     }
+    return nextAt;
   }
 }

@@ -19,97 +19,108 @@ function resolvePort(targetPort: unknown, pods: any[]): number | undefined {
 /** Endpoints this controller created; they go when their Service goes. */
 const managed = new WeakMap<object, Set<string>>();
 
-export function reconcileEndpoints(ctx: ControllerContext) {
+/** Pod IP order of the real controller (addresses sorted by IP, then uid), whatever order pods come in. */
+function byIp(a: any, b: any): number {
+  const x = String(a.status.podIP);
+  const y = String(b.status.podIP);
+  if (x !== y) return x < y ? -1 : 1;
+  const u = String(a.metadata.uid);
+  const v = String(b.metadata.uid);
+  if (u === v) return 0;
+  return u < v ? -1 : 1;
+}
+
+/**
+ * Keeps the Endpoints of one Service (`namespace/name`) in step: creates or updates them from the
+ * pods `candidates` gives for the selector (a superset: they are checked here), and removes the
+ * Endpoints this controller created once the Service is gone.
+ */
+export function reconcileEndpoints(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  candidates: (selector: Record<string, string>) => any[],
+) {
   let mine = managed.get(ctx.store);
   if (!mine) {
     mine = new Set();
     managed.set(ctx.store, mine);
   }
-  for (const e of ctx.store.all(TYPES.endpoints)) {
-    if (
-      mine.has(e.obj.metadata.uid) &&
-      !ctx.store.get(
-        TYPES.services,
-        e.obj.metadata.namespace,
-        e.obj.metadata.name,
-      )
-    ) {
-      ctx.store.delete(
-        TYPES.endpoints,
-        e.obj.metadata.namespace,
-        e.obj.metadata.name,
-      );
+  const s = ctx.store.get(TYPES.services, namespace, name);
+  if (!s) {
+    const e = ctx.store.get(TYPES.endpoints, namespace, name);
+    if (e && mine.has(e.obj.metadata.uid)) {
+      ctx.store.delete(TYPES.endpoints, namespace, name);
       mine.delete(e.obj.metadata.uid);
     }
+    return;
   }
-  for (const s of ctx.store.all(TYPES.services)) {
-    const svc = s.obj;
-    const selector = svc.spec?.selector;
-    if (!selector || !Object.keys(selector).length) continue;
-    const reqs = requirementsFromSelector({ matchLabels: selector });
-    const pods = ctx.store
-      .all(TYPES.pods, svc.metadata.namespace)
-      .map(p => p.obj)
-      .filter(
-        p =>
-          !p.metadata.deletionTimestamp &&
-          p.status?.podIP &&
-          p.spec?.nodeName &&
-          labelsMatch(p.metadata.labels, reqs),
-      );
-    const address = (p: any) => ({
-      ip: p.status.podIP,
-      nodeName: p.spec.nodeName,
-      targetRef: {
-        kind: 'Pod',
-        namespace: p.metadata.namespace,
-        name: p.metadata.name,
-        uid: p.metadata.uid,
+  const svc = s.obj;
+  const selector = svc.spec?.selector;
+  if (!selector || !Object.keys(selector).length) return;
+  const reqs = requirementsFromSelector({ matchLabels: selector });
+  const pods = candidates(selector)
+    .filter(
+      p =>
+        p.metadata.namespace === svc.metadata.namespace &&
+        !p.metadata.deletionTimestamp &&
+        p.status?.podIP &&
+        p.spec?.nodeName &&
+        labelsMatch(p.metadata.labels, reqs),
+    )
+    .sort(byIp);
+  const address = (p: any) => ({
+    ip: p.status.podIP,
+    nodeName: p.spec.nodeName,
+    targetRef: {
+      kind: 'Pod',
+      namespace: p.metadata.namespace,
+      name: p.metadata.name,
+      uid: p.metadata.uid,
+    },
+  });
+  const ready = pods.filter(isPodReady).map(address);
+  const notReady = pods.filter(p => !isPodReady(p)).map(address);
+  const ports = (svc.spec.ports ?? [])
+    .map((p: any) => ({
+      ...(p.name ? { name: p.name } : {}),
+      port: resolvePort(p.targetPort ?? p.port, pods),
+      protocol: p.protocol ?? 'TCP',
+    }))
+    .filter((p: any) => p.port !== undefined);
+  const subsets =
+    ready.length || notReady.length
+      ? [
+          {
+            ...(ready.length ? { addresses: ready } : {}),
+            ...(notReady.length ? { notReadyAddresses: notReady } : {}),
+            ports,
+          },
+        ]
+      : [];
+  const current = ctx.store.get(
+    TYPES.endpoints,
+    svc.metadata.namespace,
+    svc.metadata.name,
+  );
+  const labels = { ...(svc.metadata.labels ?? {}) };
+  if (!current) {
+    const created = ctx.store.create(TYPES.endpoints, {
+      metadata: {
+        name: svc.metadata.name,
+        namespace: svc.metadata.namespace,
+        labels,
       },
+      subsets,
     });
-    const ready = pods.filter(isPodReady).map(address);
-    const notReady = pods.filter(p => !isPodReady(p)).map(address);
-    const ports = (svc.spec.ports ?? [])
-      .map((p: any) => ({
-        ...(p.name ? { name: p.name } : {}),
-        port: resolvePort(p.targetPort ?? p.port, pods),
-        protocol: p.protocol ?? 'TCP',
-      }))
-      .filter((p: any) => p.port !== undefined);
-    const subsets =
-      ready.length || notReady.length
-        ? [
-            {
-              ...(ready.length ? { addresses: ready } : {}),
-              ...(notReady.length ? { notReadyAddresses: notReady } : {}),
-              ports,
-            },
-          ]
-        : [];
-    const current = ctx.store.get(
-      TYPES.endpoints,
-      svc.metadata.namespace,
-      svc.metadata.name,
-    );
-    const labels = { ...(svc.metadata.labels ?? {}) };
-    if (!current) {
-      const created = ctx.store.create(TYPES.endpoints, {
-        metadata: {
-          name: svc.metadata.name,
-          namespace: svc.metadata.namespace,
-          labels,
-        },
-        subsets,
-      });
-      mine.add(created.obj.metadata.uid);
-    } else if (
-      canonical(current.obj.subsets ?? []) !== canonical(subsets) ||
-      canonical(current.obj.metadata.labels ?? {}) !== canonical(labels)
-    ) {
-      const next = structuredClone(current.obj);
-      next.subsets = subsets;
-      next.metadata.labels = labels;
-      ctx.store.update(TYPES.endpoints, next);
-    }
+    mine.add(created.obj.metadata.uid);
+  } else if (
+    canonical(current.obj.subsets ?? []) !== canonical(subsets) ||
+    canonical(current.obj.metadata.labels ?? {}) !== canonical(labels)
+  ) {
+    const next = structuredClone(current.obj);
+    next.subsets = subsets;
+    next.metadata.labels = labels;
+    ctx.store.update(TYPES.endpoints, next);
   }
 }

@@ -1,39 +1,44 @@
 import { ControllerContext, TYPES } from './types';
-import { RESOURCE_TYPES } from '../api/resources';
+import { RESOURCE_TYPES, ResourceType } from '../api/resources';
 
-/** Removes objects whose owners are gone (background cascading deletion) and finishes namespace deletion. */
-export function collectGarbage(ctx: ControllerContext) {
+/**
+ * The garbage collector, per object: removes an object whose owners are all gone (background
+ * cascading deletion), and finishes the deletion of a terminating namespace.
+ */
+
+/** Removes `namespace/name` of `type` when it has owner references and none of its owners exists. */
+export function collectGarbage(
+  ctx: ControllerContext,
+  type: ResourceType,
+  namespace: string,
+  name: string,
+) {
+  const s = ctx.store.get(type, namespace, name);
+  if (!s) return;
+  const refs: any[] = s.obj.metadata.ownerReferences ?? [];
+  if (!refs.length) return;
+  if (refs.some(r => ctx.store.getByUid(r.uid))) return;
+  try {
+    ctx.store.delete(type, namespace, name);
+    if (type === TYPES.pods) ctx.pods.forget(s.obj.metadata.uid);
+  } catch {
+    // Deleted meanwhile.
+  }
+}
+
+/** Deletes everything in a namespace marked for deletion, then the namespace. */
+export function finishNamespace(ctx: ControllerContext, name: string) {
+  const ns = ctx.store.get(TYPES.namespaces, '', name);
+  if (!ns?.obj.metadata.deletionTimestamp) return;
   for (const type of RESOURCE_TYPES) {
-    if (type.version === 'v1' && type.group === 'autoscaling') continue; // same storage as autoscaling/v2
-    for (const s of ctx.store.all(type)) {
-      const refs: any[] = s.obj.metadata.ownerReferences ?? [];
-      if (!refs.length) continue;
-      if (refs.some(r => ctx.store.getByUid(r.uid))) continue;
+    if (!type.namespaced) continue;
+    for (const s of ctx.store.all(type, name)) {
       try {
-        ctx.store.delete(
-          type,
-          s.obj.metadata.namespace ?? '',
-          s.obj.metadata.name,
-        );
-        if (type === TYPES.pods) ctx.pods.forget(s.obj.metadata.uid);
+        ctx.store.delete(type, name, s.obj.metadata.name);
       } catch {
         // Deleted meanwhile.
       }
     }
   }
-  for (const ns of ctx.store.all(TYPES.namespaces)) {
-    if (!ns.obj.metadata.deletionTimestamp) continue;
-    const name = ns.obj.metadata.name;
-    for (const type of RESOURCE_TYPES) {
-      if (!type.namespaced) continue;
-      for (const s of ctx.store.all(type, name)) {
-        try {
-          ctx.store.delete(type, name, s.obj.metadata.name);
-        } catch {
-          // Deleted meanwhile.
-        }
-      }
-    }
-    ctx.store.delete(TYPES.namespaces, '', name);
-  }
+  ctx.store.delete(TYPES.namespaces, '', name);
 }

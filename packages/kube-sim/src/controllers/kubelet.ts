@@ -29,6 +29,8 @@ interface ContainerView {
   status: any;
   ready: boolean;
   restarts: number;
+  /** When this container's state changes next on its own (ms), if it does. */
+  nextAt?: number;
 }
 
 function crashState(
@@ -46,6 +48,7 @@ function crashState(
       return {
         ready: false,
         restarts,
+        nextAt: exitAt,
         status: {
           state: { running: { startedAt: nowIso(t) } },
           ...(restarts > 0
@@ -70,6 +73,7 @@ function crashState(
       return {
         ready: false,
         restarts,
+        nextAt: restartAt,
         status: {
           state: {
             waiting: {
@@ -98,191 +102,206 @@ function crashState(
   }
 }
 
-export function reconcilePods(ctx: ControllerContext) {
-  const now = Date.now();
-  for (const stored of ctx.store.all(TYPES.pods)) {
-    const pod = stored.obj;
-    if (pod.metadata.deletionTimestamp) continue;
-    const timeline = ctx.pods.timeline(pod.metadata.uid);
-    const elapsed = now - timeline.createdAt;
-    if (!pod.spec.nodeName) {
-      if (elapsed < ctx.duration(SCHEDULE_AFTER)) continue;
-      const bound = structuredClone(pod);
-      bound.spec.nodeName = NODE_NAME;
-      ctx.store.update(TYPES.pods, bound, { subresource: 'all' });
-      ctx.events.record(
-        pod,
-        'Normal',
-        'Scheduled',
-        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`,
-        'default-scheduler',
-      );
-      continue;
-    }
-    const scheduledAt = timeline.createdAt + ctx.duration(SCHEDULE_AFTER);
-    const startedAt = timeline.createdAt + ctx.duration(START_AFTER);
-    const started = now >= startedAt;
-    const containers: any[] = pod.spec.containers ?? [];
-    const views: ContainerView[] = containers.map(c => {
-      const behaviour = imageBehaviour(String(c.image));
-      const base = {
-        name: c.name,
-        image: c.image,
-        imageID:
-          behaviour === 'pullError' || !started
-            ? ''
-            : `${c.image.split(':')[0]}@sha256:${hashHex(c.image)}`,
-        containerID:
-          started && behaviour !== 'pullError'
-            ? `containerd://${hashHex(pod.metadata.uid + c.name)}`
-            : undefined,
-      };
-      if (behaviour === 'pullError') {
-        return {
-          ready: false,
-          restarts: 0,
-          status: {
-            ...base,
-            state: {
-              waiting: {
-                reason: 'ImagePullBackOff',
-                message: `Back-off pulling image "${c.image}"`,
-              },
-            },
-            started: false,
-          },
-        };
-      }
-      if (!started) {
-        return {
-          ready: false,
-          restarts: 0,
-          status: {
-            ...base,
-            state: { waiting: { reason: 'ContainerCreating' } },
-            started: false,
-          },
-        };
-      }
-      if (behaviour === 'crashloop') {
-        const v = crashState(ctx, c, startedAt, now);
-        return { ...v, status: { ...base, ...v.status } };
-      }
-      const readyDelay =
-        (c.readinessProbe?.initialDelaySeconds ?? 0) +
-        (c.readinessProbe ? 1 : 0);
-      const ready = now >= startedAt + ctx.duration(readyDelay);
+/**
+ * Brings one pod's binding and status up to date with its timeline. Returns when the pod changes
+ * next on its own (wall-clock ms), so that the caller looks at it again then, or undefined.
+ */
+export function reconcilePod(
+  ctx: ControllerContext,
+  pod: any,
+  now = Date.now(),
+): number | undefined {
+  if (pod.metadata.deletionTimestamp) return undefined;
+  const timeline = ctx.pods.timeline(pod.metadata.uid);
+  const elapsed = now - timeline.createdAt;
+  if (!pod.spec.nodeName) {
+    if (elapsed < ctx.duration(SCHEDULE_AFTER))
+      return timeline.createdAt + ctx.duration(SCHEDULE_AFTER);
+    const bound = structuredClone(pod);
+    bound.spec.nodeName = NODE_NAME;
+    ctx.store.update(TYPES.pods, bound, { subresource: 'all' });
+    ctx.events.record(
+      pod,
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`,
+      'default-scheduler',
+    );
+    // The binding is a change of its own: the pod is looked at again for it.
+    return timeline.createdAt + ctx.duration(START_AFTER);
+  }
+  const scheduledAt = timeline.createdAt + ctx.duration(SCHEDULE_AFTER);
+  const startedAt = timeline.createdAt + ctx.duration(START_AFTER);
+  const started = now >= startedAt;
+  const containers: any[] = pod.spec.containers ?? [];
+  const views: ContainerView[] = containers.map(c => {
+    const behaviour = imageBehaviour(String(c.image));
+    const base = {
+      name: c.name,
+      image: c.image,
+      imageID:
+        behaviour === 'pullError' || !started
+          ? ''
+          : `${c.image.split(':')[0]}@sha256:${hashHex(c.image)}`,
+      containerID:
+        started && behaviour !== 'pullError'
+          ? `containerd://${hashHex(pod.metadata.uid + c.name)}`
+          : undefined,
+    };
+    if (behaviour === 'pullError') {
       return {
-        ready,
+        ready: false,
         restarts: 0,
         status: {
           ...base,
-          state: { running: { startedAt: nowIso(startedAt) } },
-          started: true,
+          state: {
+            waiting: {
+              reason: 'ImagePullBackOff',
+              message: `Back-off pulling image "${c.image}"`,
+            },
+          },
+          started: false,
         },
       };
-    });
-    const allReady = views.length > 0 && views.every(v => v.ready);
-    if (allReady && timeline.readyAt === undefined) timeline.readyAt = now;
-    if (!allReady) timeline.readyAt = undefined;
-    const anyPullError = containers.some(
-      c => imageBehaviour(String(c.image)) === 'pullError',
-    );
-    const running = started && !anyPullError;
-    const readyTransition = allReady ? timeline.readyAt! : startedAt;
-    const cond = (type: string, ok: boolean, at: number, reason?: string) => ({
-      type,
-      status: ok ? 'True' : 'False',
-      lastProbeTime: null,
-      lastTransitionTime: nowIso(at),
-      ...(reason && !ok ? { reason } : {}),
-    });
-    const prevStatus = pod.status ?? {};
-    const status: any = {
-      phase: running ? 'Running' : 'Pending',
-      conditions: [
-        cond('PodReadyToStartContainers', started, startedAt),
-        cond('Initialized', true, scheduledAt),
-        cond('Ready', allReady, readyTransition, 'ContainersNotReady'),
-        cond(
-          'ContainersReady',
-          allReady,
-          readyTransition,
-          'ContainersNotReady',
-        ),
-        cond('PodScheduled', true, scheduledAt),
-      ],
-      hostIP: '10.0.0.10',
-      hostIPs: [{ ip: '10.0.0.10' }],
-      podIP: prevStatus.podIP ?? allocatePodIp(),
-      startTime: nowIso(scheduledAt),
-      containerStatuses: views.map((v, i) => ({
-        ...v.status,
-        ready: v.ready,
-        restartCount: v.restarts,
-        name: containers[i].name,
-      })),
-      qosClass: qosClass(containers),
+    }
+    if (!started) {
+      return {
+        ready: false,
+        restarts: 0,
+        nextAt: startedAt,
+        status: {
+          ...base,
+          state: { waiting: { reason: 'ContainerCreating' } },
+          started: false,
+        },
+      };
+    }
+    if (behaviour === 'crashloop') {
+      const v = crashState(ctx, c, startedAt, now);
+      return { ...v, status: { ...base, ...v.status } };
+    }
+    const readyDelay =
+      (c.readinessProbe?.initialDelaySeconds ?? 0) +
+      (c.readinessProbe ? 1 : 0);
+    const readyAt = startedAt + ctx.duration(readyDelay);
+    const ready = now >= readyAt;
+    return {
+      ready,
+      restarts: 0,
+      nextAt: ready ? undefined : readyAt,
+      status: {
+        ...base,
+        state: { running: { startedAt: nowIso(startedAt) } },
+        started: true,
+      },
     };
-    status.podIPs = [{ ip: status.podIP }];
-    if (JSON.stringify(status) === JSON.stringify(prevStatus)) continue;
-    const next = structuredClone(pod);
-    next.status = status;
-    ctx.store.update(TYPES.pods, next, { subresource: 'status' });
-    // Kubelet events, once per transition.
-    const prevViews: any[] = prevStatus.containerStatuses ?? [];
-    views.forEach((v, i) => {
-      const c = containers[i];
-      const prev = prevViews.find(p => p.name === c.name);
-      if (v.status.state?.running && !prev?.state?.running) {
-        ctx.events.record(
-          pod,
-          'Normal',
-          'Pulled',
-          `Container image "${c.image}" already present on machine`,
-          'kubelet',
-        );
-        ctx.events.record(
-          pod,
-          'Normal',
-          'Created',
-          `Created container ${c.name}`,
-          'kubelet',
-        );
-        ctx.events.record(
-          pod,
-          'Normal',
-          'Started',
-          `Started container ${c.name}`,
-          'kubelet',
-        );
-      }
-      if (
-        v.status.state?.waiting?.reason === 'CrashLoopBackOff' &&
-        prev?.state?.waiting?.reason !== 'CrashLoopBackOff'
-      ) {
-        ctx.events.record(
-          pod,
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
-          'kubelet',
-        );
-      }
-      if (
-        v.status.state?.waiting?.reason === 'ImagePullBackOff' &&
-        prev?.state?.waiting?.reason !== 'ImagePullBackOff'
-      ) {
-        ctx.events.record(
-          pod,
-          'Warning',
-          'Failed',
-          `Failed to pull image "${c.image}": not found`,
-          'kubelet',
-        );
-      }
-    });
+  });
+  const allReady = views.length > 0 && views.every(v => v.ready);
+  if (allReady && timeline.readyAt === undefined) timeline.readyAt = now;
+  if (!allReady) timeline.readyAt = undefined;
+  const anyPullError = containers.some(
+    c => imageBehaviour(String(c.image)) === 'pullError',
+  );
+  const running = started && !anyPullError;
+  const readyTransition = allReady ? timeline.readyAt! : startedAt;
+  const cond = (type: string, ok: boolean, at: number, reason?: string) => ({
+    type,
+    status: ok ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: nowIso(at),
+    ...(reason && !ok ? { reason } : {}),
+  });
+  const prevStatus = pod.status ?? {};
+  const status: any = {
+    phase: running ? 'Running' : 'Pending',
+    conditions: [
+      cond('PodReadyToStartContainers', started, startedAt),
+      cond('Initialized', true, scheduledAt),
+      cond('Ready', allReady, readyTransition, 'ContainersNotReady'),
+      cond(
+        'ContainersReady',
+        allReady,
+        readyTransition,
+        'ContainersNotReady',
+      ),
+      cond('PodScheduled', true, scheduledAt),
+    ],
+    hostIP: '10.0.0.10',
+    hostIPs: [{ ip: '10.0.0.10' }],
+    podIP: prevStatus.podIP ?? allocatePodIp(),
+    startTime: nowIso(scheduledAt),
+    containerStatuses: views.map((v, i) => ({
+      ...v.status,
+      ready: v.ready,
+      restartCount: v.restarts,
+      name: containers[i].name,
+    })),
+    qosClass: qosClass(containers),
+  };
+  status.podIPs = [{ ip: status.podIP }];
+  let nextAt: number | undefined;
+  for (const v of views) {
+    if (v.nextAt !== undefined && (nextAt === undefined || v.nextAt < nextAt))
+      nextAt = v.nextAt;
   }
+  if (JSON.stringify(status) === JSON.stringify(prevStatus)) return nextAt;
+  const next = structuredClone(pod);
+  next.status = status;
+  ctx.store.update(TYPES.pods, next, { subresource: 'status' });
+  // Kubelet events, once per transition.
+  const prevViews: any[] = prevStatus.containerStatuses ?? [];
+  views.forEach((v, i) => {
+    const c = containers[i];
+    const prev = prevViews.find(p => p.name === c.name);
+    if (v.status.state?.running && !prev?.state?.running) {
+      ctx.events.record(
+        pod,
+        'Normal',
+        'Pulled',
+        `Container image "${c.image}" already present on machine`,
+        'kubelet',
+      );
+      ctx.events.record(
+        pod,
+        'Normal',
+        'Created',
+        `Created container ${c.name}`,
+        'kubelet',
+      );
+      ctx.events.record(
+        pod,
+        'Normal',
+        'Started',
+        `Started container ${c.name}`,
+        'kubelet',
+      );
+    }
+    if (
+      v.status.state?.waiting?.reason === 'CrashLoopBackOff' &&
+      prev?.state?.waiting?.reason !== 'CrashLoopBackOff'
+    ) {
+      ctx.events.record(
+        pod,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+        'kubelet',
+      );
+    }
+    if (
+      v.status.state?.waiting?.reason === 'ImagePullBackOff' &&
+      prev?.state?.waiting?.reason !== 'ImagePullBackOff'
+    ) {
+      ctx.events.record(
+        pod,
+        'Warning',
+        'Failed',
+        `Failed to pull image "${c.image}": not found`,
+        'kubelet',
+      );
+    }
+  });
+  return nextAt;
 }
 
 function qosClass(containers: any[]): string {
