@@ -15,6 +15,15 @@ import { RolloutCluster } from '../clusters/clusters';
 
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
+/** The object kinds a cluster cache watches. */
+export type WatchedKind = 'deployments' | 'replicasets' | 'pods' | 'services';
+
+/** Told of every object a watch reports added, changed or deleted. */
+export type ClusterChangeListener = (
+  kind: WatchedKind,
+  obj: KubernetesObject,
+) => void;
+
 /**
  * Keeps one object kind of one cluster in memory, fed by a list+watch. The informer re-lists when
  * its watch ends; after an error it is restarted after a short back-off, so the cache heals itself.
@@ -30,19 +39,19 @@ class KindCache<T extends KubernetesObject> {
   constructor(
     informer: Watched<T>,
     private readonly logger: LoggerService,
-    private readonly kind: string,
-    onChange: () => void,
+    private readonly kind: WatchedKind,
+    onChange: ClusterChangeListener,
   ) {
     this.informer = informer;
     const put = (obj: T) => {
       this.objects.set(key(obj), obj);
-      onChange();
+      onChange(this.kind, obj);
     };
     informer.on('add', put);
     informer.on('update', put);
     informer.on('delete', obj => {
       this.objects.delete(key(obj));
-      onChange();
+      onChange(this.kind, obj);
     });
     informer.on('error', err => {
       if (this.stopped) return;
@@ -132,7 +141,7 @@ export class ClusterCache {
   constructor(
     readonly cluster: RolloutCluster,
     logger: LoggerService,
-    onChange: () => void = () => {},
+    onChange: ClusterChangeListener = () => {},
   ) {
     const kc = cluster.kubeConfig;
     this.apps = kc.makeApiClient(AppsV1Api);

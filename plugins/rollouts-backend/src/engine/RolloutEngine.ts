@@ -9,8 +9,8 @@ import {
   RolloutStrategy,
   RolloutView,
 } from '@internal/plugin-rollouts-common';
-import { V1Deployment } from '@kubernetes/client-node';
-import { ClusterCache } from '../cache/ClusterCache';
+import { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { ClusterCache, WatchedKind } from '../cache/ClusterCache';
 import { RolloutCluster } from '../clusters/clusters';
 import { StaleWriteError, WorkloadClient } from '../clusters/WorkloadClient';
 import { BlueGreenStrategy } from '../strategies/BlueGreenStrategy';
@@ -25,6 +25,7 @@ import {
   Transition,
 } from '../strategies/types';
 import { WorkloadSelector, workloadSelectorFor } from './selectors';
+import { ReconcileQueue } from './ReconcileQueue';
 
 /** Something the engine did on its own or for a user, for history, signals and notifications. */
 export interface RolloutEvent {
@@ -76,21 +77,26 @@ export class RolloutEngine {
       BlueGreen: new BlueGreenStrategy(),
     };
   private listener?: RolloutEngineListener;
+  private readonly queue = new ReconcileQueue(key => this.reconcileKey(key));
 
-  /** An engine over the configured clusters, each with its own watch-fed cache. */
+  /**
+   * An engine over the configured clusters, each with its own watch-fed cache whose changes
+   * reconcile the rollout they belong to.
+   */
   static fromClusters(
     clusters: RolloutCluster[],
     logger: LoggerService,
     defaults: { unreadyThresholdMs: number },
   ) {
-    return new RolloutEngine(
-      clusters.map(cluster => {
-        const cache = new ClusterCache(cluster, logger);
-        return { cluster, cache, client: new WorkloadClient(cache) };
-      }),
-      logger,
-      defaults,
-    );
+    let engine: RolloutEngine | undefined = undefined;
+    const handles = clusters.map(cluster => {
+      const cache = new ClusterCache(cluster, logger, (kind, obj) =>
+        engine?.changed(cluster.name, kind, obj),
+      );
+      return { cluster, cache, client: new WorkloadClient(cache) };
+    });
+    engine = new RolloutEngine(handles, logger, defaults);
+    return engine;
   }
 
   constructor(
@@ -112,7 +118,72 @@ export class RolloutEngine {
   }
 
   async stop() {
+    await this.queue.stop();
     await Promise.all([...this.clusters.values()].map(c => c.cache.stop()));
+  }
+
+  /**
+   * Told of every change a cluster's watches report: queues a reconcile of the rollout the object
+   * belongs to (its primary Deployment), when the engine manages one there.
+   */
+  changed(clusterName: string, kind: WatchedKind, obj: KubernetesObject) {
+    const handle = this.clusters.get(clusterName);
+    const namespace = obj.metadata?.namespace;
+    if (!handle || !namespace || kind === 'services') return;
+    const name = this.primaryNameOf(handle, kind, obj);
+    if (!name) return;
+    const primary = handle.cache.deployments.get(namespace, name);
+    if (!primary?.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.state]) return;
+    this.queue.add(this.keyOf(clusterName, namespace, name));
+  }
+
+  /** Resolves once the reconciles that changes asked for have run (for tests). */
+  async settled() {
+    await this.queue.settled();
+  }
+
+  /** The primary Deployment a Deployment, ReplicaSet or Pod belongs to, from labels and owners. */
+  private primaryNameOf(
+    handle: ClusterHandle,
+    kind: WatchedKind,
+    obj: KubernetesObject,
+  ): string | undefined {
+    const owner = obj.metadata?.labels?.[ROLLOUT_LABELS.owner];
+    if (owner) return owner;
+    const controller = (obj.metadata?.ownerReferences ?? []).find(
+      o => o.controller,
+    );
+    if (kind === 'deployments') return obj.metadata?.name;
+    if (kind === 'replicasets') {
+      if (controller?.kind !== 'Deployment') return undefined;
+      const d = handle.cache.deployments.get(
+        obj.metadata!.namespace!,
+        controller.name,
+      );
+      return d?.metadata?.labels?.[ROLLOUT_LABELS.owner] ?? controller.name;
+    }
+    if (kind === 'pods' && controller?.kind === 'ReplicaSet') {
+      const rs = handle.cache.replicaSets.get(
+        obj.metadata!.namespace!,
+        controller.name,
+      );
+      return rs ? this.primaryNameOf(handle, 'replicasets', rs) : undefined;
+    }
+    return undefined;
+  }
+
+  private async reconcileKey(key: string) {
+    const [clusterName, namespace, name] = JSON.parse(key) as string[];
+    const handle = this.clusters.get(clusterName);
+    const primary = handle?.cache.deployments.get(namespace, name);
+    if (!handle || !primary) return;
+    try {
+      await this.reconcileWorkload(handle, primary);
+    } catch (e) {
+      this.logger.warn(
+        `Reconcile of ${clusterName}/${namespace}/${name} failed: ${e}`,
+      );
+    }
   }
 
   private async synced(handle: ClusterHandle) {
@@ -138,6 +209,11 @@ export class RolloutEngine {
     handle: ClusterHandle,
     primary: V1Deployment,
   ): StrategyContext {
+    const key = this.keyOf(
+      handle.cluster.name,
+      primary.metadata!.namespace!,
+      primary.metadata!.name!,
+    );
     return {
       cache: handle.cache,
       client: handle.client,
@@ -145,7 +221,13 @@ export class RolloutEngine {
       state: readState(primary),
       now: new Date(),
       defaults: this.defaults,
+      // Slightly late rather than early: the step then finds its time elapsed on the first try.
+      requeueAfter: ms => this.queue.addAfter(key, ms + 20),
     };
+  }
+
+  private keyOf(cluster: string, namespace: string, name: string) {
+    return JSON.stringify([cluster, namespace, name]);
   }
 
   /** The entity's primary Deployments in one cluster (engine-made canary/preview ones excluded). */
@@ -429,22 +511,33 @@ export class RolloutEngine {
     }
   }
 
-  /** Reconciles one workload until it stops moving (a few transitions at most per pass). */
+  /**
+   * Reconciles one workload until it stops moving (a few transitions at most per pass). A
+   * transition is written onto the very version it was computed from; when that write loses the
+   * resourceVersion race (the Deployment controller updates status all the time), the Deployment is
+   * read again and the transition computed anew in the same pass, instead of a pass later.
+   */
   private async reconcileWorkload(
     handle: ClusterHandle,
     primary: V1Deployment,
   ) {
+    const namespace = primary.metadata!.namespace!;
+    const name = primary.metadata!.name!;
     let current = primary;
     for (let i = 0; i < 5; i++) {
       const ctx = this.context(handle, current);
+      if (!ctx.state) return;
       const transition = await this.strategyOf(current).reconcile(ctx);
       if (!transition) return;
-      const base =
-        handle.cache.deployments.get(
-          current.metadata!.namespace!,
-          current.metadata!.name!,
-        ) ?? ctx.primary;
-      current = await this.write(handle, base, transition);
+      try {
+        current = await this.write(handle, ctx.primary, transition);
+      } catch (e) {
+        if (!(e instanceof StaleWriteError)) throw e;
+        const fresh = await handle.client.readDeployment(namespace, name);
+        if (!fresh) return;
+        current = fresh;
+        continue;
+      }
       if (transition.event) {
         await this.emitChange(
           handle,

@@ -415,20 +415,23 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         : undefined;
       await this.select(ctx, names.active, hashOf(previewRs));
       await this.select(ctx, names.preview, hashOf(previewRs));
-      const since = Date.parse(state.promotedAt ?? state.updatedAt);
-      if (ctx.now.getTime() - since >= this.delayMs(primary)) {
-        const message = `Scale-down delay passed: replacing ${state.stableImage} with ${state.targetImage}`;
-        return {
-          state: nextState(ctx, {
-            stepIndex: REPLACING,
-            stepStartedAt: ctx.now.toISOString(),
-            message,
-          }),
-          event: 'scale-down',
-          message,
-        };
+      const delayMs = this.delayMs(primary);
+      const waited =
+        ctx.now.getTime() - Date.parse(state.promotedAt ?? state.updatedAt);
+      if (waited < delayMs) {
+        ctx.requeueAfter?.(delayMs - waited);
+        return undefined;
       }
-      return undefined;
+      const message = `Scale-down delay passed: replacing ${state.stableImage} with ${state.targetImage}`;
+      return {
+        state: nextState(ctx, {
+          stepIndex: REPLACING,
+          stepStartedAt: ctx.now.toISOString(),
+          message,
+        }),
+        event: 'scale-down',
+        message,
+      };
     }
 
     // REPLACING: the primary takes the new image; traffic stays on the preview until it is ready.

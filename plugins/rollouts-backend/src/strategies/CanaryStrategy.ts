@@ -443,13 +443,13 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         notify: durationMs === undefined ? 'paused' : undefined,
       };
     }
-    if (
-      durationMs !== undefined &&
-      state.pause?.kind === 'step' &&
-      now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt) >=
-        durationMs
-    ) {
-      return nextStep(`Pause of ${step.pause.duration} elapsed`);
+    if (durationMs !== undefined && state.pause?.kind === 'step') {
+      const paused =
+        now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt);
+      if (paused >= durationMs) {
+        return nextStep(`Pause of ${step.pause.duration} elapsed`);
+      }
+      ctx.requeueAfter?.(durationMs - paused);
     }
     return undefined;
   }
@@ -486,7 +486,9 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       ],
     );
     const thresholdMs = annotated ?? ctx.defaults.unreadyThresholdMs;
-    if (ctx.now.getTime() - Date.parse(state.unhealthySince) < thresholdMs) {
+    const unhealthyFor = ctx.now.getTime() - Date.parse(state.unhealthySince);
+    if (unhealthyFor < thresholdMs) {
+      ctx.requeueAfter?.(thresholdMs - unhealthyFor);
       return undefined;
     }
     const crashing = unhealthy.filter(podCrashLooping).length;

@@ -17,6 +17,12 @@ export interface StrategyContext {
   state?: RolloutState;
   now: Date;
   defaults: { unreadyThresholdMs: number };
+  /**
+   * Asks for another reconcile of this rollout in `ms`, when a time-based condition (a pause
+   * duration, a scale-down delay, the health gate's threshold) will have elapsed. Without it the
+   * next scheduled pass would notice, up to a reconcile interval late.
+   */
+  requeueAfter?(ms: number): void;
 }
 
 /** A change of the rollout's state: written to the primary Deployment in one guarded update. */
