@@ -30,5 +30,12 @@ export interface Config {
     reconcileInterval?: HumanDuration | string;
     /** Seconds the canary health gate waits for unready canary pods when the workload does not say. Default 60. */
     defaultUnreadyThresholdSeconds?: number;
+    /**
+     * Seconds the endpoints a page polls (a workload's rollouts, its history) reuse the entity
+     * read from the catalog and a viewer's permission decisions. Promote, abort, rollback and
+     * every other action always ask the catalog and the permission backend afresh. 0 turns the
+     * reuse off. Default 5.
+     */
+    readCacheSeconds?: number;
   };
 }

@@ -75,6 +75,7 @@ export const rolloutsPlugin = createBackendPlugin({
             httpAuth: deps.httpAuth,
             auth: deps.auth,
             auditor: deps.auditor,
+            readCacheMs: settings.readCacheMs,
           }),
         );
       },

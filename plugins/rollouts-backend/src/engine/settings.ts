@@ -4,6 +4,8 @@ import { HumanDuration } from '@backstage/types';
 export interface EngineSettings {
   reconcileInterval: HumanDuration;
   unreadyThresholdMs: number;
+  /** How long the views' endpoints reuse an entity and a viewer's decisions. */
+  readCacheMs: number;
 }
 
 /** Reads the `rollouts.*` keys. */
@@ -13,5 +15,13 @@ export function readEngineSettings(config: Config): EngineSettings {
     : { seconds: 3 };
   const threshold =
     config.getOptionalNumber('rollouts.defaultUnreadyThresholdSeconds') ?? 60;
-  return { reconcileInterval, unreadyThresholdMs: threshold * 1000 };
+  const readCache = config.getOptionalNumber('rollouts.readCacheSeconds') ?? 5;
+  if (readCache < 0) {
+    throw new Error('rollouts.readCacheSeconds must not be negative');
+  }
+  return {
+    reconcileInterval,
+    unreadyThresholdMs: threshold * 1000,
+    readCacheMs: readCache * 1000,
+  };
 }

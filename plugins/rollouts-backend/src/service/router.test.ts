@@ -167,15 +167,18 @@ describe('rollouts backend against kube-sim', () => {
         };
       },
     });
+    // Everyone reads; only OWNER acts. Views ask authorizeConditional, actions authorize.
+    const decide = async (requests: any[], opts: any) =>
+      requests.map(r => ({
+        result:
+          r.permission.attributes.action === 'read' ||
+          opts.credentials.principal.userEntityRef === OWNER
+            ? AuthorizeResult.ALLOW
+            : AuthorizeResult.DENY,
+      }));
     const permissions = mockServices.permissions.mock({
-      authorize: async (requests: any[], opts: any) =>
-        requests.map(r => ({
-          result:
-            r.permission.name === 'rollouts.rollout.read' ||
-            opts.credentials.principal.userEntityRef === OWNER
-              ? AuthorizeResult.ALLOW
-              : AuthorizeResult.DENY,
-        })),
+      authorize: decide,
+      authorizeConditional: decide,
     } as any);
     const signals = { publish: jest.fn(async () => {}) };
     const notifications = { send: jest.fn(async () => {}) };
@@ -527,6 +530,52 @@ describe('rollouts backend against kube-sim', () => {
       () => !deploymentOf('payments-canary'),
       'the canary to go',
     );
+    await t.backend.stop();
+  });
+
+  it('reacts to the cluster between scheduled passes: steps advance and the health gate aborts from watch events', async () => {
+    const t = await start();
+    // The scheduled reconcile task is never triggered here: whatever moves, moves on changes.
+    const settle = async (
+      predicate: (v: RolloutView) => boolean,
+      what: string,
+    ) => {
+      const deadline = Date.now() + 15_000;
+      let last: RolloutView | undefined;
+      while (Date.now() < deadline) {
+        [last] = await t.views('payments');
+        if (predicate(last)) return last;
+        await new Promise(r => setTimeout(r, 50));
+      }
+      throw new Error(`No ${what}; last view: ${JSON.stringify(last)}`);
+    };
+    await t.startRollout('payments', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/payments:2.0.0',
+    });
+    await settle(
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'pause at the second step',
+    );
+    await t.action('payments', 'abort', { cluster: 'sim' });
+    await settle(v => v.phase === 'Aborted', 'abort');
+
+    await t.startRollout('payments', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/payments:3.0.0-crashloop',
+    });
+    // The gate's threshold is 2 s: the engine asks for a reconcile when it runs out.
+    const gated = await settle(
+      v => v.phase === 'Aborted' && /^Health gate/.test(v.message ?? ''),
+      'health gate abort',
+    );
+    expect(gated.stableImage).toBe('ghcr.io/acme/payments:1.0.0');
+    await sim.control.waitFor(() => !deploymentOf('payments-canary'), 10_000);
+    const rows = await t.history('payments');
+    expect(rows[0]).toMatchObject({
+      action: 'health-gate-abort',
+      actor: 'system',
+    });
     await t.backend.stop();
   });
 

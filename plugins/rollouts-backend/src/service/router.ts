@@ -9,13 +9,9 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AllowedAction,
-  ROLLOUT_ACTIONS,
   RolloutAction,
-  rolloutActionPermissions,
   rolloutActionRequestSchema,
   rolloutActionSchema,
-  rolloutReadPermission,
-  rolloutStartPermission,
   startRolloutRequestSchema,
 } from '@internal/plugin-rollouts-common';
 import { CatalogService } from '@backstage/plugin-catalog-node';
@@ -25,6 +21,8 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import { RolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
+import { ACTING, permissionOf } from './acting';
+import { ViewerAccess } from './ViewerAccess';
 
 export interface RouterOptions {
   engine: RolloutEngine;
@@ -34,6 +32,11 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   auth: AuthService;
   auditor: AuditorService;
+  /**
+   * How long the views' endpoints reuse an entity read from the catalog and a viewer's permission
+   * decisions (see ViewerAccess); 0 asks every time. Actions always ask afresh.
+   */
+  readCacheMs?: number;
 }
 
 /** Parses with zod and turns its issues into one readable 400. */
@@ -64,23 +67,11 @@ const entityPathSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be an entity kind'),
   namespace: z
     .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
-      'must be an entity namespace',
-    ),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be an entity namespace'),
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be an entity name'),
 });
-
-/** Everything a user may be allowed to do: start a rollout, or any action on one. */
-const ACTING: AllowedAction[] = ['start', ...ROLLOUT_ACTIONS];
-
-function permissionOf(action: AllowedAction) {
-  return action === 'start'
-    ? rolloutStartPermission
-    : rolloutActionPermissions[action];
-}
 
 type MutationBody = {
   cluster: string;
@@ -111,6 +102,19 @@ export async function createRouter(
     options;
   const router = Router();
   router.use(express.json());
+  const viewers = new ViewerAccess({
+    catalog,
+    permissions,
+    auth,
+    ttlMs: options.readCacheMs ?? 0,
+  });
+
+  /** The entity in the path, and what the viewer may do with its rollouts. */
+  async function viewerOf(req: Request) {
+    const credentials = await httpAuth.credentials(req);
+    const ref = parse(entityPathSchema, req.params, 'entity in the path');
+    return viewers.resolve(ref, credentials);
+  }
 
   async function entityOf(
     req: Request,
@@ -132,8 +136,8 @@ export async function createRouter(
   }
 
   /**
-   * Whether the caller may read the entity's rollouts, and which of these actions it may take:
-   * one batched authorize call, since a page polls this.
+   * Which of these actions the caller may take on the entity's rollouts, asked afresh (no cache)
+   * in one batched authorize call.
    * Backstage allows a service principal every permission without asking the policy (unless its
    * token carries access restrictions), so one rule of the policy is kept here as well: actions on
    * a rollout are taken by people; a service, such as a CI job, may only start one.
@@ -142,46 +146,24 @@ export async function createRouter(
     entity: Entity,
     actions: AllowedAction[],
     credentials: BackstageCredentials,
-  ): Promise<{ canRead: boolean; granted: Set<AllowedAction> }> {
+  ): Promise<Set<AllowedAction>> {
     const resourceRef = stringifyEntityRef(entity);
-    const [read, ...decisions] = await permissions.authorize(
-      [
-        { permission: rolloutReadPermission, resourceRef },
-        ...actions.map(a => ({ permission: permissionOf(a), resourceRef })),
-      ],
+    const decisions = await permissions.authorize(
+      actions.map(a => ({ permission: permissionOf(a), resourceRef })),
       { credentials },
     );
     const isService = auth.isPrincipal(credentials, 'service');
-    return {
-      canRead: read.result === AuthorizeResult.ALLOW,
-      granted: new Set(
-        actions.filter(
-          (a, i) =>
-            decisions[i].result === AuthorizeResult.ALLOW &&
-            (!isService || a === 'start'),
-        ),
+    return new Set(
+      actions.filter(
+        (a, i) =>
+          decisions[i].result === AuthorizeResult.ALLOW &&
+          (!isService || a === 'start'),
       ),
-    };
-  }
-
-  /** What the caller may do here; throws when it may not even see the entity's rollouts. */
-  async function requireRead(
-    entity: Entity,
-    credentials: BackstageCredentials,
-  ): Promise<Set<AllowedAction>> {
-    const { canRead, granted } = await authorizeOn(entity, ACTING, credentials);
-    if (!canRead) {
-      throw new NotAllowedError(
-        `You may not see the rollouts of ${stringifyEntityRef(entity)}`,
-      );
-    }
-    return granted;
+    );
   }
 
   router.get('/entities/:kind/:namespace/:name/rollouts', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const entity = await entityOf(req, credentials);
-    const granted = await requireRead(entity, credentials);
+    const { entity, granted } = await viewerOf(req);
     const items = await engine.views(entity, (_view, possible) =>
       possible.filter(a => granted.has(a)),
     );
@@ -189,9 +171,7 @@ export async function createRouter(
   });
 
   router.get('/entities/:kind/:namespace/:name/history', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const entity = await entityOf(req, credentials);
-    await requireRead(entity, credentials);
+    const { entity } = await viewerOf(req);
     const query = parse(
       z.object({
         cluster: z.string().optional(),
@@ -245,7 +225,7 @@ export async function createRouter(
       const located = await engine.locate(entity, cluster, body.workload);
       const workload = located.primary.metadata!.name!;
       const workloadNamespace = located.primary.metadata!.namespace!;
-      const { granted } = await authorizeOn(entity, ACTING, credentials);
+      const granted = await authorizeOn(entity, ACTING, credentials);
       if (!granted.has(action)) {
         await history.record({
           entityRef,
