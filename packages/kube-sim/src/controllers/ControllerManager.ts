@@ -152,10 +152,6 @@ class PairIndex {
     return [...out];
   }
 
-  clear() {
-    this.byNs.clear();
-    this.pairsOf.clear();
-  }
 }
 
 /** Due times of queue keys: a binary min-heap, lazily cleaned, keeping the earliest time per key. */
@@ -220,11 +216,6 @@ class DueQueue {
       this.pop();
     }
     return this.heap[0]?.at;
-  }
-
-  clear() {
-    this.heap.length = 0;
-    this.earliest.clear();
   }
 }
 
@@ -405,12 +396,11 @@ export class ControllerManager {
     return true;
   }
 
-  /** Rebuilds the indexes from the store and marks every object dirty: the periodic safety net. */
+  /**
+   * Marks every object dirty and re-adds every object to the indexes: the periodic safety net.
+   * (Entries the events removed stay removed; a stale entry only adds a candidate that is checked.)
+   */
   private resync() {
-    this.dependents.clear();
-    this.ownersOf.clear();
-    this.podLabels.clear();
-    this.serviceSelectors.clear();
     const store = this.ctx.store;
     for (const [storage, type] of TYPE_BY_STORAGE) {
       if (storage === EVENTS) continue;
@@ -418,8 +408,8 @@ export class ControllerManager {
         const meta = s.obj.metadata;
         const ns = meta.namespace ?? '';
         const objectKey = `${storage}|${ns}|${meta.name}`;
-        if (this.indexOwners(objectKey, meta.ownerReferences))
-          this.mark('garbage', objectKey);
+        this.indexOwners(objectKey, meta.ownerReferences);
+        if (meta.ownerReferences?.length) this.mark('garbage', objectKey);
       }
     }
     for (const s of store.all(TYPES.namespaces)) {
