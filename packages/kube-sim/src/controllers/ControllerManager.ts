@@ -271,15 +271,12 @@ export class ControllerManager {
     this.unsubscribe = this.ctx.store.subscribeAll(e => {
       if (e.key !== EVENTS) this.observe(e);
     });
-    this.resync();
+    this.resyncNow();
     const resyncMs = Math.max(
       1000,
       Math.round(RESYNC_SECONDS * 1000 * this.ctx.timeScale),
     );
-    this.resyncTimer = setInterval(() => {
-      this.resync();
-      this.wake(0);
-    }, resyncMs);
+    this.resyncTimer = setInterval(() => this.resyncInSteps(), resyncMs);
     this.resyncTimer.unref?.();
     // A first pass over everything before the server answers, as a freshly started cluster has
     // had time to create the ReplicaSets and Endpoints of what it was seeded with.
@@ -400,45 +397,74 @@ export class ControllerManager {
    * Marks every object dirty and re-adds every object to the indexes: the periodic safety net.
    * (Entries the events removed stay removed; a stale entry only adds a candidate that is checked.)
    */
-  private resync() {
+  private resyncSteps(): Array<() => void> {
     const store = this.ctx.store;
+    const steps: Array<() => void> = [];
     for (const [storage, type] of TYPE_BY_STORAGE) {
       if (storage === EVENTS) continue;
-      for (const s of store.all(type)) {
-        const meta = s.obj.metadata;
-        const ns = meta.namespace ?? '';
-        const objectKey = `${storage}|${ns}|${meta.name}`;
-        this.indexOwners(objectKey, meta.ownerReferences);
-        if (meta.ownerReferences?.length) this.mark('garbage', objectKey);
+      steps.push(() => {
+        for (const s of store.all(type)) {
+          const meta = s.obj.metadata;
+          const objectKey = `${storage}|${meta.namespace ?? ''}|${meta.name}`;
+          this.indexOwners(objectKey, meta.ownerReferences);
+          if (meta.ownerReferences?.length) this.mark('garbage', objectKey);
+        }
+      });
+    }
+    steps.push(() => {
+      for (const s of store.all(TYPES.namespaces)) {
+        if (s.obj.metadata.deletionTimestamp)
+          this.mark('namespace', s.obj.metadata.name);
       }
-    }
-    for (const s of store.all(TYPES.namespaces)) {
-      if (s.obj.metadata.deletionTimestamp)
-        this.mark('namespace', s.obj.metadata.name);
-    }
-    const each = (type: ResourceType, f: (obj: any, key: string) => void) => {
-      for (const s of store.all(type))
-        f(s.obj, `${s.obj.metadata.namespace}/${s.obj.metadata.name}`);
+    });
+    const each =
+      (type: ResourceType, f: (obj: any, key: string) => void) => () => {
+        for (const s of store.all(type))
+          f(s.obj, `${s.obj.metadata.namespace}/${s.obj.metadata.name}`);
+      };
+    steps.push(
+      each(TYPES.pods, (pod, key) => {
+        this.podLabels.set(
+          pod.metadata.namespace,
+          pod.metadata.name,
+          pod.metadata.labels,
+        );
+        this.mark('pod', key);
+      }),
+      each(TYPES.replicasets, (_, key) => this.mark('replicaset', key)),
+      each(TYPES.deployments, (_, key) => this.mark('deployment', key)),
+      each(TYPES.services, (svc, key) => {
+        this.serviceSelectors.set(
+          svc.metadata.namespace,
+          svc.metadata.name,
+          svc.spec?.selector,
+        );
+        this.mark('endpoints', key);
+      }),
+      each(TYPES.endpoints, (_, key) => this.mark('endpoints', key)),
+    );
+    return steps;
+  }
+
+  /** The resync at start, all at once, before the server answers. */
+  private resyncNow() {
+    for (const step of this.resyncSteps()) step();
+  }
+
+  /** The periodic resync: one kind per turn of the event loop, then a pass. */
+  private resyncInSteps() {
+    const steps = this.resyncSteps();
+    const next = () => {
+      if (this.stopped) return;
+      const step = steps.shift();
+      if (!step) {
+        this.wake(0);
+        return;
+      }
+      step();
+      setImmediate(next);
     };
-    each(TYPES.pods, (pod, key) => {
-      this.podLabels.set(
-        pod.metadata.namespace,
-        pod.metadata.name,
-        pod.metadata.labels,
-      );
-      this.mark('pod', key);
-    });
-    each(TYPES.replicasets, (_, key) => this.mark('replicaset', key));
-    each(TYPES.deployments, (_, key) => this.mark('deployment', key));
-    each(TYPES.services, (svc, key) => {
-      this.serviceSelectors.set(
-        svc.metadata.namespace,
-        svc.metadata.name,
-        svc.spec?.selector,
-      );
-      this.mark('endpoints', key);
-    });
-    each(TYPES.endpoints, (_, key) => this.mark('endpoints', key));
+    next();
   }
 
   /** Makes sure a pass runs within `delayMs`. */
