@@ -12,6 +12,7 @@ import {
   makeInformer,
 } from '@kubernetes/client-node';
 import { RolloutCluster } from '../clusters/clusters';
+import { ObjectIndex, objectKey as key } from './ObjectIndex';
 
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -31,7 +32,7 @@ export type ClusterChangeListener = (
  * shows its own action even before the watch event arrives.
  */
 class KindCache<T extends KubernetesObject> {
-  private readonly objects = new Map<string, T>();
+  private readonly objects = new ObjectIndex<T>();
   private readonly informer: Watched<T>;
   private stopped = false;
   readonly synced: Promise<void>;
@@ -44,7 +45,7 @@ class KindCache<T extends KubernetesObject> {
   ) {
     this.informer = informer;
     const put = (obj: T) => {
-      this.objects.set(key(obj), obj);
+      this.objects.put(obj);
       onChange(this.kind, obj);
     };
     informer.on('add', put);
@@ -72,10 +73,10 @@ class KindCache<T extends KubernetesObject> {
         await this.informer.start();
         // A (re-)list replaces the whole picture: drop what the list no longer has.
         const listed = new Set(this.informer.list().map(key));
-        for (const k of [...this.objects.keys()]) {
+        for (const k of this.objects.keys()) {
           if (!listed.has(k)) this.objects.delete(k);
         }
-        for (const obj of this.informer.list()) this.objects.set(key(obj), obj);
+        for (const obj of this.informer.list()) this.objects.put(obj);
         return;
       } catch (e) {
         this.logger.warn(
@@ -89,19 +90,24 @@ class KindCache<T extends KubernetesObject> {
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.objects.values()];
-    return namespace
-      ? all.filter(o => o.metadata?.namespace === namespace)
-      : all;
+    return this.objects.list(namespace);
+  }
+
+  /** The objects whose controlling owner has this uid. */
+  ownedBy(uid: string): T[] {
+    return this.objects.ownedBy(uid);
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.objects.get(`${namespace}/${name}`);
+    return this.objects.get(namespace, name);
   }
 
   /** Write-through of an object the engine just wrote; an older copy never replaces a newer one. */
   observe(obj: T) {
-    const existing = this.objects.get(key(obj));
+    const existing = this.objects.get(
+      obj.metadata?.namespace ?? '',
+      obj.metadata?.name ?? '',
+    );
     const older = Number(obj.metadata?.resourceVersion);
     const newer = Number(existing?.metadata?.resourceVersion);
     if (
@@ -112,7 +118,7 @@ class KindCache<T extends KubernetesObject> {
     ) {
       return;
     }
-    this.objects.set(key(obj), obj);
+    this.objects.put(obj);
   }
 
   forget(namespace: string, name: string) {
@@ -123,10 +129,6 @@ class KindCache<T extends KubernetesObject> {
     this.stopped = true;
     await this.informer.stop();
   }
-}
-
-function key(obj: KubernetesObject) {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }
 
 /** The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services. */

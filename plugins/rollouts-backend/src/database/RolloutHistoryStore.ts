@@ -50,9 +50,10 @@ async function migrate(client: Knex, attempts = 3): Promise<void> {
   try {
     await client.migrate.latest({ directory: migrationsDir });
   } catch (error) {
-    const raced = /knex_migrations(_lock)?.*already exists|already exists.*knex_migrations/i.test(
-      String((error as Error)?.message),
-    );
+    const raced =
+      /knex_migrations(_lock)?.*already exists|already exists.*knex_migrations/i.test(
+        String((error as Error)?.message),
+      );
     if (!raced || attempts <= 1) throw error;
     await new Promise(resolve => setTimeout(resolve, 200));
     await migrate(client, attempts - 1);

@@ -3,7 +3,6 @@ import {
   AllowedAction,
   CanaryStep,
   ROLLOUT_ANNOTATIONS,
-  ROLLOUT_LABELS,
   RevisionView,
   RolloutAction,
 } from '@internal/plugin-rollouts-common';
@@ -18,6 +17,7 @@ import {
   imageOf,
   podCrashLooping,
   podReady,
+  podsOf,
   replicaSetsOf,
   revisionOf,
   setImage,
@@ -37,6 +37,25 @@ import {
 } from './types';
 import { applyRestart, applyUndo, undoTarget } from './undo';
 
+/**
+ * Parsed steps annotations by their text: views read them on every status request, and a YAML
+ * parse costs more than the rest of a view. Bounded by the few distinct texts a fleet has.
+ */
+const parsedSteps = new Map<string, unknown>();
+
+function parseSteps(raw: string): unknown {
+  if (parsedSteps.has(raw)) return parsedSteps.get(raw);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsedSteps.size >= 1000) parsedSteps.clear();
+  parsedSteps.set(raw, parsed);
+  return parsed;
+}
+
 /** Reads the steps annotation (JSON or YAML, Argo Rollouts' vocabulary); invalid entries are dropped. */
 export function readCanarySteps(d: V1Deployment): CanaryStep[] {
   const raw = d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.canarySteps];
@@ -47,12 +66,7 @@ export function readCanarySteps(d: V1Deployment): CanaryStep[] {
       { setWeight: 50 },
       { pause: { duration: '30s' } },
     ];
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(raw);
-  } catch {
-    return [];
-  }
+  const parsed = parseSteps(raw);
   if (!Array.isArray(parsed)) return [];
   return parsed.flatMap((s): CanaryStep[] => {
     if (s && typeof s.setWeight === 'number') {
@@ -459,16 +473,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     ctx: StrategyContext,
     state: RolloutState,
   ): Transition | undefined {
-    const ns = ctx.primary.metadata!.namespace!;
-    const name = ctx.primary.metadata!.name!;
-    const pods = ctx.cache.pods
-      .list(ns)
-      .filter(
-        p =>
-          !p.metadata?.deletionTimestamp &&
-          p.metadata?.labels?.[ROLLOUT_LABELS.role] === 'canary' &&
-          p.metadata?.labels?.[ROLLOUT_LABELS.owner] === name,
-      );
+    const canary = this.canary(ctx);
+    // The canary Deployment's pods, through its ReplicaSets (an index lookup, not a scan).
+    const pods = canary
+      ? replicaSetsOf(ctx.cache, canary).flatMap(rs => podsOf(ctx.cache, rs))
+      : [];
     const unhealthy = pods.filter(p => podCrashLooping(p) || !podReady(p));
     if (unhealthy.length === 0) {
       return state.unhealthySince

@@ -40,18 +40,18 @@ export function replicaSetsOf(
   cache: ClusterCache,
   deployment: V1Deployment,
 ): V1ReplicaSet[] {
-  const ns = deployment.metadata!.namespace!;
   const uid = deployment.metadata?.uid;
-  return cache.replicaSets
-    .list(ns)
-    .filter(rs =>
-      (rs.metadata?.ownerReferences ?? []).some(
-        o =>
-          o.kind === 'Deployment' &&
-          (uid ? o.uid === uid : o.name === deployment.metadata?.name),
-      ),
-    )
-    .sort((a, b) => revisionOf(b) - revisionOf(a));
+  const owned = uid
+    ? cache.replicaSets.ownedBy(uid)
+    : cache.replicaSets
+        .list(deployment.metadata!.namespace!)
+        .filter(rs =>
+          (rs.metadata?.ownerReferences ?? []).some(
+            o =>
+              o.kind === 'Deployment' && o.name === deployment.metadata?.name,
+          ),
+        );
+  return owned.sort((a, b) => revisionOf(b) - revisionOf(a));
 }
 
 export function currentReplicaSet(
@@ -61,22 +61,21 @@ export function currentReplicaSet(
   return replicaSetsOf(cache, deployment)[0];
 }
 
+/** The live pods of a ReplicaSet: those it controls, or (without a uid) those its selector matches. */
 export function podsOf(
   cache: ClusterCache,
   rs: V1ReplicaSet | undefined,
 ): V1Pod[] {
   if (!rs) return [];
-  const ns = rs.metadata!.namespace!;
-  return cache.pods
-    .list(ns)
-    .filter(
-      p =>
-        !p.metadata?.deletionTimestamp &&
-        ((p.metadata?.ownerReferences ?? []).some(
-          o => o.uid && o.uid === rs.metadata?.uid,
-        ) ||
-          matches(p.metadata?.labels, rs.spec?.selector?.matchLabels)),
-    );
+  const uid = rs.metadata?.uid;
+  const pods = uid
+    ? cache.pods.ownedBy(uid)
+    : cache.pods
+        .list(rs.metadata!.namespace!)
+        .filter(p =>
+          matches(p.metadata?.labels, rs.spec?.selector?.matchLabels),
+        );
+  return pods.filter(p => !p.metadata?.deletionTimestamp);
 }
 
 export function podReady(pod: V1Pod) {

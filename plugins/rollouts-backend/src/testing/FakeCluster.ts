@@ -6,27 +6,16 @@ import {
   V1Service,
 } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
+import { ObjectIndex } from '../cache/ObjectIndex';
 import { StaleWriteError, WorkloadClient } from '../clusters/WorkloadClient';
 import { clone } from '../strategies/kube';
 
-class Kind<T extends KubernetesObject> {
-  readonly objects = new Map<string, T>();
-  list(namespace?: string) {
-    return [...this.objects.values()].filter(
-      o => !namespace || o.metadata?.namespace === namespace,
-    );
-  }
-  get(namespace: string, name: string) {
-    return this.objects.get(`${namespace}/${name}`);
-  }
-  put(obj: T) {
-    this.objects.set(`${obj.metadata?.namespace}/${obj.metadata?.name}`, obj);
-  }
+class Kind<T extends KubernetesObject> extends ObjectIndex<T> {
   observe(obj: T) {
     this.put(obj);
   }
   forget(namespace: string, name: string) {
-    this.objects.delete(`${namespace}/${name}`);
+    this.delete(`${namespace}/${name}`);
   }
 }
 
@@ -266,6 +255,7 @@ export class FakeCluster {
                 kind: 'ReplicaSet',
                 name: current.metadata!.name!,
                 uid: current.metadata!.uid!,
+                controller: true,
               },
             ],
           },
