@@ -48,9 +48,9 @@ export function formatReport(r) {
     );
     if (s.parts) {
       out.push(
-        `   one request of ours, one at a time: ${ms(s.parts.rolloutsP50Ms)} ms p50; inside it the backend calls the catalog ` +
-          `(${ms(s.parts.catalogEntityP50Ms)} ms alone) and the permission backend twice ` +
-          `(read ${ms(s.parts.permissionReadP50Ms)} ms, actions ${ms(s.parts.permissionActionsP50Ms)} ms alone)`,
+        `   one request of ours, one at a time: ${ms(s.parts.rolloutsP50Ms)} ms p50; with its caches cold it would also read ` +
+          `the catalog entity (${ms(s.parts.catalogEntityP50Ms)} ms alone) and the viewer's decisions ` +
+          `(${ms(s.parts.permissionDecisionsP50Ms)} ms alone, one authorizeConditional)`,
       );
     }
     if (s.parts?.profile?.top) {
