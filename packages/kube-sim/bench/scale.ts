@@ -215,9 +215,10 @@ async function main() {
     });
 
   const deploymentPath = (i: number) =>
-    `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/svc-${String(
-      i,
-    ).padStart(4, '0')}`;
+    `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/svc-${String(i).padStart(
+      4,
+      '0',
+    )}`;
   const latencies: Record<string, number[]> = {
     'GET /version': [],
     'GET deployment': [],
@@ -315,10 +316,9 @@ async function main() {
     await sleep(500);
   }
   console.log(
-    `after churn: all rolled out ${(
-      (Date.now() - settleStart) /
-      1000
-    ).toFixed(1)} s after the last patch`,
+    `after churn: all rolled out ${((Date.now() - settleStart) / 1000).toFixed(
+      1,
+    )} s after the last patch`,
   );
   agent.destroy();
   await child.call('stop');
