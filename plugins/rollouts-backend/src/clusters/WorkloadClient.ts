@@ -1,3 +1,4 @@
+import { ServiceUnavailableError } from '@backstage/errors';
 import { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 
@@ -16,6 +17,18 @@ function statusOf(e: unknown): number | undefined {
     response?: { statusCode?: number };
   };
   return err?.code ?? err?.statusCode ?? err?.response?.statusCode;
+}
+
+/**
+ * A cluster that fails or cannot be reached (connection refused, timeout, 5xx, 429) is a 503 to
+ * the caller, who may try again; any other answer of the API server passes through.
+ */
+function unavailable(e: unknown, what: string): unknown {
+  const status = statusOf(e);
+  if (typeof status === 'number' && status < 500 && status !== 429) return e;
+  return new ServiceUnavailableError(
+    `The cluster did not answer for ${what}: ${(e as Error)?.message ?? e}`,
+  );
 }
 
 /**
@@ -39,7 +52,7 @@ export class WorkloadClient {
       return d;
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
-      throw e;
+      throw unavailable(e, `Deployment ${namespace}/${name}`);
     }
   }
 
@@ -60,7 +73,7 @@ export class WorkloadClient {
     } catch (e) {
       if (statusOf(e) === 409)
         throw new StaleWriteError(`Deployment ${namespace}/${name}`);
-      throw e;
+      throw unavailable(e, `Deployment ${namespace}/${name}`);
     }
   }
 
@@ -82,7 +95,7 @@ export class WorkloadClient {
       } catch (e) {
         if (statusOf(e) === 409)
           throw new StaleWriteError(`Deployment ${namespace}/${name}`);
-        throw e;
+        throw unavailable(e, `Deployment ${namespace}/${name}`);
       }
     }
     return this.replaceDeployment({
@@ -102,7 +115,9 @@ export class WorkloadClient {
         propagationPolicy: 'Background',
       });
     } catch (e) {
-      if (statusOf(e) !== 404) throw e;
+      if (statusOf(e) !== 404) {
+        throw unavailable(e, `Deployment ${namespace}/${name}`);
+      }
     }
     this.cache.deployments.forget(namespace, name);
   }
@@ -113,10 +128,11 @@ export class WorkloadClient {
     name: string,
     selector: Record<string, string>,
   ): Promise<V1Service> {
-    const svc = await this.cache.core.readNamespacedService({
-      name,
-      namespace,
-    });
+    const svc = await this.cache.core
+      .readNamespacedService({ name, namespace })
+      .catch(e => {
+        throw unavailable(e, `Service ${namespace}/${name}`);
+      });
     const same =
       JSON.stringify(Object.entries(svc.spec?.selector ?? {}).sort()) ===
       JSON.stringify(Object.entries(selector).sort());
@@ -133,7 +149,7 @@ export class WorkloadClient {
     } catch (e) {
       if (statusOf(e) === 409)
         throw new StaleWriteError(`Service ${namespace}/${name}`);
-      throw e;
+      throw unavailable(e, `Service ${namespace}/${name}`);
     }
   }
 }

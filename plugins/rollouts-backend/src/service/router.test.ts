@@ -913,7 +913,7 @@ describe('rollouts backend against kube-sim', () => {
     await t.backend.stop();
   });
 
-  it('answers 400, 403, 404 and 409 with Backstage error bodies', async () => {
+  it('answers 400, 403, 404, 409 and 503 with Backstage error bodies', async () => {
     const t = await start();
     const bad = await t.startRollout('payments', {
       cluster: 'sim',
@@ -995,6 +995,22 @@ describe('rollouts backend against kube-sim', () => {
     });
     expect(wrongPhase.status).toBe(409);
     expect(wrongPhase.body.error.name).toBe('ConflictError');
+
+    // A cluster that fails is a 503 (try again), and nothing is applied.
+    sim.control.setFaults({ errorRate: 1 });
+    const down = await t.startRollout('ledger', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/ledger:2.0.0',
+    });
+    sim.control.clearFaults();
+    expect(down.status).toBe(503);
+    expect(down.body.error).toMatchObject({
+      name: 'ServiceUnavailableError',
+      message: expect.stringMatching(
+        /^The cluster did not answer for Deployment shop\/ledger/,
+      ),
+    });
+    expect(imageOf('ledger')).toBe('ghcr.io/acme/ledger:1.0.0');
     await t.backend.stop();
   });
 });
