@@ -996,6 +996,21 @@ describe('rollouts backend against kube-sim', () => {
     expect(wrongPhase.status).toBe(409);
     expect(wrongPhase.body.error.name).toBe('ConflictError');
 
+    for (const query of [
+      'limit[]=1',
+      'limit=1&limit=2',
+      'limit=0',
+      'limit=x',
+    ]) {
+      const res = await request(t.app)
+        .get(
+          `/api/rollouts/entities/component/default/payments/history?${query}`,
+        )
+        .set('Authorization', mockCredentials.user.header(OWNER));
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/^Invalid query: limit/);
+    }
+
     // A cluster that fails is a 503 (try again), and nothing is applied.
     sim.control.setFaults({ errorRate: 1 });
     const down = await t.startRollout('ledger', {

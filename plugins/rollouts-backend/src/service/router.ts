@@ -176,7 +176,12 @@ export async function createRouter(
       z.object({
         cluster: z.string().optional(),
         workload: z.string().optional(),
-        limit: z.coerce.number().int().min(1).max(1000).optional(),
+        // One plain number: a repeated or bracketed parameter (`limit[]=1`) is refused, not coerced.
+        limit: z
+          .string()
+          .regex(/^\d+$/, 'must be a whole number')
+          .pipe(z.coerce.number().int().min(1).max(1000))
+          .optional(),
       }),
       req.query,
       'query',
