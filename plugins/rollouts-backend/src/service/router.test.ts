@@ -524,6 +524,12 @@ describe('rollouts backend against kube-sim', () => {
       actor: 'system',
       revision: 3,
     });
+    // Started after a finished rollout (which ended on its last step): recorded at the first step.
+    expect(
+      rows.find(
+        r => r.action === 'start' && r.image?.endsWith(':3.0.0-crashloop'),
+      ),
+    ).toMatchObject({ outcome: 'succeeded', stepIndex: 0, revision: 3 });
     expect(imageOf('payments')).toBe('ghcr.io/acme/payments:2.0.0');
     await t.waitFor(
       'payments',

@@ -293,7 +293,8 @@ export async function createRouter(
           action === 'start'
             ? body.image
             : result.view.targetImage ?? result.view.stableImage,
-        stepIndex: result.before.stepIndex,
+        // An action is recorded at the step it was taken on; a start begins the new rollout's first.
+        stepIndex: action === 'start' ? 0 : result.before.stepIndex,
         revision: result.view.revision,
         message: result.view.message,
       });
