@@ -70,8 +70,10 @@ export async function cpuProfile(inspectPort, fn) {
     const nodes = new Map(profile.nodes.map(n => [n.id, n]));
     const self = new Map();
     let total = 0;
+    // A sample lasts until the next one (as DevTools counts). Node takes no samples while its
+    // thread waits for I/O, so a long gap is idle time, not the sample's: cap it at 5 intervals.
     profile.samples.forEach((id, i) => {
-      const dt = profile.timeDeltas[i] ?? 0;
+      const dt = Math.min(profile.timeDeltas[i + 1] ?? 0, 1000);
       const node = nodes.get(id);
       const fnName = node?.callFrame.functionName;
       const owner =
