@@ -3,14 +3,11 @@
  * demo workloads. The strategy lives on the workload itself (GitOps-friendly): no CRD is needed.
  */
 
-/** Entity annotations of the Backstage Kubernetes plugin that map an entity to its workloads. */
-export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
-/** @public */
-export const KUBERNETES_LABEL_SELECTOR_ANNOTATION =
-  'backstage.io/kubernetes-label-selector';
-/** @public */
-export const KUBERNETES_NAMESPACE_ANNOTATION =
-  'backstage.io/kubernetes-namespace';
+export {
+  KUBERNETES_ID_ANNOTATION,
+  KUBERNETES_LABEL_SELECTOR_ANNOTATION,
+  KUBERNETES_NAMESPACE_ANNOTATION,
+} from './kubernetesAnnotations';
 /** The label the Kubernetes plugin matches `backstage.io/kubernetes-id` against. */
 export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
 
