@@ -9,7 +9,13 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import type { Entity } from '@backstage/catalog-model';
-import { RolloutsClient, rolloutsApiRef } from './api';
+// Everything imported here lands in the app's initial chunk (`app.packages: all` puts this module in
+// the entry): only the API ref, the stand-in client and the filter; the rest loads on demand.
+import { rolloutsApiRef } from './api/RolloutsApi';
+import {
+  lazyRolloutsClient,
+  preloadRolloutsClient,
+} from './api/lazyRolloutsClient';
 import { isRolloutsAvailable } from './isRolloutsAvailable';
 
 /** Components whose workloads the Kubernetes plugin can find. */
@@ -27,7 +33,7 @@ export const rolloutsApi = ApiBlueprint.make({
       api: rolloutsApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
       factory: ({ discoveryApi, fetchApi }) =>
-        new RolloutsClient({ discoveryApi, fetchApi }),
+        lazyRolloutsClient({ discoveryApi, fetchApi }),
     }),
 });
 
@@ -36,10 +42,11 @@ export const entityRolloutCard = EntityCardBlueprint.make({
   name: 'rollouts',
   params: {
     filter: isComponentWithWorkloads,
-    loader: async () =>
-      import('./components/EntityRolloutCard').then(m => (
-        <m.EntityRolloutCard />
-      )),
+    loader: async () => {
+      preloadRolloutsClient();
+      const m = await import('./components/EntityRolloutCard');
+      return <m.EntityRolloutCard />;
+    },
   },
 });
 
@@ -51,10 +58,11 @@ export const entityRolloutsContent = EntityContentBlueprint.make({
     title: 'Deployment',
     group: 'deployment',
     filter: isComponentWithWorkloads,
-    loader: async () =>
-      import('./components/EntityRolloutsContent').then(m => (
-        <m.EntityRolloutsContent />
-      )),
+    loader: async () => {
+      preloadRolloutsClient();
+      const m = await import('./components/EntityRolloutsContent');
+      return <m.EntityRolloutsContent />;
+    },
   },
 });
 

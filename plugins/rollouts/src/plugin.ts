@@ -6,7 +6,11 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
-import { RolloutsClient, rolloutsApiRef } from './api';
+import { rolloutsApiRef } from './api/RolloutsApi';
+import {
+  lazyRolloutsClient,
+  preloadRolloutsClient,
+} from './api/lazyRolloutsClient';
 import { rootRouteRef } from './routes';
 
 /**
@@ -19,8 +23,9 @@ export const rolloutsPlugin = createPlugin({
     createApiFactory({
       api: rolloutsApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      // A stand-in that loads RolloutsClient on first use: the app's entry imports this module.
       factory: ({ discoveryApi, fetchApi }) =>
-        new RolloutsClient({ discoveryApi, fetchApi }),
+        lazyRolloutsClient({ discoveryApi, fetchApi }),
     }),
   ],
   routes: {
@@ -36,8 +41,12 @@ export const EntityRolloutCard = rolloutsPlugin.provide(
   createComponentExtension({
     name: 'EntityRolloutCard',
     component: {
-      lazy: () =>
-        import('./components/EntityRolloutCard').then(m => m.EntityRolloutCard),
+      lazy: () => {
+        preloadRolloutsClient();
+        return import('./components/EntityRolloutCard').then(
+          m => m.EntityRolloutCard,
+        );
+      },
     },
   }),
 );
@@ -49,10 +58,12 @@ export const EntityRolloutCard = rolloutsPlugin.provide(
 export const EntityRolloutsContent = rolloutsPlugin.provide(
   createRoutableExtension({
     name: 'EntityRolloutsContent',
-    component: () =>
-      import('./components/EntityRolloutsContent').then(
+    component: () => {
+      preloadRolloutsClient();
+      return import('./components/EntityRolloutsContent').then(
         m => m.EntityRolloutsContent,
-      ),
+      );
+    },
     mountPoint: rootRouteRef,
   }),
 );
