@@ -137,11 +137,6 @@ export class RolloutEngine {
     this.queue.add(this.keyOf(clusterName, namespace, name));
   }
 
-  /** Resolves once the reconciles that changes asked for have run (for tests). */
-  async settled() {
-    await this.queue.settled();
-  }
-
   /** The primary Deployment a Deployment, ReplicaSet or Pod belongs to, from labels and owners. */
   private primaryNameOf(
     handle: ClusterHandle,
@@ -180,9 +175,12 @@ export class RolloutEngine {
     try {
       await this.reconcileWorkload(handle, primary);
     } catch (e) {
-      this.logger.warn(
-        `Reconcile of ${clusterName}/${namespace}/${name} failed: ${e}`,
-      );
+      // Losing every race in a row is left to the next change or the scheduled pass.
+      if (!(e instanceof StaleWriteError)) {
+        this.logger.warn(
+          `Reconcile of ${clusterName}/${namespace}/${name} failed: ${e}`,
+        );
+      }
     }
   }
 
