@@ -44,10 +44,13 @@ export function templateHash(template: any, collisionCount = 0): string {
     .join('');
 }
 
+/** The template's canonical form without its `pod-template-hash` label (no deep copy: it runs on every sync). */
 function withoutHash(template: any): string {
-  const t = structuredClone(template ?? {});
-  if (t.metadata?.labels) delete t.metadata.labels[HASH_LABEL];
-  return canonical(t);
+  const t = template ?? {};
+  const labels = t.metadata?.labels;
+  if (!labels || !(HASH_LABEL in labels)) return canonical(t);
+  const { [HASH_LABEL]: _hash, ...rest } = labels;
+  return canonical({ ...t, metadata: { ...t.metadata, labels: rest } });
 }
 
 export function resolveIntOrPercent(
