@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import sourceMap from 'source-map-js';
 
 const ROLLOUTS_MODULE = /(^|\/)plugins\/rollouts(-common)?\/src\//;
 
@@ -81,6 +82,37 @@ export function startAppBuild({ repoRoot, logDir, force = false }) {
 
 const gzipSize = buf => gzipSync(buf, { level: 9 }).length;
 
+/**
+ * The minified bytes of these files that their source maps attribute to rollouts sources: what
+ * actually ships, where the stats only know module sizes before minification (with comments).
+ */
+function mappedRolloutsBytes(dist, files) {
+  let text = '';
+  const bySource = {};
+  for (const file of files) {
+    const mapFile = join(dist, `${file}.map`);
+    if (!existsSync(mapFile)) continue;
+    const lines = readFileSync(join(dist, file), 'utf8').split('\n');
+    const mappings = [];
+    new sourceMap.SourceMapConsumer(JSON.parse(readFileSync(mapFile, 'utf8'))).eachMapping(
+      m => mappings.push(m),
+      null,
+      sourceMap.SourceMapConsumer.GENERATED_ORDER,
+    );
+    mappings.forEach((m, i) => {
+      if (!m.source || !ROLLOUTS_MODULE.test(m.source)) return;
+      const line = lines[m.generatedLine - 1] ?? '';
+      const next = mappings[i + 1];
+      const end = next && next.generatedLine === m.generatedLine ? next.generatedColumn : line.length;
+      const segment = line.slice(m.generatedColumn, end);
+      text += segment;
+      const source = m.source.replace(/.*(plugins\/)/, '$1');
+      bySource[source] = (bySource[source] ?? 0) + segment.length;
+    });
+  }
+  return { bytes: text.length, gzipBytes: text ? gzipSize(text) : 0, bySource };
+}
+
 export function measureBundle({ repoRoot }) {
   const dist = join(repoRoot, 'packages/app/dist');
   const stats = JSON.parse(readFileSync(join(dist, 'bundle-stats.json'), 'utf8'));
@@ -142,8 +174,12 @@ export function measureBundle({ repoRoot }) {
       };
     });
 
+  const shipped = mappedRolloutsBytes(dist, initial.flatMap(jsFiles));
   return {
     builtAt: stats.builtAt ? new Date(stats.builtAt).toISOString() : undefined,
+    initialRolloutsMinifiedBytes: shipped.bytes,
+    initialRolloutsMinifiedGzipBytes: shipped.gzipBytes,
+    initialRolloutsMinifiedBySource: shipped.bySource,
     initialChunks: initial.length,
     initialGzipBytes: initialGzip,
     initialRolloutsSourceBytes: initialWithRollouts.reduce((s, c) => s + c.rolloutsSourceBytes, 0),

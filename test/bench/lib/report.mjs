@@ -149,6 +149,14 @@ export function formatReport(r) {
         ],
       ),
     );
+    const sources = Object.entries(b.initialRolloutsMinifiedBySource ?? {})
+      .sort((x, y) => y[1] - x[1])
+      .map(([source, bytes]) => `${source.replace(/^plugins\//, '')} ${bytes} B`)
+      .join(', ');
+    out.push(
+      `   shipped in the initial chunks (minified bytes the source maps attribute to rollouts sources): ` +
+        `${b.initialRolloutsMinifiedBytes} B, ${b.initialRolloutsMinifiedGzipBytes} B gzip on their own; ${sources}`,
+    );
     out.push(`   target: 0 bytes added to the initial chunks, lazy chunks < 150 KB gzip`);
   }
   if (r.notes?.length) out.push('', ...r.notes.map(n => `note: ${n}`));
