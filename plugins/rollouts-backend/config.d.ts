@@ -34,7 +34,10 @@ export interface Config {
      * Seconds the endpoints a page polls (a workload's rollouts, its history) reuse the entity
      * read from the catalog and a viewer's permission decisions. Promote, abort, rollback and
      * every other action always ask the catalog and the permission backend afresh. 0 turns the
-     * reuse off. Default 5.
+     * reuse off. Default 30: longer than the card's idle poll (10 s), so one person's open page is
+     * answered from memory. A viewer's decisions follow from their token's claims, which do not
+     * change while the token lives; the entity's fields used here (its workload annotations and
+     * owner) change rarely, and a change shows within this time.
      */
     readCacheSeconds?: number;
   };

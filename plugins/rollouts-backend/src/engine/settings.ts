@@ -15,7 +15,8 @@ export function readEngineSettings(config: Config): EngineSettings {
     : { seconds: 3 };
   const threshold =
     config.getOptionalNumber('rollouts.defaultUnreadyThresholdSeconds') ?? 60;
-  const readCache = config.getOptionalNumber('rollouts.readCacheSeconds') ?? 5;
+  // Longer than the card's idle poll (10 s), so one person's open page is answered from memory.
+  const readCache = config.getOptionalNumber('rollouts.readCacheSeconds') ?? 30;
   if (readCache < 0) {
     throw new Error('rollouts.readCacheSeconds must not be negative');
   }

@@ -32,6 +32,10 @@ export class TtlCache<V> {
     return value;
   }
 
+  delete(key: string) {
+    this.entries.delete(key);
+  }
+
   get size() {
     return this.entries.size;
   }

@@ -99,6 +99,21 @@ describe('ViewerAccess', () => {
     expect(permissions.authorizeConditional).toHaveBeenCalledTimes(2);
   });
 
+  it('does not keep an entity that is missing: once registered it shows at once', async () => {
+    const { access, getEntityByRef } = setup();
+    const later = { ...ref, name: 'later' };
+    await expect(access.resolve(later, ada)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    getEntityByRef.mockResolvedValueOnce({
+      ...entity,
+      metadata: { name: 'later', namespace: 'default' },
+    });
+    expect((await access.resolve(later, ada)).entity.metadata.name).toBe(
+      'later',
+    );
+  });
+
   it('asks every time when the time to live is 0', async () => {
     const { access, permissions, getEntityByRef } = setup({ ttlMs: 0 });
     await access.resolve(ref, ada);

@@ -107,8 +107,9 @@ export class ViewerAccess {
   ): Promise<ViewerGrant> {
     const { catalog, permissions, auth } = this.options;
     const entityRef = stringifyEntityRef(ref);
+    const entityKey = entityRef.toLocaleLowerCase('en-US');
     const [entity, decisions] = await Promise.all([
-      this.entities.get(entityRef.toLocaleLowerCase('en-US'), async () =>
+      this.entities.get(entityKey, async () =>
         catalog.getEntityByRef(ref, {
           credentials: await auth.getOwnServiceCredentials(),
         }),
@@ -127,6 +128,10 @@ export class ViewerAccess {
         entity!,
         credentials,
       );
+    if (!entity) {
+      // Not kept: an entity registered a moment later must show at once.
+      this.entities.delete(entityKey);
+    }
     if (!entity || !(await allowed(catalogEntityReadPermission))) {
       throw new NotFoundError(`No entity ${entityRef}`);
     }
