@@ -121,30 +121,33 @@ export class ViewerAccess {
         ),
       ),
     ]);
-    const allowed = (permission: ResourcePermission) =>
-      this.allowed(
-        decisions[QUERIED.indexOf(permission)],
-        permission,
-        entity!,
-        credentials,
-      );
     if (!entity) {
       // Not kept: an entity registered a moment later must show at once.
       this.entities.delete(entityKey);
-    }
-    if (!entity || !(await allowed(catalogEntityReadPermission))) {
       throw new NotFoundError(`No entity ${entityRef}`);
     }
-    if (!(await allowed(rolloutReadPermission))) {
+    // Every decision at once (conditions applied here; unknown rules asked for in parallel).
+    const verdicts = await Promise.all(
+      QUERIED.map((permission, i) =>
+        this.allowed(decisions[i], permission, entity, credentials),
+      ),
+    );
+    const may = (permission: ResourcePermission) =>
+      verdicts[QUERIED.indexOf(permission)];
+    if (!may(catalogEntityReadPermission)) {
+      throw new NotFoundError(`No entity ${entityRef}`);
+    }
+    if (!may(rolloutReadPermission)) {
       throw new NotAllowedError(`You may not see the rollouts of ${entityRef}`);
     }
     // A service (a CI job) may start a rollout, never act on one: see the router's authorizeOn.
     const isService = auth.isPrincipal(credentials, 'service');
-    const granted = new Set<AllowedAction>();
-    for (const action of ACTING) {
-      if (isService && action !== 'start') continue;
-      if (await allowed(permissionOf(action))) granted.add(action);
-    }
+    const granted = new Set(
+      ACTING.filter(
+        action =>
+          (!isService || action === 'start') && may(permissionOf(action)),
+      ),
+    );
     return { entity, granted };
   }
 
