@@ -533,6 +533,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
   const scaleEntities = [...new Set(workloads.map(w => w.name))];
   const rows = [];
   let started = 0;
+  let startedOk = 0; // successful starts over all levels so far
   let startProfile;
   let startErrors = 0;
   let firstStartError;
@@ -585,7 +586,8 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
       kubeSimCpuPercent: sims.pids.map((pid, i) => ((cpuSeconds(pid) - simCpu0[i]) / startWall) * 100),
     };
     started = level;
-    // Settle: every started rollout reached its first pause (bounded).
+    startedOk += startRun.ok;
+    // Settle: every rollout started so far, at all levels, reached its first pause (bounded).
     const startedEntities = [...new Set(workloads.slice(0, level).map(w => w.name))];
     const startedKeys = new Set(workloads.slice(0, level).map(w => `${w.name}/${CLUSTERS[w.cluster]}`));
     let phases = {};
@@ -593,7 +595,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     await poll(
       async () => {
         phases = await scalePhases(userCall, startedEntities, startedKeys);
-        return (phases.Paused ?? 0) >= startRun.ok;
+        return (phases.Paused ?? 0) >= startedOk;
       },
       { timeoutMs: Math.min(60_000, Math.max(5_000, remaining() - 40_000)), intervalMs: 2000 },
     );
