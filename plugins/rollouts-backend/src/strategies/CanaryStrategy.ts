@@ -383,19 +383,20 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     const weight = weightAt(steps, state.stepIndex);
     const canaryReplicas = canaryReplicasFor(total, weight);
     const stableReplicas = total - canaryReplicas;
-    const wanted = companionDeployment(primary, {
-      name: canaryName(primary.metadata!.name!),
-      role: 'canary',
-      image: state.targetImage,
-      replicas: canaryReplicas,
-      keepStrategy: true,
-    });
     if (
       !canary ||
       canary.spec?.replicas !== canaryReplicas ||
       imageOf(canary.spec?.template) !== state.targetImage
     ) {
-      await client.applyDeployment(wanted);
+      await client.applyDeployment(
+        companionDeployment(primary, {
+          name: canaryName(primary.metadata!.name!),
+          role: 'canary',
+          image: state.targetImage,
+          replicas: canaryReplicas,
+          keepStrategy: true,
+        }),
+      );
     }
     if (primary.spec?.replicas !== stableReplicas) {
       const body = clone(primary);
