@@ -34,6 +34,9 @@ export function formatReport(r) {
     if (s.rollouts) {
       rows.push(
         ['rollouts (user)', ms(s.rollouts.p50Ms), ms(s.rollouts.p99Ms), num(s.rollouts.rps), s.rollouts.errors, num(s.rollouts.kubeRequestsPer1000, 1)],
+        ...(s.rolloutsFirstView
+          ? [['rollouts (user), first view per entity', ms(s.rolloutsFirstView.p50Ms), ms(s.rolloutsFirstView.p99Ms), num(s.rolloutsFirstView.rps), s.rolloutsFirstView.errors, '-']]
+          : []),
         ['rollouts (user), 1 in flight', ms(s.rolloutsSerial.p50Ms), ms(s.rolloutsSerial.p99Ms), num(s.rolloutsSerial.rps), '-', num(s.rolloutsSerial.kubeRequestsPer1000, 1)],
         ['ratio (baseline / rollouts)', ratio(s.ratios.p50), ratio(s.ratios.p99), ratio(s.ratios.rps), '', ratio(s.kubernetes.kubeRequestsPer1000 / s.rollouts.kubeRequestsPer1000)],
         ...(s.rolloutsService
@@ -131,6 +134,17 @@ export function formatReport(r) {
       out.push(
         `   backend CPU while starting the first level: ${num(sc.startProfile.busyMs, 0)} ms busy of ${num(sc.startProfile.wallMs, 0)} ms; by owner: ` +
           sc.startProfile.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
+      );
+    }
+    if (sc.idleProfile?.top) {
+      const pr = sc.idleProfile;
+      // The plugin's own code (engine, strategies, caches), per reconcile interval of the window.
+      const oursMs = pr.top.filter(t => t.owner.startsWith('plugins/rollouts-backend/')).reduce((sum, t) => sum + t.ms, 0);
+      const intervals = pr.wallMs / 1000 / p.reconcileSeconds;
+      out.push(
+        `   backend CPU in a second, profiled idle window at ${Math.max(...sc.rows.map(r => r.target))} in flight: ${num(pr.busyMs, 0)} ms busy of ${num(pr.wallMs, 0)} ms ` +
+          `(rollouts-backend's own code ${num(oursMs / intervals, 1)} ms per reconcile interval); by owner: ` +
+          pr.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
       );
     }
   }
