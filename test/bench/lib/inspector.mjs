@@ -54,6 +54,35 @@ function ownerOf(url) {
   return path.startsWith('node:') ? 'node core' : path;
 }
 
+/** Self time (µs) per owner: a package, a source file of this repository, or a V8 pseudo-frame. */
+function selfTimeByOwner(profile) {
+  const nodes = new Map(profile.nodes.map(n => [n.id, n]));
+  const self = new Map();
+  let total = 0;
+  // A sample lasts until the next one (as DevTools counts). Node takes no samples while its
+  // thread waits for I/O, so a long gap is idle time, not the sample's: cap it at 5 intervals.
+  profile.samples.forEach((id, i) => {
+    const dt = Math.min(profile.timeDeltas[i + 1] ?? 0, 1000);
+    const node = nodes.get(id);
+    const fnName = node?.callFrame.functionName;
+    const owner =
+      fnName === '(idle)' || fnName === '(program)' || fnName === '(garbage collector)'
+        ? fnName
+        : ownerOf(node?.callFrame.url);
+    self.set(owner, (self.get(owner) ?? 0) + dt);
+    total += dt;
+  });
+  return { self, total };
+}
+
+/** CPU milliseconds a profile spent in code whose owner starts with `prefix`. */
+export function ownedCpuMs(profile, prefix) {
+  const { self } = selfTimeByOwner(profile);
+  let us = 0;
+  for (const [owner, t] of self) if (owner.startsWith(prefix)) us += t;
+  return us / 1000;
+}
+
 /**
  * Samples the backend's CPU while `fn` runs and returns self time per package (or per source file
  * of this repository), biggest first, with the raw profile.
@@ -64,32 +93,20 @@ export async function cpuProfile(inspectPort, fn) {
     await send('Profiler.enable');
     await send('Profiler.setSamplingInterval', { interval: 200 });
     await send('Profiler.start');
+    const started = Date.now();
     await fn();
+    const wallMs = Date.now() - started;
     const { profile } = await send('Profiler.stop');
     await send('Profiler.disable');
-    const nodes = new Map(profile.nodes.map(n => [n.id, n]));
-    const self = new Map();
-    let total = 0;
-    // A sample lasts until the next one (as DevTools counts). Node takes no samples while its
-    // thread waits for I/O, so a long gap is idle time, not the sample's: cap it at 5 intervals.
-    profile.samples.forEach((id, i) => {
-      const dt = Math.min(profile.timeDeltas[i + 1] ?? 0, 1000);
-      const node = nodes.get(id);
-      const fnName = node?.callFrame.functionName;
-      const owner =
-        fnName === '(idle)' || fnName === '(program)' || fnName === '(garbage collector)'
-          ? fnName
-          : ownerOf(node?.callFrame.url);
-      self.set(owner, (self.get(owner) ?? 0) + dt);
-      total += dt;
-    });
+    const { self, total } = selfTimeByOwner(profile);
+    // Sampled time, less what V8 itself marked idle (Node marks none unless asked, hence the cap).
     const busy = total - (self.get('(idle)') ?? 0);
     const top = [...self.entries()]
       .filter(([k]) => k !== '(idle)')
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)
       .map(([owner, us]) => ({ owner, ms: us / 1000, shareOfBusy: us / busy }));
-    return { busyMs: busy / 1000, wallMs: total / 1000, top, profile };
+    return { busyMs: busy / 1000, wallMs, top, profile };
   } finally {
     close();
   }

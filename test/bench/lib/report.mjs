@@ -89,7 +89,7 @@ export function formatReport(r) {
     out.push('', `4. Rollouts in flight on one backend (idle window ${sc.windowSeconds} s, reconcile every ${p.reconcileSeconds} s)`);
     out.push(
       table(
-        ['target', 'in flight', 'RSS MiB', 'RSS +idle', 'heap MiB', 'heap +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'kube req/tick', 'status p99 ms', 'phases'],
+        ['target', 'in flight', 'RSS MiB', 'RSS +idle', 'heap MiB', 'heap +idle', 'CPU ms/tick', 'CPU +idle', 'CPU %', 'own ms/tick', 'kube req/tick', 'status p99 ms', 'phases'],
         sc.rows.map(row => [
           row.target,
           row.inFlight,
@@ -100,6 +100,7 @@ export function formatReport(r) {
           num(row.cpuSecondsPerTick * 1000, 0),
           num(row.cpuMsPerTickAboveIdle, 0),
           num(row.cpuPercent, 1),
+          num(row.ownCpuMsPerInterval, 1),
           num(row.kubeRequestsPerTick, 1),
           ms(row.statusP99Ms),
           Object.entries(row.phases ?? {}).map(([k, v]) => `${k}:${v}`).join(' ') || '-',
@@ -113,6 +114,7 @@ export function formatReport(r) {
       const n = b.inFlight / a.inFlight;
       out.push(
         `   growth ${a.inFlight} -> ${b.inFlight} (${n}x rollouts): CPU above idle ${ratio(b.cpuMsPerTickAboveIdle / a.cpuMsPerTickAboveIdle)}, ` +
+          `the plugin's own CPU per tick ${ratio(b.ownCpuMsPerInterval / a.ownCpuMsPerInterval)}, ` +
           `heap above idle ${ratio(b.heapMiBAboveIdle / a.heapMiBAboveIdle)} | target: linear or better, < 300 MB RSS at 1000`,
       );
     }
@@ -142,7 +144,7 @@ export function formatReport(r) {
       const oursMs = pr.top.filter(t => t.owner.startsWith('plugins/rollouts-backend/')).reduce((sum, t) => sum + t.ms, 0);
       const intervals = pr.wallMs / 1000 / p.reconcileSeconds;
       out.push(
-        `   backend CPU in a second, profiled idle window at ${Math.max(...sc.rows.map(r => r.target))} in flight: ${num(pr.busyMs, 0)} ms busy of ${num(pr.wallMs, 0)} ms ` +
+        `   backend CPU in the profiled idle window at ${Math.max(...sc.rows.map(r => r.target))} in flight: ${num(pr.busyMs, 0)} ms busy of ${num(pr.wallMs, 0)} ms ` +
           `(rollouts-backend's own code ${num(oursMs / intervals, 1)} ms per reconcile interval); by owner: ` +
           pr.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
       );
