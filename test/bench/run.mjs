@@ -26,7 +26,7 @@ import { watchRollouts } from './lib/watch.mjs';
 const { values: opts } = parseArgs({
   options: {
     services: { type: 'string', default: '200' },
-    requests: { type: 'string', default: '400' },
+    requests: { type: 'string', default: '800' },
     concurrency: { type: 'string', default: '8' },
     trials: { type: 'string', default: '20' },
     scale: { type: 'string', default: '100,500,1000' },
@@ -39,7 +39,7 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  console.log(`usage: node test/bench/run.mjs [--services 200] [--requests 400] [--concurrency 8]
+  console.log(`usage: node test/bench/run.mjs [--services 200] [--requests 800] [--concurrency 8]
        [--trials 20] [--scale 100,500,1000] [--reconcile-seconds 3] [--skip-bundle] [--rebuild-app]`);
   process.exit(0);
 }
