@@ -166,6 +166,12 @@ export const RESOURCE_TYPES: ResourceType[] = [
     },
   ),
   rt('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
+  // Stored and served; no disruption controller fills in its status (nothing here evicts pods).
+  rt('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', {
+    shortNames: ['pdb'],
+    statusSubresource: true,
+    generation: true,
+  }),
   rt('', 'v1', 'persistentvolumes', 'PersistentVolume', {
     namespaced: false,
     shortNames: ['pv'],
