@@ -41,7 +41,10 @@ export type RevisionRole = 'stable' | 'canary' | 'active' | 'preview' | 'old';
 
 /** @public */
 export interface RevisionView {
-  /** The Kubernetes revision (`deployment.kubernetes.io/revision`) or the engine's own revision number. */
+  /**
+   * The primary Deployment's Kubernetes revision (`deployment.kubernetes.io/revision`); a canary or
+   * preview shows the revision the primary gets when it is promoted, so the rows sort in order.
+   */
   revision: number;
   image: string;
   role: RevisionRole;

@@ -357,9 +357,12 @@ describe('rollouts backend against kube-sim', () => {
         actual: 25,
         method: 'replica-ratio',
       });
-      expect(paused.revisions.map(r => [r.role, r.image, r.ready])).toEqual([
-        ['stable', 'ghcr.io/acme/payments:1.0.0', 3],
-        ['canary', 'ghcr.io/acme/payments:2.0.0', 1],
+      // The canary stands for the revision the stable Deployment gets once it is promoted.
+      expect(
+        paused.revisions.map(r => [r.role, r.revision, r.image, r.ready]),
+      ).toEqual([
+        ['stable', 1, 'ghcr.io/acme/payments:1.0.0', 3],
+        ['canary', 2, 'ghcr.io/acme/payments:2.0.0', 1],
       ]);
       expect(deploymentOf('payments-canary')?.metadata?.labels).toMatchObject({
         'rollouts.backstage.io/role': 'canary',
@@ -733,6 +736,10 @@ describe('rollouts backend against kube-sim', () => {
       'the preview',
     );
     expect(waiting.pause?.reason).toBe('Preview ready: waiting for promotion');
+    expect(waiting.revisions.map(r => [r.role, r.revision])).toEqual([
+      ['preview', 2],
+      ['active', 1],
+    ]);
     expect(waiting.allowedActions).toEqual([
       'promote',
       'promote-full',

@@ -13,6 +13,7 @@ import {
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
+  nextRevisionOf,
   POD_TEMPLATE_HASH,
   replicaSetsOf,
   revisionOf,
@@ -115,7 +116,9 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       else if (hash && hash === previewHash) role = 'preview';
       return {
         revision:
-          rs === sets[0] && preview ? state?.revision ?? 0 : revisionOf(rs),
+          rs === sets[0] && preview
+            ? nextRevisionOf(ctx.cache, d)
+            : revisionOf(rs),
         image: imageOf(rs.spec?.template),
         role,
         replicas: rs.status?.replicas ?? 0,

@@ -15,6 +15,7 @@ import {
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
+  nextRevisionOf,
   podCrashLooping,
   podReady,
   podsOf,
@@ -143,7 +144,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     });
     if (canary) {
       revisions.push({
-        revision: state?.revision ?? 0,
+        revision: nextRevisionOf(ctx.cache, d),
         image: imageOf(canary.spec?.template),
         role: 'canary',
         replicas: canary.status?.replicas ?? 0,

@@ -54,6 +54,20 @@ export function replicaSetsOf(
   return owned.sort((a, b) => revisionOf(b) - revisionOf(a));
 }
 
+/**
+ * The revision the primary Deployment gets when its next template goes live (Kubernetes gives the
+ * ReplicaSet that becomes current the highest revision plus one, even an old one brought back):
+ * what a canary or preview stands for in the primary's revision history.
+ */
+export function nextRevisionOf(cache: ClusterCache, primary: V1Deployment) {
+  return (
+    Math.max(
+      revisionOf(primary),
+      ...replicaSetsOf(cache, primary).map(revisionOf),
+    ) + 1
+  );
+}
+
 export function currentReplicaSet(
   cache: ClusterCache,
   deployment: V1Deployment,
