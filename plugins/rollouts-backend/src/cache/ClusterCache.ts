@@ -12,7 +12,7 @@ import {
   makeInformer,
 } from '@kubernetes/client-node';
 import { RolloutCluster } from '../clusters/clusters';
-import { ObjectIndex, objectKey as key } from './ObjectIndex';
+import { ObjectIndex, objectKey } from './ObjectIndex';
 
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -51,7 +51,7 @@ class KindCache<T extends KubernetesObject> {
     informer.on('add', put);
     informer.on('update', put);
     informer.on('delete', obj => {
-      this.objects.delete(key(obj));
+      this.objects.delete(objectKey(obj));
       onChange(this.kind, obj);
     });
     informer.on('error', err => {
@@ -72,7 +72,7 @@ class KindCache<T extends KubernetesObject> {
       try {
         await this.informer.start();
         // A (re-)list replaces the whole picture: drop what the list no longer has.
-        const listed = new Set(this.informer.list().map(key));
+        const listed = new Set(this.informer.list().map(objectKey));
         for (const k of this.objects.keys()) {
           if (!listed.has(k)) this.objects.delete(k);
         }

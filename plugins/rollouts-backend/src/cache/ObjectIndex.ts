@@ -1,6 +1,7 @@
 import { KubernetesObject } from '@kubernetes/client-node';
 
-function keyOf(obj: KubernetesObject) {
+/** `namespace/name`, the key objects are stored under. */
+export function objectKey(obj: KubernetesObject) {
   return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }
 
@@ -39,7 +40,7 @@ export class ObjectIndex<T extends KubernetesObject> {
   }
 
   put(obj: T) {
-    const key = keyOf(obj);
+    const key = objectKey(obj);
     this.delete(key);
     this.objects.set(key, obj);
     this.bucket(this.byNamespace, obj.metadata?.namespace ?? '').set(key, obj);
@@ -80,5 +81,3 @@ export class ObjectIndex<T extends KubernetesObject> {
 function ownerUid(obj: KubernetesObject): string | undefined {
   return obj.metadata?.ownerReferences?.find(o => o.controller)?.uid;
 }
-
-export { keyOf as objectKey };

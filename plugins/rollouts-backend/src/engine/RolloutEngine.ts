@@ -171,14 +171,18 @@ export class RolloutEngine {
     const [clusterName, namespace, name] = JSON.parse(key) as string[];
     const handle = this.clusters.get(clusterName);
     const primary = handle?.cache.deployments.get(namespace, name);
-    if (!handle || !primary) return;
+    if (handle && primary) await this.reconcileLogged(handle, primary);
+  }
+
+  /** Reconciles one workload; failures are logged, and the next change or pass tries again. */
+  private async reconcileLogged(handle: ClusterHandle, primary: V1Deployment) {
     try {
       await this.reconcileWorkload(handle, primary);
     } catch (e) {
-      // Losing every race in a row is left to the next change or the scheduled pass.
+      // Losing every race in a row is not worth a warning: somebody else moved the rollout.
       if (!(e instanceof StaleWriteError)) {
         this.logger.warn(
-          `Reconcile of ${clusterName}/${namespace}/${name} failed: ${e}`,
+          `Reconcile of ${handle.cluster.name}/${primary.metadata?.namespace}/${primary.metadata?.name} failed: ${e}`,
         );
       }
     }
@@ -495,17 +499,7 @@ export class RolloutEngine {
         .list()
         .filter(d => !d.metadata?.labels?.[ROLLOUT_LABELS.owner])
         .filter(d => d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.state]);
-      for (const d of managed) {
-        try {
-          await this.reconcileWorkload(handle, d);
-        } catch (e) {
-          if (!(e instanceof StaleWriteError)) {
-            this.logger.warn(
-              `Reconcile of ${handle.cluster.name}/${d.metadata?.namespace}/${d.metadata?.name} failed: ${e}`,
-            );
-          }
-        }
-      }
+      for (const d of managed) await this.reconcileLogged(handle, d);
     }
   }
 

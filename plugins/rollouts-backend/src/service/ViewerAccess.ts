@@ -28,7 +28,7 @@ import {
   AllowedAction,
   rolloutReadPermission,
 } from '@internal/plugin-rollouts-common';
-import { ACTING, permissionOf } from './acting';
+import { ACTING, grantedActions, permissionOf } from './acting';
 import { TtlCache } from './TtlCache';
 
 /** What a viewer may see and do on one entity. */
@@ -140,13 +140,9 @@ export class ViewerAccess {
     if (!may(rolloutReadPermission)) {
       throw new NotAllowedError(`You may not see the rollouts of ${entityRef}`);
     }
-    // A service (a CI job) may start a rollout, never act on one: see the router's authorizeOn.
-    const isService = auth.isPrincipal(credentials, 'service');
-    const granted = new Set(
-      ACTING.filter(
-        action =>
-          (!isService || action === 'start') && may(permissionOf(action)),
-      ),
+    const granted = grantedActions(
+      auth.isPrincipal(credentials, 'service'),
+      action => may(permissionOf(action)),
     );
     return { entity, granted };
   }

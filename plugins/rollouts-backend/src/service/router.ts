@@ -21,7 +21,7 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import { RolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
-import { ACTING, permissionOf } from './acting';
+import { ACTING, grantedActions, permissionOf } from './acting';
 import { ViewerAccess } from './ViewerAccess';
 
 export interface RouterOptions {
@@ -135,30 +135,19 @@ export async function createRouter(
     return entity;
   }
 
-  /**
-   * Which of these actions the caller may take on the entity's rollouts, asked afresh (no cache)
-   * in one batched authorize call.
-   * Backstage allows a service principal every permission without asking the policy (unless its
-   * token carries access restrictions), so one rule of the policy is kept here as well: actions on
-   * a rollout are taken by people; a service, such as a CI job, may only start one.
-   */
+  /** The actions the caller may take on the entity's rollouts: one batched authorize, no cache. */
   async function authorizeOn(
     entity: Entity,
-    actions: AllowedAction[],
     credentials: BackstageCredentials,
   ): Promise<Set<AllowedAction>> {
     const resourceRef = stringifyEntityRef(entity);
     const decisions = await permissions.authorize(
-      actions.map(a => ({ permission: permissionOf(a), resourceRef })),
+      ACTING.map(a => ({ permission: permissionOf(a), resourceRef })),
       { credentials },
     );
-    const isService = auth.isPrincipal(credentials, 'service');
-    return new Set(
-      actions.filter(
-        (a, i) =>
-          decisions[i].result === AuthorizeResult.ALLOW &&
-          (!isService || a === 'start'),
-      ),
+    return grantedActions(
+      auth.isPrincipal(credentials, 'service'),
+      (_action, i) => decisions[i].result === AuthorizeResult.ALLOW,
     );
   }
 
@@ -230,7 +219,7 @@ export async function createRouter(
       const located = await engine.locate(entity, cluster, body.workload);
       const workload = located.primary.metadata!.name!;
       const workloadNamespace = located.primary.metadata!.namespace!;
-      const granted = await authorizeOn(entity, ACTING, credentials);
+      const granted = await authorizeOn(entity, credentials);
       if (!granted.has(action)) {
         await history.record({
           entityRef,
