@@ -16,7 +16,7 @@ import { stringify as toYaml } from 'yaml';
 import { freePort, repoRoot } from '../e2e/stack.mjs';
 import { api, guestToken, startBackend } from './lib/backend.mjs';
 import { measureBundle, startAppBuild } from './lib/bundle.mjs';
-import { cpuProfile, heapAfterGc, ownedCpuMs } from './lib/inspector.mjs';
+import { cpuProfile, heapAfterGc } from './lib/inspector.mjs';
 import { cpuSeconds, poll, rssBytes, runLoad, sleep, summarize } from './lib/measure.mjs';
 import { NAMESPACE, SCALE_NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
 import { startSims } from './lib/sims.mjs';
@@ -637,13 +637,14 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     // whole process's CPU in a window moves with the catalog's processing loop and the garbage
     // collector more than with the rollouts; the profile tells the plugin's own code apart.
     const levelProfile = await cpuProfile(backend.inspectPort, () => sleep(WINDOW_MS / 2)).catch(e => ({ error: String(e.message) }));
-    const ownMsPerInterval = levelProfile.profile
-      ? (ownedCpuMs(levelProfile.profile, 'plugins/rollouts-backend/') * RECONCILE_SECONDS * 1000) / levelProfile.wallMs
+    const ownMsPerInterval = levelProfile.ownedMs
+      ? (levelProfile.ownedMs('plugins/rollouts-backend/') * RECONCILE_SECONDS * 1000) / levelProfile.wallMs
       : NaN;
     if (level === SCALE.at(-1) && levelProfile.profile) {
       writeFileSync(join(outDir, 'rollouts-idle.cpuprofile'), JSON.stringify(levelProfile.profile));
     }
     delete levelProfile.profile;
+    delete levelProfile.ownedMs;
     if (level === SCALE.at(-1)) idleProfile = levelProfile;
     const heap = await heapAfterGc(backend.inspectPort).catch(e => ({ error: String(e.message) }));
     const rssAfterGc = rssBytes(backend.pid);

@@ -93,7 +93,7 @@ function rolloutsTextOf(dist, file) {
   const mapFile = join(dist, `${file}.map`);
   if (!existsSync(mapFile)) return { text: '', bySource: {} };
   const rawMap = readFileSync(mapFile, 'utf8');
-  if (!/plugins\/rollouts(-common)?\/src\//.test(rawMap)) return { text: '', bySource: {} };
+  if (!ROLLOUTS_MODULE.test(rawMap)) return { text: '', bySource: {} };
   const lines = readFileSync(join(dist, file), 'utf8').split('\n');
   const mappings = [];
   new sourceMap.SourceMapConsumer(JSON.parse(rawMap)).eachMapping(

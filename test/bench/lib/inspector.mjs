@@ -75,14 +75,6 @@ function selfTimeByOwner(profile) {
   return { self, total };
 }
 
-/** CPU milliseconds a profile spent in code whose owner starts with `prefix`. */
-export function ownedCpuMs(profile, prefix) {
-  const { self } = selfTimeByOwner(profile);
-  let us = 0;
-  for (const [owner, t] of self) if (owner.startsWith(prefix)) us += t;
-  return us / 1000;
-}
-
 /**
  * Samples the backend's CPU while `fn` runs and returns self time per package (or per source file
  * of this repository), biggest first, with the raw profile.
@@ -101,12 +93,13 @@ export async function cpuProfile(inspectPort, fn) {
     const { self, total } = selfTimeByOwner(profile);
     // Sampled time, less what V8 itself marked idle (Node marks none unless asked, hence the cap).
     const busy = total - (self.get('(idle)') ?? 0);
-    const top = [...self.entries()]
+    const owners = [...self.entries()]
       .filter(([k]) => k !== '(idle)')
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 15)
       .map(([owner, us]) => ({ owner, ms: us / 1000, shareOfBusy: us / busy }));
-    return { busyMs: busy / 1000, wallMs, top, profile };
+    /** CPU milliseconds spent in code whose owner starts with `prefix`. */
+    const ownedMs = prefix => owners.filter(o => o.owner.startsWith(prefix)).reduce((sum, o) => sum + o.ms, 0);
+    return { busyMs: busy / 1000, wallMs, top: owners.slice(0, 15), ownedMs, profile };
   } finally {
     close();
   }

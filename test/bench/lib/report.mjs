@@ -140,12 +140,10 @@ export function formatReport(r) {
     }
     if (sc.idleProfile?.top) {
       const pr = sc.idleProfile;
-      // The plugin's own code (engine, strategies, caches), per reconcile interval of the window.
-      const oursMs = pr.top.filter(t => t.owner.startsWith('plugins/rollouts-backend/')).reduce((sum, t) => sum + t.ms, 0);
-      const intervals = pr.wallMs / 1000 / p.reconcileSeconds;
+      const last = sc.rows.at(-1);
       out.push(
-        `   backend CPU in the profiled idle window at ${Math.max(...sc.rows.map(r => r.target))} in flight: ${num(pr.busyMs, 0)} ms busy of ${num(pr.wallMs, 0)} ms ` +
-          `(rollouts-backend's own code ${num(oursMs / intervals, 1)} ms per reconcile interval); by owner: ` +
+        `   backend CPU in the profiled idle window at ${last.target} in flight: ${num(pr.busyMs, 0)} ms busy of ${num(pr.wallMs, 0)} ms ` +
+          `(rollouts-backend's own code ${num(last.ownCpuMsPerInterval, 1)} ms per reconcile interval); by owner: ` +
           pr.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
       );
     }
