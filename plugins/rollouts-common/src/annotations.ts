@@ -34,6 +34,29 @@ export const ROLLOUT_ANNOTATIONS = {
   scaleDownDelay: `${PREFIX}/scale-down-delay`,
   /** Written by the engine: the rollout's own state (JSON), guarded by the object's resourceVersion. */
   state: `${PREFIX}/state`,
+  /**
+   * The cluster side of the link from an entity to its workloads: on a Deployment (or a Service),
+   * the entity ref it belongs to (`component:default/payments-api`); on a Namespace, a
+   * comma-separated list of the entity refs whose workloads it holds (for teams that own whole
+   * namespaces). Written by whoever may write to the cluster or its GitOps repository (the
+   * template's manifests carry it), never by a catalog author: the engine acts on a workload only
+   * when this names the entity asking.
+   */
+  entity: `${PREFIX}/entity`,
+} as const;
+
+/**
+ * Catalog entity annotations the rollouts backend reads besides the Kubernetes plugin's.
+ * @public
+ */
+export const ROLLOUT_ENTITY_ANNOTATIONS = {
+  /**
+   * The image repository the entity's CI builds (`ghcr.io/acme/orders-api`): a CI identity may
+   * start rollouts only of images from it. Recorded by the Rust service template.
+   */
+  imageRepository: `${PREFIX}/image-repository`,
+  /** The GitHub repository (`owner/repo`) whose Actions OIDC identity may start the entity's rollouts. */
+  githubProjectSlug: 'github.com/project-slug',
 } as const;
 
 /**

@@ -52,6 +52,23 @@ export interface RevisionView {
   ready: number;
 }
 
+/**
+ * Whether the cluster confirms that a workload belongs to the entity whose page shows it:
+ * - `bound`: the workload (or its namespace) names this entity; its owners may act on it;
+ * - `unbound`: it names no entity, so nobody acts on it from the portal until it is annotated;
+ * - `elsewhere`: it names another entity (the one in `entityRefs`), whose owners act on it;
+ * - `contested`: the workload and its namespace disagree, or it names several entities.
+ * Anything but `bound` is shown read-only, with `message` saying why.
+ * @public
+ */
+export interface WorkloadBinding {
+  status: 'bound' | 'unbound' | 'elsewhere' | 'contested';
+  /** The entity refs the cluster names for the workload. */
+  entityRefs: string[];
+  /** Why the workload is read-only here; absent when bound. */
+  message?: string;
+}
+
 /** @public */
 export interface RolloutView {
   cluster: string;
@@ -79,6 +96,8 @@ export interface RolloutView {
   pause?: { reason: string; since: string };
   /** The revision the rollout is aimed at; actions carry it back to guard against stale views. */
   revision: number;
+  /** Whether the cluster says this workload belongs to the entity; actions need `bound`. */
+  binding: WorkloadBinding;
   allowedActions: AllowedAction[];
   updatedAt: string;
 }
@@ -101,6 +120,12 @@ export interface RolloutHistoryEvent {
   revision?: number;
   image?: string;
   createdAt: string;
+  /**
+   * Repeated denials of one actor on one target are one row: how many there were, and when the
+   * last one came (`createdAt` is the first).
+   */
+  count?: number;
+  lastAt?: string;
 }
 
 /** @public */

@@ -6,6 +6,7 @@ import {
   KubernetesObject,
   ObjectCache,
   V1Deployment,
+  V1Namespace,
   V1Pod,
   V1ReplicaSet,
   V1Service,
@@ -17,7 +18,12 @@ import { ObjectIndex, objectKey } from './ObjectIndex';
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 /** The object kinds a cluster cache watches. */
-export type WatchedKind = 'deployments' | 'replicasets' | 'pods' | 'services';
+export type WatchedKind =
+  | 'deployments'
+  | 'replicasets'
+  | 'pods'
+  | 'services'
+  | 'namespaces';
 
 /** Told of every object a watch reports added, changed or deleted. */
 export type ClusterChangeListener = (
@@ -131,12 +137,17 @@ class KindCache<T extends KubernetesObject> {
   }
 }
 
-/** The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services. */
+/**
+ * The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services, and of its
+ * Namespaces (which may carry the binding of the workloads in them).
+ */
 export class ClusterCache {
   readonly deployments: KindCache<V1Deployment>;
   readonly replicaSets: KindCache<V1ReplicaSet>;
   readonly pods: KindCache<V1Pod>;
   readonly services: KindCache<V1Service>;
+  /** Cluster-scoped: looked up with namespace `''`. */
+  readonly namespaces: KindCache<V1Namespace>;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
 
@@ -181,6 +192,12 @@ export class ClusterCache {
       'services',
       onChange,
     );
+    this.namespaces = new KindCache(
+      makeInformer(kc, '/api/v1/namespaces', () => this.core.listNamespace()),
+      log,
+      'namespaces',
+      onChange,
+    );
   }
 
   /** Resolves once every kind has been listed at least once. */
@@ -190,6 +207,7 @@ export class ClusterCache {
       this.replicaSets.synced,
       this.pods.synced,
       this.services.synced,
+      this.namespaces.synced,
     ]);
   }
 
@@ -199,6 +217,7 @@ export class ClusterCache {
       this.replicaSets.stop(),
       this.pods.stop(),
       this.services.stop(),
+      this.namespaces.stop(),
     ]);
   }
 }

@@ -1,8 +1,8 @@
 import { KubernetesObject } from '@kubernetes/client-node';
 
-/** `namespace/name`, the key objects are stored under. */
+/** `namespace/name`, the key objects are stored under (`/name` for cluster-scoped ones). */
 export function objectKey(obj: KubernetesObject) {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`;
 }
 
 /**

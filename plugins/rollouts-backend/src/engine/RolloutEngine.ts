@@ -26,6 +26,7 @@ import {
 } from '../strategies/types';
 import { WorkloadSelector, workloadSelectorFor } from './selectors';
 import { ReconcileQueue } from './ReconcileQueue';
+import { bindingOf } from './binding';
 
 /** Something the engine did on its own or for a user, for history, signals and notifications. */
 export interface RolloutEvent {
@@ -129,7 +130,8 @@ export class RolloutEngine {
   changed(clusterName: string, kind: WatchedKind, obj: KubernetesObject) {
     const handle = this.clusters.get(clusterName);
     const namespace = obj.metadata?.namespace;
-    if (!handle || !namespace || kind === 'services') return;
+    if (!handle || !namespace || kind === 'services' || kind === 'namespaces')
+      return;
     const name = this.primaryNameOf(handle, kind, obj);
     if (!name) return;
     const primary = handle.cache.deployments.get(namespace, name);
@@ -246,6 +248,15 @@ export class RolloutEngine {
       );
   }
 
+  /** What the cluster says of the workload's entity (its own annotation, or its namespace's). */
+  bindingOf(handle: ClusterHandle, primary: V1Deployment, entity: Entity) {
+    return bindingOf(
+      primary,
+      handle.cache.namespaces.get('', primary.metadata!.namespace!),
+      stringifyEntityRef(entity),
+    );
+  }
+
   /** Views of every workload of the entity in every cluster, from the caches only. */
   async views(
     entity: Entity,
@@ -262,10 +273,18 @@ export class RolloutEngine {
       for (const primary of this.primaries(handle, selector)) {
         const ctx = this.context(handle, primary);
         const strategy = this.strategyOf(primary);
-        const base = { ...strategy.view(ctx), cluster: handle.cluster.name };
+        const binding = this.bindingOf(handle, primary, entity);
+        const base = {
+          ...strategy.view(ctx),
+          cluster: handle.cluster.name,
+          binding,
+        };
         views.push({
           ...base,
-          allowedActions: allowed(base, strategy.phaseActions(ctx, base)),
+          allowedActions:
+            binding.status === 'bound'
+              ? allowed(base, strategy.phaseActions(ctx, base))
+              : [],
         });
       }
     }
@@ -421,6 +440,7 @@ export class RolloutEngine {
       const base = {
         ...latestStrategy.view(latestCtx),
         cluster: handle.cluster.name,
+        binding: this.bindingOf(handle, latest, options.entity),
       };
       return {
         view: {

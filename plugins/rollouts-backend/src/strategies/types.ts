@@ -37,7 +37,10 @@ export interface Transition {
   notify?: 'paused' | 'degraded' | 'aborted';
 }
 
-export type RolloutViewBase = Omit<RolloutView, 'cluster' | 'allowedActions'>;
+export type RolloutViewBase = Omit<
+  RolloutView,
+  'cluster' | 'allowedActions' | 'binding'
+>;
 
 export interface ActionInput {
   reason?: string;

@@ -22,6 +22,9 @@ export const unannotated: Entity = {
   spec: { type: 'service', lifecycle: 'production', owner: 'team-payments' },
 };
 
+/** The entity the fixtures' workloads are bound to on the cluster side. */
+const BOUND_ENTITY = 'component:default/payments-api';
+
 const minutesAgo = (minutes: number) =>
   new Date(Date.now() - minutes * 60_000).toISOString();
 
@@ -75,6 +78,7 @@ export function pausedCanary(
       since: minutesAgo(5),
     },
     revision: 4,
+    binding: { status: 'bound', entityRefs: [BOUND_ENTITY] },
     allowedActions: [
       'promote',
       'promote-full',
@@ -120,6 +124,7 @@ export function blueGreenAwaitingPromotion(): RolloutView {
     targetImage: 'ghcr.io/acme/payments-web:2.1.0',
     pause: { reason: 'Awaiting promotion', since: minutesAgo(12) },
     revision: 8,
+    binding: { status: 'bound', entityRefs: [BOUND_ENTITY] },
     allowedActions: ['promote', 'abort', 'restart', 'start'],
     updatedAt: minutesAgo(2),
   };
@@ -156,6 +161,7 @@ export function progressingRollingUpdate(): RolloutView {
     stableImage: 'ghcr.io/acme/payments-worker:0.9.0',
     targetImage: 'ghcr.io/acme/payments-worker:1.0.0',
     revision: 6,
+    binding: { status: 'bound', entityRefs: [BOUND_ENTITY] },
     allowedActions: ['pause', 'abort', 'restart'],
     updatedAt: minutesAgo(0),
   };
@@ -172,6 +178,7 @@ export function degradedCanary(): RolloutView {
     targetImage: 'ghcr.io/acme/payments-api:1.5.0-broken',
     pause: undefined,
     revision: 5,
+    binding: { status: 'bound', entityRefs: [BOUND_ENTITY] },
     allowedActions: ['abort', 'rollback', 'restart', 'start'],
   });
 }
