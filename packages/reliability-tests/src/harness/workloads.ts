@@ -3,6 +3,14 @@ import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
 /** Namespace of every test workload. */
 export const NS = 'shop';
 
+/**
+ * The cluster side of the binding: each test workload names the catalog entity of the same name
+ * (`serviceEntity(name, ...)`), as the template's manifests do, so its owners may act on it.
+ */
+const boundTo = (name: string) => ({
+  [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}`,
+});
+
 export const CANARY_STEPS = [
   { setWeight: 25 },
   { pause: {} },
@@ -23,7 +31,7 @@ function deployment(
       name,
       namespace: NS,
       labels: { app: name, 'backstage.io/kubernetes-id': name },
-      annotations,
+      annotations: { ...boundTo(name), ...annotations },
     },
     spec: {
       replicas,
@@ -44,7 +52,7 @@ function service(name: string, app: string) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: NS, labels: { app } },
+    metadata: { name, namespace: NS, labels: { app }, annotations: boundTo(app) },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
   };
 }
