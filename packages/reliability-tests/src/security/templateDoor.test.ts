@@ -49,6 +49,8 @@ describe('red team: the Rust service template takes nothing over', () => {
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'red-team-template-'));
+    fs.mkdirSync(path.join(tmp, 'work'));
+    fs.mkdirSync(path.join(tmp, 'services'));
     sim = await startKubeSim({ timeScale: 0.1 });
     await sim.control.apply(redTeamObjects());
     github = await startGithubOidcIssuer();
