@@ -25,11 +25,18 @@ const KINDS: Array<[string, string]> = [
 export function snapshotNamespace(sim: KubeSim, namespace: string) {
   const objects: Record<string, unknown> = {};
   const ns = sim.control.get('v1', 'Namespace', '', namespace);
-  if (ns) objects[`Namespace/${namespace}`] = { metadata: ns.metadata, spec: ns.spec };
+  if (ns)
+    objects[`Namespace/${namespace}`] = {
+      metadata: ns.metadata,
+      spec: ns.spec,
+    };
   for (const [apiVersion, kind] of KINDS) {
     for (const o of sim.control.list(apiVersion, kind, namespace)) {
       objects[`${kind}/${o.metadata.name}`] = JSON.parse(
-        JSON.stringify({ metadata: o.metadata, spec: o.spec ?? o.data ?? null }),
+        JSON.stringify({
+          metadata: o.metadata,
+          spec: o.spec ?? o.data ?? null,
+        }),
       );
     }
   }
@@ -53,14 +60,19 @@ export async function settledSnapshot(
     const now = JSON.stringify(snapshotNamespace(sim, namespace));
     if (now === last) return JSON.parse(now);
     if (Date.now() > deadline) {
-      throw new Error(`namespace ${namespace} did not settle in ${timeoutMs} ms`);
+      throw new Error(
+        `namespace ${namespace} did not settle in ${timeoutMs} ms`,
+      );
     }
     last = now;
   }
 }
 
 /** Keys whose objects differ between two snapshots (added, removed or changed). */
-export function changedObjects(before: NamespaceSnapshot, after: NamespaceSnapshot) {
+export function changedObjects(
+  before: NamespaceSnapshot,
+  after: NamespaceSnapshot,
+) {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys]
     .filter(k => JSON.stringify(before[k]) !== JSON.stringify(after[k]))

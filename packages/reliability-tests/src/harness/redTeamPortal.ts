@@ -109,7 +109,10 @@ function auditEventsPlugin(events: CapturedAuditEvent[]) {
             res.json({ items: events });
           });
           httpRouter.use(router);
-          httpRouter.addAuthPolicy({ path: '/events', allow: 'unauthenticated' });
+          httpRouter.addAuthPolicy({
+            path: '/events',
+            allow: 'unauthenticated',
+          });
         },
       });
     },
@@ -178,7 +181,16 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
       allowedLocationTypes: options.scaffolder ? ['url', 'file'] : ['url'],
       rules: [
         {
-          allow: ['Component', 'System', 'API', 'Resource', 'Location', 'User', 'Group', 'Template'],
+          allow: [
+            'Component',
+            'System',
+            'API',
+            'Resource',
+            'Location',
+            'User',
+            'Group',
+            'Template',
+          ],
         },
       ],
     },
@@ -202,7 +214,9 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
     rollouts: {
       reconcileInterval: { milliseconds: options.reconcileMs ?? 500 },
       readCacheSeconds: 0,
-      clusters: [{ name: CLUSTER, serviceAccountToken: 'rollouts-engine-token' }],
+      clusters: [
+        { name: CLUSTER, serviceAccountToken: 'rollouts-engine-token' },
+      ],
       githubActions: { subjectPrefix: 'github-actions' },
     },
   };
@@ -217,7 +231,10 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
     }),
     audit.factory,
     auditEventsPlugin(audit.events),
-    userTokenIssuerPlugin({ publicJwk: options.userKey, ownership: options.ownership }),
+    userTokenIssuerPlugin({
+      publicJwk: options.userKey,
+      ownership: options.ownership,
+    }),
     catalogPlugin,
     catalogLocationTypesModule,
     catalogEntitiesModule(options.entities),
@@ -256,7 +273,10 @@ export async function startRedTeamPortal(options: RedTeamPortalOptions) {
   const url = `http://127.0.0.1:${port}`;
   const signer = await createUserTokenSigner(`${url}/api/auth`);
   const ownership = Object.fromEntries(
-    Object.entries(options.users).map(([user, groups]) => [user, [user, ...groups]]),
+    Object.entries(options.users).map(([user, groups]) => [
+      user,
+      [user, ...groups],
+    ]),
   );
   const backendOptions: RedTeamBackendOptions = {
     port,
@@ -273,7 +293,11 @@ export async function startRedTeamPortal(options: RedTeamPortalOptions) {
     reconcileMs: options.reconcileMs,
     scaffolder: options.scaffolder,
   };
-  const proc = await spawnHarnessProcess('redTeamPortalProcess.ts', backendOptions, 120_000);
+  const proc = await spawnHarnessProcess(
+    'redTeamPortalProcess.ts',
+    backendOptions,
+    120_000,
+  );
 
   const tokens = new Map<string, string>();
   /** A signed-in user's bearer header (ownership claims: themselves and their groups). */

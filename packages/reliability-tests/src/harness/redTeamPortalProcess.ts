@@ -6,7 +6,9 @@ import { composeRedTeamBackend } from './redTeamPortal';
 
 async function main() {
   const backend = await composeRedTeamBackend(JSON.parse(process.argv[2]));
-  process.stdout.write(`${JSON.stringify({ url: backend.url, pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: backend.url, pid: process.pid })}\n`,
+  );
   process.on('SIGTERM', async () => {
     await backend.stop();
     process.exit(0);

@@ -28,7 +28,9 @@ export const ref = (name: string) => `component:default/${name}`;
 
 /** The users the suite signs in as, with their groups (their tokens' ownership claims). */
 export function redTeamUsers(): Record<string, readonly string[]> {
-  return Object.fromEntries(Object.values(PEOPLE).map(p => [p.ref, p.memberOf]));
+  return Object.fromEntries(
+    Object.values(PEOPLE).map(p => [p.ref, p.memberOf]),
+  );
 }
 
 function deployment(
@@ -54,14 +56,21 @@ function deployment(
         metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
         spec: {
           serviceAccountName: name,
-          containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }],
+          containers: [
+            { name: 'app', image, ports: [{ containerPort: 8080 }] },
+          ],
         },
       },
     },
   };
 }
 
-function service(namespace: string, name: string, app: string, boundTo?: string) {
+function service(
+  namespace: string,
+  name: string,
+  app: string,
+  boundTo?: string,
+) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -69,7 +78,9 @@ function service(namespace: string, name: string, app: string, boundTo?: string)
       name,
       namespace,
       labels: { app },
-      ...(boundTo ? { annotations: { [ROLLOUT_ANNOTATIONS.entity]: ref(boundTo) } } : {}),
+      ...(boundTo
+        ? { annotations: { [ROLLOUT_ANNOTATIONS.entity]: ref(boundTo) } }
+        : {}),
     },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
   };
@@ -128,20 +139,44 @@ export function redTeamObjects(): object[] {
     {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: { name: 'search-indexer', namespace: SEARCH_NS, annotations: bound('search-indexer') },
+      metadata: {
+        name: 'search-indexer',
+        namespace: SEARCH_NS,
+        annotations: bound('search-indexer'),
+      },
     },
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'search-indexer-config', namespace: SEARCH_NS, annotations: bound('search-indexer') },
+      metadata: {
+        name: 'search-indexer-config',
+        namespace: SEARCH_NS,
+        annotations: bound('search-indexer'),
+      },
       data: { RUST_LOG: 'info' },
     },
-    deployment(SEARCH_NS, 'search-indexer', IMAGES.searchIndexer, canary(ref('search-indexer'))),
+    deployment(
+      SEARCH_NS,
+      'search-indexer',
+      IMAGES.searchIndexer,
+      canary(ref('search-indexer')),
+    ),
     service(SEARCH_NS, 'search-indexer', 'search-indexer', 'search-indexer'),
     // A canary whose companion name is squatted by a Deployment the engine did not make.
-    deployment(SHOP_NS, 'orders-api', IMAGES.ordersApi, canary(ref('orders-api'))),
+    deployment(
+      SHOP_NS,
+      'orders-api',
+      IMAGES.ordersApi,
+      canary(ref('orders-api')),
+    ),
     service(SHOP_NS, 'orders-api', 'orders-api', 'orders-api'),
-    deployment(SHOP_NS, 'orders-api-canary', 'ghcr.io/acme/ledger-worker:3.1.0', bound('ledger'), 1),
+    deployment(
+      SHOP_NS,
+      'orders-api-canary',
+      'ghcr.io/acme/ledger-worker:3.1.0',
+      bound('ledger'),
+      1,
+    ),
     // A blue-green whose active-service annotation names another entity's Service.
     deployment(SHOP_NS, 'checkout-web', IMAGES.checkoutWeb, {
       [ROLLOUT_ANNOTATIONS.strategy]: 'BlueGreen',
@@ -155,9 +190,19 @@ export function redTeamObjects(): object[] {
     service(SHOP_NS, 'ledger', 'ledger', 'ledger'),
     // CI: started by its repository's GitHub Actions identity, and by the local static token.
     deployment(SHOP_NS, 'ci-app', IMAGES.ciApp, bound('ci-app')),
-    deployment(SHOP_NS, 'script-app', 'ghcr.io/acme/script-app:1.0.0', bound('script-app')),
+    deployment(
+      SHOP_NS,
+      'script-app',
+      'ghcr.io/acme/script-app:1.0.0',
+      bound('script-app'),
+    ),
     // team-rust's canary whose start and promote the audit checks read.
-    deployment(SHOP_NS, 'audit-app', 'ghcr.io/acme/audit-app:1.0.0', canary(ref('audit-app'))),
+    deployment(
+      SHOP_NS,
+      'audit-app',
+      'ghcr.io/acme/audit-app:1.0.0',
+      canary(ref('audit-app')),
+    ),
     // In a namespace that lists several entities, a Deployment that names none is nobody's.
     deployment(SHOP_NS, 'stray', 'ghcr.io/acme/stray:1.0.0', {}),
     // A Deployment that names two entities is contested.
@@ -204,8 +249,10 @@ export function redTeamEntities(): Entity[] {
     ...['team-rust', 'team-search', 'platform'].map(group),
     component('search-indexer', 'group:default/team-search', {
       ...k8s('search-indexer', SEARCH_NS),
-      [ROLLOUT_ENTITY_ANNOTATIONS.githubProjectSlug]: 'acme-search/search-indexer',
-      [ROLLOUT_ENTITY_ANNOTATIONS.imageRepository]: 'ghcr.io/acme-search/search-indexer',
+      [ROLLOUT_ENTITY_ANNOTATIONS.githubProjectSlug]:
+        'acme-search/search-indexer',
+      [ROLLOUT_ENTITY_ANNOTATIONS.imageRepository]:
+        'ghcr.io/acme-search/search-indexer',
     }),
     component('orders-api', rust, k8s('orders-api', SHOP_NS)),
     component('checkout-web', rust, k8s('checkout-web', SHOP_NS)),

@@ -19,7 +19,10 @@ export async function spawnHarnessProcess(
     [
       '-r',
       require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-      resolvePackagePath('@internal/reliability-tests', `src/harness/${script}`),
+      resolvePackagePath(
+        '@internal/reliability-tests',
+        `src/harness/${script}`,
+      ),
       JSON.stringify(options),
     ],
     {
@@ -91,7 +94,11 @@ export async function spawnPortal(
   options: PortalProcessOptions,
   timeoutMs = 90_000,
 ) {
-  const proc = await spawnHarnessProcess('portalProcess.ts', options, timeoutMs);
+  const proc = await spawnHarnessProcess(
+    'portalProcess.ts',
+    options,
+    timeoutMs,
+  );
   const api = '/api/rollouts';
   return {
     ...proc,

@@ -25,17 +25,29 @@ import {
 export async function createUserTokenSigner(issuer: string) {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const kid = 'reliability-user-key';
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+  const publicJwk: JWK = {
+    ...(await exportJWK(publicKey)),
+    kid,
+    alg: 'ES256',
+    use: 'sig',
+  };
   const encoder = new TextEncoder();
 
-  async function issue(userEntityRef: string, memberOf: readonly string[] = []) {
+  async function issue(
+    userEntityRef: string,
+    memberOf: readonly string[] = [],
+  ) {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + 3600;
     // The signature over exactly the limited token's header and payload is the identity proof.
     const limited = await new CompactSign(
       encoder.encode(JSON.stringify({ sub: userEntityRef, iat, exp })),
     )
-      .setProtectedHeader({ typ: 'vnd.backstage.limited-user', alg: 'ES256', kid })
+      .setProtectedHeader({
+        typ: 'vnd.backstage.limited-user',
+        alg: 'ES256',
+        kid,
+      })
       .sign(privateKey);
     const uip = limited.split('.')[2];
     return new SignJWT({ ent: [userEntityRef, ...memberOf], uip })
@@ -72,20 +84,34 @@ export function userTokenIssuerPlugin(options: {
             res.json({ keys: [options.publicJwk] });
           });
           router.get('/v1/userinfo', async (req, res) => {
-            const token = (req.headers.authorization ?? '').replace(/^Bearer /i, '');
+            const token = (req.headers.authorization ?? '').replace(
+              /^Bearer /i,
+              '',
+            );
             try {
               const { payload } = await jwtVerify(token, keys);
               const sub = String(payload.sub);
-              res.json({ claims: { sub, ent: options.ownership[sub] ?? [sub] } });
+              res.json({
+                claims: { sub, ent: options.ownership[sub] ?? [sub] },
+              });
             } catch {
               res.status(401).json({
-                error: { name: 'AuthenticationError', message: 'Invalid user token' },
+                error: {
+                  name: 'AuthenticationError',
+                  message: 'Invalid user token',
+                },
               });
             }
           });
           httpRouter.use(router);
-          httpRouter.addAuthPolicy({ path: '/.well-known', allow: 'unauthenticated' });
-          httpRouter.addAuthPolicy({ path: '/v1/userinfo', allow: 'unauthenticated' });
+          httpRouter.addAuthPolicy({
+            path: '/.well-known',
+            allow: 'unauthenticated',
+          });
+          httpRouter.addAuthPolicy({
+            path: '/v1/userinfo',
+            allow: 'unauthenticated',
+          });
         },
       });
     },
@@ -93,7 +119,10 @@ export function userTokenIssuerPlugin(options: {
 }
 
 /** The claims of a GitHub Actions OIDC token (token.actions.githubusercontent.com), per repository. */
-export function githubActionsClaims(repository: string, environment = 'production') {
+export function githubActionsClaims(
+  repository: string,
+  environment = 'production',
+) {
   const [owner] = repository.split('/');
   return {
     sub: `repo:${repository}:environment:${environment}`,
@@ -134,7 +163,12 @@ export async function startGithubOidcIssuer() {
   const key = await generateKeyPair('RS256');
   const foreign = await generateKeyPair('RS256');
   const kid = 'github-actions-test-key';
-  const jwk: JWK = { ...(await exportJWK(key.publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const jwk: JWK = {
+    ...(await exportJWK(key.publicKey)),
+    kid,
+    alg: 'RS256',
+    use: 'sig',
+  };
   let jwksRequests = 0;
   const server = http.createServer((req, res) => {
     if (req.url === '/.well-known/jwks') {
@@ -153,7 +187,9 @@ export async function startGithubOidcIssuer() {
   async function mint(options: GithubTokenOptions) {
     const now = Math.floor(Date.now() / 1000);
     const signer = options.foreignKey ? foreign.privateKey : key.privateKey;
-    return new SignJWT(githubActionsClaims(options.repository, options.environment))
+    return new SignJWT(
+      githubActionsClaims(options.repository, options.environment),
+    )
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuer(options.issuer ?? issuer)
       .setAudience(options.audience ?? audience)
@@ -173,4 +209,6 @@ export async function startGithubOidcIssuer() {
     close: () => new Promise<void>(resolve => server.close(() => resolve())),
   };
 }
-export type GithubOidcIssuer = Awaited<ReturnType<typeof startGithubOidcIssuer>>;
+export type GithubOidcIssuer = Awaited<
+  ReturnType<typeof startGithubOidcIssuer>
+>;

@@ -52,7 +52,12 @@ function service(name: string, app: string) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: NS, labels: { app }, annotations: boundTo(app) },
+    metadata: {
+      name,
+      namespace: NS,
+      labels: { app },
+      annotations: boundTo(app),
+    },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
   };
 }

@@ -9,7 +9,11 @@ import {
   settledSnapshot,
   snapshotNamespace,
 } from '../harness/clusterSnapshot';
-import { CLUSTER, RedTeamPortal, startRedTeamPortal } from '../harness/redTeamPortal';
+import {
+  CLUSTER,
+  RedTeamPortal,
+  startRedTeamPortal,
+} from '../harness/redTeamPortal';
 import {
   PEOPLE,
   SEARCH_NS,
@@ -19,7 +23,10 @@ import {
   ref,
 } from '../harness/redTeamWorld';
 import { TEMPLATE_DIR } from '../harness/scaffolder';
-import { GithubOidcIssuer, startGithubOidcIssuer } from '../harness/tokenIssuers';
+import {
+  GithubOidcIssuer,
+  startGithubOidcIssuer,
+} from '../harness/tokenIssuers';
 
 jest.setTimeout(240_000);
 
@@ -64,7 +71,10 @@ describe('red team: the Rust service template takes nothing over', () => {
         localDirectory: path.join(tmp, 'services'),
       },
     });
-    await portal.waitForCatalog([ref('search-indexer'), 'template:default/rust-service']);
+    await portal.waitForCatalog([
+      ref('search-indexer'),
+      'template:default/rust-service',
+    ]);
   });
 
   afterAll(async () => {
@@ -85,7 +95,10 @@ describe('red team: the Rust service template takes nothing over', () => {
     expect(created.status).toBe(201);
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const task = await portal.http().get(`/api/scaffolder/v2/tasks/${created.body.id}`).set(header);
+      const task = await portal
+        .http()
+        .get(`/api/scaffolder/v2/tasks/${created.body.id}`)
+        .set(header);
       if (['completed', 'failed', 'cancelled'].includes(task.body.status)) {
         const events = await portal
           .http()
@@ -96,7 +109,8 @@ describe('red team: the Rust service template takes nothing over', () => {
           .join('\n');
         return { status: task.body.status as string, log };
       }
-      if (Date.now() > deadline) throw new Error(`task ${created.body.id} did not end in time`);
+      if (Date.now() > deadline)
+        throw new Error(`task ${created.body.id} did not end in time`);
       await new Promise(r => setTimeout(r, 500));
     }
   }
@@ -112,26 +126,39 @@ describe('red team: the Rust service template takes nothing over', () => {
     target: 'local',
   });
 
-  it('fails scaffolding search-indexer into namespace search, naming the object and its owner; team-search\'s objects unchanged', async () => {
+  it("fails scaffolding search-indexer into namespace search, naming the object and its owner; team-search's objects unchanged", async () => {
     const before = await settledSnapshot(sim, SEARCH_NS);
-    const { status, log } = await runTemplate(values('search-indexer', SEARCH_NS));
+    const { status, log } = await runTemplate(
+      values('search-indexer', SEARCH_NS),
+    );
     expect(status).toBe('failed');
     expect(log).toMatch(/search-indexer/);
     expect(log).toContain(ref('search-indexer'));
-    expect(changedObjects(before, snapshotNamespace(sim, SEARCH_NS))).toEqual([]);
+    expect(changedObjects(before, snapshotNamespace(sim, SEARCH_NS))).toEqual(
+      [],
+    );
   });
 
   it('fails scaffolding into a kube-* namespace, writing nothing there', async () => {
     const before = snapshotNamespace(sim, 'kube-system');
-    const { status, log } = await runTemplate(values('evil-daemon', 'kube-system'));
+    const { status, log } = await runTemplate(
+      values('evil-daemon', 'kube-system'),
+    );
     expect(status).toBe('failed');
     expect(log).toMatch(/kube-/);
-    expect(changedObjects(before, snapshotNamespace(sim, 'kube-system'))).toEqual([]);
+    expect(
+      changedObjects(before, snapshotNamespace(sim, 'kube-system')),
+    ).toEqual([]);
   });
 
   it('still creates a new service in a namespace of its own (the positive control)', async () => {
     const { status, log } = await runTemplate(values('fresh-svc', 'fresh'));
-    expect({ status, log: status === 'completed' ? '' : log }).toEqual({ status: 'completed', log: '' });
-    expect(sim.control.get('apps/v1', 'Deployment', 'fresh', 'fresh-svc')).toBeDefined();
+    expect({ status, log: status === 'completed' ? '' : log }).toEqual({
+      status: 'completed',
+      log: '',
+    });
+    expect(
+      sim.control.get('apps/v1', 'Deployment', 'fresh', 'fresh-svc'),
+    ).toBeDefined();
   });
 });
