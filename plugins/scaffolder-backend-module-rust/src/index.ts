@@ -13,10 +13,18 @@ export {
   createManifestsApplyAction,
   readManifests,
 } from './actions/manifestsApply';
-export { ClusterApplier, readClusters } from './clusters/ClusterApplier';
-export type { ClusterDetails, AppliedObject } from './clusters/ClusterApplier';
+export { ClusterApplier, APPLIED_KINDS } from './clusters/ClusterApplier';
+export type {
+  AppliedKind,
+  AppliedObject,
+  ApplyPlan,
+} from './clusters/ClusterApplier';
 export { LocalTarget, LOCAL_DIRECTORY_CONFIG_KEY } from './local/LocalTarget';
-export { buildManifests, objectNames } from './manifests/buildManifests';
+export {
+  buildManifests,
+  objectNames,
+  serviceEntityRef,
+} from './manifests/buildManifests';
 export type { Manifest } from './manifests/buildManifests';
 export {
   writeManifests,
