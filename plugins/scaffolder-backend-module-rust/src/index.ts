@@ -13,6 +13,7 @@ export {
   createManifestsApplyAction,
   readManifests,
 } from './actions/manifestsApply';
+export { createManifestsCheckAction } from './actions/manifestsCheck';
 export { ClusterApplier, APPLIED_KINDS } from './clusters/ClusterApplier';
 export type {
   AppliedKind,
