@@ -20,6 +20,21 @@ describe('ClusterApplier', () => {
     // kube-sim accepts any token: a pass-through in front of it shows which one is sent.
     proxy = http.createServer((req, res) => {
       credentialsSeen.add(req.headers.authorization ?? '(none)');
+      // A namespace the credential's role does not cover, as a real API server answers.
+      if (req.url?.includes('/namespaces/locked')) {
+        res.writeHead(403, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Forbidden',
+            code: 403,
+            message: 'namespaces "locked" is forbidden',
+          }),
+        );
+        return;
+      }
       const upstream = http.request(
         `${sim.url}${req.url}`,
         { method: req.method, headers: req.headers },
@@ -154,5 +169,15 @@ describe('ClusterApplier', () => {
       'rbac.authorization.k8s.io/v1 RoleBinding orders-admin is not a kind the template applies',
     );
     expect(credentialsSeen.size).toBe(0);
+  });
+
+  it('says which credential needs which role when the cluster refuses it (403)', async () => {
+    await expect(
+      fromConfig(proxyUrl).plan('dev', 'locked', ENTITY, [configMap]),
+    ).rejects.toMatchObject({
+      name: 'NotAllowedError',
+      message:
+        "Cluster dev refused to get namespace locked (403): the rollouts engine's credential (rollouts.clusters[].serviceAccountToken) needs the role of plugins/rollouts-backend/rbac/rollouts-engine.yaml",
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { ConflictError, InputError } from '@backstage/errors';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
 import {
   kubeConfigFor,
@@ -58,6 +58,20 @@ function isNotFound(error: unknown): boolean {
 
 function isConflict(error: unknown): boolean {
   return (error as { code?: number })?.code === 409;
+}
+
+/** A 401/403 from the cluster says the writer credential lacks a verb, not that the user erred. */
+function forbidden(
+  error: unknown,
+  cluster: string,
+  verb: string,
+  what: string,
+): Error | undefined {
+  const code = (error as { code?: number })?.code;
+  if (code !== 401 && code !== 403) return undefined;
+  return new NotAllowedError(
+    `Cluster ${cluster} refused to ${verb} ${what} (${code}): the rollouts engine's credential (rollouts.clusters[].serviceAccountToken) needs the role of plugins/rollouts-backend/rbac/rollouts-engine.yaml`,
+  );
 }
 
 /** client-node's discovery found no such apiVersion/kind on the cluster. */
@@ -209,7 +223,12 @@ export class ClusterApplier {
         metadata: { name: namespace },
       });
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isNotFound(error)) {
+        throw (
+          forbidden(error, clusterName, 'get', `namespace ${namespace}`) ??
+          error
+        );
+      }
     }
     const listed = boundEntityRefs(existingNamespace);
     if (listed === 'invalid') {
@@ -246,7 +265,16 @@ export class ClusterApplier {
           planned.push({ ...header, operation: 'skipped', desired: object });
           continue;
         }
-        if (!isNotFound(error)) throw error;
+        if (!isNotFound(error)) {
+          throw (
+            forbidden(
+              error,
+              clusterName,
+              'get',
+              `${header.kind} ${namespace}/${header.name}`,
+            ) ?? error
+          );
+        }
       }
       const desired: KubernetesObject = {
         ...object,
@@ -303,7 +331,12 @@ export class ClusterApplier {
           metadata: { name: namespace },
         });
       } catch (error) {
-        if (!isConflict(error)) throw error;
+        if (!isConflict(error)) {
+          throw (
+            forbidden(error, clusterName, 'create', `namespace ${namespace}`) ??
+            error
+          );
+        }
       }
     }
     const applied: AppliedObject[] = [];
@@ -317,7 +350,14 @@ export class ClusterApplier {
             `${object.kind} ${namespace}/${object.name} changed on cluster ${clusterName} while the template applied it; run the template again`,
           );
         }
-        throw error;
+        throw (
+          forbidden(
+            error,
+            clusterName,
+            object.operation === 'created' ? 'create' : 'update',
+            `${object.kind} ${namespace}/${object.name}`,
+          ) ?? error
+        );
       }
       applied.push(object);
     }
