@@ -9,8 +9,8 @@ import {
 import { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import {
   boundEntityRefs,
-  isSystemNamespace,
   normalizeEntityRef,
+  requireServiceNamespace,
 } from './binding';
 
 /** A kind the apply step may write, by apiVersion and kind. */
@@ -158,11 +158,7 @@ export class ClusterApplier {
     entityRef: string,
     objects: KubernetesObject[],
   ): void {
-    if (isSystemNamespace(namespace)) {
-      throw new InputError(
-        `Namespace "${namespace}" belongs to the cluster itself: services are not deployed to kube-* namespaces`,
-      );
-    }
+    requireServiceNamespace(namespace);
     const wanted = normalizeEntityRef(entityRef);
     const allowed = this.kinds.map(k => `${k.apiVersion} ${k.kind}`);
     const refusals: string[] = [];

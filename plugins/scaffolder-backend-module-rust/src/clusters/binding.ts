@@ -58,3 +58,12 @@ export function boundEntityRefs(
 export function isSystemNamespace(namespace: string): boolean {
   return namespace.startsWith('kube-');
 }
+
+/** Throws the InputError users read when they name a `kube-*` namespace. */
+export function requireServiceNamespace(namespace: string): void {
+  if (isSystemNamespace(namespace)) {
+    throw new InputError(
+      `Namespace "${namespace}" belongs to the cluster itself: services are not deployed to kube-* namespaces`,
+    );
+  }
+}
