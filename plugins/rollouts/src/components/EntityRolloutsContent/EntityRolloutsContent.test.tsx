@@ -364,8 +364,10 @@ describe('EntityRolloutsContent', () => {
       expect(api.runAction).not.toHaveBeenCalled();
     });
 
-    it('explains a 403 in words', async () => {
-      const error = await backendError(403, 'NotAllowedError', 'Unauthorized');
+    it("shows a 403's message as the server wrote it", async () => {
+      const message =
+        "Workload payments/payments-api belongs to component:default/billing, not to component:default/payments-api: only its own entity's owners may act on it";
+      const error = await backendError(403, 'NotAllowedError', message);
       const api = apiWith([pausedCanary()], {
         runAction: jest.fn().mockRejectedValue(error),
       });
@@ -376,10 +378,47 @@ describe('EntityRolloutsContent', () => {
         'please',
       );
       await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
-      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
-        'You are not allowed to promote payments-api: you do not own it.',
-      );
+      const alert = await within(dialog).findByRole('alert');
+      expect(alert.textContent).toBe(message);
       expect(screen.getByRole('dialog')).toBeInTheDocument();
+    });
+
+    it("shows a 403's message when deploying an image too", async () => {
+      const message =
+        'You may not start rollouts of component:default/payments-api';
+      const error = await backendError(403, 'NotAllowedError', message);
+      const api = apiWith([pausedCanary()], {
+        startRollout: jest.fn().mockRejectedValue(error),
+      });
+      await renderContent(api);
+      const dialog = await openDialog('Deploy image');
+      await user.click(within(dialog).getByRole('textbox', { name: /Image/ }));
+      await user.paste('ghcr.io/acme/payments-api:1.5.0');
+      await user.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'release',
+      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect((await within(dialog).findByRole('alert')).textContent).toBe(
+        message,
+      );
+    });
+
+    it('explains a 403 without a message in words', async () => {
+      const error = await backendError(403, 'NotAllowedError', '');
+      const api = apiWith([pausedCanary()], {
+        runAction: jest.fn().mockRejectedValue(error),
+      });
+      await renderContent(api);
+      const dialog = await openDialog('Abort');
+      await user.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'stop',
+      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect((await within(dialog).findByRole('alert')).textContent).toBe(
+        'You are not allowed to abort the rollout of payments-api.',
+      );
     });
 
     it('explains a 409 and offers a refresh', async () => {
