@@ -214,3 +214,24 @@ export function historyOf(rollout: RolloutView): RolloutHistoryEvent[] {
     },
   ];
 }
+
+/** Twelve denied promotes by one actor, collapsed by the backend into one row. */
+export function repeatedDenials(rollout: RolloutView): RolloutHistoryEvent {
+  return {
+    id: 'h3',
+    entityRef: 'component:default/payments-api',
+    cluster: rollout.cluster,
+    namespace: rollout.namespace,
+    workload: rollout.workload,
+    action: 'promote',
+    actor: 'user:default/mallory',
+    reason: 'let me in',
+    outcome: 'denied',
+    message:
+      'user:default/mallory may not promote rollouts of component:default/payments-api',
+    stepIndex: 1,
+    createdAt: minutesAgo(180),
+    count: 12,
+    lastAt: minutesAgo(2),
+  };
+}

@@ -19,6 +19,7 @@ import {
   pausedCanary,
   paymentsApi,
   progressingRollingUpdate,
+  repeatedDenials,
   unannotated,
 } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
@@ -226,6 +227,38 @@ describe('EntityRolloutsContent', () => {
     expect(
       screen.getByText(/only the owners of payments-api can/),
     ).toBeInTheDocument();
+  });
+
+  it('shows repeated denials as one row with their count and the time of the last one', async () => {
+    const rollout = pausedCanary();
+    const denials = repeatedDenials(rollout);
+    await renderContent(
+      apiWith([rollout], {
+        getHistory: jest
+          .fn()
+          .mockResolvedValue([...historyOf(rollout), denials]),
+      }),
+    );
+    const table = await screen.findByRole('table', {
+      name: 'History of payments-api on local',
+    });
+    const rows = within(table).getAllByRole('row');
+    expect(rows).toHaveLength(4);
+    // Its last denial, two minutes ago, is the newest event, though the first came 3 hours ago.
+    const collapsed = rows[1];
+    expect(collapsed).toHaveTextContent('user:default/mallory');
+    expect(collapsed).toHaveTextContent('denied ×12');
+    expect(collapsed).toHaveTextContent('2 minutes ago');
+    expect(collapsed).toHaveTextContent('first 3 hours ago');
+    const [last, first] = within(collapsed).getAllByText(/ago$/, {
+      selector: 'time',
+    });
+    expect(last).toHaveAttribute('dateTime', denials.lastAt);
+    expect(first).toHaveAttribute('dateTime', denials.createdAt);
+    // Rows of one event say nothing of counts.
+    expect(rows[2]).toHaveTextContent('user:default/bob');
+    expect(rows[2]).not.toHaveTextContent('×');
+    expect(rows[2]).not.toHaveTextContent('first');
   });
 
   describe('action dialog', () => {
