@@ -8,19 +8,26 @@ beforeEach(() => {
   user = userEvent.setup({ delay: null });
 });
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { coreApis } from '@backstage/frontend-plugin-api';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import {
   blueGreenAwaitingPromotion,
+  boundElsewhere,
+  contestedCanary,
   degradedCanary,
+  evilClaim,
   historyOf,
   pausedCanary,
   paymentsApi,
   progressingRollingUpdate,
   repeatedDenials,
   unannotated,
+  unboundCanary,
 } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
 import { EntityRolloutsContent } from './EntityRolloutsContent';
@@ -53,6 +60,7 @@ async function renderContent(
         <EntityRolloutsContent />
       </EntityProvider>
     </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }
 
@@ -259,6 +267,80 @@ describe('EntityRolloutsContent', () => {
     expect(rows[2]).toHaveTextContent('user:default/bob');
     expect(rows[2]).not.toHaveTextContent('×');
     expect(rows[2]).not.toHaveTextContent('first');
+  });
+
+  describe('a workload the cluster does not bind to this entity', () => {
+    it('is read-only with the reason, a link to its entity and no buttons', async () => {
+      // Even a view that listed actions gets no buttons: the binding decides.
+      const rollout = {
+        ...boundElsewhere(),
+        allowedActions: ['start' as const],
+      };
+      await renderContent(apiWith([rollout]), evilClaim);
+      const note = await screen.findByRole('note', {
+        name: 'Read-only: search-indexer on local',
+      });
+      expect(note).toHaveTextContent(
+        "Read-only: Workload search/search-indexer belongs to component:default/search-indexer, not to component:default/evil-claim: only its own entity's owners may act on it",
+      );
+      expect(
+        within(note).getByRole('link', {
+          name: 'component:default/search-indexer',
+        }),
+      ).toHaveAttribute('href', '/catalog/default/component/search-indexer');
+      expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
+      expect(screen.queryAllByRole('button')).toHaveLength(0);
+      // The rest of the tab is there to read.
+      expect(
+        screen.getByRole('table', {
+          name: 'Revisions of search-indexer on local',
+        }),
+      ).toBeInTheDocument();
+      expect(
+        await screen.findByRole('table', {
+          name: 'History of search-indexer on local',
+        }),
+      ).toBeInTheDocument();
+    });
+
+    it('says how to bind it when it names no entity', async () => {
+      await renderContent(apiWith([unboundCanary()]));
+      const note = await screen.findByRole('note', {
+        name: 'Read-only: payments-api on local',
+      });
+      expect(note).toHaveTextContent(
+        'Read-only: Workload payments/payments-api does not name the entity it belongs to',
+      );
+      expect(
+        within(note).getByText(
+          'kubectl annotate deployment payments-api -n payments rollouts.backstage.io/entity=component:default/payments-api',
+        ).tagName,
+      ).toBe('CODE');
+      expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
+      expect(
+        screen.queryByRole('button', { name: 'Deploy image' }),
+      ).not.toBeInTheDocument();
+    });
+
+    it('says why when the cluster names it for several entities', async () => {
+      await renderContent(apiWith([contestedCanary()]));
+      const note = await screen.findByRole('note', {
+        name: 'Read-only: payments-api on local',
+      });
+      expect(note).toHaveTextContent(
+        'Read-only: Workload payments/payments-api names component:default/payments-api, but its namespace holds only the workloads of component:default/billing',
+      );
+      expect(note).toHaveTextContent('Nobody acts on it from the portal');
+      expect(screen.queryAllByRole('button')).toHaveLength(0);
+    });
+
+    it('leaves the permission read-only case to the disabled buttons', async () => {
+      await renderContent(apiWith([pausedCanary({ allowedActions: [] })]));
+      await screen.findByRole('toolbar', {
+        name: 'Actions for payments-api on local',
+      });
+      expect(screen.queryByRole('note')).not.toBeInTheDocument();
+    });
   });
 
   describe('action dialog', () => {
