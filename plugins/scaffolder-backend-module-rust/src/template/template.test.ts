@@ -160,6 +160,8 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
             'backstage.io/kubernetes-id': 'orders-api',
             'backstage.io/kubernetes-namespace': 'shop',
             'rollouts.backstage.io/strategy': strategy,
+            'rollouts.backstage.io/image-repository':
+              'ghcr.io/example-org/orders-api',
           },
         },
         spec: {
@@ -250,6 +252,10 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
     expect(entity.metadata.annotations['github.com/project-slug']).toBe(
       'Acme-Corp/orders-api',
     );
+    // The CI identity of Acme-Corp/orders-api may start only images of this repository.
+    expect(
+      entity.metadata.annotations['rollouts.backstage.io/image-repository'],
+    ).toBe('ghcr.io/acme-corp/orders-api');
     expect(entity.metadata.links).toContainEqual(
       expect.objectContaining({
         url: 'https://github.com/Acme-Corp/orders-api',
