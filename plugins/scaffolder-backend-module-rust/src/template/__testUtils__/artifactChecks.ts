@@ -39,7 +39,7 @@ export async function checkWorkflow(text: string): Promise<string[]> {
   return problems;
 }
 
-/** dockerfile-utils' validator, and our rules: named stages, EXPOSE of the port, non-root USER, pinned bases. */
+/** dockerfile-utils' validator, and our rules: named stages, EXPOSE of the port, non-root USER, bases pinned by tag and digest. */
 export function checkDockerfile(
   text: string,
   options: { port: number; rustVersion: string },
@@ -55,6 +55,11 @@ export function checkDockerfile(
   }
   const expand = (value: string) =>
     value.replace(/\$\{(\w+)\}/g, (_, name) => args.get(name) ?? '');
+  const syntax = /^# syntax=(\S+)$/.exec(lines[0] ?? '')?.[1];
+  if (syntax && !/:[^/@]+@sha256:[0-9a-f]{64}$/.test(syntax))
+    problems.push(
+      `Dockerfile frontend not pinned by tag and digest: ${syntax}`,
+    );
   const froms = lines.filter(line => /^FROM\s/i.test(line));
   if (froms.length < 2) problems.push('not a multi-stage build');
   for (const from of froms) {
@@ -64,13 +69,16 @@ export function checkDockerfile(
       continue;
     }
     const image = expand(match[1]);
-    const tag = /:([^/@]+)$/.exec(image)?.[1];
+    const [reference, digest] = image.split('@');
+    const tag = /:([^/]+)$/.exec(reference)?.[1];
     if (!tag || tag === 'latest')
       problems.push(`base image not pinned to a tag: ${image}`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest ?? ''))
+      problems.push(`base image not pinned by digest: ${image}`);
     if (/buster|stretch|bullseye/.test(image))
       problems.push(`end-of-life base image: ${image}`);
     if (
-      image.startsWith('rust:') &&
+      reference.startsWith('rust:') &&
       !tag?.startsWith(`${options.rustVersion}-`)
     ) {
       problems.push(
@@ -93,6 +101,11 @@ export function checkDockerfile(
     ?.split(/\s+/)[1];
   if (!user || /^(root|0)(:|$)/.test(user))
     problems.push(`runtime stage does not run as a non-root USER (${user})`);
+  if (/cargo build/.test(text) && !/--locked/.test(text)) {
+    problems.push(
+      'cargo build does not use the committed Cargo.lock (--locked)',
+    );
+  }
   if (!/--mount=type=cache/.test(text) && !/cargo chef/.test(text)) {
     problems.push(
       'dependencies are not cached (cargo-chef or BuildKit cache mounts)',
