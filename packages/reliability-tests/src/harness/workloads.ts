@@ -3,20 +3,17 @@ import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
 /** Namespace of every test workload. */
 export const NS = 'shop';
 
-/**
- * The cluster side of the binding: each test workload names the catalog entity of the same name
- * (`serviceEntity(name, ...)`), as the template's manifests do, so its owners may act on it.
- */
-const boundTo = (name: string) => ({
-  [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}`,
-});
-
 export const CANARY_STEPS = [
   { setWeight: 25 },
   { pause: {} },
   { setWeight: 50 },
   { pause: { duration: '1s' } },
 ];
+
+/** The cluster-side binding of a test workload to `component:default/<name>`. */
+export function bindingTo(name: string) {
+  return { [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}` };
+}
 
 function deployment(
   name: string,
@@ -31,7 +28,8 @@ function deployment(
       name,
       namespace: NS,
       labels: { app: name, 'backstage.io/kubernetes-id': name },
-      annotations: { ...boundTo(name), ...annotations },
+      // Bound on the cluster side to the component of the same name.
+      annotations: { ...bindingTo(name), ...annotations },
     },
     spec: {
       replicas,
@@ -56,7 +54,7 @@ function service(name: string, app: string) {
       name,
       namespace: NS,
       labels: { app },
-      annotations: boundTo(app),
+      annotations: bindingTo(app),
     },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
   };
