@@ -2,6 +2,7 @@ import { createBackend } from '@backstage/backend-defaults';
 import {
   coreServices,
   createBackendPlugin,
+  resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
@@ -23,7 +24,10 @@ import rolloutsPolicyModule from 'backend/src/permissions/policyModule';
 import catalogLocationTypesModule from 'backend/src/modules/catalogLocationTypes';
 import express from 'express';
 import { JWK } from 'jose';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { CapturedAuditEvent, createAuditCapture } from './auditCapture';
@@ -35,7 +39,7 @@ import {
   userTokenIssuerPlugin,
 } from './tokenIssuers';
 
-/** The static CI token of the red-team backend (restricted to starting rollouts, per the contract). */
+/** The static token of the red-team backend (restricted as app-config.yaml restricts the local one). */
 export const STATIC_CI_TOKEN = 'red-team-static-ci-token-0123456789abcdef';
 /** The cluster's name, as under `make start`. */
 export const CLUSTER = 'local';
@@ -74,6 +78,31 @@ async function startLocationServer() {
       return `http://${host}${path}`;
     },
     close: () => new Promise<void>(resolve => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The access restrictions the product's own config gives its CI credentials: the static token's
+ * in app-config.yaml (local scripts), the GitHub Actions `jwks` entry's in
+ * app-config.production.yaml. The suite attacks those, not restrictions of its own.
+ */
+function productAccessRestrictions() {
+  const root = resolvePackagePath('@internal/reliability-tests', '../..');
+  const entries = (file: string): any[] =>
+    parseYaml(fs.readFileSync(path.join(root, file), 'utf8'))?.backend?.auth
+      ?.externalAccess ?? [];
+  const find = (file: string, type: string) => {
+    const entry = entries(file).find(e => e.type === type);
+    if (!entry?.accessRestrictions) {
+      throw new Error(
+        `${file} has no ${type} externalAccess entry with accessRestrictions`,
+      );
+    }
+    return entry.accessRestrictions as JsonObject[];
+  };
+  return {
+    static: find('app-config.yaml', 'static'),
+    jwks: find('app-config.production.yaml', 'jwks'),
   };
 }
 
@@ -134,9 +163,7 @@ function auditEventsPlugin(events: CapturedAuditEvent[]) {
 export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
   const audit = createAuditCapture();
   const baseUrl = `http://127.0.0.1:${options.port}`;
-  const ciRestriction = [
-    { plugin: 'rollouts', permission: 'rollouts.rollout.start' },
-  ];
+  const restrictions = productAccessRestrictions();
   const config: JsonObject = {
     backend: {
       baseUrl,
@@ -147,8 +174,8 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
         externalAccess: [
           {
             type: 'static',
-            options: { token: STATIC_CI_TOKEN, subject: 'ci-deployer' },
-            accessRestrictions: ciRestriction,
+            options: { token: STATIC_CI_TOKEN, subject: 'local-scripts' },
+            accessRestrictions: restrictions.static,
           },
           {
             type: 'jwks',
@@ -159,7 +186,7 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
               algorithm: 'RS256',
               subjectPrefix: 'github-actions',
             },
-            accessRestrictions: ciRestriction,
+            accessRestrictions: restrictions.jwks,
           },
         ],
       },

@@ -41,6 +41,12 @@ describe('red team: the Rust service template takes nothing over', () => {
   let github: GithubOidcIssuer;
   let portal: RedTeamPortal;
   let tmp: string;
+  const runs: Array<{
+    name: string;
+    namespace: string;
+    status: string;
+    seconds: number;
+  }> = [];
 
   function templateEntity(): Entity {
     const file = path.join(TEMPLATE_DIR, 'template.yaml');
@@ -78,6 +84,7 @@ describe('red team: the Rust service template takes nothing over', () => {
   });
 
   afterAll(async () => {
+    console.log(`[reliability] red team template: ${JSON.stringify({ runs })}`);
     await portal?.stop();
     await github?.close();
     await sim?.close();
@@ -86,6 +93,7 @@ describe('red team: the Rust service template takes nothing over', () => {
 
   /** Runs the template as Guest and returns how the task ended and what its log said. */
   async function runTemplate(values: Record<string, unknown>) {
+    const began = Date.now();
     const header = await portal.userHeader(PEOPLE.guest.ref);
     const created = await portal
       .http()
@@ -107,6 +115,12 @@ describe('red team: the Rust service template takes nothing over', () => {
         const log = (events.body as any[])
           .map(e => String(e.body?.message ?? ''))
           .join('\n');
+        runs.push({
+          name: String(values.name),
+          namespace: String(values.namespace),
+          status: task.body.status,
+          seconds: Math.round((Date.now() - began) / 100) / 10,
+        });
         return { status: task.body.status as string, log };
       }
       if (Date.now() > deadline)
