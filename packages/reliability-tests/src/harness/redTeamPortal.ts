@@ -73,9 +73,9 @@ async function startLocationServer() {
     host,
     /** Serves `yaml` and returns its URL. */
     serve(name: string, yaml: string) {
-      const path = `/${name}/catalog-info.yaml`;
-      documents.set(path, yaml);
-      return `http://${host}${path}`;
+      const urlPath = `/${name}/catalog-info.yaml`;
+      documents.set(urlPath, yaml);
+      return `http://${host}${urlPath}`;
     },
     close: () => new Promise<void>(resolve => server.close(() => resolve())),
   };

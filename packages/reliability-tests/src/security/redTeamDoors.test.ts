@@ -536,12 +536,12 @@ describe("red team: every door to another team's workload", () => {
       ['permission decisions', 'post', '/api/permission/authorize'],
     ])(
       "refuses both CI credentials on other plugins' endpoints: %s (403)",
-      async (_what, method, path) => {
+      async (_what, method, endpoint) => {
         for (const header of [
           portal.staticCiHeader,
           portal.bearer(await github.mint({ repository: 'acme/ci-app' })),
         ]) {
-          const req = (portal.http() as any)[method](path).set(header);
+          const req = (portal.http() as any)[method](endpoint).set(header);
           const res = await attempt(
             'CI on other plugins',
             method === 'post' ? req.send({}) : req,
