@@ -113,6 +113,7 @@ export const SHOP_ENTITIES = [
   'dual-a',
   'dual-b',
   'audit-app',
+  'cart-web',
 ];
 
 export function redTeamObjects(): object[] {
@@ -186,6 +187,16 @@ export function redTeamObjects(): object[] {
       ...bound('checkout-web'),
     }),
     service(SHOP_NS, 'checkout-web-preview', 'checkout-web', 'checkout-web'),
+    // A blue-green whose preview-service annotation names another entity's Service.
+    deployment(SHOP_NS, 'cart-web', 'ghcr.io/acme/cart-web:1.0.0', {
+      [ROLLOUT_ANNOTATIONS.strategy]: 'BlueGreen',
+      [ROLLOUT_ANNOTATIONS.activeService]: 'cart-web',
+      [ROLLOUT_ANNOTATIONS.previewService]: 'ledger-preview',
+      [ROLLOUT_ANNOTATIONS.scaleDownDelay]: '1s',
+      ...bound('cart-web'),
+    }),
+    service(SHOP_NS, 'cart-web', 'cart-web', 'cart-web'),
+    service(SHOP_NS, 'ledger-preview', 'ledger', 'ledger'),
     deployment(SHOP_NS, 'ledger', 'ghcr.io/acme/ledger:3.1.0', bound('ledger')),
     service(SHOP_NS, 'ledger', 'ledger', 'ledger'),
     // CI: started by its repository's GitHub Actions identity, and by the local static token.
@@ -256,6 +267,7 @@ export function redTeamEntities(): Entity[] {
     }),
     component('orders-api', rust, k8s('orders-api', SHOP_NS)),
     component('checkout-web', rust, k8s('checkout-web', SHOP_NS)),
+    component('cart-web', rust, k8s('cart-web', SHOP_NS)),
     component('ledger', 'group:default/team-ledger', k8s('ledger', SHOP_NS)),
     component('ci-app', rust, {
       ...k8s('ci-app', SHOP_NS),

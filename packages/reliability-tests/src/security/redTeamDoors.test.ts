@@ -183,6 +183,43 @@ describe("red team: every door to another team's workload", () => {
     await sim?.close();
   });
 
+  const claim = (
+    name: string,
+    namespace = 'default',
+    extra: Record<string, string> = {},
+  ) =>
+    [
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: Component',
+      'metadata:',
+      `  name: ${name}`,
+      `  namespace: ${namespace}`,
+      '  annotations:',
+      '    backstage.io/kubernetes-id: search-indexer',
+      `    backstage.io/kubernetes-namespace: ${SEARCH_NS}`,
+      ...Object.entries(extra).map(([k, v]) => `    ${k}: ${v}`),
+      'spec:',
+      '  type: service',
+      '  lifecycle: production',
+      '  owner: user:default/guest',
+      '',
+    ].join('\n');
+
+  /** Registers a catalog-info.yaml through POST /api/catalog/locations, as any signed-in user may. */
+  async function register(name: string, yaml: string, who: Person = 'guest') {
+    const target = portal.serveLocation(name, yaml);
+    const res = await attempt(
+      'self-claim (register)',
+      portal
+        .http()
+        .post('/api/catalog/locations')
+        .set(await as(who))
+        .send({ type: 'url', target }),
+    );
+    // Registering is allowed (anyone may add entities): the binding on the cluster is the guard.
+    expect(res.status).toBe(201);
+  }
+
   describe('the Kubernetes proxy', () => {
     const proxyPath = `/api/kubernetes/proxy/apis/apps/v1/namespaces/${SEARCH_NS}/deployments/search-indexer`;
     const patch = JSON.stringify({
@@ -287,42 +324,6 @@ describe("red team: every door to another team's workload", () => {
   });
 
   describe('a self-claimed entity (POST /api/catalog/locations)', () => {
-    const claim = (
-      name: string,
-      namespace = 'default',
-      extra: Record<string, string> = {},
-    ) =>
-      [
-        'apiVersion: backstage.io/v1alpha1',
-        'kind: Component',
-        'metadata:',
-        `  name: ${name}`,
-        `  namespace: ${namespace}`,
-        '  annotations:',
-        '    backstage.io/kubernetes-id: search-indexer',
-        `    backstage.io/kubernetes-namespace: ${SEARCH_NS}`,
-        ...Object.entries(extra).map(([k, v]) => `    ${k}: ${v}`),
-        'spec:',
-        '  type: service',
-        '  lifecycle: production',
-        '  owner: user:default/guest',
-        '',
-      ].join('\n');
-
-    async function register(name: string, yaml: string) {
-      const target = portal.serveLocation(name, yaml);
-      const res = await attempt(
-        'self-claim (register)',
-        portal
-          .http()
-          .post('/api/catalog/locations')
-          .set(await as('guest'))
-          .send({ type: 'url', target }),
-      );
-      // Registering is allowed (anyone may add entities): the binding on the cluster is the guard.
-      expect(res.status).toBe(201);
-    }
-
     beforeAll(async () => {
       await register(
         'evil-claim',
@@ -757,42 +758,51 @@ describe("red team: every door to another team's workload", () => {
       expect(snapshotNamespace(sim, SHOP_NS)[key]).toEqual(before);
     });
 
-    it('does not switch an active Service that belongs to another entity', async () => {
-      const key = 'Service/ledger';
-      const before = (await settledSnapshot(sim, SHOP_NS))[key];
-      expect(before).toBeDefined();
-      const res = await attempt(
-        'companions',
-        portal
-          .http()
-          .post(`${entityApi('checkout-web')}/rollouts`)
-          .set(await as('guest'))
-          .send({ cluster: CLUSTER, image: 'ghcr.io/acme/checkout-web:2.1.0' }),
-      );
-      // Refused outright (4xx), or started and then held by the engine: either way it names the Service.
-      let message = res.status === 201 ? '' : res.body.error?.message ?? '';
-      if (res.status === 201) {
-        // Let the preview come up, then promote: the switch is where the Service would move.
-        await new Promise(r => setTimeout(r, 3000));
-        const promoted = await attempt(
+    it.each([
+      ['an active', 'checkout-web', 'ledger'],
+      ['a preview', 'cart-web', 'ledger-preview'],
+    ])(
+      'does not switch %s Service that belongs to another entity (%s -> %s)',
+      async (_role, workload, service) => {
+        const key = `Service/${service}`;
+        const before = (await settledSnapshot(sim, SHOP_NS))[key];
+        expect(before).toBeDefined();
+        const res = await attempt(
           'companions',
           portal
             .http()
-            .post(`${entityApi('checkout-web')}/actions/promote`)
+            .post(`${entityApi(workload)}/rollouts`)
             .set(await as('guest'))
-            .send({ cluster: CLUSTER }),
+            .send({
+              cluster: CLUSTER,
+              image: `ghcr.io/acme/${workload}:2.1.0`,
+            }),
         );
-        await new Promise(r => setTimeout(r, 3000));
-        message = `${promoted.body.error?.message ?? ''} ${
-          (await view('checkout-web')).body.items?.[0]?.message ?? ''
-        }`;
-      }
-      expect(
-        res.status === 201 || (res.status >= 400 && res.status < 500),
-      ).toBe(true);
-      expect(message).toMatch(/ledger/);
-      expect(snapshotNamespace(sim, SHOP_NS)[key]).toEqual(before);
-    });
+        // Refused outright (4xx), or started and then held by the engine: either way it names the Service.
+        let message = res.status === 201 ? '' : res.body.error?.message ?? '';
+        if (res.status === 201) {
+          // Let the preview come up, then promote: the switch is where the Service would move.
+          await new Promise(r => setTimeout(r, 3000));
+          const promoted = await attempt(
+            'companions',
+            portal
+              .http()
+              .post(`${entityApi(workload)}/actions/promote`)
+              .set(await as('guest'))
+              .send({ cluster: CLUSTER }),
+          );
+          await new Promise(r => setTimeout(r, 3000));
+          message = `${promoted.body.error?.message ?? ''} ${
+            (await view(workload)).body.items?.[0]?.message ?? ''
+          }`;
+        }
+        expect(
+          res.status === 201 || (res.status >= 400 && res.status < 500),
+        ).toBe(true);
+        expect(message).toContain(service);
+        expect(snapshotNamespace(sim, SHOP_NS)[key]).toEqual(before);
+      },
+    );
   });
 
   describe('selectors and namespaces', () => {
@@ -929,6 +939,33 @@ describe("red team: every door to another team's workload", () => {
           outcome: 'succeeded',
         }),
       );
+      expect(changedObjects(before, snapshotNamespace(sim, SEARCH_NS))).toEqual(
+        [],
+      );
+    });
+
+    it("collapses denials that come through several self-registered entities into one row on the target's history", async () => {
+      const names = [1, 2, 3, 4, 5].map(i => `flood-${i}`);
+      for (const name of names) await register(name, claim(name), 'mallory');
+      await portal.waitForCatalog(names.map(ref));
+      const before = await settledSnapshot(sim, SEARCH_NS);
+      for (const name of names) {
+        const res = await attempt(
+          'history flooding',
+          portal
+            .http()
+            .post(`${entityApi(name)}/actions/abort`)
+            .set(await as('mallory'))
+            .send({ cluster: CLUSTER, reason: `through ${name}` }),
+        );
+        expect(res.status).toBe(403);
+      }
+      const rows = (await history('search-indexer')).filter(
+        h => h.actor === PEOPLE.mallory.ref && h.action === 'abort',
+      );
+      expect(rows).toEqual([
+        expect.objectContaining({ outcome: 'denied', count: names.length }),
+      ]);
       expect(changedObjects(before, snapshotNamespace(sim, SEARCH_NS))).toEqual(
         [],
       );
