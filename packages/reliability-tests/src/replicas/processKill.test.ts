@@ -108,6 +108,7 @@ describe('backend processes: killed mid-rollout, and two processes on one Postgr
     let killedAt: number | undefined;
     let leaseAfterKill: string | null | undefined;
     let respawnedAt: number | undefined;
+    let leaseAtRespawn: string | null | undefined;
     const { view, portal: second } = await driveToHealthy({
       portal: first,
       entityPath,
@@ -132,16 +133,33 @@ describe('backend processes: killed mid-rollout, and two processes on one Postgr
         };
         const next = await spawn(knex);
         respawnedAt = Date.now();
+        // Still the dead process's lease (not yet timed out and freed): the scheduled pass is blocked.
+        leaseAtRespawn = (
+          await knex(TASKS_TABLE)
+            .where('id', 'rollouts-reconcile')
+            .first('current_run_ticket')
+        )?.current_run_ticket;
         return next;
       },
     });
-    // From the kill: the new process listening (its start-up), then the rollout reaching Healthy.
-    figures[during ? 'killDuringPassRespawnSeconds' : 'killRespawnSeconds'] =
-      Math.round(((respawnedAt ?? started) - (killedAt ?? started)) / 100) / 10;
-    const seconds = Math.round((Date.now() - (killedAt ?? started)) / 1000);
-    figures[
-      during ? 'killDuringPassToHealthySeconds' : 'killToHealthySeconds'
-    ] = seconds;
+    // From the kill: the new process listening (its start-up, which depends on the machine's
+    // load), then from there to Healthy (what a stalled lease would lengthen).
+    const end = Date.now();
+    const tenths = (ms: number) => Math.round(ms / 100) / 10;
+    const figure = {
+      killToHealthySeconds: tenths(end - (killedAt ?? started)),
+      respawnSeconds: tenths((respawnedAt ?? started) - (killedAt ?? started)),
+      readyToHealthySeconds: tenths(end - (respawnedAt ?? started)),
+      leaseHeldAfterKill: !!leaseAfterKill,
+      leaseHeldAtRespawn: !!leaseAtRespawn,
+    };
+    figures[during ? 'killDuringPass' : 'killBetweenPasses'] = {
+      ...(figures[
+        during ? 'killedDuringPass' : 'killedBetweenPasses'
+      ] as object),
+      ...figure,
+    };
+    delete figures[during ? 'killedDuringPass' : 'killedBetweenPasses'];
     expect(killedAt).toBeDefined();
     expect(second).not.toBe(first);
     expect(view).toMatchObject({ phase: 'Healthy', stableImage: image });
@@ -169,23 +187,24 @@ describe('backend processes: killed mid-rollout, and two processes on one Postgr
         .sort(),
     ).toEqual([1, 3, 4]);
     await (second as PortalProcess).stop();
-    return { seconds, leaseHeldAfterKill: !!leaseAfterKill };
+    return figure;
   }
 
   it('carries a rollout on after its backend process is SIGKILLed between reconcile passes', async () => {
-    const { seconds } = await killMidRollout('crash', false);
-    expect(seconds).toBeLessThan(45);
+    const { readyToHealthySeconds } = await killMidRollout('crash', false);
+    expect(readyToHealthySeconds).toBeLessThan(20);
   });
 
-  it('carries a rollout on within 45 s after its backend process is SIGKILLed during a reconcile pass (lease held)', async () => {
+  it('carries a rollout on at once after its backend process is SIGKILLed during a reconcile pass (lease held)', async () => {
     // The dead process's lease blocks the scheduled pass until it times out (30 s) and the
-    // janitor frees it; change-driven reconciles of the new process must not wait for that.
-    const { seconds, leaseHeldAfterKill } = await killMidRollout(
+    // janitor frees it (once a minute): up to 90 s. The new process's change-driven reconciles
+    // must not wait for that: from its start to Healthy takes as long as after a clean kill.
+    const { readyToHealthySeconds, leaseHeldAfterKill } = await killMidRollout(
       'crash-pass',
       true,
     );
     expect(leaseHeldAfterKill).toBe(true);
-    expect(seconds).toBeLessThan(45);
+    expect(readyToHealthySeconds).toBeLessThan(20);
   });
 
   it(`advances a step exactly once when two backend processes get ${CONCURRENT_PROMOTES} concurrent promotes`, async () => {
