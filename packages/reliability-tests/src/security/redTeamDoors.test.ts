@@ -164,8 +164,15 @@ describe("red team: every door to another team's workload", () => {
     }, {});
     console.log(
       `[reliability] red team: ${JSON.stringify({
-        doors: new Set(outcomes.map(o => o.door)).size,
+        // Doors tried, apart from the positive controls and the attacker's own catalog registrations.
+        doors: new Set(
+          outcomes
+            .map(o => o.door)
+            .filter(d => !/\((control|register)\)$/.test(d)),
+        ).size,
         requests: outcomes.length,
+        attempts: outcomes.filter(o => !/\((control|register)\)$/.test(o.door))
+          .length,
         byStatus,
         seconds: Math.round((Date.now() - started) / 1000),
         byDoor: outcomes.reduce<Record<string, Record<string, number>>>(
