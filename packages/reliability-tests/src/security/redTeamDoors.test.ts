@@ -1053,6 +1053,39 @@ describe("red team: every door to another team's workload", () => {
     });
   });
 
+  // Last: if this door is open, search-indexer changes hands and the tests above would not hold.
+  describe('taking over the entity ref the workload names', () => {
+    it("refuses deleting another team's entity, and a re-registration of its ref gets no workload", async () => {
+      const [victim] = await portal.waitForCatalog([ref('search-indexer')]);
+      const before = await settledSnapshot(sim, SEARCH_NS);
+      const deleted = await attempt(
+        'entity takeover',
+        portal
+          .http()
+          .delete(`/api/catalog/entities/by-uid/${victim.metadata.uid}`)
+          .set(await as('guest')),
+      );
+      // Whoever holds the ref the cluster names holds the workload: deleting it must be refused.
+      expect(deleted.status).toBe(403);
+      await register('takeover', claim('search-indexer'));
+      await new Promise(r => setTimeout(r, 3000));
+      const [entity] = await portal.waitForCatalog([ref('search-indexer')]);
+      expect(entity.spec?.owner).toBe('group:default/team-search');
+      const res = await attempt(
+        'entity takeover',
+        portal
+          .http()
+          .post(`${entityApi('search-indexer')}/rollouts`)
+          .set(await as('guest'))
+          .send({ cluster: CLUSTER, image: 'evil.example/pwn:4' }),
+      );
+      expectRefused(res, 403);
+      expect(changedObjects(before, snapshotNamespace(sim, SEARCH_NS))).toEqual(
+        [],
+      );
+    });
+  });
+
   describe('the development configuration', () => {
     it('listens on 127.0.0.1 and ships no usable static token (app-config.yaml)', async () => {
       const config = parse(
