@@ -10,6 +10,7 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
@@ -258,17 +259,33 @@ export class AuthorizedRollouts {
     return { ...view, allowedActions: possible.filter(a => granted.has(a)) };
   }
 
-  /** The entity as the caller sees it: actions read it with the caller's own credentials. */
+  /**
+   * The entity, read afresh with the plugin's own credentials, when the caller may read it (the
+   * catalog's read permission, decided for the caller like every other): a caller that may not
+   * read it gets the catalog's answer, not found. Reading as the plugin keeps working for callers
+   * whose token may reach the rollouts plugin only (access restrictions), which the catalog would
+   * refuse to be called on behalf of.
+   */
   private async entityOf(
     ref: CompoundEntityRef,
     credentials: BackstageCredentials,
   ): Promise<Entity> {
-    const entity = await this.options.catalog.getEntityByRef(ref, {
-      credentials,
+    const { catalog, permissions, auth } = this.options;
+    const notFound = new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
+    const entity = await catalog.getEntityByRef(ref, {
+      credentials: await auth.getOwnServiceCredentials(),
     });
-    if (!entity) {
-      throw new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
-    }
+    if (!entity) throw notFound;
+    const [read] = await permissions.authorize(
+      [
+        {
+          permission: catalogEntityReadPermission,
+          resourceRef: stringifyEntityRef(entity),
+        },
+      ],
+      { credentials },
+    );
+    if (read.result !== AuthorizeResult.ALLOW) throw notFound;
     return entity;
   }
 
