@@ -457,6 +457,49 @@ describe("red team: every door to another team's workload", () => {
       );
     });
 
+    it("gets nothing through a label selector that picks the engine's own canary Deployment", async () => {
+      await register(
+        'canary-claim',
+        claim('canary-claim', 'default', {
+          'backstage.io/kubernetes-label-selector':
+            'rollouts.backstage.io/owner=search-indexer',
+        }),
+      );
+      await portal.waitForCatalog([ref('canary-claim')]);
+      // team-search's canary is in flight: its companion Deployment exists and carries the label.
+      expect(
+        sim.control.list(
+          'apps/v1',
+          'Deployment',
+          SEARCH_NS,
+          'rollouts.backstage.io/owner=search-indexer',
+        ),
+      ).not.toEqual([]);
+      const before = await settledSnapshot(sim, SEARCH_NS);
+      const seen = await view('canary-claim');
+      expect(seen.status).toBe(200);
+      expect(seen.body.items.flatMap((v: any) => v.allowedActions)).toEqual([]);
+      for (const req of [
+        portal
+          .http()
+          .post(`${entityApi('canary-claim')}/actions/abort`)
+          .set(await as('guest'))
+          .send({ cluster: CLUSTER }),
+        portal
+          .http()
+          .post(`${entityApi('canary-claim')}/rollouts`)
+          .set(await as('guest'))
+          .send({ cluster: CLUSTER, image: 'evil.example/pwn:5' }),
+      ]) {
+        const res = await attempt('self-claim', req);
+        expect([403, 404]).toContain(res.status);
+        expectRefused(res, res.status);
+      }
+      expect(changedObjects(before, snapshotNamespace(sim, SEARCH_NS))).toEqual(
+        [],
+      );
+    });
+
     it('keeps a claim in another catalog namespace (component:attacker/search-indexer) away too', async () => {
       await register('other-namespace', claim('search-indexer', 'attacker'));
       await portal.waitForCatalog(['component:attacker/search-indexer']);
