@@ -3,6 +3,7 @@ import {
   checkDockerfile,
   checkManifestRules,
   checkWorkflow,
+  licenseAllowed,
   parseManifests,
   parseToml,
   unpinnedActions,
@@ -370,6 +371,22 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
         'unknown-git': 'deny',
       });
     });
+
+    it.each([
+      ['MIT OR Apache-2.0', ['MIT'], true],
+      ['MIT/Apache-2.0', ['Apache-2.0'], true],
+      ['MIT AND BSD-3-Clause', ['MIT'], false],
+      ['(MIT OR Apache-2.0) AND Unicode-3.0', ['MIT', 'Unicode-3.0'], true],
+      ['(MIT OR Apache-2.0) AND Unicode-3.0', ['MIT'], false],
+      ['Apache-2.0 WITH LLVM-exception', ['Apache-2.0'], false],
+      ['GPL-3.0-only', ['MIT'], false],
+      ['', ['MIT'], false],
+    ])(
+      'reads the license expression %p against %p as cargo-deny does',
+      (expression, allowed, expected) => {
+        expect(licenseAllowed(expression, allowed)).toBe(expected);
+      },
+    );
 
     it('builds from the committed Cargo.lock (--locked) in CI and in the image', () => {
       const check = workflow.jobs.check.steps;
