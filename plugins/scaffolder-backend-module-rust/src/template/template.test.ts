@@ -460,7 +460,19 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           '  --certificate-oidc-issuer https://token.actions.githubusercontent.com',
       );
       expect(readme).toContain('cosign verify-attestation --type spdxjson');
+      expect(readme).toContain('`repo:acme/orders-api:environment:production`');
       expect(readme).not.toContain('BACKSTAGE_TOKEN');
+    });
+
+    it('tells a service created without a GitHub repository to name it, or its deploy token is refused', async () => {
+      const local = await scaffolder.dryRun(base);
+      const readme = local.files.get('README.md')!;
+      expect(
+        parse(local.files.get('catalog-info.yaml')!).metadata.annotations,
+      ).not.toHaveProperty('github.com/project-slug');
+      expect(readme.replace(/\s+/g, ' ')).toContain(
+        "add `github.com/project-slug: <owner>/<repo>` to the annotations of `catalog-info.yaml`, or the portal refuses the deploy job's token",
+      );
     });
   });
 
