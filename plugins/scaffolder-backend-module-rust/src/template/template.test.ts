@@ -424,6 +424,9 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
         /cosign attest --yes --type spdxjson --predicate "\$RUNNER_TEMP\/sbom\.spdx\.json" "\$image"/,
       );
       expect(sign.run).not.toMatch(/--key\b/);
+      // The SBOM covers the builder stage too, where Cargo.lock names the crates in the binary.
+      const builder = files.get('Dockerfile')!.split(/^FROM /m)[1];
+      expect(builder).toMatch(/^ARG BUILDKIT_SBOM_SCAN_STAGE=true$/m);
       const installer = image.steps.find((s: any) =>
         /^sigstore\/cosign-installer@/.test(s.uses ?? ''),
       );
