@@ -141,7 +141,10 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       expect(problems).toEqual([]);
       expect(checkManifestRules(objects, 'orders-api')).toEqual([]);
       const deployment = objects.find(o => o.kind === 'Deployment');
-      expect(deployment.metadata.annotations).toEqual(expected.annotations);
+      expect(deployment.metadata.annotations).toEqual({
+        'rollouts.backstage.io/entity': 'component:default/orders-api',
+        ...expected.annotations,
+      });
       expect(deployment.metadata.namespace).toBe('shop');
       expect(
         deployment.spec.template.spec.containers[0].ports[0].containerPort,
