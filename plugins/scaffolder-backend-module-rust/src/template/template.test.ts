@@ -1,3 +1,6 @@
+import { createMockDirectory } from '@backstage/backend-test-utils';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { parse } from 'yaml';
 import {
   checkDockerfile,
@@ -391,18 +394,97 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       },
     );
 
-    it('builds from the committed Cargo.lock (--locked) in CI and in the image', () => {
-      const check = workflow.jobs.check.steps;
-      const lockStep = check.find((s: any) => /Cargo\.lock/.test(s.run ?? ''));
-      expect(lockStep.run).toContain('CARGO_LOCKED=true');
-      for (const command of ['cargo clippy', 'cargo test']) {
-        expect(
-          check.find((s: any) => s.run?.startsWith(command)).run,
-        ).toContain('${CARGO_LOCKED:+--locked}');
+    describe('the check job, run for real (bash, with cargo recorded)', () => {
+      const dir = createMockDirectory();
+      const stepRunning = (pattern: RegExp) =>
+        workflow.jobs.check.steps.find((s: any) => pattern.test(s.run ?? ''));
+
+      function runStep(
+        run: string,
+        project: Record<string, string>,
+        env: Record<string, string> = {},
+      ) {
+        dir.setContent({
+          project,
+          bin: { cargo: '#!/bin/bash\nprintf "%s\\n" "$@" > "$CARGO_ARGS"\n' },
+          'github-env': '',
+        });
+        fs.chmodSync(dir.resolve('bin/cargo'), 0o755);
+        const result = spawnSync(
+          'bash',
+          ['--noprofile', '--norc', '-eo', 'pipefail', '-c', run],
+          {
+            cwd: dir.resolve('project'),
+            encoding: 'utf8',
+            env: {
+              PATH: `${dir.resolve('bin')}:${process.env.PATH}`,
+              GITHUB_ENV: dir.resolve('github-env'),
+              CARGO_ARGS: dir.resolve('cargo-args'),
+              ...workflow.env,
+              ...env,
+            },
+          },
+        );
+        const read = (file: string) =>
+          fs.existsSync(dir.resolve(file))
+            ? fs.readFileSync(dir.resolve(file), 'utf8')
+            : '';
+        return {
+          status: result.status,
+          stdout: result.stdout,
+          githubEnv: read('github-env'),
+          cargoArgs: read('cargo-args').split('\n').filter(Boolean),
+        };
       }
-      expect(files.get('Dockerfile')).toMatch(
-        /if \[ -f Cargo\.lock \]; then locked=--locked;[\s\S]*cargo build --release \$locked/,
-      );
+
+      it('builds with --locked once Cargo.lock is committed, and warns while it is not', () => {
+        const lockStep = stepRunning(/Cargo\.lock/);
+        const withLock = runStep(lockStep.run, {
+          'Cargo.lock': 'version = 4\n',
+        });
+        expect(withLock).toMatchObject({
+          status: 0,
+          githubEnv: 'CARGO_LOCKED=true\n',
+        });
+        const withoutLock = runStep(lockStep.run, {});
+        expect(withoutLock).toMatchObject({ status: 0, githubEnv: '' });
+        expect(withoutLock.stdout).toContain(
+          '::warning::Cargo.lock is not committed',
+        );
+        for (const command of [/^cargo clippy/, /^cargo test/]) {
+          const step = stepRunning(command);
+          expect(
+            runStep(step.run, {}, { CARGO_LOCKED: 'true' }).cargoArgs,
+          ).toContain('--locked');
+          expect(runStep(step.run, {}).cargoArgs).not.toContain('--locked');
+        }
+        expect(files.get('Dockerfile')).toMatch(
+          /if \[ -f Cargo\.lock \]; then locked=--locked;[\s\S]*cargo build --release \$locked/,
+        );
+      });
+
+      it('fails while rust-toolchain.toml, RUST_VERSION and the builder image name different Rust versions', () => {
+        const step = stepRunning(/rust-toolchain\.toml/);
+        const project = {
+          'rust-toolchain.toml': files.get('rust-toolchain.toml')!,
+          Dockerfile: files.get('Dockerfile')!,
+        };
+        expect(runStep(step.run, project).status).toBe(0);
+        const bumped = runStep(step.run, {
+          ...project,
+          Dockerfile: project.Dockerfile.replace(
+            /^FROM rust:[^-]+-/m,
+            'FROM rust:1.99.0-',
+          ),
+        });
+        expect(bumped.status).toBe(1);
+        expect(bumped.stdout).toContain(
+          `::error::Rust ${workflow.env.RUST_VERSION} (RUST_VERSION) must also be the channel of rust-toolchain.toml and the tag of the Dockerfile's builder image`,
+        );
+        expect(
+          runStep(step.run, project, { RUST_VERSION: '1.99.0' }).status,
+        ).toBe(1);
+      });
     });
 
     it('signs the pushed image by digest and attests its SBOM in the job that pushes, keyless', () => {
