@@ -172,17 +172,15 @@ export class AuthorizedRollouts {
         revision: body.revision,
       };
 
-      const refusal = !granted.allowed.has(action)
-        ? granted.refusals.get(action) ??
-          `You may not ${action} rollouts of ${target.entityRef}`
-        : located.binding.status !== 'bound'
-        ? located.binding.message!
-        : undefined;
+      const refusal = this.refusalOf(action, granted, located, target.entityRef);
       if (refusal) {
         await this.recordDenial(row, located, refusal);
         throw new NotAllowedError(refusal);
       }
 
+      // The row is dated when the action was asked for: the engine's own transitions that follow
+      // from it (recorded while it acts) come after it in the history.
+      const at = new Date();
       let result;
       try {
         result = await engine.act({
@@ -202,6 +200,7 @@ export class AuthorizedRollouts {
           await this.record(row, {
             outcome: 'failed',
             message: (error as Error).message,
+            at,
           });
         }
         throw error;
@@ -216,6 +215,7 @@ export class AuthorizedRollouts {
         stepIndex: action === 'start' ? 0 : result.before.stepIndex,
         revision: view.revision,
         message: view.message,
+        at,
       });
       await auditorEvent.success({
         meta: {
@@ -231,6 +231,24 @@ export class AuthorizedRollouts {
       await auditorEvent.fail({ error: error as Error, meta: { ...target } });
       throw error;
     }
+  }
+
+  /** Why the caller may not do this here: the permission first, then the cluster's binding. */
+  private refusalOf(
+    action: AllowedAction,
+    granted: { allowed: Set<AllowedAction>; refusals: Map<AllowedAction, string> },
+    located: LocatedWorkload,
+    entityRef: string,
+  ): string | undefined {
+    if (!granted.allowed.has(action)) {
+      return (
+        granted.refusals.get(action) ??
+        `You may not ${action} rollouts of ${entityRef}`
+      );
+    }
+    return located.binding.status === 'bound'
+      ? undefined
+      : located.binding.message;
   }
 
   private withAllowed(
