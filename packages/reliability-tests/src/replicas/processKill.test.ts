@@ -12,7 +12,7 @@ import {
 import { PortalProcess, spawnPortal } from '../harness/spawnPortal';
 import { NS, canaryWorkload, namespaceObject } from '../harness/workloads';
 
-jest.setTimeout(300_000);
+jest.setTimeout(420_000);
 
 const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING';
 const OWNER = { type: 'user', ref: 'user:default/alice' } as const;
@@ -109,6 +109,7 @@ describe('backend processes: killed mid-rollout, and two processes on one Postgr
     let leaseAfterKill: string | null | undefined;
     let respawnedAt: number | undefined;
     let leaseAtRespawn: string | null | undefined;
+    let killAttempts = 0;
     const { view, portal: second } = await driveToHealthy({
       portal: first,
       entityPath,
@@ -116,17 +117,25 @@ describe('backend processes: killed mid-rollout, and two processes on one Postgr
       image,
       caller: OWNER,
       tally,
-      timeoutMs: 200_000,
+      timeoutMs: 400_000,
       onProgress: async (inFlight: RolloutView) => {
-        await waitForLease(knex, during);
-        await first.kill();
-        killedAt = Date.now();
-        // Nothing but the dead process could have taken the lease: still held means killed mid-pass.
-        leaseAfterKill = (
-          await knex(TASKS_TABLE)
-            .where('id', 'rollouts-reconcile')
-            .first('current_run_ticket')
-        )?.current_run_ticket;
+        // A pass with nothing to write takes milliseconds, so the kill can land just after it
+        // ended: then try again on a new process (the rollout waits at its approval pause).
+        let victim = first;
+        for (let attempt = 1; ; attempt++) {
+          await waitForLease(knex, during);
+          await victim.kill();
+          killedAt = Date.now();
+          killAttempts = attempt;
+          // Nothing but the dead process could have taken the lease: still held means killed mid-pass.
+          leaseAfterKill = (
+            await knex(TASKS_TABLE)
+              .where('id', 'rollouts-reconcile')
+              .first('current_run_ticket')
+          )?.current_run_ticket;
+          if (!during || leaseAfterKill || attempt === 5) break;
+          victim = await spawn(knex);
+        }
         figures[during ? 'killedDuringPass' : 'killedBetweenPasses'] = {
           phase: inFlight.phase,
           step: inFlight.step.index,
@@ -152,6 +161,7 @@ describe('backend processes: killed mid-rollout, and two processes on one Postgr
       readyToHealthySeconds: tenths(end - (respawnedAt ?? started)),
       leaseHeldAfterKill: !!leaseAfterKill,
       leaseHeldAtRespawn: !!leaseAtRespawn,
+      killAttempts,
     };
     figures[during ? 'killDuringPass' : 'killBetweenPasses'] = {
       ...(figures[
