@@ -122,10 +122,11 @@ export function userTokenIssuerPlugin(options: {
 export function githubActionsClaims(
   repository: string,
   environment = 'production',
+  context = `environment:${environment}`,
 ) {
   const [owner] = repository.split('/');
   return {
-    sub: `repo:${repository}:environment:${environment}`,
+    sub: `repo:${repository}:${context}`,
     repository,
     repository_owner: owner,
     repository_id: '123456789',
@@ -147,6 +148,8 @@ export function githubActionsClaims(
 export interface GithubTokenOptions {
   repository: string;
   environment?: string;
+  /** What follows the repository in `sub` (default `environment:<environment>`), e.g. `pull_request`. */
+  context?: string;
   audience?: string;
   issuer?: string;
   /** Seconds from now; negative for an expired token. */
@@ -188,7 +191,11 @@ export async function startGithubOidcIssuer() {
     const now = Math.floor(Date.now() / 1000);
     const signer = options.foreignKey ? foreign.privateKey : key.privateKey;
     return new SignJWT(
-      githubActionsClaims(options.repository, options.environment),
+      githubActionsClaims(
+        options.repository,
+        options.environment,
+        options.context,
+      ),
     )
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuer(options.issuer ?? issuer)

@@ -767,6 +767,28 @@ describe("red team: every door to another team's workload", () => {
         }),
       );
     });
+    it.each([
+      'pull_request',
+      'ref:refs/heads/feature-x',
+      'environment:staging',
+    ])(
+      'refuses a token of the right repository from another context (sub repo:acme/ci-app:%s): production deploys only',
+      async context => {
+        // The stricter reading of the contract: the CI identity is the deploy job's
+        // (environment:production or ref:refs/heads/main), not any workflow run of the repository.
+        const before = await settledSnapshot(sim, SHOP_NS);
+        const token = await github.mint({ repository: 'acme/ci-app', context });
+        const res = await attempt(
+          'GitHub OIDC: other context',
+          start('ci-app', portal.bearer(token), 'ghcr.io/acme/ci-app:3.0.0'),
+        );
+        expect(res.status).toBe(403);
+        expectRefused(res, 403);
+        expect(changedObjects(before, snapshotNamespace(sim, SHOP_NS))).toEqual(
+          [],
+        );
+      },
+    );
   });
 
   describe("the engine's companions", () => {
