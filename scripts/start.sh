@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
 scripts/install.sh
 
+# The static token of local scripts: random per machine, never one written in the repository.
+ROLLOUTS_CI_TOKEN=$(scripts/local-token.sh)
+export ROLLOUTS_CI_TOKEN
+echo "Local scripts' token (starts and reads rollouts only): $ROLLOUTS_CI_TOKEN  (in .local/ci-token)"
+
 config_args=()
 case "${CLUSTER:-sim}" in
   sim)
