@@ -46,6 +46,7 @@ command -v rsync >/dev/null 2>&1 || need_pkgs+=(rsync)
 command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v dpkg-source >/dev/null 2>&1 || need_pkgs+=(dpkg-dev)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl) # the cluster's certificates, at start
 
 # apt-get source needs a deb-src entry for the same archive as the existing deb822 `Types: deb` one.
 src_list=/etc/apt/sources.list.d/kube-real-deb-src.sources
