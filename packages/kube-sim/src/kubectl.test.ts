@@ -228,6 +228,124 @@ spec:
     expect(pods).toMatch(/CrashLoopBackOff|Running/);
   });
 
+  // client-go's generated clients send protobuf for every built-in kind they write, so these
+  // imperative commands are what a server that only read JSON would refuse (with a 415).
+  it("runs a newcomer's imperative create commands, which send protobuf", async () => {
+    expect(await kubectl('create', 'namespace', 'newcomer')).toContain(
+      'namespace/newcomer created',
+    );
+    const ns = JSON.parse(
+      await kubectl('get', 'namespace', 'newcomer', '-o', 'json'),
+    );
+    expect(ns.status.phase).toBe('Active');
+    expect(ns.metadata.uid).toBeTruthy();
+
+    expect(
+      await kubectl(
+        'create',
+        'configmap',
+        'settings',
+        '-n',
+        'newcomer',
+        '--from-literal=greeting=hello',
+        '--from-literal=empty=',
+      ),
+    ).toContain('configmap/settings created');
+    const cm = JSON.parse(
+      await kubectl('get', 'cm', 'settings', '-n', 'newcomer', '-o', 'json'),
+    );
+    expect(cm.data).toEqual({ greeting: 'hello', empty: '' });
+
+    expect(
+      await kubectl(
+        'create',
+        'secret',
+        'generic',
+        'creds',
+        '-n',
+        'newcomer',
+        '--from-literal=password=s3cret',
+      ),
+    ).toContain('secret/creds created');
+    const secret = JSON.parse(
+      await kubectl('get', 'secret', 'creds', '-n', 'newcomer', '-o', 'json'),
+    );
+    expect(secret.type).toBe('Opaque');
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe(
+      's3cret',
+    );
+
+    expect(
+      await kubectl(
+        'create',
+        'deployment',
+        'hello',
+        '-n',
+        'newcomer',
+        '--image=nginx',
+        '--replicas=2',
+        '--port=8080',
+      ),
+    ).toContain('deployment.apps/hello created');
+    expect(
+      await kubectl(
+        'rollout',
+        'status',
+        '-n',
+        'newcomer',
+        'deployment/hello',
+        '--timeout=20s',
+      ),
+    ).toContain('successfully rolled out');
+    const hello = JSON.parse(
+      await kubectl('get', 'deploy', 'hello', '-n', 'newcomer', '-o', 'json'),
+    );
+    expect(hello.spec.replicas).toBe(2);
+    expect(hello.spec.selector).toEqual({ matchLabels: { app: 'hello' } });
+    expect(hello.spec.template.spec.containers[0]).toMatchObject({
+      name: 'nginx',
+      image: 'nginx',
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    });
+    expect(hello.status.readyReplicas).toBe(2);
+
+    // A pointer field set to zero survives the protobuf decoding (a plain zero would be dropped).
+    await kubectl(
+      'create',
+      'deployment',
+      'idle',
+      '-n',
+      'newcomer',
+      '--image=nginx',
+      '--replicas=0',
+    );
+    const idle = JSON.parse(
+      await kubectl('get', 'deploy', 'idle', '-n', 'newcomer', '-o', 'json'),
+    );
+    expect(idle.spec.replicas).toBe(0);
+
+    expect(
+      await kubectl(
+        'expose',
+        'deployment',
+        'hello',
+        '-n',
+        'newcomer',
+        '--port=80',
+        '--target-port=8080',
+      ),
+    ).toContain('service/hello exposed');
+    const svc = JSON.parse(
+      await kubectl('get', 'svc', 'hello', '-n', 'newcomer', '-o', 'json'),
+    );
+    expect(svc.spec.selector).toEqual({ app: 'hello' });
+    expect(svc.spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080 });
+
+    expect(
+      await kubectl('delete', 'namespace', 'newcomer', '--wait=false'),
+    ).toContain('namespace "newcomer" deleted');
+  });
+
   it('rejects invalid objects with the API server message', async () => {
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(
