@@ -6,3 +6,16 @@
 
 export { startKubeSim, kubeconfigYaml } from './KubeSim';
 export type { KubeSim, KubeSimOptions, KubeSimFaults } from './KubeSim';
+export {
+  podLifecycle,
+  imageBehaviour,
+  canonicalJson,
+  START_AFTER_BINDING,
+} from './lifecycle/podLifecycle';
+export type {
+  PodClock,
+  PodLifecycleOptions,
+  PodLifecycleStep,
+  KubeletEvent,
+  ImageBehaviour,
+} from './lifecycle/podLifecycle';
