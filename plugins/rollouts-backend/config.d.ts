@@ -40,5 +40,22 @@ export interface Config {
      * owner) change rarely, and a change shows within this time.
      */
     readCacheSeconds?: number;
+    history?: {
+      /**
+       * Days a history row is kept after its last occurrence; a scheduled task deletes older rows.
+       * Default 365.
+       */
+      retentionDays?: number;
+    };
+    /**
+     * GitHub Actions jobs sign in with their OIDC token through a `jwks` entry of
+     * `backend.auth.externalAccess`; such a job may start rollouts only of the entity whose
+     * `github.com/project-slug` is its repository, and only images of the entity's
+     * `rollouts.backstage.io/image-repository`.
+     */
+    githubActions?: {
+      /** The `subjectPrefix` of that `jwks` entry. Default `github-actions`. */
+      subjectPrefix?: string;
+    };
   };
 }

@@ -8,6 +8,7 @@ import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { rolloutsPermissions } from '@internal/plugin-rollouts-common';
 import { readClusters } from './clusters/clusters';
 import { DatabaseRolloutHistoryStore } from './database/RolloutHistoryStore';
+import { pruneHistory } from './database/retention';
 import { RolloutEngine } from './engine/RolloutEngine';
 import { RolloutPublisher } from './engine/RolloutPublisher';
 import { readEngineSettings } from './engine/settings';
@@ -44,7 +45,7 @@ export const rolloutsPlugin = createBackendPlugin({
           database: deps.database,
         });
         const engine = RolloutEngine.fromClusters(
-          readClusters(deps.config),
+          readClusters(deps.config, deps.logger),
           deps.logger,
           settings,
         );
@@ -66,6 +67,16 @@ export const rolloutsPlugin = createBackendPlugin({
           initialDelay: { seconds: 1 },
           fn: () => engine.reconcileAll(),
         });
+        await deps.scheduler.scheduleTask({
+          id: 'rollouts-history-retention',
+          scope: 'global',
+          frequency: { hours: 6 },
+          timeout: { minutes: 5 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            await pruneHistory(history, settings, deps.logger);
+          },
+        });
         deps.httpRouter.use(
           await createRouter({
             engine,
@@ -76,6 +87,7 @@ export const rolloutsPlugin = createBackendPlugin({
             auth: deps.auth,
             auditor: deps.auditor,
             readCacheMs: settings.readCacheMs,
+            githubActionsSubjectPrefix: settings.githubActionsSubjectPrefix,
           }),
         );
       },

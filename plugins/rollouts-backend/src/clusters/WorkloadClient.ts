@@ -1,6 +1,13 @@
 import { ServiceUnavailableError } from '@backstage/errors';
-import { V1Deployment, V1Service } from '@kubernetes/client-node';
+import { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
+import { bindingOf } from '../engine/binding';
+import {
+  CompanionRole,
+  SquattedObjectError,
+  isOwnCompanion,
+  squattedCompanion,
+} from '../strategies/kube';
 
 /** A write lost the race on resourceVersion: somebody else changed the object since it was read. */
 export class StaleWriteError extends Error {
@@ -29,6 +36,23 @@ function unavailable(e: unknown, what: string): unknown {
   return new ServiceUnavailableError(
     `The cluster did not answer for ${what}: ${(e as Error)?.message ?? e}`,
   );
+}
+
+/**
+ * Throws SquattedObjectError unless the Service belongs to the entity of the workload that wants
+ * to switch it (its own binding annotation, or its namespace's).
+ */
+export function requireServiceOwner(
+  svc: V1Service,
+  namespace: V1Namespace | undefined,
+  owner: { entityRef: string; workload: string },
+) {
+  const binding = bindingOf(svc, namespace, owner.entityRef);
+  if (binding.status !== 'bound') {
+    throw new SquattedObjectError(
+      `Service ${svc.metadata?.namespace}/${svc.metadata?.name} is not bound to ${owner.entityRef}, so the rollouts engine will not switch it for ${owner.workload}: ${binding.message}`,
+    );
+  }
 }
 
 /**
@@ -77,13 +101,24 @@ export class WorkloadClient {
     }
   }
 
-  /** Creates a Deployment, or brings an existing one to the given spec (idempotent). */
-  async applyDeployment(body: V1Deployment): Promise<V1Deployment> {
+  /**
+   * Creates the primary's canary or preview Deployment, or brings the existing one to the given
+   * spec (idempotent). A Deployment of that name that is not the engine's own companion of this
+   * primary is never replaced: SquattedObjectError.
+   */
+  async applyCompanion(
+    body: V1Deployment,
+    primary: V1Deployment,
+    role: CompanionRole,
+  ): Promise<V1Deployment> {
     const { name, namespace } = body.metadata as {
       name: string;
       namespace: string;
     };
     const existing = await this.readDeployment(namespace, name);
+    if (existing && !isOwnCompanion(existing, primary, role)) {
+      throw squattedCompanion(existing, primary, role);
+    }
     if (!existing) {
       try {
         const d = await this.cache.apps.createNamespacedDeployment({
@@ -107,32 +142,49 @@ export class WorkloadClient {
     });
   }
 
-  async deleteDeployment(namespace: string, name: string): Promise<void> {
+  /**
+   * Deletes a companion Deployment the caller found to be the engine's own, guarded by its uid: if
+   * somebody replaced it with another object of the same name meanwhile, that one stays.
+   */
+  async deleteCompanion(companion: V1Deployment): Promise<void> {
+    const { name, namespace, uid } = companion.metadata as {
+      name: string;
+      namespace: string;
+      uid?: string;
+    };
     try {
       await this.cache.apps.deleteNamespacedDeployment({
         name,
         namespace,
         propagationPolicy: 'Background',
+        body: uid ? { preconditions: { uid } } : undefined,
       });
     } catch (e) {
-      if (statusOf(e) !== 404) {
+      const status = statusOf(e);
+      // 409: the uid precondition failed, the name now belongs to another object.
+      if (status !== 404 && status !== 409) {
         throw unavailable(e, `Deployment ${namespace}/${name}`);
       }
     }
     this.cache.deployments.forget(namespace, name);
   }
 
-  /** Sets a Service's selector (read fresh, replaced with its resourceVersion). */
+  /**
+   * Sets a Service's selector (read fresh, replaced with its resourceVersion), only when the
+   * Service belongs to the same entity as the workload that switches it.
+   */
   async setServiceSelector(
     namespace: string,
     name: string,
     selector: Record<string, string>,
+    owner: { entityRef: string; workload: string },
   ): Promise<V1Service> {
     const svc = await this.cache.core
       .readNamespacedService({ name, namespace })
       .catch(e => {
         throw unavailable(e, `Service ${namespace}/${name}`);
       });
+    requireServiceOwner(svc, this.cache.namespaces.get('', namespace), owner);
     const same =
       JSON.stringify(Object.entries(svc.spec?.selector ?? {}).sort()) ===
       JSON.stringify(Object.entries(selector).sort());

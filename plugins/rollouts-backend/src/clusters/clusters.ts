@@ -1,7 +1,12 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
+import {
+  kubeConfigFor,
+  readRolloutClusters,
+} from '@internal/plugin-rollouts-node';
 import { KubeConfig } from '@kubernetes/client-node';
 
-/** A cluster the rollouts backend acts on, read from `kubernetes.clusterLocatorMethods`. */
+/** A cluster the rollouts backend acts on, with the engine's own (writer) credential. */
 export interface RolloutCluster {
   name: string;
   url: string;
@@ -9,38 +14,24 @@ export interface RolloutCluster {
 }
 
 /**
- * Reads the `config` cluster locators of the Kubernetes plugin. Other locator types (catalog, gke,
- * localKubectlProxy) are skipped: the engine needs credentials it can hold for long-lived watches.
+ * The clusters of `kubernetes.clusterLocatorMethods`, each with the credential the engine writes
+ * with (`rollouts.clusters[].serviceAccountToken`). Where none is configured the engine shares the
+ * Kubernetes plugin's credential, whose proxy could then write as well: said once at start-up.
  */
-export function readClusters(config: Config): RolloutCluster[] {
-  const methods =
-    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
-  const clusters: RolloutCluster[] = [];
-  for (const method of methods) {
-    if (method.getString('type') !== 'config') {
-      continue;
+export function readClusters(
+  config: Config,
+  logger?: LoggerService,
+): RolloutCluster[] {
+  return readRolloutClusters(config).map(cluster => {
+    if (cluster.sharedCredential) {
+      logger?.warn(
+        `Cluster ${cluster.name}: the rollouts engine writes with the Kubernetes plugin's credential; give it its own in rollouts.clusters[].serviceAccountToken and bind the Kubernetes plugin's to a read-only role`,
+      );
     }
-    for (const c of method.getOptionalConfigArray('clusters') ?? []) {
-      const name = c.getString('name');
-      const url = c.getString('url');
-      const token = c.getOptionalString('serviceAccountToken');
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromOptions({
-        clusters: [
-          {
-            name,
-            server: url,
-            skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
-            caData: c.getOptionalString('caData'),
-            caFile: c.getOptionalString('caFile'),
-          },
-        ],
-        users: [{ name: `${name}-user`, token }],
-        contexts: [{ name, cluster: name, user: `${name}-user` }],
-        currentContext: name,
-      });
-      clusters.push({ name, url, kubeConfig });
-    }
-  }
-  return clusters;
+    return {
+      name: cluster.name,
+      url: cluster.url,
+      kubeConfig: kubeConfigFor(cluster, 'writer'),
+    };
+  });
 }

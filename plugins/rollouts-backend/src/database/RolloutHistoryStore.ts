@@ -10,10 +10,17 @@ const migrationsDir = resolvePackagePath(
   'migrations',
 );
 
-export type NewHistoryEvent = Omit<RolloutHistoryEvent, 'id' | 'createdAt'>;
+export type NewHistoryEvent = Omit<
+  RolloutHistoryEvent,
+  'id' | 'createdAt' | 'count' | 'lastAt'
+>;
 
 /** Where the rollout history lives. */
 export interface RolloutHistoryStore {
+  /**
+   * Adds a row. A denial repeats the last denial of the same actor, action and target when there
+   * is one: that row's count goes up instead, so denials cannot push real events out of view.
+   */
   record(event: NewHistoryEvent): Promise<void>;
   list(options: {
     entityRef: string;
@@ -21,6 +28,8 @@ export interface RolloutHistoryStore {
     workload?: string;
     limit?: number;
   }): Promise<RolloutHistoryEvent[]>;
+  /** Deletes the rows whose last occurrence is older than `before`; returns how many. */
+  prune(before: Date): Promise<number>;
 }
 
 type Row = {
@@ -38,6 +47,8 @@ type Row = {
   revision: number | null;
   image: string | null;
   created_at: Date | string;
+  count: number;
+  last_at: Date | string | null;
 };
 
 /** The history in the plugin's database, schema by the dated migrations in `migrations/`. */
@@ -75,6 +86,29 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
   constructor(private readonly db: Knex) {}
 
   async record(event: NewHistoryEvent): Promise<void> {
+    const now = new Date();
+    if (event.outcome === 'denied') {
+      const repeated = await this.db<Row>('rollout_history')
+        .where({
+          entity_ref: event.entityRef,
+          cluster: event.cluster,
+          namespace: event.namespace,
+          workload: event.workload,
+          action: event.action,
+          actor: event.actor,
+          outcome: 'denied',
+        })
+        .update({
+          count: this.db.raw('?? + 1', ['count']) as any,
+          last_at: now,
+          reason: event.reason ?? null,
+          message: event.message?.slice(0, 4000) ?? null,
+          step_index: event.stepIndex ?? null,
+          revision: event.revision ?? null,
+          image: event.image ?? null,
+        });
+      if (repeated > 0) return;
+    }
     await this.db<Row>('rollout_history').insert({
       entity_ref: event.entityRef,
       cluster: event.cluster,
@@ -88,8 +122,14 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
       step_index: event.stepIndex ?? null,
       revision: event.revision ?? null,
       image: event.image ?? null,
-      created_at: new Date(),
+      created_at: now,
+      last_at: now,
+      count: 1,
     });
+  }
+
+  async prune(before: Date): Promise<number> {
+    return this.db<Row>('rollout_history').where('last_at', '<', before).delete();
   }
 
   async list(options: {
@@ -101,7 +141,7 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
     const query = this.db<Row>('rollout_history')
       .where('entity_ref', options.entityRef)
       .orderBy([
-        { column: 'created_at', order: 'desc' },
+        { column: 'last_at', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
       .limit(options.limit ?? 200);
@@ -123,6 +163,12 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
       revision: r.revision ?? undefined,
       image: r.image ?? undefined,
       createdAt: new Date(r.created_at).toISOString(),
+      ...(r.count > 1
+        ? {
+            count: r.count,
+            lastAt: new Date(r.last_at ?? r.created_at).toISOString(),
+          }
+        : {}),
     }));
   }
 }

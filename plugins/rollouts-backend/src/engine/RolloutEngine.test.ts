@@ -11,7 +11,10 @@ const entity: Entity = {
   metadata: {
     name: 'payments',
     namespace: 'default',
-    annotations: { 'backstage.io/kubernetes-id': 'payments' },
+    annotations: {
+      'backstage.io/kubernetes-id': 'payments',
+      'backstage.io/kubernetes-namespace': 'shop',
+    },
   },
   spec: {
     owner: 'group:default/team-a',
@@ -23,9 +26,12 @@ const entity: Entity = {
 function setup(
   annotations: Record<string, string>,
   image = 'acme/payments:1.0.0',
+  entityRef?: string | null,
 ) {
   const cluster = new FakeCluster();
-  cluster.addDeployment(deployment({ name: 'payments', image, annotations }));
+  cluster.addDeployment(
+    deployment({ name: 'payments', image, annotations, entityRef }),
+  );
   const engine = new RolloutEngine(
     [
       {
@@ -39,26 +45,40 @@ function setup(
   );
   const listener = { onSystemEvent: jest.fn(), onStateChange: jest.fn() };
   engine.setListener(listener);
-  const act = (
-    action: Parameters<RolloutEngine['act']>[0]['action'],
-    extra: Partial<Parameters<RolloutEngine['act']>[0]> = {},
-  ) =>
-    engine.act({
+  type ActOptions = Parameters<RolloutEngine['act']>[0];
+  /** Locates and acts as the authorization layer does, with every possible action allowed. */
+  const act = async (
+    action: ActOptions['action'],
+    extra: Partial<Omit<ActOptions, 'located'>> & {
+      cluster?: string;
+      workload?: string;
+    } = {},
+  ) => {
+    const { cluster: clusterName = 'local', workload, ...rest } = extra;
+    const located = await engine.locate(entity, clusterName, workload);
+    const result = await engine.act({
       entity,
-      cluster: 'local',
+      located,
       action,
       input: {},
       expected: {},
       actor: 'user:default/ada',
-      allowed: (_view, possible) => possible,
-      ...extra,
+      ...rest,
     });
+    return {
+      ...result,
+      view: { ...result.view, allowedActions: result.possible },
+    };
+  };
   /** One round of "the cluster catches up, the engine reacts". */
   const tick = async () => {
     cluster.settle();
     await engine.reconcileAll();
   };
-  const view = async () => (await engine.views(entity, (_v, p) => p))[0];
+  const view = async () => {
+    const [first] = await engine.views(entity);
+    return { ...first.view, allowedActions: first.possible };
+  };
   const systemEvents = () =>
     listener.onSystemEvent.mock.calls.map(([e]) => e.action);
   return { cluster, engine, listener, act, tick, view, systemEvents };
@@ -263,12 +283,11 @@ describe('RolloutEngine with the canary strategy', () => {
     );
     await second.act({
       entity,
-      cluster: 'local',
+      located: await second.locate(entity, 'local'),
       action: 'promote',
       input: {},
       expected: { stepIndex: 1 },
       actor: 'user:default/ada',
-      allowed: (_v, p) => p,
     });
     cluster.settle();
     await second.reconcileAll();
@@ -289,7 +308,13 @@ const blueGreenAnnotations = {
 function withServices(cluster: FakeCluster) {
   for (const name of ['payments', 'payments-preview']) {
     cluster.addService({
-      metadata: { name, namespace: 'shop' },
+      metadata: {
+        name,
+        namespace: 'shop',
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]: 'component:default/payments',
+        },
+      },
       spec: { selector: { app: 'payments' } },
     });
   }
@@ -455,5 +480,139 @@ describe('RolloutEngine with the rolling update strategy', () => {
     // Engine transitions are recorded only for rollouts it manages (state annotation present).
     await engine.reconcileAll();
     expect(systemEvents()).toEqual([]);
+  });
+});
+
+describe('RolloutEngine and the cluster-side binding', () => {
+  it('shows a workload bound to another entity with the reason and nothing possible, and refuses to act on it', async () => {
+    const { cluster, act, view } = setup(
+      canaryAnnotations,
+      undefined,
+      'component:default/search-indexer',
+    );
+    const v = await view();
+    expect(v.binding).toEqual({
+      status: 'elsewhere',
+      entityRefs: ['component:default/search-indexer'],
+      message: expect.stringMatching(
+        /belongs to component:default\/search-indexer, not to component:default\/payments/,
+      ),
+    });
+    expect(v.allowedActions).toEqual([]);
+    const before = JSON.stringify(cluster.get('payments'));
+    await expect(
+      act('start', { image: 'evil.example/pwn:2' }),
+    ).rejects.toMatchObject({ name: 'NotAllowedError' });
+    expect(JSON.stringify(cluster.get('payments'))).toBe(before);
+    expect(cluster.get('payments-canary')).toBeUndefined();
+  });
+
+  it('keeps an unbound workload read-only', async () => {
+    const { act, view } = setup(canaryAnnotations, undefined, null);
+    const v = await view();
+    expect(v.binding.status).toBe('unbound');
+    expect(v.binding.message).toMatch(/rollouts\.backstage\.io\/entity/);
+    await expect(
+      act('start', { image: 'acme/payments:2.0.0' }),
+    ).rejects.toMatchObject({ name: 'NotAllowedError' });
+  });
+
+  it('binds through the namespace for teams that own whole namespaces', async () => {
+    const { cluster, act, view } = setup(canaryAnnotations, undefined, null);
+    cluster.namespaces.put({
+      metadata: {
+        name: 'shop',
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]: 'Component:default/Payments',
+        },
+      },
+    });
+    expect((await view()).binding.status).toBe('bound');
+    await act('start', { image: 'acme/payments:2.0.0' });
+    expect(cluster.get('payments-canary')).toBeDefined();
+  });
+
+  it('needs the namespace annotation to act', async () => {
+    const { engine } = setup(canaryAnnotations);
+    const withoutNamespace = {
+      ...entity,
+      metadata: {
+        ...entity.metadata,
+        annotations: { 'backstage.io/kubernetes-id': 'payments' },
+      },
+    };
+    await expect(
+      engine.locate(withoutNamespace, 'local'),
+    ).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(/backstage\.io\/kubernetes-namespace/),
+    });
+  });
+});
+
+describe('RolloutEngine and objects that are not its own', () => {
+  const squatter = () =>
+    deployment({
+      name: 'payments-canary',
+      image: 'someone/else:1',
+      entityRef: 'component:default/other',
+    });
+
+  it('refuses to start a canary whose name another Deployment holds, and leaves that one alone', async () => {
+    const { cluster, act } = setup(canaryAnnotations);
+    cluster.addDeployment(squatter());
+    const before = JSON.stringify(cluster.get('payments-canary'));
+    await expect(
+      act('start', { image: 'acme/payments:2.0.0' }),
+    ).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: expect.stringMatching(
+        /shop\/payments-canary already exists and is not the canary the rollouts engine made for payments/,
+      ),
+    });
+    expect(JSON.stringify(cluster.get('payments-canary'))).toBe(before);
+  });
+
+  it('degrades a running canary when its companion is replaced by a squatter, and never overwrites or deletes it', async () => {
+    const { cluster, act, tick, view } = setup(canaryAnnotations);
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    cluster.deployments.put({
+      ...squatter(),
+      metadata: { ...squatter().metadata, uid: 'uid-squatter' },
+    });
+    cluster.settle();
+    const before = JSON.stringify(cluster.get('payments-canary'));
+    await act('promote');
+    await tick();
+    const v = await view();
+    expect(v.phase).toBe('Degraded');
+    expect(v.message).toMatch(/not the canary the rollouts engine made/);
+    await act('abort');
+    await tick();
+    expect(JSON.stringify(cluster.get('payments-canary'))).toBe(before);
+  });
+
+  it('does not switch an active Service bound to another entity', async () => {
+    const { cluster, act, tick, view } = setup(blueGreenAnnotations);
+    withServices(cluster);
+    cluster.services.put({
+      metadata: {
+        name: 'payments',
+        namespace: 'shop',
+        annotations: { [ROLLOUT_ANNOTATIONS.entity]: 'component:default/other' },
+      },
+      spec: { selector: { app: 'payments' } },
+    });
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    expect(
+      cluster.services.get('shop', 'payments')?.spec?.selector,
+    ).toEqual({ app: 'payments' });
+    const v = await view();
+    expect(v.phase).toBe('Degraded');
+    expect(v.message).toMatch(
+      /Service shop\/payments is not bound to component:default\/payments/,
+    );
   });
 });

@@ -1,13 +1,20 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   AllowedAction,
+  KUBERNETES_NAMESPACE_ANNOTATION,
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
   RolloutAction,
   RolloutStrategy,
   RolloutView,
+  WorkloadBinding,
 } from '@internal/plugin-rollouts-common';
 import { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { ClusterCache, WatchedKind } from '../cache/ClusterCache';
@@ -16,7 +23,7 @@ import { StaleWriteError, WorkloadClient } from '../clusters/WorkloadClient';
 import { BlueGreenStrategy } from '../strategies/BlueGreenStrategy';
 import { CanaryStrategy } from '../strategies/CanaryStrategy';
 import { RollingUpdateStrategy } from '../strategies/RollingUpdateStrategy';
-import { clone } from '../strategies/kube';
+import { SquattedObjectError, clone } from '../strategies/kube';
 import { RolloutState, readState, writeState } from '../strategies/state';
 import {
   ActionInput,
@@ -57,10 +64,23 @@ export interface ClusterHandle {
   client: WorkloadClient;
 }
 
-export interface ActionResult {
-  view: RolloutView;
+/** A workload as the cluster shows it, before anyone's permissions are applied. */
+export interface WorkloadView {
+  view: Omit<RolloutView, 'allowedActions'>;
+  /** What the rollout's phase allows (empty when the workload is not bound to the entity). */
+  possible: AllowedAction[];
+}
+
+export interface ActionResult extends WorkloadView {
   /** The view the action was aimed at (for history: step and revision). */
   before: { stepIndex: number; revision: number; image?: string };
+}
+
+/** The workload an action is aimed at, and what the cluster says of its entity. */
+export interface LocatedWorkload {
+  handle: ClusterHandle;
+  primary: V1Deployment;
+  binding: WorkloadBinding;
 }
 
 const SYNC_TIMEOUT_MS = 10_000;
@@ -258,41 +278,46 @@ export class RolloutEngine {
   }
 
   /** Views of every workload of the entity in every cluster, from the caches only. */
-  async views(
-    entity: Entity,
-    allowed: (
-      view: Omit<RolloutView, 'allowedActions'>,
-      phaseActions: AllowedAction[],
-    ) => AllowedAction[],
-  ): Promise<RolloutView[]> {
+  async views(entity: Entity): Promise<WorkloadView[]> {
     const selector = workloadSelectorFor(entity);
     if (!selector) return [];
-    const views: RolloutView[] = [];
+    const views: WorkloadView[] = [];
     for (const handle of this.clusters.values()) {
       await this.synced(handle);
       for (const primary of this.primaries(handle, selector)) {
-        const ctx = this.context(handle, primary);
-        const strategy = this.strategyOf(primary);
-        const binding = this.bindingOf(handle, primary, entity);
-        const base = {
-          ...strategy.view(ctx),
-          cluster: handle.cluster.name,
-          binding,
-        };
-        views.push({
-          ...base,
-          allowedActions:
-            binding.status === 'bound'
-              ? allowed(base, strategy.phaseActions(ctx, base))
-              : [],
-        });
+        views.push(this.workloadView(handle, primary, entity));
       }
     }
     return views;
   }
 
-  /** Finds the workload an action is aimed at: 404 for unknown cluster or workload. */
-  async locate(entity: Entity, clusterName: string, workload?: string) {
+  /** One workload's view; nothing is possible on a workload the cluster does not bind to the entity. */
+  private workloadView(
+    handle: ClusterHandle,
+    primary: V1Deployment,
+    entity: Entity,
+  ): WorkloadView {
+    const ctx = this.context(handle, primary);
+    const strategy = this.strategyOf(primary);
+    const binding = this.bindingOf(handle, primary, entity);
+    const view = { ...strategy.view(ctx), cluster: handle.cluster.name, binding };
+    return {
+      view,
+      possible:
+        binding.status === 'bound' ? strategy.phaseActions(ctx, view) : [],
+    };
+  }
+
+  /**
+   * Finds the workload an action is aimed at, from the cache, with its binding: 404 for an unknown
+   * cluster or workload, 400 for an entity that does not say its namespace (an action needs one
+   * place to look, not every namespace of the cluster).
+   */
+  async locate(
+    entity: Entity,
+    clusterName: string,
+    workload?: string,
+  ): Promise<LocatedWorkload> {
     const handle = this.clusters.get(clusterName);
     if (!handle) {
       throw new NotFoundError(`Unknown cluster "${clusterName}"`);
@@ -303,6 +328,13 @@ export class RolloutEngine {
         `${stringifyEntityRef(
           entity,
         )} has no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation`,
+      );
+    }
+    if (!selector.namespace) {
+      throw new InputError(
+        `${stringifyEntityRef(
+          entity,
+        )} needs the ${KUBERNETES_NAMESPACE_ANNOTATION} annotation to act on its rollouts: actions are taken in one namespace`,
       );
     }
     await this.synced(handle);
@@ -316,7 +348,11 @@ export class RolloutEngine {
           )} in cluster ${clusterName}`,
         );
       }
-      return { handle, primary: found };
+      return {
+        handle,
+        primary: found,
+        binding: this.bindingOf(handle, found, entity),
+      };
     }
     if (primaries.length === 0) {
       throw new NotFoundError(
@@ -334,34 +370,30 @@ export class RolloutEngine {
           .join(', ')}): say which one in "workload"`,
       );
     }
-    return { handle, primary: primaries[0] };
+    return {
+      handle,
+      primary: primaries[0],
+      binding: this.bindingOf(handle, primaries[0], entity),
+    };
   }
 
   /**
-   * Applies a user action (or a start) as one state transition written with the Deployment's
-   * resourceVersion. A lost race re-reads the Deployment; if the rollout moved on meanwhile the
-   * action is refused with 409 instead of being applied twice.
+   * Applies a user action (or a start) on a located workload as one state transition written with
+   * the Deployment's resourceVersion. A lost race re-reads the Deployment; if the rollout moved on
+   * meanwhile the action is refused with 409 instead of being applied twice. The binding is checked
+   * again on every fresh read: a workload that stopped naming the entity is not acted on.
    */
   async act(options: {
     entity: Entity;
-    cluster: string;
-    workload?: string;
+    located: LocatedWorkload;
     action: RolloutAction | 'start';
     image?: string;
     input: ActionInput;
     expected: { stepIndex?: number; revision?: number };
     actor: string;
-    allowed: (
-      view: Omit<RolloutView, 'allowedActions'>,
-      phaseActions: AllowedAction[],
-    ) => AllowedAction[];
   }): Promise<ActionResult> {
     const entityRef = stringifyEntityRef(options.entity);
-    const { handle, primary: located } = await this.locate(
-      options.entity,
-      options.cluster,
-      options.workload,
-    );
+    const { handle, primary: located } = options.located;
     const ns = located.metadata!.namespace!;
     const name = located.metadata!.name!;
     let expected = { ...options.expected };
@@ -372,6 +404,8 @@ export class RolloutEngine {
       const fresh = await handle.client.readDeployment(ns, name);
       if (!fresh)
         throw new NotFoundError(`Workload ${ns}/${name} no longer exists`);
+      const binding = this.bindingOf(handle, fresh, options.entity);
+      if (binding.status !== 'bound') throw new NotAllowedError(binding.message);
       const ctx = this.context(handle, fresh);
       const strategy = this.strategyOf(fresh);
       const view = strategy.view(ctx);
@@ -435,21 +469,8 @@ export class RolloutEngine {
         }
       });
       const latest = handle.cache.deployments.get(ns, name) ?? written;
-      const latestCtx = this.context(handle, latest);
-      const latestStrategy = this.strategyOf(latest);
-      const base = {
-        ...latestStrategy.view(latestCtx),
-        cluster: handle.cluster.name,
-        binding: this.bindingOf(handle, latest, options.entity),
-      };
       return {
-        view: {
-          ...base,
-          allowedActions: options.allowed(
-            base,
-            latestStrategy.phaseActions(latestCtx, base),
-          ),
-        },
+        ...this.workloadView(handle, latest, options.entity),
         before: before!,
       };
     }
@@ -539,7 +560,9 @@ export class RolloutEngine {
     for (let i = 0; i < 5; i++) {
       const ctx = this.context(handle, current);
       if (!ctx.state) return;
-      const transition = await this.strategyOf(current).reconcile(ctx);
+      const transition = await this.strategyOf(current)
+        .reconcile(ctx)
+        .catch(e => squatted(ctx.state!, ctx.now, e));
       if (!transition) return;
       try {
         current = await this.write(handle, ctx.primary, transition);
@@ -561,4 +584,30 @@ export class RolloutEngine {
       }
     }
   }
+}
+
+/**
+ * A running rollout whose companion's name, or whose Service, belongs to somebody else stops as
+ * Degraded with the reason (once), so its owners see it and can abort; nothing is overwritten.
+ */
+function squatted(
+  state: RolloutState,
+  now: Date,
+  error: unknown,
+): Transition | undefined {
+  if (!(error instanceof SquattedObjectError)) throw error;
+  if (state.phase === 'Degraded' && state.message === error.message) {
+    return undefined;
+  }
+  return {
+    state: {
+      ...state,
+      phase: 'Degraded',
+      message: error.message,
+      updatedAt: now.toISOString(),
+    },
+    event: 'degraded',
+    message: error.message,
+    notify: 'degraded',
+  };
 }

@@ -108,3 +108,22 @@ export function bindingOf(
     )}, not to ${wanted}: only its own entity's owners may act on it`,
   };
 }
+
+/** The one entity a workload is bound to, or `undefined` when it is unbound or contested. */
+export function boundEntityOf(
+  workload: KubernetesObject,
+  namespace: KubernetesObject | undefined,
+): string | undefined {
+  const own = boundEntityRefs(workload);
+  const listed = boundEntityRefs(namespace);
+  const candidate =
+    own && own !== 'invalid'
+      ? own[0]
+      : !own && listed && listed !== 'invalid' && listed.length === 1
+      ? listed[0]
+      : undefined;
+  if (!candidate) return undefined;
+  return bindingOf(workload, namespace, candidate).status === 'bound'
+    ? candidate
+    : undefined;
+}

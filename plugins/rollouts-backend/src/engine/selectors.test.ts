@@ -33,6 +33,25 @@ describe('workloadSelectorFor', () => {
     expect(s.matches({ 'backstage.io/kubernetes-id': 'payments' })).toBe(false);
   });
 
+  it.each(['!x', 'a!=b', 'tier notin (db)', '!x,a!=b'])(
+    'refuses %s, a selector that matches nearly every object',
+    selector => {
+      expect(() =>
+        workloadSelectorFor(
+          entity({ 'backstage.io/kubernetes-label-selector': selector }),
+        ),
+      ).toThrow(/matches nearly every object/);
+    },
+  );
+
+  it('accepts a negation beside a requirement that needs a label', () => {
+    const s = workloadSelectorFor(
+      entity({ 'backstage.io/kubernetes-label-selector': 'app,!legacy' }),
+    )!;
+    expect(s.matches({ app: '' })).toBe(true);
+    expect(s.matches({})).toBe(false);
+  });
+
   it('returns nothing without annotations', () => {
     expect(workloadSelectorFor(entity({}))).toBeUndefined();
   });
@@ -41,7 +60,7 @@ describe('workloadSelectorFor', () => {
 describe('parseLabelSelector', () => {
   it('supports !=, == and existence', () => {
     const reqs = parseLabelSelector('a==1,b!=2,c');
-    const ok = (l: Record<string, string>) => reqs.every(r => r(l));
+    const ok = (l: Record<string, string>) => reqs.every(r => r.test(l));
     expect(ok({ a: '1', b: '3', c: '' })).toBe(true);
     expect(ok({ a: '1', b: '2', c: '' })).toBe(false);
     expect(ok({ a: '1' })).toBe(false);

@@ -7,7 +7,16 @@ import {
   KUBERNETES_NAMESPACE_ANNOTATION,
 } from '@internal/plugin-rollouts-common';
 
-type Requirement = (labels: Record<string, string>) => boolean;
+/** One requirement of a label selector. */
+export interface Requirement {
+  test(labels: Record<string, string>): boolean;
+  /**
+   * Whether it can only match objects that carry a label (`a=b`, `a in (..)`, `a`). A selector
+   * without one (`!a`, `a!=b`, `a notin (..)`) matches every object lacking a label: nearly
+   * everything in a cluster.
+   */
+  positive: boolean;
+}
 
 /**
  * Parses an equality- and set-based label selector (`app=a,tier in (x,y),!legacy`), the syntax of
@@ -23,18 +32,27 @@ export function parseLabelSelector(selector: string): Requirement[] {
       if (m) {
         const [, key, op, list] = m;
         const values = list.split(',').map(v => v.trim());
-        return l =>
-          op === 'in' ? values.includes(l[key]) : !values.includes(l[key]);
+        return {
+          positive: op === 'in',
+          test: l =>
+            op === 'in' ? values.includes(l[key]) : !values.includes(l[key]),
+        };
       }
       m = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(part);
       if (m) {
         const [, key, op, value] = m;
-        return l => (op === '!=' ? l[key] !== value : l[key] === value);
+        return {
+          positive: op !== '!=',
+          test: l => (op === '!=' ? l[key] !== value : l[key] === value),
+        };
       }
       m = /^(!?)([\w./-]+)$/.exec(part);
       if (m) {
         const [, not, key] = m;
-        return l => (not ? !(key in l) : key in l);
+        return {
+          positive: !not,
+          test: l => (not ? !(key in l) : key in l),
+        };
       }
       throw new InputError(`Cannot parse label selector "${selector}"`);
     });
@@ -46,6 +64,11 @@ export interface WorkloadSelector {
   matches(labels: Record<string, string> | undefined): boolean;
 }
 
+/**
+ * The entity's workload selector; `undefined` without the annotations. A label selector that
+ * would match nearly every object (no requirement that needs a label) is refused with a 400:
+ * every view of the entity would scan every Deployment of every cluster.
+ */
 export function workloadSelectorFor(
   entity: Entity,
 ): WorkloadSelector | undefined {
@@ -55,7 +78,15 @@ export function workloadSelectorFor(
   const namespace = annotations[KUBERNETES_NAMESPACE_ANNOTATION] || undefined;
   if (selector) {
     const requirements = parseLabelSelector(selector);
-    return { namespace, matches: l => requirements.every(r => r(l ?? {})) };
+    if (!requirements.some(r => r.positive)) {
+      throw new InputError(
+        `The ${KUBERNETES_LABEL_SELECTOR_ANNOTATION} annotation "${selector}" matches nearly every object: it needs at least one requirement a workload must carry (such as app=NAME, a label that must exist, or "in")`,
+      );
+    }
+    return {
+      namespace,
+      matches: l => requirements.every(r => r.test(l ?? {})),
+    };
   }
   if (id) {
     return { namespace, matches: l => l?.[KUBERNETES_ID_LABEL] === id };

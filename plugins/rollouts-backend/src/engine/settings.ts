@@ -6,6 +6,10 @@ export interface EngineSettings {
   unreadyThresholdMs: number;
   /** How long the views' endpoints reuse an entity and a viewer's decisions. */
   readCacheMs: number;
+  /** History rows whose last occurrence is older than this are deleted. */
+  historyRetentionDays: number;
+  /** The `subjectPrefix` of the GitHub Actions `jwks` external access. */
+  githubActionsSubjectPrefix: string;
 }
 
 /** Reads the `rollouts.*` keys. */
@@ -20,9 +24,18 @@ export function readEngineSettings(config: Config): EngineSettings {
   if (readCache < 0) {
     throw new Error('rollouts.readCacheSeconds must not be negative');
   }
+  const retention =
+    config.getOptionalNumber('rollouts.history.retentionDays') ?? 365;
+  if (!(retention > 0)) {
+    throw new Error('rollouts.history.retentionDays must be a positive number');
+  }
   return {
     reconcileInterval,
     unreadyThresholdMs: threshold * 1000,
     readCacheMs: readCache * 1000,
+    historyRetentionDays: retention,
+    githubActionsSubjectPrefix:
+      config.getOptionalString('rollouts.githubActions.subjectPrefix') ??
+      'github-actions',
   };
 }

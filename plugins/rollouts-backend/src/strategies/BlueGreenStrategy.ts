@@ -8,7 +8,9 @@ import {
 import { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import {
   clone,
+  SquattedObjectError,
   companionDeployment,
+  ownCompanionOf,
   currentReplicaSet,
   deploymentComplete,
   deploymentDeadlineExceeded,
@@ -25,6 +27,7 @@ import {
   parseDuration,
   stateViewFields,
 } from './state';
+import { boundEntityOf } from '../engine/binding';
 import {
   ActionInput,
   RolloutStrategyHandler,
@@ -66,10 +69,17 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     };
   }
 
-  private preview(ctx: StrategyContext) {
-    return ctx.cache.deployments.get(
-      ctx.primary.metadata!.namespace!,
+  /**
+   * The engine's own preview Deployment. A squatter of its name is left alone: views and tidying
+   * up ignore it, and a running rollout stops with SquattedObjectError (`strict`).
+   */
+  private preview(ctx: StrategyContext, strict = false) {
+    return ownCompanionOf(
+      ctx.cache,
+      ctx.primary,
+      'preview',
       previewName(ctx.primary.metadata!.name!),
+      { ignoreSquatter: !strict },
     );
   }
 
@@ -185,6 +195,8 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     if (this.inFlight(ctx.state)) {
       throw new ConflictError('A blue-green rollout is already in progress');
     }
+    // Refused before anything is written when another Deployment holds the preview's name.
+    this.preview(ctx, true);
     const names = this.services(ctx.primary);
     if (!names.active || !names.preview) {
       throw new ConflictError(
@@ -324,21 +336,30 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     const svc = ctx.cache.services.get(ns, service);
     if (!svc) return;
     if (svc.spec?.selector?.[POD_TEMPLATE_HASH] === hash) return;
-    await ctx.client.setServiceSelector(ns, service, {
-      ...svc.spec?.selector,
-      [POD_TEMPLATE_HASH]: hash,
-    });
+    const entityRef = boundEntityOf(
+      ctx.primary,
+      ctx.cache.namespaces.get('', ns),
+    );
+    if (!entityRef) {
+      throw new SquattedObjectError(
+        `${ctx.primary.metadata?.name} is not bound to an entity on the cluster side: the rollouts engine switches no Service for it`,
+      );
+    }
+    await ctx.client.setServiceSelector(
+      ns,
+      service,
+      { ...svc.spec?.selector, [POD_TEMPLATE_HASH]: hash },
+      { entityRef, workload: ctx.primary.metadata!.name! },
+    );
   }
 
   async reconcile(ctx: StrategyContext): Promise<Transition | undefined> {
     const { primary, state, client } = ctx;
     const names = this.services(primary);
     if (!names.active || !names.preview) return undefined;
-    const ns = primary.metadata!.namespace!;
-    const name = primary.metadata!.name!;
     const primaryRs = currentReplicaSet(ctx.cache, primary);
     const primaryHash = hashOf(primaryRs);
-    const preview = this.preview(ctx);
+    const preview = this.preview(ctx, this.inFlight(state));
 
     if (!this.inFlight(state)) {
       // Idle, aborted or rolled back: both Services follow the primary's pods once they are ready.
@@ -350,7 +371,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         await this.select(ctx, names.active, primaryHash);
         await this.select(ctx, names.preview, primaryHash);
       }
-      if (preview) await client.deleteDeployment(ns, previewName(name));
+      if (preview) await client.deleteCompanion(preview);
       return undefined;
     }
 
@@ -365,13 +386,15 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         imageOf(preview.spec?.template) !== state.targetImage ||
         preview.spec?.replicas !== total
       ) {
-        await client.applyDeployment(
+        await client.applyCompanion(
           companionDeployment(primary, {
             name: previewName(primary.metadata!.name!),
             role: 'preview',
             image: state.targetImage,
             replicas: total,
           }),
+          primary,
+          'preview',
         );
         return undefined;
       }
@@ -457,7 +480,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     }
     await this.select(ctx, names.active, primaryHash);
     await this.select(ctx, names.preview, primaryHash);
-    await client.deleteDeployment(ns, previewName(name));
+    if (preview) await client.deleteCompanion(preview);
     const message = `Rollout of ${state.targetImage} complete`;
     return {
       state: nextState(ctx, {

@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   clone,
   companionDeployment,
+  ownCompanionOf,
   currentReplicaSet,
   deploymentComplete,
   deploymentDeadlineExceeded,
@@ -111,11 +112,17 @@ const IN_FLIGHT = ['Progressing', 'Paused', 'Degraded'];
 export class CanaryStrategy implements RolloutStrategyHandler {
   readonly name = 'Canary' as const;
 
-  private canary(ctx: StrategyContext) {
-    const ns = ctx.primary.metadata!.namespace!;
-    return ctx.cache.deployments.get(
-      ns,
+  /**
+   * The engine's own canary Deployment. A squatter of its name is left alone: views and tidying up
+   * ignore it, and a running canary stops with SquattedObjectError (`strict`).
+   */
+  private canary(ctx: StrategyContext, strict = false) {
+    return ownCompanionOf(
+      ctx.cache,
+      ctx.primary,
+      'canary',
       canaryName(ctx.primary.metadata!.name!),
+      { ignoreSquatter: !strict },
     );
   }
 
@@ -220,6 +227,8 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         'A canary is already in progress; abort or finish it first',
       );
     }
+    // Refused before anything is written when another Deployment holds the canary's name.
+    this.canary(ctx, true);
     if (imageOf(ctx.primary.spec?.template) === image) {
       throw new ConflictError(
         `${ctx.primary.metadata?.name} already runs ${image}`,
@@ -353,14 +362,12 @@ export class CanaryStrategy implements RolloutStrategyHandler {
 
   async reconcile(ctx: StrategyContext): Promise<Transition | undefined> {
     const { primary, state, client } = ctx;
-    const ns = primary.metadata!.namespace!;
-    const name = primary.metadata!.name!;
-    const canary = this.canary(ctx);
     if (!state) return undefined;
+    const canary = this.canary(ctx, this.inFlight(state));
 
     if (!this.inFlight(state)) {
       // Aborted or finished: no canary, stable at its full size.
-      if (canary) await client.deleteDeployment(ns, canaryName(name));
+      if (canary) await client.deleteCompanion(canary);
       if (
         state.phase === 'Aborted' &&
         state.totalReplicas !== undefined &&
@@ -389,7 +396,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       canary.spec?.replicas !== canaryReplicas ||
       imageOf(canary.spec?.template) !== state.targetImage
     ) {
-      await client.applyDeployment(
+      await client.applyCompanion(
         companionDeployment(primary, {
           name: canaryName(primary.metadata!.name!),
           role: 'canary',
@@ -397,6 +404,8 @@ export class CanaryStrategy implements RolloutStrategyHandler {
           replicas: canaryReplicas,
           keepStrategy: true,
         }),
+        primary,
+        'canary',
       );
     }
     if (primary.spec?.replicas !== stableReplicas) {
@@ -553,10 +562,8 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       };
     }
     if (!deploymentComplete(primary)) return undefined;
-    await client.deleteDeployment(
-      primary.metadata!.namespace!,
-      canaryName(primary.metadata!.name!),
-    );
+    const finished = this.canary(ctx);
+    if (finished) await client.deleteCompanion(finished);
     const message = `Rollout of ${state.targetImage} complete`;
     return {
       state: nextState(ctx, {

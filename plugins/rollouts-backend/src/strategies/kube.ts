@@ -4,7 +4,11 @@ import {
   V1PodTemplateSpec,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
-import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
+import { ConflictError } from '@backstage/errors';
+import {
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+} from '@internal/plugin-rollouts-common';
 import { ClusterCache } from '../cache/ClusterCache';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -141,15 +145,71 @@ export function isoTime(value: Date | string | undefined): string | undefined {
 }
 
 /**
+ * An object the engine would create, replace, delete or re-point is not its own: a Deployment of
+ * the companion's name that is not labelled as the engine's for this workload, or a Service bound
+ * to another entity. Reported (409 to an action, Degraded for a running rollout), never overwritten.
+ */
+export class SquattedObjectError extends ConflictError {}
+
+export type CompanionRole = 'canary' | 'preview';
+
+/**
+ * Whether a Deployment is the engine's canary or preview of `primary`: labelled with that role and
+ * the primary's name, and bound to the same entity as the primary.
+ */
+export function isOwnCompanion(
+  d: V1Deployment,
+  primary: V1Deployment,
+  role: CompanionRole,
+): boolean {
+  const labels = d.metadata?.labels ?? {};
+  return (
+    labels[ROLLOUT_LABELS.role] === role &&
+    labels[ROLLOUT_LABELS.owner] === primary.metadata?.name &&
+    d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity] ===
+      primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity]
+  );
+}
+
+export function squattedCompanion(
+  d: V1Deployment,
+  primary: V1Deployment,
+  role: CompanionRole,
+) {
+  return new SquattedObjectError(
+    `Deployment ${d.metadata?.namespace}/${d.metadata?.name} already exists and is not the ${role} the rollouts engine made for ${primary.metadata?.name}: rename or remove it, the engine will not overwrite it`,
+  );
+}
+
+/**
+ * The primary's canary or preview Deployment from the cache, when it is the engine's own; throws
+ * SquattedObjectError when another Deployment holds the name (unless `ignoreSquatter`, for paths
+ * that only tidy up and must leave it alone).
+ */
+export function ownCompanionOf(
+  cache: ClusterCache,
+  primary: V1Deployment,
+  role: CompanionRole,
+  name: string,
+  opts: { ignoreSquatter?: boolean } = {},
+): V1Deployment | undefined {
+  const d = cache.deployments.get(primary.metadata!.namespace!, name);
+  if (!d) return undefined;
+  if (isOwnCompanion(d, primary, role)) return d;
+  if (opts.ignoreSquatter) return undefined;
+  throw squattedCompanion(d, primary, role);
+}
+
+/**
  * A Deployment that runs beside the primary one, the canary or the blue-green preview: the primary's
  * pod template with the new image, labelled with its role and owner so the engine finds it and the
- * primary's ReplicaSets never adopt its pods.
+ * primary's ReplicaSets never adopt its pods, and bound to the primary's entity.
  */
 export function companionDeployment(
   primary: V1Deployment,
   opts: {
     name: string;
-    role: 'canary' | 'preview';
+    role: CompanionRole;
     image: string;
     replicas: number;
     /** Copy the primary's update strategy (the canary is replaced the way the primary is). */
@@ -160,6 +220,7 @@ export function companionDeployment(
     [ROLLOUT_LABELS.role]: opts.role,
     [ROLLOUT_LABELS.owner]: primary.metadata!.name!,
   };
+  const binding = primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity];
   const template = clone(primary.spec!.template!);
   template.metadata = {
     ...template.metadata,
@@ -174,6 +235,7 @@ export function companionDeployment(
       name: opts.name,
       namespace: primary.metadata!.namespace,
       labels: { ...primary.metadata?.labels, ...roleLabels },
+      ...(binding ? { annotations: { [ROLLOUT_ANNOTATIONS.entity]: binding } } : {}),
     },
     spec: {
       replicas: opts.replicas,

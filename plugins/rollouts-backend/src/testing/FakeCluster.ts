@@ -1,14 +1,25 @@
+import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
 import {
   KubernetesObject,
   V1Deployment,
+  V1Namespace,
   V1Pod,
   V1ReplicaSet,
   V1Service,
 } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 import { ObjectIndex } from '../cache/ObjectIndex';
-import { StaleWriteError, WorkloadClient } from '../clusters/WorkloadClient';
-import { clone } from '../strategies/kube';
+import {
+  StaleWriteError,
+  WorkloadClient,
+  requireServiceOwner,
+} from '../clusters/WorkloadClient';
+import {
+  CompanionRole,
+  clone,
+  isOwnCompanion,
+  squattedCompanion,
+} from '../strategies/kube';
 
 class Kind<T extends KubernetesObject> extends ObjectIndex<T> {
   observe(obj: T) {
@@ -30,6 +41,7 @@ export class FakeCluster {
   readonly replicaSets = new Kind<V1ReplicaSet>();
   readonly pods = new Kind<V1Pod>();
   readonly services = new Kind<V1Service>();
+  readonly namespaces = new Kind<V1Namespace>();
   readonly writes: string[] = [];
 
   readonly cache = {
@@ -37,6 +49,7 @@ export class FakeCluster {
     replicaSets: this.replicaSets,
     pods: this.pods,
     services: this.services,
+    namespaces: this.namespaces,
     synced: async () => {},
     stop: async () => {},
   } as unknown as ClusterCache;
@@ -63,16 +76,28 @@ export class FakeCluster {
         this.writes.push(`replace ${body.metadata!.name}`);
         return this.store(body, existing);
       },
-      applyDeployment: async (body: V1Deployment) => {
+      // The ownership rules are the real client's (kube.ts, binding.ts), not a copy.
+      applyCompanion: async (
+        body: V1Deployment,
+        primary: V1Deployment,
+        role: CompanionRole,
+      ) => {
         const existing = this.deployments.get(
           body.metadata!.namespace!,
           body.metadata!.name!,
         );
+        if (existing && !isOwnCompanion(existing, primary, role)) {
+          throw squattedCompanion(existing, primary, role);
+        }
         this.writes.push(`apply ${body.metadata!.name}`);
         return this.store(clone(body), existing);
       },
-      deleteDeployment: async (ns: string, name: string) => {
-        if (this.deployments.get(ns, name)) this.writes.push(`delete ${name}`);
+      deleteCompanion: async (companion: V1Deployment) => {
+        const ns = companion.metadata!.namespace!;
+        const name = companion.metadata!.name!;
+        const existing = this.deployments.get(ns, name);
+        if (existing?.metadata?.uid !== companion.metadata?.uid) return;
+        this.writes.push(`delete ${name}`);
         this.deployments.forget(ns, name);
         for (const rs of this.replicaSets.list(ns)) {
           if (rs.metadata?.ownerReferences?.[0]?.name === name) {
@@ -84,8 +109,10 @@ export class FakeCluster {
         ns: string,
         name: string,
         selector: Record<string, string>,
+        owner: { entityRef: string; workload: string },
       ) => {
         const svc = clone(this.services.get(ns, name)!);
+        requireServiceOwner(svc, this.namespaces.get('', ns), owner);
         svc.spec = { ...svc.spec, selector };
         this.writes.push(`select ${name} ${JSON.stringify(selector)}`);
         this.services.put(svc);
@@ -281,12 +308,21 @@ export class FakeCluster {
   }
 }
 
+/**
+ * A Deployment in namespace `shop`, bound on the cluster side to `component:default/<name>`
+ * unless `entityRef` says otherwise (`null`: bound to nothing).
+ */
 export function deployment(options: {
   name: string;
   image: string;
   replicas?: number;
   annotations?: Record<string, string>;
+  entityRef?: string | null;
 }): V1Deployment {
+  const entityRef =
+    options.entityRef === undefined
+      ? `component:default/${options.name}`
+      : options.entityRef;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -294,7 +330,10 @@ export function deployment(options: {
       name: options.name,
       namespace: 'shop',
       labels: { app: options.name, 'backstage.io/kubernetes-id': options.name },
-      annotations: options.annotations,
+      annotations: {
+        ...(entityRef ? { [ROLLOUT_ANNOTATIONS.entity]: entityRef } : {}),
+        ...options.annotations,
+      },
     },
     spec: {
       replicas: options.replicas ?? 4,
