@@ -46,8 +46,10 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
       ? new https.Agent({ keepAlive: true, ca: upstream.caData })
       : new http.Agent({ keepAlive: true });
   let faults: ClusterFaults = { ...NO_FAULTS };
-  const watches = new Set<{ opened: number; cut(): void }>();
-  const counts = { total: 0, injected: 0 };
+  const watches = new Set<{ opened: number; cut(): void; end(): void }>();
+  /** Requests seen, faults injected, and watch streams that carried a 410 Gone ERROR event. */
+  const counts = { total: 0, injected: 0, watchesGone: 0 };
+  let held: Promise<void> | undefined;
 
   const armWatch = (w: {
     opened: number;
@@ -102,6 +104,7 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
       return;
     }
     const isWatch = /[?&]watch=(1|true)/.test(path);
+    if (isWatch && held) await held;
     const options: https.RequestOptions = {
       host: target.hostname,
       port: target.port,
@@ -116,12 +119,27 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
       up.pipe(res);
       up.on('error', () => res.destroy());
       if (isWatch) {
+        let gone = false;
+        up.on('data', (chunk: Buffer) => {
+          if (
+            !gone &&
+            /"type":"ERROR"[\s\S]*"code":410/.test(chunk.toString())
+          ) {
+            gone = true;
+            counts.watchesGone++;
+          }
+        });
         const w = {
           opened: Date.now(),
           timer: undefined as NodeJS.Timeout | undefined,
           cut: () => {
             up.destroy();
             res.destroy();
+          },
+          end: () => {
+            up.unpipe(res);
+            up.destroy();
+            res.end();
           },
         };
         watches.add(w);
@@ -151,6 +169,22 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
     setFaults(next: Partial<ClusterFaults>) {
       faults = { ...faults, ...next };
       for (const w of watches) armWatch(w as any);
+    },
+    /**
+     * Ends every open watch cleanly, as an API server's request timeout does (clients resume from
+     * their last resourceVersion), and holds new watch requests until `release()`: what happens
+     * meanwhile, a client learns only from the watch it resumes, or from a re-list after 410.
+     */
+    holdWatches(): () => void {
+      let release = () => {};
+      held = new Promise<void>(r => {
+        release = () => {
+          held = undefined;
+          r();
+        };
+      });
+      for (const w of [...watches]) w.end();
+      return release;
     },
     clearFaults() {
       faults = { ...NO_FAULTS };

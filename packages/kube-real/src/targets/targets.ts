@@ -55,6 +55,10 @@ export interface TestCluster {
   sim?: KubeSim;
   /** The started control plane, on the real target. */
   real?: RealCluster;
+  /** The fault proxy in front of the real API server (what `url` points at), on the real target. */
+  proxy?: FaultProxy;
+  /** A client of the cluster itself, past any proxy, as `token`'s user. */
+  rest: RestClient;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,7 @@ async function startSimTarget(
     seed: options.seed,
     faults: options.faults,
   });
+  const rest = new RestClient({ url: sim.url, token: 'kube-sim-token' });
   return {
     target: 'kube-sim',
     url: sim.url,
@@ -94,7 +99,11 @@ async function startSimTarget(
       waitFor: (p, t) => sim.control.waitFor(p, t),
     },
     sim,
-    close: () => sim.close(),
+    rest,
+    close: async () => {
+      rest.close();
+      await sim.close();
+    },
   };
 }
 
@@ -215,6 +224,8 @@ async function startRealTarget(
           waitUntil(predicate, timeoutMs),
       },
       real,
+      proxy: p,
+      rest: client,
       close: async () => {
         m.stop();
         client.close();

@@ -33,6 +33,8 @@ const FAULTS = {
 const SUITE =
   'rollouts under cluster faults (20% errors, 200 ms latency, dropped watches, forced 409s) on $name';
 
+// A constant title keeps the suite's body at its indentation (the title is a string all the same).
+// eslint-disable-next-line jest/valid-title
 describe.each(clusterTargets())(SUITE, target => {
   // kube-sim or the real cluster: the name stays so that the tests read as they did.
   let sim: TestCluster;
