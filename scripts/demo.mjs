@@ -2,9 +2,8 @@
 // Puts the demo services into interesting states through the real rollouts API, as a CI job would:
 // payments-api's canary paused at 20% for approval, checkout-web's blue-green awaiting promotion.
 // (inventory-svc is healthy and search-indexer degraded straight from kube-sim's demo seed.)
-// Usage: node scripts/demo.mjs [backendUrl]   (token: ROLLOUTS_CI_TOKEN or the local default)
+// Usage: ROLLOUTS_CI_TOKEN=... node scripts/demo.mjs [backendUrl]   (the token make start generates)
 
-const DEFAULT_TOKEN = 'local-dev-ci-token-change-me';
 
 export const demoRollouts = [
   { entity: 'component/default/payments-api', image: 'ghcr.io/acme/payments-api:1.5.0', reason: 'Release 1.5.0: faster card tokenisation' },
@@ -25,7 +24,8 @@ export async function waitForBackend(backendUrl, timeoutMs = 300000) {
 }
 
 /** Starts each demo rollout; retries while the catalog has not yet ingested the demo entities. */
-export async function seedDemoRollouts(backendUrl, token = process.env.ROLLOUTS_CI_TOKEN ?? DEFAULT_TOKEN) {
+export async function seedDemoRollouts(backendUrl, token = process.env.ROLLOUTS_CI_TOKEN) {
+  if (!token) throw new Error('seedDemoRollouts: set ROLLOUTS_CI_TOKEN (make start generates it in .local/ci-token)');
   for (const { entity, image, reason } of demoRollouts) {
     const url = `${backendUrl}/api/rollouts/entities/${entity}/rollouts`;
     let last;

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
 scripts/install.sh
 
+# The static token of local scripts: random per machine, never one written in the repository.
+ROLLOUTS_CI_TOKEN=$(scripts/local-token.sh)
+export ROLLOUTS_CI_TOKEN
+echo "Local scripts' token (starts and reads rollouts only): $ROLLOUTS_CI_TOKEN  (in .local/ci-token)"
+
 KUBE_SIM_PORT=${KUBE_SIM_PORT:-6550}
 export KUBE_SIM_URL="http://127.0.0.1:${KUBE_SIM_PORT}"
 mkdir -p .kube-sim

@@ -6,4 +6,14 @@ export interface Config {
      */
     allowedLocationTypes?: string[];
   };
+  portal?: {
+    permissions?: {
+      /**
+       * Groups whose members may use the Kubernetes plugin's proxy (`kubernetes.proxy`), which
+       * sends requests with the Kubernetes plugin's cluster credential. Everyone else is denied;
+       * the Kubernetes tab works without it. Default `[group:default/platform]`.
+       */
+      kubernetesProxyGroups?: string[];
+    };
+  };
 }

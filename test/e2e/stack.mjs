@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { seedDemoRollouts } from '../../scripts/demo.mjs';
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 
 // Resolved from the backend package, whose @backstage/cli brings the Node transform.
 const requireFromBackend = createRequire(new URL('../../packages/backend/package.json', import.meta.url));
@@ -117,7 +118,9 @@ export async function startStack({ outDir, app = true, demo = true, kubeSimArgs 
       }),
     );
     const configArgs = ['--config', join(repoRoot, 'app-config.yaml'), '--config', override];
-    const env = { KUBE_SIM_URL: simUrl, BROWSER: 'none' };
+    // The static token of local scripts, new for every run as `make start` makes one per machine.
+    const ciToken = randomBytes(24).toString('hex');
+    const env = { KUBE_SIM_URL: simUrl, BROWSER: 'none', ROLLOUTS_CI_TOKEN: ciToken };
 
     // The backend runs from its sources without the CLI's file watcher, so it never restarts
     // (and loses its in-memory database) in the middle of a run.
@@ -141,12 +144,12 @@ export async function startStack({ outDir, app = true, demo = true, kubeSimArgs 
       backend,
     );
     if (demo) {
-      await seedDemoRollouts(backendUrl);
+      await seedDemoRollouts(backendUrl, ciToken);
     }
     if (app) {
       await waitFor('app', async () => (await fetch(appUrl)).ok, 300000, children[children.length - 1]);
     }
-    return { simUrl, backendUrl, appUrl, stop, logDir };
+    return { simUrl, backendUrl, appUrl, ciToken, stop, logDir };
   } catch (e) {
     await stop();
     throw e;

@@ -13,10 +13,19 @@ export {
   createManifestsApplyAction,
   readManifests,
 } from './actions/manifestsApply';
-export { ClusterApplier, readClusters } from './clusters/ClusterApplier';
-export type { ClusterDetails, AppliedObject } from './clusters/ClusterApplier';
+export { createManifestsCheckAction } from './actions/manifestsCheck';
+export { ClusterApplier, APPLIED_KINDS } from './clusters/ClusterApplier';
+export type {
+  AppliedKind,
+  AppliedObject,
+  ApplyPlan,
+} from './clusters/ClusterApplier';
 export { LocalTarget, LOCAL_DIRECTORY_CONFIG_KEY } from './local/LocalTarget';
-export { buildManifests, objectNames } from './manifests/buildManifests';
+export {
+  buildManifests,
+  objectNames,
+  serviceEntityRef,
+} from './manifests/buildManifests';
 export type { Manifest } from './manifests/buildManifests';
 export {
   writeManifests,

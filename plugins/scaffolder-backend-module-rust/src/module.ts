@@ -7,6 +7,7 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { createCatalogRegisterFileAction } from './actions/catalogRegisterFile';
 import { createLocalPublishAction } from './actions/localPublish';
 import { createManifestsApplyAction } from './actions/manifestsApply';
+import { createManifestsCheckAction } from './actions/manifestsCheck';
 import { createManifestsRenderAction } from './actions/manifestsRender';
 import { createParamsValidateAction } from './actions/paramsValidate';
 import { ClusterApplier } from './clusters/ClusterApplier';
@@ -26,8 +27,10 @@ export const scaffolderModuleRust = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
         catalog: catalogServiceRef,
+        auth: coreServices.auth,
+        userInfo: coreServices.userInfo,
       },
-      async init({ scaffolder, config, catalog }) {
+      async init({ scaffolder, config, catalog, auth, userInfo }) {
         const clusters = ClusterApplier.fromConfig(config);
         const localTarget = LocalTarget.fromConfig(config);
         scaffolder.addActions(
@@ -35,6 +38,7 @@ export const scaffolderModuleRust = createBackendModule({
           createManifestsRenderAction(),
           createLocalPublishAction({ localTarget }),
           createCatalogRegisterFileAction({ catalog, localTarget }),
+          createManifestsCheckAction({ clusters, catalog, auth, userInfo }),
           createManifestsApplyAction({ clusters }),
         );
       },

@@ -6,8 +6,10 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
-export const TOKEN = 'local-dev-ci-token-change-me';
+/** The static token of local scripts (app-config.yaml), new for every bench run. */
+export const TOKEN = randomBytes(24).toString('hex');
 
 export async function startBackend({ repoRoot, outDir, port, config, env = {}, entry = 'src/index.ts', inspectPort }) {
   const backendDir = join(repoRoot, 'packages/backend');
@@ -32,7 +34,7 @@ export async function startBackend({ repoRoot, outDir, port, config, env = {}, e
     ],
     {
       cwd: backendDir,
-      env: { ...process.env, NODE_ENV: 'development', ...env },
+      env: { ...process.env, NODE_ENV: 'development', ROLLOUTS_CI_TOKEN: TOKEN, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },

@@ -58,13 +58,13 @@ export async function deploymentImage(stack, namespace, name) {
   return d.spec.template.spec.containers[0].image;
 }
 
-/** Polls the rollouts API (as the CI service principal) until the predicate holds. */
+/** Polls the rollouts API (with the local scripts' static token) until the predicate holds. */
 export async function waitForRollout(stack, entity, predicate, what, timeoutMs = 120000) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
     const res = await fetch(`${stack.backendUrl}/api/rollouts/entities/component/default/${entity}/rollouts`, {
-      headers: { authorization: 'Bearer local-dev-ci-token-change-me' },
+      headers: { authorization: `Bearer ${stack.ciToken}` },
     });
     if (res.ok) {
       last = (await res.json()).items[0];

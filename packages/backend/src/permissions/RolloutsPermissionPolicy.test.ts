@@ -8,6 +8,11 @@ import {
   rolloutRollbackPermission,
   rolloutStartPermission,
 } from '@internal/plugin-rollouts-common';
+import {
+  kubernetesClustersReadPermission,
+  kubernetesProxyPermission,
+  kubernetesResourcesReadPermission,
+} from '@backstage/plugin-kubernetes-common';
 import { RolloutsPermissionPolicy } from './RolloutsPermissionPolicy';
 
 describe('RolloutsPermissionPolicy', () => {
@@ -65,5 +70,59 @@ describe('RolloutsPermissionPolicy', () => {
     expect(
       await policy.handle({ permission: rolloutRollbackPermission }),
     ).toEqual({ result: AuthorizeResult.DENY });
+  });
+});
+
+describe('RolloutsPermissionPolicy and the Kubernetes proxy', () => {
+  const userIn = (...refs: string[]) => ({
+    credentials: mockCredentials.user(refs[0]),
+    info: { userEntityRef: refs[0], ownershipEntityRefs: refs },
+  });
+  const policyFor = (refs: string[], groups?: string[]) =>
+    new RolloutsPermissionPolicy(
+      mockServices.userInfo({
+        userEntityRef: refs[0],
+        ownershipEntityRefs: refs,
+      }),
+      { kubernetesProxyGroups: groups },
+    );
+
+  it('denies the proxy to a user outside the platform group', async () => {
+    const refs = ['user:default/guest', 'group:default/team-rust'];
+    expect(
+      await policyFor(refs).handle(
+        { permission: kubernetesProxyPermission },
+        userIn(...refs),
+      ),
+    ).toEqual({ result: AuthorizeResult.DENY });
+  });
+
+  it('lets members of the configured groups use it', async () => {
+    const refs = ['user:default/pat', 'group:default/Platform'];
+    expect(
+      await policyFor(refs).handle(
+        { permission: kubernetesProxyPermission },
+        userIn(...refs),
+      ),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+    const sre = ['user:default/sam', 'group:default/sre'];
+    expect(
+      await policyFor(sre, ['group:default/sre']).handle(
+        { permission: kubernetesProxyPermission },
+        userIn(...sre),
+      ),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+  });
+
+  it('keeps the Kubernetes tab readable for everyone', async () => {
+    const refs = ['user:default/guest'];
+    for (const permission of [
+      kubernetesResourcesReadPermission,
+      kubernetesClustersReadPermission,
+    ]) {
+      expect(
+        await policyFor(refs).handle({ permission }, userIn(...refs)),
+      ).toEqual({ result: AuthorizeResult.ALLOW });
+    }
   });
 });

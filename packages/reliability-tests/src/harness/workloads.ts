@@ -10,6 +10,11 @@ export const CANARY_STEPS = [
   { pause: { duration: '1s' } },
 ];
 
+/** The cluster-side binding of a test workload to `component:default/<name>`. */
+export function bindingTo(name: string) {
+  return { [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}` };
+}
+
 function deployment(
   name: string,
   image: string,
@@ -23,7 +28,8 @@ function deployment(
       name,
       namespace: NS,
       labels: { app: name, 'backstage.io/kubernetes-id': name },
-      annotations,
+      // Bound on the cluster side to the component of the same name.
+      annotations: { ...bindingTo(name), ...annotations },
     },
     spec: {
       replicas,
@@ -44,7 +50,12 @@ function service(name: string, app: string) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: NS, labels: { app } },
+    metadata: {
+      name,
+      namespace: NS,
+      labels: { app },
+      annotations: bindingTo(app),
+    },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
   };
 }

@@ -16,23 +16,52 @@ const SECRET_PATTERNS: Array<[string, RegExp]> = [
   ['JWT', /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/],
   [
     'password assignment',
-    /\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*["']?(?!\$\{\{)(?!\$\{?[A-Z_]+)[^\s"'#]{6,}/i,
+    // `id-token: write` is a workflow permission, not a credential.
+    /\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*["']?(?!\$\{\{)(?!\$\{?[A-Z_]+)(?!(?:read|write|none)\b)[^\s"'#]{6,}/i,
   ],
 ];
 
+const stepsOf = (job: any): any[] => job.steps ?? [];
+const runsOf = (job: any): string =>
+  stepsOf(job)
+    .map(s => (typeof s.run === 'string' ? s.run : ''))
+    .join('\n');
+/** Steps that build an image with docker/build-push-action. */
+const buildStepsOf = (job: any) =>
+  stepsOf(job).filter(s => /^docker\/build-push-action@/.test(s.uses ?? ''));
+/** Steps that install or run cosign. */
+const signingStepsOf = (job: any) =>
+  stepsOf(job).filter(
+    s =>
+      /^sigstore\//.test(s.uses ?? '') ||
+      /\bcosign\s/.test(typeof s.run === 'string' ? s.run : ''),
+  );
+/** A `with.push` or `if` value as the expression it is, without `${{ }}`. */
+const asExpression = (value: unknown) =>
+  String(value)
+    .replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1')
+    .trim();
+
 /** Write scopes a job may hold, and only when it does what needs them. */
 const WRITE_SCOPES_ALLOWED: Record<string, (job: any) => boolean> = {
+  // Pushing an image to the registry (ghcr.io with GITHUB_TOKEN).
   packages: job =>
-    (job.steps ?? []).some((s: any) =>
-      /docker\/build-push-action/.test(s.uses ?? ''),
-    ),
+    buildStepsOf(job).some(s => asExpression(s.with?.push) !== 'false'),
+  // Keyless signing of the image the job pushes, or the deploy job's OIDC identity towards the portal.
   'id-token': job =>
-    (job.steps ?? []).some((s: any) =>
-      /attest|sigstore|cosign|configure-aws-credentials|auth@/.test(
-        s.uses ?? '',
-      ),
-    ),
+    (buildStepsOf(job).length > 0 && /\bcosign sign\b/.test(runsOf(job))) ||
+    /\$\{?ACTIONS_ID_TOKEN_REQUEST_URL\b/.test(runsOf(job)),
 };
+
+/**
+ * A `uses:` line pinned the way Dependabot and Renovate keep current: a full commit SHA and the
+ * version it is, in a comment. Local actions and Docker images by digest are pinned by what they are.
+ */
+const PINNED_USES =
+  /^\s*(?:-\s+)?uses:\s+(?:[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@[0-9a-f]{40}\s+#\s+v\d+(?:\.\d+){0,2}\S*|\.\/\S+|docker:\/\/\S+@sha256:[0-9a-f]{64})\s*$/;
+
+/** Secrets a generated workflow may read: the registry's. A Backstage credential is not one of them. */
+const SECRETS_ALLOWED = new Set(['GITHUB_TOKEN', 'REGISTRY_PASSWORD']);
 
 const VARIANTS = [
   { strategy: 'RollingUpdate', target: 'local' },
@@ -197,6 +226,132 @@ describe('generated repository policy (every strategy and target)', () => {
     }
     expect(violations).toEqual([]);
     expect(figures.jobs).toBeGreaterThan(0);
+  });
+
+  it('runs only pinned code: every action by commit SHA with its version, every base image by digest', () => {
+    const violations: string[] = [];
+    let pinned = 0;
+    for (const [variant, files] of each()) {
+      for (const [file, text] of files) {
+        if (!/^\.github\/workflows\/.+\.ya?ml$/.test(file)) continue;
+        for (const line of text.split('\n')) {
+          if (!/^\s*(?:-\s+)?uses:/.test(line)) continue;
+          if (PINNED_USES.test(line)) pinned++;
+          else violations.push(`${variant} ${file}: ${line.trim()}`);
+        }
+      }
+      const dockerfile = files.get('Dockerfile') ?? '';
+      const syntax = /^# syntax=(\S+)/.exec(dockerfile)?.[1];
+      if (syntax && !/@sha256:[0-9a-f]{64}$/.test(syntax))
+        violations.push(
+          `${variant} Dockerfile: frontend ${syntax} not pinned by digest`,
+        );
+      const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map(m => m[1]);
+      if (froms.length === 0)
+        violations.push(`${variant}: no FROM in Dockerfile`);
+      for (const image of froms) {
+        if (!/^[^@\s]+:[^@/\s]+@sha256:[0-9a-f]{64}$/.test(image))
+          violations.push(
+            `${variant} Dockerfile: ${image} not pinned by tag and digest`,
+          );
+      }
+    }
+    expect(violations).toEqual([]);
+    expect(pinned).toBeGreaterThan(VARIANTS.length * 5);
+  });
+
+  it('signs only where it pushes: cosign runs in the job that pushes, exactly when it pushes, by digest; every pushed image is signed', () => {
+    const violations: string[] = [];
+    let signingJobs = 0;
+    for (const [variant, files] of each()) {
+      for (const [file, wf] of workflowsOf(files)) {
+        for (const [jobId, job] of Object.entries<any>(wf.jobs)) {
+          const builds = buildStepsOf(job);
+          const pushes = builds
+            .map(s => asExpression(s.with?.push))
+            .filter(push => push !== 'false' && push !== 'undefined');
+          const signing = signingStepsOf(job);
+          if (signing.length === 0) {
+            if (pushes.length > 0)
+              violations.push(
+                `${variant} ${file} ${jobId}: pushes an image without signing it`,
+              );
+            continue;
+          }
+          signingJobs++;
+          if (pushes.length !== 1) {
+            violations.push(
+              `${variant} ${file} ${jobId}: signs without pushing an image`,
+            );
+            continue;
+          }
+          for (const step of signing) {
+            const name = step.name ?? step.uses;
+            if (asExpression(step.if) !== pushes[0])
+              violations.push(
+                `${variant} ${file} ${jobId}: "${name}" runs when ${asExpression(
+                  step.if,
+                )}, the push when ${pushes[0]}`,
+              );
+            const run = typeof step.run === 'string' ? step.run : '';
+            for (const command of run.matchAll(
+              /\bcosign (sign|attest)\b[^\n]*/g,
+            )) {
+              if (/--key\b/.test(command[0]))
+                violations.push(
+                  `${variant} ${jobId}: "${command[0]}" signs with a key, not keylessly`,
+                );
+            }
+            if (
+              run &&
+              !/image="\$\{IMAGE_REPOSITORY\}@\$\{IMAGE_DIGEST\}"/.test(run)
+            )
+              violations.push(
+                `${variant} ${jobId}: "${name}" does not sign the image by its digest`,
+              );
+            if (run && !/cosign attest\b.*--type spdxjson/.test(run))
+              violations.push(
+                `${variant} ${jobId}: "${name}" does not attest the SBOM`,
+              );
+          }
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+    expect(signingJobs).toBe(VARIANTS.length);
+  });
+
+  it('deploys with its own OIDC identity: no Backstage credential, only the registry secrets', () => {
+    const violations: string[] = [];
+    for (const [variant, files] of each()) {
+      for (const [file, wf] of workflowsOf(files)) {
+        const text = JSON.stringify(wf);
+        for (const [, name] of text.matchAll(
+          /secrets\.([A-Za-z_][A-Za-z0-9_]*)/g,
+        )) {
+          if (!SECRETS_ALLOWED.has(name))
+            violations.push(`${variant} ${file}: reads secrets.${name}`);
+        }
+        const deploy = Object.entries<any>(wf.jobs).filter(([, job]) =>
+          /\/api\/rollouts\//.test(runsOf(job)),
+        );
+        if (deploy.length !== 1)
+          violations.push(
+            `${variant} ${file}: ${deploy.length} jobs call the rollouts API`,
+          );
+        for (const [jobId, job] of deploy) {
+          if (JSON.stringify(job.permissions) !== '{"id-token":"write"}')
+            violations.push(
+              `${variant} ${jobId}: permissions ${JSON.stringify(
+                job.permissions,
+              )}`,
+            );
+          if (!/\$\{?ACTIONS_ID_TOKEN_REQUEST_URL\b/.test(runsOf(job)))
+            violations.push(`${variant} ${jobId}: does not use its OIDC token`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
   });
 
   it('never checks out untrusted code with secrets: no pull_request_target, no persisted credentials, no secrets on pull requests', () => {

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@backstage/errors';
+import { NotAllowedError, ServiceUnavailableError } from '@backstage/errors';
 import { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 import { bindingOf } from '../engine/binding';
@@ -17,6 +17,15 @@ export class StaleWriteError extends Error {
   }
 }
 
+/** The `message` of a Kubernetes Status body. */
+function safeMessage(body: string): string | undefined {
+  try {
+    return JSON.parse(body).message;
+  } catch {
+    return undefined;
+  }
+}
+
 function statusOf(e: unknown): number | undefined {
   const err = e as {
     code?: number;
@@ -28,10 +37,20 @@ function statusOf(e: unknown): number | undefined {
 
 /**
  * A cluster that fails or cannot be reached (connection refused, timeout, 5xx, 429) is a 503 to
- * the caller, who may try again; any other answer of the API server passes through.
+ * the caller, who may try again; a 403 (the engine's role does not allow it) is a 403 naming what
+ * was refused; any other answer of the API server passes through.
  */
 function unavailable(e: unknown, what: string): unknown {
   const status = statusOf(e);
+  if (status === 403) {
+    const body = (e as { body?: unknown })?.body;
+    const reason =
+      (typeof body === 'string' ? safeMessage(body) : undefined) ??
+      (e as Error)?.message;
+    return new NotAllowedError(
+      `The cluster refuses the rollouts engine's credential for ${what} (see its RBAC role): ${reason}`,
+    );
+  }
   if (typeof status === 'number' && status < 500 && status !== 429) return e;
   return new ServiceUnavailableError(
     `The cluster did not answer for ${what}: ${(e as Error)?.message ?? e}`,

@@ -1,6 +1,7 @@
-import { TestDatabases } from '@backstage/backend-test-utils';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { DatabaseRolloutHistoryStore } from './RolloutHistoryStore';
+import { pruneHistory } from './retention';
 
 jest.setTimeout(60_000);
 
@@ -95,6 +96,83 @@ describe('DatabaseRolloutHistoryStore', () => {
       expect(
         await store.list({ entityRef: base.entityRef, limit: 1 }),
       ).toHaveLength(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'collapses repeated denials into one row with a count, so real events stay in view, on %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const store = await DatabaseRolloutHistoryStore.create({
+        database: { getClient: async () => knex },
+      });
+      const target = {
+        entityRef: 'component:default/payments',
+        cluster: 'local',
+        namespace: 'shop',
+        workload: 'payments',
+      };
+      await store.record({
+        ...target,
+        action: 'start',
+        actor: 'user:default/ada',
+        outcome: 'succeeded',
+      });
+      for (let i = 0; i < 50; i++) {
+        await store.record({
+          ...target,
+          action: 'abort',
+          actor: 'user:default/mallory',
+          outcome: 'denied',
+          reason: `attempt ${i} ${'x'.repeat(900)}`,
+        });
+      }
+      await store.record({
+        ...target,
+        action: 'promote',
+        actor: 'user:default/mallory',
+        outcome: 'denied',
+      });
+      const rows = await store.list({ entityRef: target.entityRef, limit: 3 });
+      expect(rows.map(r => [r.action, r.outcome, r.count])).toEqual([
+        ['promote', 'denied', undefined],
+        ['abort', 'denied', 50],
+        ['start', 'succeeded', undefined],
+      ]);
+      expect(rows[1].reason).toMatch(/^attempt 49 /);
+      expect(Date.parse(rows[1].lastAt!)).toBeGreaterThanOrEqual(
+        Date.parse(rows[1].createdAt),
+      );
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'prunes rows whose last occurrence is older than the retention on %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const store = await DatabaseRolloutHistoryStore.create({
+        database: { getClient: async () => knex },
+      });
+      const row = {
+        entityRef: 'component:default/payments',
+        cluster: 'local',
+        namespace: 'shop',
+        workload: 'payments',
+        actor: 'user:default/ada',
+        outcome: 'succeeded' as const,
+      };
+      await store.record({ ...row, action: 'start' });
+      await store.record({ ...row, action: 'promote' });
+      const old = new Date(Date.now() - 400 * 24 * 3600 * 1000);
+      await knex('rollout_history')
+        .where({ action: 'start' })
+        .update({ created_at: old, last_at: old });
+      const logger = mockServices.logger.mock();
+      expect(
+        await pruneHistory(store, { historyRetentionDays: 365 }, logger),
+      ).toBe(1);
+      const left = await store.list({ entityRef: row.entityRef });
+      expect(left.map(r => r.action)).toEqual(['promote']);
     },
   );
 });

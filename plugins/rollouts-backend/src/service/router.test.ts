@@ -32,7 +32,10 @@ function component(name: string): Entity {
     metadata: {
       name,
       namespace: 'default',
-      annotations: { 'backstage.io/kubernetes-id': name },
+      annotations: {
+        'backstage.io/kubernetes-id': name,
+        'backstage.io/kubernetes-namespace': 'shop',
+      },
     },
     spec: {
       type: 'service',
@@ -55,7 +58,11 @@ function deployment(
       name,
       namespace: 'shop',
       labels: { app: name, 'backstage.io/kubernetes-id': name },
-      annotations,
+      // Bound on the cluster side to the component of the same name.
+      annotations: {
+        [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}`,
+        ...annotations,
+      },
     },
     spec: {
       replicas,
@@ -77,7 +84,11 @@ function service(name: string, app: string) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: 'shop' },
+    metadata: {
+      name,
+      namespace: 'shop',
+      annotations: { [ROLLOUT_ANNOTATIONS.entity]: `component:default/${app}` },
+    },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
   };
 }

@@ -5,10 +5,7 @@ import {
   V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { ConflictError } from '@backstage/errors';
-import {
-  ROLLOUT_ANNOTATIONS,
-  ROLLOUT_LABELS,
-} from '@internal/plugin-rollouts-common';
+import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
 import { ClusterCache } from '../cache/ClusterCache';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -155,7 +152,8 @@ export type CompanionRole = 'canary' | 'preview';
 
 /**
  * Whether a Deployment is the engine's canary or preview of `primary`: labelled with that role and
- * the primary's name, and bound to the same entity as the primary.
+ * the primary's name. (Companions carry no binding annotation of their own: they are found through
+ * their primary, and a cluster's admission policy can then keep that annotation for the deployer.)
  */
 export function isOwnCompanion(
   d: V1Deployment,
@@ -165,9 +163,7 @@ export function isOwnCompanion(
   const labels = d.metadata?.labels ?? {};
   return (
     labels[ROLLOUT_LABELS.role] === role &&
-    labels[ROLLOUT_LABELS.owner] === primary.metadata?.name &&
-    d.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity] ===
-      primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity]
+    labels[ROLLOUT_LABELS.owner] === primary.metadata?.name
   );
 }
 
@@ -203,7 +199,7 @@ export function ownCompanionOf(
 /**
  * A Deployment that runs beside the primary one, the canary or the blue-green preview: the primary's
  * pod template with the new image, labelled with its role and owner so the engine finds it and the
- * primary's ReplicaSets never adopt its pods, and bound to the primary's entity.
+ * primary's ReplicaSets never adopt its pods.
  */
 export function companionDeployment(
   primary: V1Deployment,
@@ -220,7 +216,6 @@ export function companionDeployment(
     [ROLLOUT_LABELS.role]: opts.role,
     [ROLLOUT_LABELS.owner]: primary.metadata!.name!,
   };
-  const binding = primary.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity];
   const template = clone(primary.spec!.template!);
   template.metadata = {
     ...template.metadata,
@@ -235,7 +230,6 @@ export function companionDeployment(
       name: opts.name,
       namespace: primary.metadata!.namespace,
       labels: { ...primary.metadata?.labels, ...roleLabels },
-      ...(binding ? { annotations: { [ROLLOUT_ANNOTATIONS.entity]: binding } } : {}),
     },
     spec: {
       replicas: opts.replicas,

@@ -214,3 +214,102 @@ export function historyOf(rollout: RolloutView): RolloutHistoryEvent[] {
     },
   ];
 }
+
+/**
+ * A component whose author claims another team's workload (its kubernetes-id and namespace point
+ * at search-indexer), as anyone who can register an entity could.
+ */
+export const evilClaim: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'evil-claim',
+    namespace: 'default',
+    annotations: {
+      'backstage.io/kubernetes-id': 'search-indexer',
+      'backstage.io/kubernetes-namespace': 'search',
+    },
+  },
+  spec: { type: 'service', lifecycle: 'production', owner: 'user:guest' },
+};
+
+/** search-indexer as evil-claim's page sees it: the cluster binds it to its own entity. */
+export function boundElsewhere(): RolloutView {
+  return {
+    cluster: 'local',
+    namespace: 'search',
+    workload: 'search-indexer',
+    strategy: 'RollingUpdate',
+    phase: 'Healthy',
+    message: '',
+    step: { index: 1, total: 1 },
+    steps: [],
+    weight: { desired: 100, actual: 100, method: 'rolling' },
+    revisions: [
+      {
+        revision: 2,
+        image: 'ghcr.io/acme/search-indexer:0.9.0',
+        role: 'stable',
+        replicas: 2,
+        ready: 2,
+      },
+    ],
+    stableImage: 'ghcr.io/acme/search-indexer:0.9.0',
+    revision: 2,
+    binding: {
+      status: 'elsewhere',
+      entityRefs: ['component:default/search-indexer'],
+      message:
+        "Workload search/search-indexer belongs to component:default/search-indexer, not to component:default/evil-claim: only its own entity's owners may act on it",
+    },
+    allowedActions: [],
+    updatedAt: minutesAgo(1),
+  };
+}
+
+/** payments-api before anyone annotated it: the cluster names no entity for it. */
+export function unboundCanary(): RolloutView {
+  return pausedCanary({
+    binding: {
+      status: 'unbound',
+      entityRefs: [],
+      message:
+        'Workload payments/payments-api does not name the entity it belongs to (annotation rollouts.backstage.io/entity on the Deployment or its namespace), so it is read-only in the portal',
+    },
+    allowedActions: [],
+  });
+}
+
+/** payments-api named by its Deployment and disowned by its namespace. */
+export function contestedCanary(): RolloutView {
+  return pausedCanary({
+    binding: {
+      status: 'contested',
+      entityRefs: ['component:default/payments-api'],
+      message:
+        'Workload payments/payments-api names component:default/payments-api, but its namespace holds only the workloads of component:default/billing',
+    },
+    allowedActions: [],
+  });
+}
+
+/** Twelve denied promotes by one actor, collapsed by the backend into one row. */
+export function repeatedDenials(rollout: RolloutView): RolloutHistoryEvent {
+  return {
+    id: 'h3',
+    entityRef: 'component:default/payments-api',
+    cluster: rollout.cluster,
+    namespace: rollout.namespace,
+    workload: rollout.workload,
+    action: 'promote',
+    actor: 'user:default/mallory',
+    reason: 'let me in',
+    outcome: 'denied',
+    message:
+      'user:default/mallory may not promote rollouts of component:default/payments-api',
+    stepIndex: 1,
+    createdAt: minutesAgo(180),
+    count: 12,
+    lastAt: minutesAgo(2),
+  };
+}

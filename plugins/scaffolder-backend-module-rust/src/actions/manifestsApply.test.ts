@@ -2,7 +2,13 @@ import { ConfigReader } from '@backstage/config';
 import { createMockDirectory } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { stringify } from 'yaml';
 import { ClusterApplier } from '../clusters/ClusterApplier';
+import {
+  clusterState,
+  searchIndexerObjects,
+  settledState,
+} from '../clusters/__testUtils__/clusterState';
 import { buildManifests } from '../manifests/buildManifests';
 import { writeManifests } from '../manifests/writeManifests';
 import { validateServiceParams } from '../params/serviceParams';
@@ -64,7 +70,11 @@ describe('rust:manifests:apply against kube-sim', () => {
       await renderInto(strategy, namespace);
       const action = createManifestsApplyAction({ clusters });
       const ctx = createMockActionContext({
-        input: { cluster: 'local', namespace },
+        input: {
+          cluster: 'local',
+          namespace,
+          entityRef: 'component:default/orders',
+        },
         workspacePath: workspace.path,
       });
       await action.handler(ctx);
@@ -82,7 +92,12 @@ describe('rust:manifests:apply against kube-sim', () => {
           `created PodDisruptionBudget ${namespace}/orders`,
         ]),
       );
-      expect(sim.control.get('v1', 'Namespace', '', namespace)).toBeDefined();
+      // Created without a binding: only the cluster's administrators say a team owns a namespace.
+      const created = sim.control.get('v1', 'Namespace', '', namespace);
+      expect(created).toBeDefined();
+      expect(
+        created.metadata.annotations?.['rollouts.backstage.io/entity'],
+      ).toBeUndefined();
       await sim.control.waitFor(() => {
         const deployment = sim.control.get(
           'apps/v1',
@@ -121,7 +136,11 @@ describe('rust:manifests:apply against kube-sim', () => {
 
       // Applying again replaces instead of failing with a conflict.
       const again = createMockActionContext({
-        input: { cluster: 'local', namespace },
+        input: {
+          cluster: 'local',
+          namespace,
+          entityRef: 'component:default/orders',
+        },
         workspacePath: workspace.path,
       });
       await action.handler(again);
@@ -136,7 +155,11 @@ describe('rust:manifests:apply against kube-sim', () => {
     await renderInto('RollingUpdate', 'dry');
     const ctx = {
       ...createMockActionContext({
-        input: { cluster: 'local', namespace: 'dry' },
+        input: {
+          cluster: 'local',
+          namespace: 'dry',
+          entityRef: 'component:default/orders',
+        },
         workspacePath: workspace.path,
       }),
       isDryRun: true,
@@ -151,7 +174,11 @@ describe('rust:manifests:apply against kube-sim', () => {
     await expect(
       action.handler(
         createMockActionContext({
-          input: { cluster: 'prod', namespace: 'team-a' },
+          input: {
+            cluster: 'prod',
+            namespace: 'team-a',
+            entityRef: 'component:default/orders',
+          },
           workspacePath: workspace.path,
         }),
       ),
@@ -161,7 +188,11 @@ describe('rust:manifests:apply against kube-sim', () => {
     await expect(
       action.handler(
         createMockActionContext({
-          input: { cluster: 'local', namespace: 'team-b' },
+          input: {
+            cluster: 'local',
+            namespace: 'team-b',
+            entityRef: 'component:default/orders',
+          },
           workspacePath: workspace.path,
         }),
       ),
@@ -178,11 +209,276 @@ describe('rust:manifests:apply against kube-sim', () => {
           input: {
             cluster: 'local',
             namespace: 'default',
+            entityRef: 'component:default/orders',
             directory: '../../etc',
           },
           workspacePath: workspace.path,
         }),
       ),
     ).rejects.toThrow(/outside|not allowed/i);
+  });
+});
+
+describe('rust:manifests:apply takes nothing over', () => {
+  let sim: KubeSim;
+  let action: ReturnType<typeof createManifestsApplyAction>;
+  const workspace = createMockDirectory();
+  const INDEXER = 'component:default/search-indexer';
+
+  beforeAll(async () => {
+    sim = await startKubeSim({ port: 0, timeScale: 0.05 });
+    action = createManifestsApplyAction({
+      clusters: ClusterApplier.fromConfig(
+        new ConfigReader({
+          kubernetes: {
+            clusterLocatorMethods: [
+              {
+                type: 'config',
+                clusters: [{ name: 'local', url: sim.url }],
+              },
+            ],
+          },
+        }),
+      ),
+    });
+  });
+  afterAll(async () => sim?.close());
+  beforeEach(() => workspace.clear());
+
+  /** The manifests of a new service `search-indexer` (entity component:default/search-indexer). */
+  async function render(namespace: string, name = 'search-indexer') {
+    await writeManifests(
+      workspace.path,
+      'deploy/kubernetes',
+      buildManifests(
+        validateServiceParams({
+          name,
+          port: 8080,
+          strategy: 'RollingUpdate',
+          cluster: 'local',
+          namespace,
+          imageRepository: 'ghcr.io/acme/search-indexer',
+        }),
+      ),
+    );
+  }
+
+  function apply(namespace: string, entityRef = INDEXER) {
+    const ctx = createMockActionContext({
+      input: { cluster: 'local', namespace, entityRef },
+      workspacePath: workspace.path,
+    });
+    return {
+      ctx,
+      run: () => action.handler(ctx),
+      applied: () =>
+        (ctx.output as jest.Mock).mock.calls.find(
+          ([key]) => key === 'applied',
+        )?.[1],
+    };
+  }
+
+  async function seed(namespace: object, ...objects: object[]) {
+    await sim.control.apply([namespace, ...objects]);
+  }
+
+  it.each(['Deployment', 'Service', 'ConfigMap', 'ServiceAccount'] as const)(
+    'refuses a name whose %s belongs to another entity, and leaves the cluster exactly as it was',
+    async kind => {
+      const namespace = `taken-${kind.toLocaleLowerCase('en-US')}`;
+      const theirs = searchIndexerObjects(
+        'component:default/indexer',
+        namespace,
+      );
+      await seed(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+        theirs[kind],
+      );
+      await render(namespace);
+      const before = await settledState(sim);
+
+      const { run, applied } = apply(namespace);
+      const refusal = run();
+      await expect(refusal).rejects.toMatchObject({ name: 'InputError' });
+      await expect(refusal).rejects.toThrow(
+        `${kind} ${namespace}/${theirs[kind].metadata.name} already exists and belongs to component:default/indexer: choose another name or namespace`,
+      );
+      // Nothing else was written either: the objects that were free are not created.
+      expect(clusterState(sim)).toEqual(before);
+      expect(applied()).toBeUndefined();
+    },
+  );
+
+  it('refuses objects that belong to no entity, naming each of them', async () => {
+    const theirs = searchIndexerObjects(undefined, 'legacy');
+    await seed(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy' } },
+      ...Object.values(theirs),
+    );
+    await render('legacy');
+    const before = await settledState(sim);
+
+    const refusal = apply('legacy').run();
+    for (const object of Object.values(theirs)) {
+      await expect(refusal).rejects.toThrow(
+        `${object.kind} legacy/${object.metadata.name} already exists and belongs to no entity (it has no rollouts.backstage.io/entity annotation): choose another name or namespace`,
+      );
+    }
+    expect(clusterState(sim)).toEqual(before);
+  });
+
+  it('replaces the objects of the same entity when the template runs again (refs compare case-insensitively)', async () => {
+    const ours = searchIndexerObjects(
+      'Component:Default/Search-Indexer',
+      'mine',
+    );
+    await seed(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mine' } },
+      ...Object.values(ours),
+    );
+    await render('mine');
+
+    const { run, applied } = apply('mine');
+    await run();
+    expect(applied()).toEqual([
+      'replaced ServiceAccount mine/search-indexer',
+      'replaced ConfigMap mine/search-indexer-config',
+      'replaced Service mine/search-indexer',
+      'replaced Deployment mine/search-indexer',
+      'created HorizontalPodAutoscaler mine/search-indexer',
+      'created PodDisruptionBudget mine/search-indexer',
+    ]);
+    const deployment = sim.control.get(
+      'apps/v1',
+      'Deployment',
+      'mine',
+      'search-indexer',
+    );
+    expect(deployment.spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/acme/search-indexer:main',
+    );
+    expect(
+      deployment.metadata.annotations['rollouts.backstage.io/entity'],
+    ).toBe(INDEXER);
+  });
+
+  it('refuses a namespace that holds the workloads of other entities, and accepts one that lists this entity', async () => {
+    await seed({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'team-search',
+        annotations: {
+          'rollouts.backstage.io/entity':
+            'component:default/indexer, component:default/crawler',
+        },
+      },
+    });
+    await render('team-search');
+    const before = await settledState(sim);
+    await expect(apply('team-search').run()).rejects.toThrow(
+      'namespace team-search holds the workloads of component:default/indexer, component:default/crawler: choose another namespace',
+    );
+    expect(clusterState(sim)).toEqual(before);
+
+    await seed({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'team-search',
+        annotations: {
+          'rollouts.backstage.io/entity': `component:default/indexer, ${INDEXER}`,
+        },
+      },
+    });
+    const { run, applied } = apply('team-search');
+    await run();
+    expect(applied()).toContain(
+      'created Deployment team-search/search-indexer',
+    );
+  });
+
+  it.each(['kube-system', 'kube-public', 'kube-node-lease', 'kube-dns'])(
+    'refuses the system namespace %s',
+    async namespace => {
+      // (rust:params:validate refuses it first in the template; apply does not rely on that.)
+      await render('elsewhere');
+      const before = await settledState(sim);
+      await expect(apply(namespace).run()).rejects.toThrow(
+        `Namespace "${namespace}" belongs to the cluster itself: services are not deployed to kube-* namespaces`,
+      );
+      expect(clusterState(sim)).toEqual(before);
+    },
+  );
+
+  it('refuses kinds the template does not render, and objects of another namespace, before writing anything', async () => {
+    await render('extra');
+    workspace.addContent({
+      'deploy/kubernetes/secret.yaml': stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'search-indexer-secrets',
+          annotations: { 'rollouts.backstage.io/entity': INDEXER },
+        },
+        stringData: { TOKEN: 'x' },
+      }),
+      'deploy/kubernetes/rbac.yaml': [
+        stringify({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name: 'search-indexer' },
+          rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+        }),
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: 'extra' },
+        }),
+        stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: 'elsewhere',
+            namespace: 'search',
+            annotations: { 'rollouts.backstage.io/entity': INDEXER },
+          },
+        }),
+      ].join('---\n'),
+    });
+    const before = await settledState(sim);
+    const refusal = apply('extra').run();
+    await expect(refusal).rejects.toMatchObject({ name: 'InputError' });
+    for (const message of [
+      'v1 Secret search-indexer-secrets is not a kind the template applies (only v1 ServiceAccount, v1 ConfigMap, v1 Service, apps/v1 Deployment, policy/v1 PodDisruptionBudget, autoscaling/v2 HorizontalPodAutoscaler)',
+      'rbac.authorization.k8s.io/v1 ClusterRole search-indexer is not a kind the template applies',
+      'v1 Namespace extra is not a kind the template applies',
+      'ConfigMap elsewhere is in namespace "search", expected "extra"',
+    ]) {
+      await expect(refusal).rejects.toThrow(message);
+    }
+    expect(sim.control.get('v1', 'Namespace', '', 'extra')).toBeUndefined();
+    expect(clusterState(sim)).toEqual(before);
+  });
+
+  it('refuses manifests that do not name the entity, and an entityRef that is not one entity ref', async () => {
+    await render('other');
+    await expect(
+      apply('other', 'component:default/orders').run(),
+    ).rejects.toThrow(
+      `Deployment search-indexer in the manifests names ${INDEXER} in its rollouts.backstage.io/entity annotation, not component:default/orders`,
+    );
+    for (const entityRef of [
+      'search-indexer',
+      'default/search-indexer',
+      `${INDEXER},component:default/orders`,
+    ]) {
+      await expect(apply('other', entityRef).run()).rejects.toThrow(
+        `Invalid entityRef ${JSON.stringify(
+          entityRef,
+        )}: expected one entity ref of the form kind:namespace/name, e.g. component:default/orders`,
+      );
+    }
+    expect(sim.control.get('v1', 'Namespace', '', 'other')).toBeUndefined();
   });
 });

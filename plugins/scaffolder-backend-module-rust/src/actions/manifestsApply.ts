@@ -5,9 +5,11 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import fs from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { ClusterApplier } from '../clusters/ClusterApplier';
+import { requireEntityRef } from '../clusters/binding';
 import { MANIFESTS_DIRECTORY } from '../manifests/writeManifests';
 import { DNS_LABEL_PATTERN } from '../params/serviceParams';
 import { yaml } from './examples';
+import type { FieldCallback, Zod } from './paramsFields';
 
 /** Reads every manifest of a workspace folder (not `kustomization.yaml`), in file order. */
 export async function readManifests(
@@ -35,21 +37,73 @@ export async function readManifests(
     }
   }
   // ServiceAccounts and ConfigMaps before the workloads that use them.
-  const order = [
-    'Namespace',
-    'ServiceAccount',
-    'ConfigMap',
-    'Service',
-    'Deployment',
-  ];
+  const order = ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment'];
   const rank = (o: KubernetesObject) =>
     order.includes(o.kind!) ? order.indexOf(o.kind!) : order.length;
   return objects.sort((a, b) => rank(a) - rank(b));
 }
 
+/** The inputs `rust:manifests:check` and `rust:manifests:apply` share. */
+export const manifestsTargetFields: Record<
+  'cluster' | 'namespace' | 'entityRef' | 'directory',
+  FieldCallback
+> = {
+  cluster: (z: Zod) =>
+    z.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
+  namespace: (z: Zod) =>
+    z
+      .string()
+      .describe('Namespace every object must belong to (not a kube-* one)'),
+  entityRef: (z: Zod) =>
+    z
+      .string()
+      .describe(
+        'Entity ref of the service (component:default/orders): the objects must name it in their rollouts.backstage.io/entity annotation, and only objects that already name it are replaced',
+      ),
+  directory: (z: Zod) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        `Workspace folder of the manifests (default ${MANIFESTS_DIRECTORY})`,
+      ),
+};
+
+/** Validates the shared inputs and reads the manifests of the workspace. */
+export async function readManifestsTarget(
+  clusters: ClusterApplier,
+  input: {
+    cluster: string;
+    namespace: string;
+    entityRef: string;
+    directory?: string;
+  },
+  workspacePath: string,
+) {
+  clusters.requireCluster(input.cluster);
+  if (!DNS_LABEL_PATTERN.test(input.namespace)) {
+    throw new InputError(
+      `Invalid namespace ${JSON.stringify(input.namespace)}`,
+    );
+  }
+  const entityRef = requireEntityRef(input.entityRef);
+  const folder = resolveSafeChildPath(
+    workspacePath,
+    input.directory ?? MANIFESTS_DIRECTORY,
+  );
+  const objects = await readManifests(folder);
+  return {
+    cluster: input.cluster,
+    namespace: input.namespace,
+    entityRef,
+    objects,
+  };
+}
+
 /**
  * `rust:manifests:apply`: applies the workspace's manifests to a cluster of
- * `kubernetes.clusterLocatorMethods` (create or replace), so the service runs right away.
+ * `kubernetes.clusterLocatorMethods` with the rollouts engine's credential, so the service runs
+ * right away. It takes nothing over: see `ClusterApplier`.
  */
 export function createManifestsApplyAction(options: {
   clusters: ClusterApplier;
@@ -58,7 +112,7 @@ export function createManifestsApplyAction(options: {
   return createTemplateAction({
     id: 'rust:manifests:apply',
     description:
-      'Applies the Kubernetes manifests of the workspace to a configured cluster (create or replace), creating the namespace if needed.',
+      'Applies the Kubernetes manifests of the workspace to a configured cluster: creates what is missing (and the namespace), replaces only objects bound to the same entity, refuses everything else before writing anything.',
     supportsDryRun: true,
     examples: [
       {
@@ -68,28 +122,18 @@ export function createManifestsApplyAction(options: {
             {
               id: 'apply',
               action: 'rust:manifests:apply',
-              input: { cluster: 'local', namespace: 'default' },
+              input: {
+                cluster: 'local',
+                namespace: 'default',
+                entityRef: 'component:default/orders',
+              },
             },
           ],
         }),
       },
     ],
     schema: {
-      input: {
-        cluster: z =>
-          z
-            .string()
-            .describe('Cluster name from kubernetes.clusterLocatorMethods'),
-        namespace: z =>
-          z.string().describe('Namespace every object must belong to'),
-        directory: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              `Workspace folder of the manifests (default ${MANIFESTS_DIRECTORY})`,
-            ),
-      },
+      input: manifestsTargetFields,
       output: {
         applied: z =>
           z
@@ -100,32 +144,22 @@ export function createManifestsApplyAction(options: {
       },
     },
     async handler(ctx) {
-      const { cluster, namespace } = ctx.input;
-      clusters.requireCluster(cluster);
-      if (!DNS_LABEL_PATTERN.test(namespace)) {
-        throw new InputError(`Invalid namespace ${JSON.stringify(namespace)}`);
-      }
-      const folder = resolveSafeChildPath(
-        ctx.workspacePath,
-        ctx.input.directory ?? MANIFESTS_DIRECTORY,
-      );
-      const objects = await readManifests(folder);
-      for (const object of objects) {
-        const objectNamespace = object.metadata?.namespace ?? namespace;
-        if (objectNamespace !== namespace) {
-          throw new InputError(
-            `${object.kind} ${object.metadata?.name} is in namespace "${objectNamespace}", expected "${namespace}"`,
-          );
-        }
-      }
+      const { cluster, namespace, entityRef, objects } =
+        await readManifestsTarget(clusters, ctx.input, ctx.workspacePath);
       if (ctx.isDryRun) {
+        clusters.checkManifests(namespace, entityRef, objects);
         ctx.logger.info(
-          `Dry run: would apply ${objects.length} objects to ${cluster}/${namespace}`,
+          `Dry run: would apply ${objects.length} objects of ${entityRef} to ${cluster}/${namespace}`,
         );
         ctx.output('applied', []);
         return;
       }
-      const applied = await clusters.apply(cluster, namespace, objects);
+      const applied = await clusters.apply(
+        cluster,
+        namespace,
+        entityRef,
+        objects,
+      );
       const lines = applied.map(
         o => `${o.operation} ${o.kind} ${o.namespace}/${o.name}`,
       );

@@ -45,6 +45,7 @@ describe('rust:manifests:render', () => {
       ),
     );
     expect(deployment.metadata.annotations).toEqual({
+      'rollouts.backstage.io/entity': 'component:default/orders',
       'rollouts.backstage.io/strategy': 'Canary',
       'rollouts.backstage.io/canary-steps':
         '[{"setWeight":25},{"pause":{}},{"setWeight":75},{"pause":{}},{"setWeight":100}]',
@@ -52,6 +53,16 @@ describe('rust:manifests:render', () => {
     expect(deployment.spec.template.spec.containers[0].image).toBe(
       'ghcr.io/acme/orders:main',
     );
+    // Every object names its entity: the cluster-side binding the apply step and the engine trust.
+    for (const file of kustomization.resources) {
+      const object = parse(
+        fs.readFileSync(workspace.resolve(`deploy/kubernetes/${file}`), 'utf8'),
+      );
+      expect([
+        object.kind,
+        object.metadata.annotations['rollouts.backstage.io/entity'],
+      ]).toEqual([object.kind, 'component:default/orders']);
+    }
   });
 
   it('refuses steps that do not add up, before writing anything', async () => {

@@ -6,8 +6,8 @@ type FieldCallbacks = Exclude<
   NonNullable<NonNullable<TemplateActionOptions['schema']>['input']>,
   (...args: any[]) => any
 >;
-type FieldCallback = FieldCallbacks[string];
-type Zod = Parameters<FieldCallback>[0];
+export type FieldCallback = FieldCallbacks[string];
+export type Zod = Parameters<FieldCallback>[0];
 
 /**
  * The service parameters as zod fields, shared by the actions that take them. The JSON schema the

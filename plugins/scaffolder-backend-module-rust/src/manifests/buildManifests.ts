@@ -33,15 +33,25 @@ export function objectNames(name: string) {
 }
 
 /**
+ * The entity the template registers for a service: its catalog-info.yaml has no
+ * metadata.namespace, so the entity is in `default`.
+ */
+export function serviceEntityRef(name: string): string {
+  return `component:default/${name}`;
+}
+
+/**
  * The Kubernetes objects of a service for its delivery strategy, as typed `kubernetes-models`
  * objects (validated against the Kubernetes OpenAPI schemas before they are written).
  *
  * The strategy is declared on the Deployment with the annotations the rollouts backend reads; the
- * backend creates the canary or preview Deployments itself during a rollout.
+ * backend creates the canary or preview Deployments itself during a rollout. Every object names
+ * the entity it belongs to (`rollouts.backstage.io/entity`): the cluster side of the binding the
+ * rollouts engine and the apply step trust.
  */
 export function buildManifests(
   params: ServiceParams,
-  options: { image?: string } = {},
+  options: { image?: string; entityRef?: string } = {},
 ): Manifest[] {
   const { name, namespace, port, strategy } = params;
   const names = objectNames(name);
@@ -53,6 +63,9 @@ export function buildManifests(
     'app.kubernetes.io/component': 'service',
     'app.kubernetes.io/managed-by': 'backstage',
   };
+  const binding = {
+    [ROLLOUT_ANNOTATIONS.entity]: options.entityRef ?? serviceEntityRef(name),
+  };
   const metadata = (
     objectName: string,
     annotations?: Record<string, string>,
@@ -60,7 +73,7 @@ export function buildManifests(
     name: objectName,
     namespace,
     labels,
-    ...(annotations ? { annotations } : {}),
+    annotations: { ...binding, ...annotations },
   });
 
   const strategyAnnotations: Record<string, string> = {

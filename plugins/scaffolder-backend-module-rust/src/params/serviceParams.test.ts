@@ -88,6 +88,10 @@ describe('validateServiceParams', () => {
     [{ strategy: 'Recreate' }, 'Invalid strategy "Recreate"'],
     [{ cluster: 'Prod!' }, 'Invalid cluster'],
     [{ namespace: 'a/b' }, 'Invalid namespace'],
+    [
+      { namespace: 'kube-system' },
+      'Namespace "kube-system" belongs to the cluster itself: services are not deployed to kube-* namespaces',
+    ],
     [{ scaleDownDelay: '30 seconds' }, 'Invalid scale-down delay'],
     [{ imageRepository: 'ghcr.io/acme/x:latest' }, 'Invalid image repository'],
     [

@@ -1,4 +1,5 @@
 import { InputError } from '@backstage/errors';
+import { requireServiceNamespace } from '../clusters/binding';
 
 /** Delivery strategies the rollouts backend understands. */
 export const STRATEGIES = ['RollingUpdate', 'Canary', 'BlueGreen'] as const;
@@ -192,6 +193,8 @@ export function validateServiceParams(
       );
     }
   }
+  // Also for the GitHub target, whose manifests someone else applies later.
+  requireServiceNamespace(input.namespace as string);
   const organization = input.imageOrganization || 'example-org';
   const imageRepository =
     input.imageRepository && input.imageRepository.trim() !== ''

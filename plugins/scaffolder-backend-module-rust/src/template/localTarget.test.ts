@@ -4,6 +4,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import { KubeSim, startKubeSim } from '@internal/kube-sim';
@@ -72,7 +73,12 @@ describe('rust-service template, local target, as a real task', () => {
           },
         }),
         catalogServiceMock.mock({
-          getEntityByRef: async () => template,
+          // Only the template: the check step asks whether the new service's entity exists.
+          getEntityByRef: async ref =>
+            stringifyEntityRef(parseEntityRef(ref)) ===
+            'template:default/rust-service'
+              ? template
+              : undefined,
           addLocation: addLocation as any,
         }).factory,
       ],

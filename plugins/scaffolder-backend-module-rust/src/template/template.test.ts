@@ -4,6 +4,8 @@ import {
   checkManifestRules,
   checkWorkflow,
   parseManifests,
+  parseToml,
+  unpinnedActions,
 } from './__testUtils__/artifactChecks';
 import { startScaffolder } from './__testUtils__/dryRun';
 
@@ -118,6 +120,7 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
         '/api/rollouts/entities/${ROLLOUT_ENTITY}/rollouts',
       );
       expect(parsed.jobs.deploy.if).toContain('refs/heads/main');
+      expect(parsed.jobs.image.needs).toEqual(['check', 'deny']);
     });
 
     it('has a Dockerfile that passes dockerfile-utils and our rules', () => {
@@ -137,7 +140,10 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       expect(problems).toEqual([]);
       expect(checkManifestRules(objects, 'orders-api')).toEqual([]);
       const deployment = objects.find(o => o.kind === 'Deployment');
-      expect(deployment.metadata.annotations).toEqual(expected.annotations);
+      expect(deployment.metadata.annotations).toEqual({
+        'rollouts.backstage.io/entity': 'component:default/orders-api',
+        ...expected.annotations,
+      });
       expect(deployment.metadata.namespace).toBe('shop');
       expect(
         deployment.spec.template.spec.containers[0].ports[0].containerPort,
@@ -160,6 +166,8 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
             'backstage.io/kubernetes-id': 'orders-api',
             'backstage.io/kubernetes-namespace': 'shop',
             'rollouts.backstage.io/strategy': strategy,
+            'rollouts.backstage.io/image-repository':
+              'ghcr.io/example-org/orders-api',
           },
         },
         spec: {
@@ -250,6 +258,10 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
     expect(entity.metadata.annotations['github.com/project-slug']).toBe(
       'Acme-Corp/orders-api',
     );
+    // The CI identity of Acme-Corp/orders-api may start only images of this repository.
+    expect(
+      entity.metadata.annotations['rollouts.backstage.io/image-repository'],
+    ).toBe('ghcr.io/acme-corp/orders-api');
     expect(entity.metadata.links).toContainEqual(
       expect.objectContaining({
         url: 'https://github.com/Acme-Corp/orders-api',
@@ -260,6 +272,182 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
     expect(
       await checkWorkflow(result.files.get('.github/workflows/ci.yaml')!),
     ).toEqual([]);
+  });
+
+  describe('supply chain of the generated service', () => {
+    let files: Map<string, string>;
+    let workflow: any;
+    beforeAll(async () => {
+      const result = await scaffolder.dryRun({
+        ...base,
+        target: 'github',
+        repoUrl: 'github.com?owner=acme&repo=orders-api',
+      });
+      if (result.status !== 200)
+        throw new Error(`dry run failed: ${JSON.stringify(result.body)}`);
+      files = result.files;
+      workflow = parse(files.get('.github/workflows/ci.yaml')!);
+    });
+
+    it('pins every action to a full commit SHA with its version in a comment', () => {
+      const text = files.get('.github/workflows/ci.yaml')!;
+      expect(unpinnedActions(text)).toEqual([]);
+      const uses = Object.values<any>(workflow.jobs).flatMap(job =>
+        job.steps.filter((s: any) => s.uses).map((s: any) => s.uses),
+      );
+      expect(uses.length).toBeGreaterThanOrEqual(8);
+      for (const ref of uses)
+        expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+    });
+
+    it.each([
+      ['a tag', 'actions/checkout@v7'],
+      ['a branch', 'actions/checkout@main'],
+      ['a short SHA', 'actions/checkout@3d3c42e # v7.0.1'],
+      [
+        'a SHA without its version',
+        'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1',
+      ],
+    ])('fails the workflow check on an action pinned to %s', async (_, ref) => {
+      const text = files
+        .get('.github/workflows/ci.yaml')!
+        .replace(/uses: actions\/checkout@\S+ # \S+/, `uses: ${ref}`);
+      expect(await checkWorkflow(text)).toEqual([
+        `action not pinned to a full commit SHA with its version in a comment: uses: ${ref}`,
+      ]);
+    });
+
+    it.each([
+      [
+        'a SHA nobody verified',
+        `actions/checkout@${'f'.repeat(40)} # v7.0.1`,
+        `job check: actions/checkout@${'f'.repeat(
+          40,
+        )} is not a verified pin (VERIFIED_ACTIONS)`,
+      ],
+      [
+        'a SHA labelled with another version',
+        'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v6.0.0',
+        'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 is v7.0.1, not v6.0.0',
+      ],
+    ])('fails the workflow check on %s', async (_, ref, problem) => {
+      const text = files
+        .get('.github/workflows/ci.yaml')!
+        .replace(/uses: actions\/checkout@\S+ # \S+/, `uses: ${ref}`);
+      expect(await checkWorkflow(text)).toEqual([problem]);
+    });
+
+    it('fails the workflow check on an input the pinned version does not have', async () => {
+      const text = files
+        .get('.github/workflows/ci.yaml')!
+        .replace('persist-credentials: false', 'persist-credential: false');
+      expect(await checkWorkflow(text)).toContain(
+        'job check: actions/checkout v7.0.1 has no input "persist-credential"',
+      );
+    });
+
+    it('checks the crates with cargo deny before any image is built', () => {
+      const deny = workflow.jobs.deny;
+      expect(deny.permissions).toEqual({ contents: 'read' });
+      expect(deny.steps.map((s: any) => s.uses?.split('@')[0])).toContain(
+        'EmbarkStudios/cargo-deny-action',
+      );
+      expect(workflow.jobs.image.needs).toContain('deny');
+      const config = parseToml(files.get('deny.toml')!);
+      expect(config.advisories).toMatchObject({
+        unmaintained: 'workspace',
+        yanked: 'deny',
+        ignore: [],
+      });
+      // Vulnerability and unsound advisories cannot be downgraded: no such keys in the config.
+      expect(Object.keys(config.advisories)).not.toContain('vulnerability');
+      expect(config.licenses.allow).toEqual(
+        expect.arrayContaining(['Apache-2.0', 'MIT']),
+      );
+      expect(
+        config.licenses.allow.filter((l: string) => /GPL/.test(l)),
+      ).toEqual([]);
+      expect(config.licenses.private).toEqual({ ignore: true });
+      expect(config.sources).toMatchObject({
+        'unknown-registry': 'deny',
+        'unknown-git': 'deny',
+      });
+    });
+
+    it('builds from the committed Cargo.lock (--locked) in CI and in the image', () => {
+      const check = workflow.jobs.check.steps;
+      const lockStep = check.find((s: any) => /Cargo\.lock/.test(s.run ?? ''));
+      expect(lockStep.run).toContain('CARGO_LOCKED=true');
+      for (const command of ['cargo clippy', 'cargo test']) {
+        expect(
+          check.find((s: any) => s.run?.startsWith(command)).run,
+        ).toContain('${CARGO_LOCKED:+--locked}');
+      }
+      expect(files.get('Dockerfile')).toMatch(
+        /if \[ -f Cargo\.lock \]; then locked=--locked;[\s\S]*cargo build --release \$locked/,
+      );
+    });
+
+    it('signs the pushed image by digest and attests its SBOM in the job that pushes, keyless', () => {
+      const image = workflow.jobs.image;
+      expect(image.permissions).toEqual({
+        contents: 'read',
+        packages: 'write',
+        'id-token': 'write',
+      });
+      const build = image.steps.find((s: any) => s.id === 'build');
+      const sign = image.steps.find((s: any) =>
+        /cosign sign/.test(s.run ?? ''),
+      );
+      // Signed exactly when pushed.
+      expect(build.with.push).toBe(`\${{ ${sign.if} }}`);
+      expect(sign.env).toEqual({
+        IMAGE_DIGEST: '${{ steps.build.outputs.digest }}',
+      });
+      expect(sign.run).toContain('image="${IMAGE_REPOSITORY}@${IMAGE_DIGEST}"');
+      expect(sign.run).toContain('cosign sign --yes "$image"');
+      expect(sign.run).toMatch(
+        /cosign attest --yes --type spdxjson --predicate "\$RUNNER_TEMP\/sbom\.spdx\.json" "\$image"/,
+      );
+      expect(sign.run).not.toMatch(/--key\b/);
+      const installer = image.steps.find((s: any) =>
+        /^sigstore\/cosign-installer@/.test(s.uses ?? ''),
+      );
+      expect(installer.if).toBe(sign.if);
+      const withIdToken = Object.entries<any>(workflow.jobs)
+        .filter(([, job]) => job.permissions?.['id-token'] === 'write')
+        .map(([id]) => id);
+      expect(withIdToken.sort()).toEqual(['deploy', 'image']);
+    });
+
+    it('keeps actions, images and crates current with grouped Dependabot updates', () => {
+      const dependabot = parse(files.get('.github/dependabot.yml')!);
+      expect(
+        dependabot.updates.map((u: any) => [
+          u['package-ecosystem'],
+          u.directory,
+          Object.values<any>(u.groups ?? {}).map(g => g.patterns),
+        ]),
+      ).toEqual([
+        ['cargo', '/', [['*']]],
+        ['docker', '/', [['*']]],
+        ['github-actions', '/', [['*']]],
+      ]);
+    });
+
+    it("says in the README how to refresh the pins and verify a signature with the workflow's identity", () => {
+      const readme = files.get('README.md')!;
+      expect(readme).toContain('## Pinned versions');
+      expect(readme).toContain('docker buildx imagetools inspect');
+      expect(readme).toContain('git ls-remote --tags');
+      expect(readme).toContain(
+        'cosign verify ghcr.io/acme/orders-api@sha256:<digest> \\\n' +
+          '  --certificate-identity "https://github.com/acme/orders-api/.github/workflows/ci.yaml@refs/heads/main" \\\n' +
+          '  --certificate-oidc-issuer https://token.actions.githubusercontent.com',
+      );
+      expect(readme).toContain('cosign verify-attestation --type spdxjson');
+      expect(readme).not.toContain('BACKSTAGE_TOKEN');
+    });
   });
 
   describe('hostile values cannot change the generated documents', () => {

@@ -1,17 +1,23 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
 import type { Entity } from '@backstage/catalog-model';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import {
   blueGreenAwaitingPromotion,
+  boundElsewhere,
   degradedCanary,
+  evilClaim,
   pausedCanary,
   paymentsApi,
   progressingRollingUpdate,
   unannotated,
+  unboundCanary,
 } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
 import { EntityRolloutCard } from './EntityRolloutCard';
@@ -27,6 +33,7 @@ async function renderCard(
         <EntityRolloutCard />
       </EntityProvider>
     </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }
 
@@ -200,5 +207,47 @@ describe('EntityRolloutCard', () => {
     act(() => listener!({ type: 'rollout-changed' }));
     await waitFor(() => expect(section).toHaveTextContent('Progressing'));
     expect(api.getRollouts).toHaveBeenCalledTimes(2);
+  });
+
+  it('shows a workload bound to another entity read-only, with the reason and a link to that entity', async () => {
+    await renderCard(withRollouts(boundElsewhere()), evilClaim);
+    const section = await screen.findByRole('region', {
+      name: 'search-indexer on local',
+    });
+    const note = within(section).getByRole('note', {
+      name: 'Read-only: search-indexer on local',
+    });
+    expect(note).toHaveTextContent(
+      "Read-only: Workload search/search-indexer belongs to component:default/search-indexer, not to component:default/evil-claim: only its own entity's owners may act on it",
+    );
+    expect(
+      within(note).getByRole('link', {
+        name: 'component:default/search-indexer',
+      }),
+    ).toHaveAttribute('href', '/catalog/default/component/search-indexer');
+    // The summary stays: read-only is not hidden.
+    expect(section).toHaveTextContent('Rolling update');
+    expect(section).toHaveTextContent('Healthy');
+    expect(within(section).queryAllByRole('button')).toHaveLength(0);
+  });
+
+  it('says how the platform team binds an unbound workload', async () => {
+    await renderCard(withRollouts(unboundCanary()));
+    const note = await screen.findByRole('note', {
+      name: 'Read-only: payments-api on local',
+    });
+    expect(note).toHaveTextContent(
+      'Read-only: Workload payments/payments-api does not name the entity it belongs to',
+    );
+    expect(note).toHaveTextContent(
+      'kubectl annotate deployment payments-api -n payments rollouts.backstage.io/entity=component:default/payments-api',
+    );
+    expect(within(note).queryByRole('link')).not.toBeInTheDocument();
+  });
+
+  it('shows no read-only note for a bound workload', async () => {
+    await renderCard(withRollouts(pausedCanary()));
+    await screen.findByRole('region', { name: 'payments-api on local' });
+    expect(screen.queryByRole('note')).not.toBeInTheDocument();
   });
 });

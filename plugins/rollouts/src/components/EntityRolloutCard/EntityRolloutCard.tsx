@@ -1,4 +1,5 @@
 import { Fragment } from 'react';
+import Box from '@material-ui/core/Box';
 import Divider from '@material-ui/core/Divider';
 import Typography from '@material-ui/core/Typography';
 import {
@@ -6,11 +7,15 @@ import {
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { Entity } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
+import {
+  isReadOnlyByBinding,
+  WorkloadBindingNotice,
+} from '../RolloutStatus/WorkloadBindingNotice';
 import {
   MissingKubernetesAnnotation,
   NoWorkloadsFound,
@@ -51,6 +56,14 @@ function RolloutCardBody(props: { entity: Entity }) {
                 {`  namespace ${rollout.namespace}`}
               </Typography>
             </Typography>
+            {isReadOnlyByBinding(rollout) && (
+              <Box mb={2}>
+                <WorkloadBindingNotice
+                  rollout={rollout}
+                  entityRef={stringifyEntityRef(props.entity)}
+                />
+              </Box>
+            )}
             <RolloutSummary rollout={rollout} />
           </section>
         </Fragment>

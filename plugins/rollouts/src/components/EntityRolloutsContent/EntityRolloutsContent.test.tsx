@@ -8,18 +8,26 @@ beforeEach(() => {
   user = userEvent.setup({ delay: null });
 });
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { coreApis } from '@backstage/frontend-plugin-api';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import {
   blueGreenAwaitingPromotion,
+  boundElsewhere,
+  contestedCanary,
   degradedCanary,
+  evilClaim,
   historyOf,
   pausedCanary,
   paymentsApi,
   progressingRollingUpdate,
+  repeatedDenials,
   unannotated,
+  unboundCanary,
 } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
 import { EntityRolloutsContent } from './EntityRolloutsContent';
@@ -52,6 +60,7 @@ async function renderContent(
         <EntityRolloutsContent />
       </EntityProvider>
     </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }
 
@@ -228,6 +237,112 @@ describe('EntityRolloutsContent', () => {
     ).toBeInTheDocument();
   });
 
+  it('shows repeated denials as one row with their count and the time of the last one', async () => {
+    const rollout = pausedCanary();
+    const denials = repeatedDenials(rollout);
+    await renderContent(
+      apiWith([rollout], {
+        getHistory: jest
+          .fn()
+          .mockResolvedValue([...historyOf(rollout), denials]),
+      }),
+    );
+    const table = await screen.findByRole('table', {
+      name: 'History of payments-api on local',
+    });
+    const rows = within(table).getAllByRole('row');
+    expect(rows).toHaveLength(4);
+    // Its last denial, two minutes ago, is the newest event, though the first came 3 hours ago.
+    const collapsed = rows[1];
+    expect(collapsed).toHaveTextContent('user:default/mallory');
+    expect(collapsed).toHaveTextContent('denied ×12');
+    expect(collapsed).toHaveTextContent('2 minutes ago');
+    expect(collapsed).toHaveTextContent('first 3 hours ago');
+    const [last, first] = within(collapsed).getAllByText(/ago$/, {
+      selector: 'time',
+    });
+    expect(last).toHaveAttribute('dateTime', denials.lastAt);
+    expect(first).toHaveAttribute('dateTime', denials.createdAt);
+    // Rows of one event say nothing of counts.
+    expect(rows[2]).toHaveTextContent('user:default/bob');
+    expect(rows[2]).not.toHaveTextContent('×');
+    expect(rows[2]).not.toHaveTextContent('first');
+  });
+
+  describe('a workload the cluster does not bind to this entity', () => {
+    it('is read-only with the reason, a link to its entity and no buttons', async () => {
+      // Even a view that listed actions gets no buttons: the binding decides.
+      const rollout = {
+        ...boundElsewhere(),
+        allowedActions: ['start' as const],
+      };
+      await renderContent(apiWith([rollout]), evilClaim);
+      const note = await screen.findByRole('note', {
+        name: 'Read-only: search-indexer on local',
+      });
+      expect(note).toHaveTextContent(
+        "Read-only: Workload search/search-indexer belongs to component:default/search-indexer, not to component:default/evil-claim: only its own entity's owners may act on it",
+      );
+      expect(
+        within(note).getByRole('link', {
+          name: 'component:default/search-indexer',
+        }),
+      ).toHaveAttribute('href', '/catalog/default/component/search-indexer');
+      expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
+      expect(screen.queryAllByRole('button')).toHaveLength(0);
+      // The rest of the tab is there to read.
+      expect(
+        screen.getByRole('table', {
+          name: 'Revisions of search-indexer on local',
+        }),
+      ).toBeInTheDocument();
+      expect(
+        await screen.findByRole('table', {
+          name: 'History of search-indexer on local',
+        }),
+      ).toBeInTheDocument();
+    });
+
+    it('says how to bind it when it names no entity', async () => {
+      await renderContent(apiWith([unboundCanary()]));
+      const note = await screen.findByRole('note', {
+        name: 'Read-only: payments-api on local',
+      });
+      expect(note).toHaveTextContent(
+        'Read-only: Workload payments/payments-api does not name the entity it belongs to',
+      );
+      expect(
+        within(note).getByText(
+          'kubectl annotate deployment payments-api -n payments rollouts.backstage.io/entity=component:default/payments-api',
+        ).tagName,
+      ).toBe('CODE');
+      expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
+      expect(
+        screen.queryByRole('button', { name: 'Deploy image' }),
+      ).not.toBeInTheDocument();
+    });
+
+    it('says why when the cluster names it for several entities', async () => {
+      await renderContent(apiWith([contestedCanary()]));
+      const note = await screen.findByRole('note', {
+        name: 'Read-only: payments-api on local',
+      });
+      expect(note).toHaveTextContent(
+        'Read-only: Workload payments/payments-api names component:default/payments-api, but its namespace holds only the workloads of component:default/billing',
+      );
+      expect(note).toHaveTextContent('Nobody acts on it from the portal');
+      expect(screen.queryAllByRole('button')).toHaveLength(0);
+    });
+
+    it('leaves the permission read-only case to the disabled buttons', async () => {
+      await renderContent(apiWith([pausedCanary({ allowedActions: [] })]));
+      await screen.findByRole('toolbar', {
+        name: 'Actions for payments-api on local',
+      });
+      expect(screen.queryByRole('note')).not.toBeInTheDocument();
+    });
+  });
+
   describe('action dialog', () => {
     it('says what will happen and sends the revision and step the user saw', async () => {
       const api = apiWith([pausedCanary()]);
@@ -364,8 +479,10 @@ describe('EntityRolloutsContent', () => {
       expect(api.runAction).not.toHaveBeenCalled();
     });
 
-    it('explains a 403 in words', async () => {
-      const error = await backendError(403, 'NotAllowedError', 'Unauthorized');
+    it("shows a 403's message as the server wrote it", async () => {
+      const message =
+        "Workload payments/payments-api belongs to component:default/billing, not to component:default/payments-api: only its own entity's owners may act on it";
+      const error = await backendError(403, 'NotAllowedError', message);
       const api = apiWith([pausedCanary()], {
         runAction: jest.fn().mockRejectedValue(error),
       });
@@ -376,10 +493,47 @@ describe('EntityRolloutsContent', () => {
         'please',
       );
       await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
-      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
-        'You are not allowed to promote payments-api: you do not own it.',
-      );
+      const alert = await within(dialog).findByRole('alert');
+      expect(alert.textContent).toBe(message);
       expect(screen.getByRole('dialog')).toBeInTheDocument();
+    });
+
+    it("shows a 403's message when deploying an image too", async () => {
+      const message =
+        'You may not start rollouts of component:default/payments-api';
+      const error = await backendError(403, 'NotAllowedError', message);
+      const api = apiWith([pausedCanary()], {
+        startRollout: jest.fn().mockRejectedValue(error),
+      });
+      await renderContent(api);
+      const dialog = await openDialog('Deploy image');
+      await user.click(within(dialog).getByRole('textbox', { name: /Image/ }));
+      await user.paste('ghcr.io/acme/payments-api:1.5.0');
+      await user.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'release',
+      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect((await within(dialog).findByRole('alert')).textContent).toBe(
+        message,
+      );
+    });
+
+    it('explains a 403 without a message in words', async () => {
+      const error = await backendError(403, 'NotAllowedError', '');
+      const api = apiWith([pausedCanary()], {
+        runAction: jest.fn().mockRejectedValue(error),
+      });
+      await renderContent(api);
+      const dialog = await openDialog('Abort');
+      await user.type(
+        within(dialog).getByRole('textbox', { name: /Reason/ }),
+        'stop',
+      );
+      await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+      expect((await within(dialog).findByRole('alert')).textContent).toBe(
+        'You are not allowed to abort the rollout of payments-api.',
+      );
     });
 
     it('explains a 409 and offers a refresh', async () => {

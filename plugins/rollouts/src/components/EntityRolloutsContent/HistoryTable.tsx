@@ -3,6 +3,7 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
 import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
 import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
@@ -23,13 +24,48 @@ function What(props: { event: RolloutHistoryEvent }) {
   );
 }
 
-/** Who did what, when, why, and how it went; newest first. */
+/** When the row last happened: a collapsed row of repeated denials moves with its last one. */
+function lastOf(event: RolloutHistoryEvent): string {
+  return event.lastAt ?? event.createdAt;
+}
+
+function isCollapsed(event: RolloutHistoryEvent): boolean {
+  return (event.count ?? 1) > 1;
+}
+
+function When(props: { event: RolloutHistoryEvent }) {
+  const { event } = props;
+  const last = lastOf(event);
+  return (
+    <>
+      <time dateTime={last} title={formatAbsolute(last)}>
+        {formatRelative(last)}
+      </time>
+      {isCollapsed(event) && (
+        <Typography variant="caption" color="textSecondary" component="div">
+          {'first '}
+          <time
+            dateTime={event.createdAt}
+            title={formatAbsolute(event.createdAt)}
+          >
+            {formatRelative(event.createdAt)}
+          </time>
+        </Typography>
+      )}
+    </>
+  );
+}
+
+/**
+ * Who did what, when, why, and how it went; newest first. Repeated denials of one actor on one
+ * target come as one row with a `count`: it shows "×N" and the time of the last one.
+ */
 export function HistoryTable(props: {
   events: RolloutHistoryEvent[];
   label: string;
 }) {
   const events = [...props.events].sort((a, b) =>
-    b.createdAt.localeCompare(a.createdAt),
+    lastOf(b).localeCompare(lastOf(a)),
   );
   return (
     <Table size="small" aria-label={props.label}>
@@ -51,12 +87,7 @@ export function HistoryTable(props: {
         {events.map(event => (
           <TableRow key={event.id}>
             <TableCell>
-              <time
-                dateTime={event.createdAt}
-                title={formatAbsolute(event.createdAt)}
-              >
-                {formatRelative(event.createdAt)}
-              </time>
+              <When event={event} />
             </TableCell>
             <TableCell>{event.actor}</TableCell>
             <TableCell>
@@ -65,6 +96,9 @@ export function HistoryTable(props: {
             <TableCell>{event.reason ?? '—'}</TableCell>
             <TableCell>
               <OutcomeStatus outcome={event.outcome} />
+              {isCollapsed(event) && (
+                <span title={`${event.count} times`}>{` ×${event.count}`}</span>
+              )}
             </TableCell>
           </TableRow>
         ))}

@@ -3,9 +3,16 @@ import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
-import { CompoundEntityRef } from '@backstage/catalog-model';
+import {
+  CompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutName } from '../RolloutStatus/format';
+import {
+  isReadOnlyByBinding,
+  WorkloadBindingNotice,
+} from '../RolloutStatus/WorkloadBindingNotice';
 import { ACTIONS, ActionDefinition } from './actions';
 import { RolloutActionDialog } from './RolloutActionDialog';
 
@@ -30,7 +37,11 @@ export interface RolloutActionBarProps {
   onRefresh: () => void;
 }
 
-/** Every action as a button, enabled per the rollout's `allowedActions`, each behind a dialog. */
+/**
+ * Every action as a button, enabled per the rollout's `allowedActions`, each behind a dialog.
+ * A workload the cluster does not bind to this entity gets no buttons at all, only the reason:
+ * no permission would change that, so disabled buttons would only suggest otherwise.
+ */
 export function RolloutActionBar(props: RolloutActionBarProps) {
   const { entityRef, rollout, onRefresh } = props;
   // The dialog keeps the rollout as it was when opened: polling must not change what the user
@@ -39,6 +50,14 @@ export function RolloutActionBar(props: RolloutActionBarProps) {
     definition: ActionDefinition;
     seen: RolloutView;
   }>();
+  if (isReadOnlyByBinding(rollout)) {
+    return (
+      <WorkloadBindingNotice
+        rollout={rollout}
+        entityRef={stringifyEntityRef(entityRef)}
+      />
+    );
+  }
   const allowed = new Set<string>(rollout.allowedActions);
 
   const readOnly = rollout.allowedActions.length === 0;

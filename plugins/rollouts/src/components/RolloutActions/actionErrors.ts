@@ -17,6 +17,17 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/** The message the server put in its error body, as it wrote it. */
+function bodyMessage(error: unknown): string | undefined {
+  if (error instanceof ResponseError) {
+    return error.body?.error?.message?.trim() || undefined;
+  }
+  if (error instanceof Error) {
+    return error.message.trim() || undefined;
+  }
+  return undefined;
+}
+
 function serverMessage(error: unknown): string | undefined {
   if (error instanceof ResponseError) {
     return error.body?.error?.message || error.message;
@@ -34,8 +45,12 @@ export function describeActionError(
 ): ActionErrorDescription {
   const status = statusOf(error);
   if (status === 403) {
+    // The server says why (no permission, or a workload the cluster binds to another entity or
+    // to none); a ResponseError's own message would only repeat the status line.
     return {
-      message: `You are not allowed to ${definition.verb} ${rollout.workload}: you do not own it.`,
+      message:
+        bodyMessage(error) ??
+        `You are not allowed to ${definition.verb} ${rollout.workload}.`,
       stale: false,
     };
   }

