@@ -78,6 +78,8 @@ export class ControlPlaneProcess {
 
   async stop(): Promise<void> {
     if (!this.running) return;
+    // Held while stopping, or a caller with nothing else to do would exit before the process has.
+    this.child.ref();
     // Closing the guard's pipe is the stop signal: it sends SIGTERM and waits for the process.
     (this.child.stdio[3] as Socket).destroy();
     const timedOut = await Promise.race([

@@ -92,6 +92,20 @@ export async function startRealCluster(
     for (const p of started)
       if (!p.running) throw p.failure('stopped while the cluster was starting');
   };
+  /** Waits for `ready`; a timeout quotes the log of the process that should have got there. */
+  const readyOf = async (
+    p: ControlPlaneProcess,
+    what: string,
+    ready: () => Promise<boolean>,
+  ) => {
+    try {
+      await waitFor(what, ready, timeout, alive);
+    } catch (e) {
+      if (p.running)
+        throw p.failure(`${(e as Error).message.replace(/^kube-real: /, '')}`);
+      throw e;
+    }
+  };
   const run = (name: string, command: string, args: string[], extra = {}) => {
     const p = new ControlPlaneProcess(
       name,
@@ -138,7 +152,7 @@ export async function startRealCluster(
     };
 
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    run(
+    const etcd = run(
       'etcd',
       bins.etcd,
       [
@@ -156,15 +170,14 @@ export async function startRealCluster(
       // Should this process be killed, the last guard standing removes the temporary folder.
       { cleanupOnParentExit: options.keepFiles ? undefined : dir },
     );
-    await waitFor(
-      'etcd',
+    await readyOf(
+      etcd,
+      'etcd /health',
       async () => (await probe(`${etcdUrl}/health`))?.status === 200,
-      timeout,
-      alive,
     );
     log(`kube-real: etcd on ${etcdUrl} after ${Date.now() - begun} ms`);
 
-    run('kube-apiserver', bins.kubeApiserver, [
+    const apiserver = run('kube-apiserver', bins.kubeApiserver, [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       `--secure-port=${apiPort}`,
@@ -187,14 +200,13 @@ export async function startRealCluster(
       '--profiling=false',
       ...(options.apiServerArgs ?? []),
     ]);
-    await waitFor(
+    await readyOf(
+      apiserver,
       'kube-apiserver /readyz',
       async () =>
         (
           await probe(`${url}/readyz`, { ca: certs.caData, token: adminToken })
         )?.status === 200,
-      timeout,
-      alive,
     );
     log(`kube-real: kube-apiserver on ${url} after ${Date.now() - begun} ms`);
 
@@ -204,28 +216,32 @@ export async function startRealCluster(
       'system:kube-controller-manager',
       kcmToken,
     );
-    run('kube-controller-manager', bins.kubeControllerManager, [
-      `--kubeconfig=${kcmConfig}`,
-      `--authentication-kubeconfig=${kcmConfig}`,
-      `--authorization-kubeconfig=${kcmConfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      '--port=0',
-      `--cert-dir=${file('kcm-certs')}`,
-      '--leader-elect=false',
-      '--use-service-account-credentials=true',
-      `--service-account-private-key-file=${certs.serviceAccountPrivateKey}`,
-      `--root-ca-file=${certs.caCert}`,
-      `--cluster-signing-cert-file=${certs.caCert}`,
-      `--cluster-signing-key-file=${certs.caKey}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--profiling=false',
-    ]);
+    const controllerManager = run(
+      'kube-controller-manager',
+      bins.kubeControllerManager,
+      [
+        `--kubeconfig=${kcmConfig}`,
+        `--authentication-kubeconfig=${kcmConfig}`,
+        `--authorization-kubeconfig=${kcmConfig}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        '--port=0',
+        `--cert-dir=${file('kcm-certs')}`,
+        '--leader-elect=false',
+        '--use-service-account-credentials=true',
+        `--service-account-private-key-file=${certs.serviceAccountPrivateKey}`,
+        `--root-ca-file=${certs.caCert}`,
+        `--cluster-signing-cert-file=${certs.caCert}`,
+        `--cluster-signing-key-file=${certs.caKey}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--profiling=false',
+      ],
+    );
     const schedulerConfig = componentConfig(
       'system:kube-scheduler',
       schedulerToken,
     );
-    run('kube-scheduler', bins.kubeScheduler, [
+    const scheduler = run('kube-scheduler', bins.kubeScheduler, [
       `--kubeconfig=${schedulerConfig}`,
       `--authentication-kubeconfig=${schedulerConfig}`,
       `--authorization-kubeconfig=${schedulerConfig}`,
@@ -244,8 +260,9 @@ export async function startRealCluster(
     );
     // Pods are admitted only once the token controller has given the namespace's default
     // ServiceAccount its token Secret (1.20 mounts Secret tokens).
-    await waitFor(
-      'the controller manager (default ServiceAccount token)',
+    await readyOf(
+      controllerManager,
+      'the default ServiceAccount token (token controller)',
       async () => {
         const res = await probe(
           `${url}/api/v1/namespaces/default/serviceaccounts/default`,
@@ -258,10 +275,9 @@ export async function startRealCluster(
           res?.status === 200 && (JSON.parse(res.body).secrets ?? []).length > 0
         );
       },
-      timeout,
-      alive,
     );
-    await waitFor(
+    await readyOf(
+      scheduler,
       'kube-scheduler /healthz',
       async () =>
         (
@@ -269,8 +285,6 @@ export async function startRealCluster(
             insecure: true,
           })
         )?.status === 200,
-      timeout,
-      alive,
     );
     log(
       `kube-real: controller manager and scheduler up after ${

@@ -69,6 +69,8 @@ describe('the portal RBAC roles on a real API server', () => {
       deployment('payments-api', 'acme/payments:1'),
     );
     await admin.request('POST', '/api/v1/namespaces/payments/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
       metadata: { name: 'db' },
       stringData: { password: 'x' },
     });
@@ -170,6 +172,8 @@ describe('the portal RBAC roles on a real API server', () => {
       'POST',
       '/api/v1/namespaces/payments/services',
       {
+        apiVersion: 'v1',
+        kind: 'Service',
         metadata: { name: 'payments-api' },
         spec: { selector: { app: 'payments-api' }, ports: [{ port: 80 }] },
       },
