@@ -50,8 +50,12 @@ export class RestClient {
       });
       req.on('error', reject);
       if (body !== undefined) {
+        const payload = typeof body === 'string' ? body : JSON.stringify(body);
+        // A length always: Node sends a DELETE's body without one, the server reads the body as
+        // the next request on the connection and answers that one 400.
         req.setHeader('Content-Type', contentType);
-        req.end(typeof body === 'string' ? body : JSON.stringify(body));
+        req.setHeader('Content-Length', Buffer.byteLength(payload));
+        req.end(payload);
       } else req.end();
     });
   }
