@@ -17,8 +17,11 @@ components=(kube-apiserver kube-controller-manager kube-scheduler)
 step() { echo "kube-real build: $*"; }
 fail() { echo "kube-real build FAILED: $*" >&2; exit 1; }
 
+# Built means: all three binaries, stamped with this version (an earlier build may not be), and etcd.
 built() {
-  for c in "${components[@]}"; do [ -x "$dest/bin/$c" ] || return 1; done
+  for c in "${components[@]}"; do
+    [ -x "$dest/bin/$c" ] && "$dest/bin/$c" --version 2>/dev/null | grep -qx "Kubernetes $version" || return 1
+  done
   command -v etcd >/dev/null 2>&1
 }
 if built; then step "already built in $dest/bin"; exit 0; fi
@@ -95,14 +98,17 @@ if [ ! -f "$cache/$version-src/generated.ok" ]; then
   step "generated files in $((SECONDS - start)) s"
 fi
 
+# In GOPATH mode the vendored package's import path includes vendor/: that is the one to stamp.
+pkg=k8s.io/kubernetes/vendor/k8s.io/component-base/version
+build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p "$dest/bin.tmp"
 for c in "${components[@]}"; do
   # A component of an interrupted run is kept; only a complete set is moved to bin/.
-  [ -s "$dest/bin.tmp/$c" ] && continue
+  [ -s "$dest/bin.tmp/$c" ] && "$dest/bin.tmp/$c" --version 2>/dev/null | grep -qx "Kubernetes $version" && continue
   step "go build ./cmd/$c (-p $jobs)"
   start=$SECONDS
   go build -p "$jobs" -o "$dest/bin.tmp/$c" \
-    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=20" \
+    -ldflags "-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=20 -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date" \
     "./cmd/$c" || fail "go build ./cmd/$c"
   step "$c built in $((SECONDS - start)) s"
 done

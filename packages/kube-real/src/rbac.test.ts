@@ -140,17 +140,14 @@ describe('the portal RBAC roles on a real API server', () => {
 
   it('lets the engine create, update and delete Deployments and update Services, but not read Secrets', async () => {
     const path = '/apis/apps/v1/namespaces/payments/deployments';
-    const created = await engine.request(
+    await engine.request(
       'POST',
       path,
       deployment('payments-api-canary', 'acme/payments:2'),
     );
-    created.spec.replicas = 2;
-    const updated = await engine.request(
-      'PUT',
-      `${path}/payments-api-canary`,
-      created,
-    );
+    const updated = await replace(engine, `${path}/payments-api-canary`, d => {
+      d.spec.replicas = 2;
+    });
     expect(updated.spec.replicas).toBe(2);
     await engine.request(
       'PATCH',
@@ -178,11 +175,13 @@ describe('the portal RBAC roles on a real API server', () => {
         spec: { selector: { app: 'payments-api' }, ports: [{ port: 80 }] },
       },
     );
-    service.spec.selector = { app: 'payments-api', role: 'stable' };
-    const switched = await engine.request(
-      'PUT',
+    expect(service.spec.clusterIP).toMatch(/^10\.96\./);
+    const switched = await replace(
+      engine,
       '/api/v1/namespaces/payments/services/payments-api',
-      service,
+      s => {
+        s.spec.selector = { app: 'payments-api', role: 'stable' };
+      },
     );
     expect(switched.spec.selector.role).toBe('stable');
 
@@ -243,6 +242,24 @@ describe('the portal RBAC roles on a real API server', () => {
     ).toBe(403);
   });
 });
+
+/** Read, change, PUT, as the engine does: a controller's write in between is a 409 to retry. */
+async function replace(
+  client: ApiClient,
+  path: string,
+  change: (obj: any) => void,
+): Promise<any> {
+  for (let attempt = 0; ; attempt++) {
+    const obj = await client.request('GET', path);
+    change(obj);
+    try {
+      return await client.request('PUT', path, obj);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.statusCode === 409) || attempt >= 5)
+        throw e;
+    }
+  }
+}
 
 async function until<T>(
   get: () => Promise<T | undefined>,

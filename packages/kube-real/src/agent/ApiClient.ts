@@ -38,6 +38,7 @@ export class ApiClient {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const options: RequestOptions = {
       method,
       hostname: this.server.hostname,
@@ -45,11 +46,17 @@ export class ApiClient {
       path,
       headers: {
         Accept: 'application/json',
-        ...(body !== undefined ? { 'Content-Type': contentType } : {}),
+        // A length always: Node sends a DELETE's body without one, and the server then ignores
+        // it (the DeleteOptions of a kubelet's final delete).
+        ...(payload !== undefined
+          ? {
+              'Content-Type': contentType,
+              'Content-Length': Buffer.byteLength(payload),
+            }
+          : {}),
       },
     };
     await this.kc.applyToHTTPSOptions(options);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = httpsRequest(options, res => {
         const chunks: Buffer[] = [];

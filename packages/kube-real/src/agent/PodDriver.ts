@@ -200,8 +200,11 @@ export class PodDriver {
         { ...pod, status: step.status },
       );
       driven.lastWritten = key;
-      if (this.pods.get(uid) === driven && isNewer(updated, driven.pod))
+      if (this.pods.get(uid) === driven && isNewer(updated, driven.pod)) {
         driven.pod = updated;
+        // The answer may carry a deletion the watch's older event then cannot bring again.
+        if (updated.metadata.deletionTimestamp) driven.again = true;
+      }
       for (const e of step.events) void this.recordEvent(updated, e);
     } catch (e) {
       if (isStatus(e, 404)) return;
