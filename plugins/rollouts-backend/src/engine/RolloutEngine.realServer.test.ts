@@ -1,7 +1,10 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { TestCluster, clusterTargets } from '@internal/kube-real';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import {
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+} from '@internal/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { deployment } from '../testing/FakeCluster';
 import { RolloutEngine } from './RolloutEngine';
@@ -163,18 +166,11 @@ describe('RolloutEngine on a real API server: watches that end in 410 Gone after
     );
     const before = listed.body.metadata.resourceVersion;
     // Someone else scales the workload meanwhile.
-    const current = listed.body.items.find(
-      (d: any) => d.metadata.name === 'payments',
-    );
     const scaled = await cluster.rest.request(
-      'PUT',
+      'PATCH',
       '/apis/apps/v1/namespaces/shop/deployments/payments',
-      {
-        ...current,
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        spec: { ...current.spec, replicas: 5 },
-      },
+      { spec: { replicas: 5 } },
+      'application/merge-patch+json',
     );
     expect(scaled.status).toBe(200);
     // etcd compacts past every resourceVersion the engine holds: resuming from them is 410 Gone.
@@ -247,9 +243,8 @@ describe.each(clusterTargets())(
       const d = canary.body;
       // Written by the engine, kept by the server.
       expect(d.spec.replicas).toBe(1);
-      expect(d.metadata.annotations[ROLLOUT_ANNOTATIONS.entity]).toBe(
-        'component:default/payments',
-      );
+      // The engine's own by its labels alone (the binding annotation is left to the deployer).
+      expect(d.metadata.labels[ROLLOUT_LABELS.owner]).toBe('payments');
       expect(d.spec.template.spec.containers[0].image).toBe(
         'acme/payments:2.0.0',
       );
