@@ -30,7 +30,7 @@ case "${CLUSTER:-sim}" in
     echo "kube-sim (local development cluster) on $KUBE_SIM_URL; log in .kube-sim/kube-sim.log"
     ;;
   real)
-    # The first build takes about 20 minutes on 2 cores; later runs find the binaries in the cache.
+    # The first build takes 20 to 40 minutes on 2 cores; later runs find the binaries in the cache.
     packages/kube-real/scripts/build.sh
     state=.kube-real
     rm -rf "$state" && mkdir -p "$state"

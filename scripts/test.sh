@@ -56,7 +56,7 @@ suite() {
 }
 
 # The real Kubernetes control plane that packages/kube-real's tests start: built once per machine
-# into a cache outside the repository (about 20 minutes on 2 cores), found there afterwards.
+# into a cache outside the repository (20 to 40 minutes on 2 cores), found there afterwards.
 check kube-real-build packages/kube-real/scripts/build.sh
 check types yarn tsc
 check lint yarn backstage-cli repo lint

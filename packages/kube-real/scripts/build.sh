@@ -17,8 +17,11 @@ components=(kube-apiserver kube-controller-manager kube-scheduler)
 step() { echo "kube-real build: $*"; }
 fail() { echo "kube-real build FAILED: $*" >&2; exit 1; }
 
-# Built means: all three binaries, stamped with this version (an earlier build may not be), and etcd.
+# Built means: all three binaries, stamped with this version (an earlier build may not be; the
+# stamp file records the ldflags generation that stamps both version packages), and etcd.
+stamp=2
 built() {
+  [ "$(cat "$dest/bin/.stamp" 2>/dev/null)" = "$stamp" ] || return 1
   for c in "${components[@]}"; do
     [ -x "$dest/bin/$c" ] && "$dest/bin/$c" --version 2>/dev/null | grep -qx "Kubernetes $version" || return 1
   done
@@ -43,6 +46,7 @@ command -v rsync >/dev/null 2>&1 || need_pkgs+=(rsync)
 command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v dpkg-source >/dev/null 2>&1 || need_pkgs+=(dpkg-dev)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl) # the cluster's certificates, at start
 
 # apt-get source needs a deb-src entry for the same archive as the existing deb822 `Types: deb` one.
 src_list=/etc/apt/sources.list.d/kube-real-deb-src.sources
@@ -98,17 +102,23 @@ if [ ! -f "$cache/$version-src/generated.ok" ]; then
   step "generated files in $((SECONDS - start)) s"
 fi
 
-# In GOPATH mode the vendored package's import path includes vendor/: that is the one to stamp.
-pkg=k8s.io/kubernetes/vendor/k8s.io/component-base/version
+# As hack/lib/version.sh stamps it: both version packages (the API server's /version reads
+# client-go's), under their vendored import paths, which is what GOPATH mode compiles.
 build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+ldflags="-s -w"
+for pkg in k8s.io/kubernetes/vendor/k8s.io/component-base/version k8s.io/kubernetes/vendor/k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=20 -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
+done
+# A component of an interrupted run with the same stamp is kept; only a complete set goes to bin/.
+[ "$(cat "$dest/bin.tmp/.stamp" 2>/dev/null)" = "$stamp" ] || rm -rf "$dest/bin.tmp"
 mkdir -p "$dest/bin.tmp"
+echo "$stamp" > "$dest/bin.tmp/.stamp"
 for c in "${components[@]}"; do
-  # A component of an interrupted run is kept; only a complete set is moved to bin/.
-  [ -s "$dest/bin.tmp/$c" ] && "$dest/bin.tmp/$c" --version 2>/dev/null | grep -qx "Kubernetes $version" && continue
+  [ -s "$dest/bin.tmp/$c" ] && continue
   step "go build ./cmd/$c (-p $jobs)"
   start=$SECONDS
   go build -p "$jobs" -o "$dest/bin.tmp/$c" \
-    -ldflags "-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=20 -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date" \
+    -ldflags "$ldflags" \
     "./cmd/$c" || fail "go build ./cmd/$c"
   step "$c built in $((SECONDS - start)) s"
 done

@@ -58,7 +58,7 @@ export function locateBinaries(
       `kube-real: the control plane is not built on this machine (missing ${missing.join(
         ', ',
       )}). Run packages/kube-real/scripts/build.sh once (as root; it installs Debian's kubernetes ` +
-        `source, Go and etcd, and builds into ${dir}; about 20 minutes on 2 cores).`,
+        `source, Go and etcd, and builds into ${dir}; 20 to 40 minutes on 2 cores).`,
     );
   }
   return found;

@@ -101,6 +101,21 @@ async function main() {
     join(stateDir, 'app-config.yaml'),
     stringify({
       kubernetes: {
+        // The plugin's default object types less the two 1.20 does not serve (autoscaling/v2
+        // HorizontalPodAutoscalers, batch/v1 CronJobs): each would be an error on every tab.
+        objectTypes: [
+          'pods',
+          'services',
+          'configmaps',
+          'limitranges',
+          'resourcequotas',
+          'deployments',
+          'replicasets',
+          'jobs',
+          'ingresses',
+          'statefulsets',
+          'daemonsets',
+        ],
         clusterLocatorMethods: [
           {
             type: 'config',

@@ -46,8 +46,8 @@ export class ApiClient {
       path,
       headers: {
         Accept: 'application/json',
-        // A length always: Node sends a DELETE's body without one, and the server then ignores
-        // it (the DeleteOptions of a kubelet's final delete).
+        // A length always: Node sends a DELETE's body without one, and the server then drops
+        // the body, here the DeleteOptions of the kubelet's final delete.
         ...(payload !== undefined
           ? {
               'Content-Type': contentType,
