@@ -125,7 +125,7 @@ function bootstrap(store: ObjectStore) {
       labels: { component: 'apiserver', provider: 'kubernetes' },
     },
     spec: {
-      clusterIP: '10.96.0.1',
+      clusterIP: '127.96.0.1',
       ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
     },
   });

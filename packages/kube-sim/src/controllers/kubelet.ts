@@ -13,7 +13,8 @@ import {
  */
 
 export const NODE_NAME = 'kube-sim-node';
-export const NODE_IP = '10.0.0.10';
+/** Loopback, like every simulated address (see allocatePodIp). */
+export const NODE_IP = '127.0.0.1';
 
 const SCHEDULE_AFTER = 0.5;
 
