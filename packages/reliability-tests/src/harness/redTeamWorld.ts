@@ -18,7 +18,7 @@ export const PEOPLE = {
   guest: { ref: 'user:default/guest', memberOf: ['group:default/team-rust'] },
   /** Owner of search-indexer through team-search. */
   sam: { ref: 'user:default/sam', memberOf: ['group:default/team-search'] },
-  /** A platform engineer: the default `portal.permissions.kubernetesProxyGroups`. */
+  /** A platform engineer: the default `portal.permissions.platformGroups`. */
   pat: { ref: 'user:default/pat', memberOf: ['group:default/platform'] },
   /** Floods histories with denied attempts. */
   mallory: { ref: 'user:default/mallory', memberOf: [] },
