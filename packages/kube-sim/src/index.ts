@@ -5,4 +5,9 @@
  */
 
 export { startKubeSim, kubeconfigYaml } from './KubeSim';
-export type { KubeSim, KubeSimOptions, KubeSimFaults } from './KubeSim';
+export type {
+  KubeSim,
+  KubeSimOptions,
+  KubeSimFaults,
+  RecordedWrite,
+} from './KubeSim';
