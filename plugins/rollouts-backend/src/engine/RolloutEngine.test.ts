@@ -600,15 +600,17 @@ describe('RolloutEngine and objects that are not its own', () => {
       metadata: {
         name: 'payments',
         namespace: 'shop',
-        annotations: { [ROLLOUT_ANNOTATIONS.entity]: 'component:default/other' },
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]: 'component:default/other',
+        },
       },
       spec: { selector: { app: 'payments' } },
     });
     await act('start', { image: 'acme/payments:2.0.0' });
     await tick();
-    expect(
-      cluster.services.get('shop', 'payments')?.spec?.selector,
-    ).toEqual({ app: 'payments' });
+    expect(cluster.services.get('shop', 'payments')?.spec?.selector).toEqual({
+      app: 'payments',
+    });
     const v = await view();
     expect(v.phase).toBe('Degraded');
     expect(v.message).toMatch(

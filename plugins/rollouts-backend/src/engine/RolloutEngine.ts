@@ -315,7 +315,11 @@ export class RolloutEngine {
     const ctx = this.context(handle, primary);
     const strategy = this.strategyOf(primary);
     const binding = this.bindingOf(handle, primary, entity);
-    const view = { ...strategy.view(ctx), cluster: handle.cluster.name, binding };
+    const view = {
+      ...strategy.view(ctx),
+      cluster: handle.cluster.name,
+      binding,
+    };
     return {
       view,
       possible:
@@ -432,7 +436,8 @@ export class RolloutEngine {
       if (!fresh)
         throw new NotFoundError(`Workload ${ns}/${name} no longer exists`);
       const binding = this.bindingOf(handle, fresh, options.entity);
-      if (binding.status !== 'bound') throw new NotAllowedError(binding.message);
+      if (binding.status !== 'bound')
+        throw new NotAllowedError(binding.message);
       const ctx = this.context(handle, fresh);
       const strategy = this.strategyOf(fresh);
       const view = strategy.view(ctx);
