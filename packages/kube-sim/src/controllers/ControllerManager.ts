@@ -70,7 +70,8 @@ const EVENTS = storageKey(TYPES.events);
 /** One resource type per storage (autoscaling/v1 and v2 share theirs). */
 const TYPE_BY_STORAGE = new Map<string, ResourceType>();
 for (const t of RESOURCE_TYPES) {
-  if (!TYPE_BY_STORAGE.has(storageKey(t))) TYPE_BY_STORAGE.set(storageKey(t), t);
+  if (!TYPE_BY_STORAGE.has(storageKey(t)))
+    TYPE_BY_STORAGE.set(storageKey(t), t);
 }
 
 function splitKey(key: string): [string, string] {
@@ -155,7 +156,6 @@ class PairIndex {
     }
     return [...out];
   }
-
 }
 
 /** Due times of queue keys: a binary min-heap, lazily cleaned, keeping the earliest time per key. */

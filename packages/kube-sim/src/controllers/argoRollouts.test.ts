@@ -11,7 +11,11 @@ jest.setTimeout(30000);
 const GV = 'argoproj.io/v1alpha1';
 const BASE = `/apis/${GV}/namespaces/default/rollouts`;
 
-function rollout(name: string, strategy: any, image = 'ghcr.io/acme/app:1.0.0') {
+function rollout(
+  name: string,
+  strategy: any,
+  image = 'ghcr.io/acme/app:1.0.0',
+) {
   return {
     apiVersion: GV,
     kind: 'Rollout',
@@ -49,7 +53,11 @@ describe('simulated Argo Rollouts controller', () => {
 
   const get = (name: string) => sim.control.get(GV, 'Rollout', 'default', name);
 
-  async function patch(path: string, body: unknown, type = 'application/merge-patch+json') {
+  async function patch(
+    path: string,
+    body: unknown,
+    type = 'application/merge-patch+json',
+  ) {
     const res = await fetch(`${sim.url}${path}`, {
       method: 'PATCH',
       headers: { 'Content-Type': type },
@@ -59,11 +67,20 @@ describe('simulated Argo Rollouts controller', () => {
     return res.json();
   }
 
-  async function waitPhase(name: string, phase: string, extra: (ro: any) => boolean = () => true) {
+  async function waitPhase(
+    name: string,
+    phase: string,
+    extra: (ro: any) => boolean = () => true,
+  ) {
     await sim.control
-      .waitFor(() => get(name)?.status?.phase === phase && extra(get(name)), 10000)
+      .waitFor(
+        () => get(name)?.status?.phase === phase && extra(get(name)),
+        10000,
+      )
       .catch(e => {
-        throw new Error(`${e.message}: ${name} is ${JSON.stringify(get(name)?.status)}`);
+        throw new Error(
+          `${e.message}: ${name} is ${JSON.stringify(get(name)?.status)}`,
+        );
       });
     return get(name);
   }
@@ -81,7 +98,11 @@ describe('simulated Argo Rollouts controller', () => {
       'rollouts/status',
       'rollouts/scale',
     ]);
-    expect(doc.resources[0]).toMatchObject({ kind: 'Rollout', namespaced: true, shortNames: ['ro'] });
+    expect(doc.resources[0]).toMatchObject({
+      kind: 'Rollout',
+      namespaced: true,
+      shortNames: ['ro'],
+    });
     const groups = await (await fetch(`${sim.url}/apis`)).json();
     expect(groups.groups.map((g: any) => g.name)).toContain('argoproj.io');
   });
@@ -89,7 +110,14 @@ describe('simulated Argo Rollouts controller', () => {
   it('walks canary steps, pauses with CanaryPauseStep, promotes, and records the patches', async () => {
     await sim.control.apply([
       rollout('web', {
-        canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: '100s' } }] },
+        canary: {
+          steps: [
+            { setWeight: 25 },
+            { pause: {} },
+            { setWeight: 50 },
+            { pause: { duration: '100s' } },
+          ],
+        },
       }),
     ]);
     const first = await waitPhase('web', 'Healthy');
@@ -99,9 +127,16 @@ describe('simulated Argo Rollouts controller', () => {
     const rs = sim.control.list('apps/v1', 'ReplicaSet', 'default');
     expect(rs).toHaveLength(1);
     expect(rs[0].metadata.name).toBe(`web-${first.status.currentPodHash}`);
-    expect(rs[0].metadata.labels['rollouts-pod-template-hash']).toBe(first.status.currentPodHash);
-    expect(rs[0].metadata.annotations['rollout.argoproj.io/revision']).toBe('1');
-    expect(rs[0].metadata.ownerReferences[0]).toMatchObject({ kind: 'Rollout', name: 'web' });
+    expect(rs[0].metadata.labels['rollouts-pod-template-hash']).toBe(
+      first.status.currentPodHash,
+    );
+    expect(rs[0].metadata.annotations['rollout.argoproj.io/revision']).toBe(
+      '1',
+    );
+    expect(rs[0].metadata.ownerReferences[0]).toMatchObject({
+      kind: 'Rollout',
+      name: 'web',
+    });
 
     await setImage('web', 'ghcr.io/acme/app:2.0.0');
     const paused = await waitPhase('web', 'Paused');
@@ -112,9 +147,16 @@ describe('simulated Argo Rollouts controller', () => {
       { reason: 'CanaryPauseStep', startTime: expect.any(String) },
     ]);
     expect(paused.status.stableRS).toBe(first.status.currentPodHash);
-    const canaryRs = sim.control.get('apps/v1', 'ReplicaSet', 'default', `web-${paused.status.currentPodHash}`);
+    const canaryRs = sim.control.get(
+      'apps/v1',
+      'ReplicaSet',
+      'default',
+      `web-${paused.status.currentPodHash}`,
+    );
     expect(canaryRs.spec.replicas).toBe(1);
-    expect(canaryRs.metadata.annotations['rollout.argoproj.io/revision']).toBe('2');
+    expect(canaryRs.metadata.annotations['rollout.argoproj.io/revision']).toBe(
+      '2',
+    );
     expect(paused.status.canary).toBeUndefined(); // no traffic router: no weights in status
 
     sim.control.resetWrites();
@@ -128,12 +170,30 @@ describe('simulated Argo Rollouts controller', () => {
         status: 200,
       },
     ]);
-    const second = await waitPhase('web', 'Paused', ro => ro.status.currentStepIndex === 3);
-    expect(sim.control.get('apps/v1', 'ReplicaSet', 'default', `web-${second.status.currentPodHash}`).spec.replicas).toBe(2);
+    const second = await waitPhase(
+      'web',
+      'Paused',
+      ro => ro.status.currentStepIndex === 3,
+    );
+    expect(
+      sim.control.get(
+        'apps/v1',
+        'ReplicaSet',
+        'default',
+        `web-${second.status.currentPodHash}`,
+      ).spec.replicas,
+    ).toBe(2);
     // the timed pause ends by itself, then the canary takes everything and becomes stable
     const done = await waitPhase('web', 'Healthy');
     expect(done.status.stableRS).toBe(second.status.currentPodHash);
-    expect(sim.control.get('apps/v1', 'ReplicaSet', 'default', `web-${first.status.currentPodHash}`).spec.replicas).toBe(0);
+    expect(
+      sim.control.get(
+        'apps/v1',
+        'ReplicaSet',
+        'default',
+        `web-${first.status.currentPodHash}`,
+      ).spec.replicas,
+    ).toBe(0);
   });
 
   it('aborts back to stable, retries from the first step, promotes fully, and undoes by a JSON patch', async () => {
@@ -145,11 +205,19 @@ describe('simulated Argo Rollouts controller', () => {
     await waitPhase('api', 'Paused');
     await patch(`${BASE}/api/status`, { status: { abort: true } });
     const aborted = await waitPhase('api', 'Degraded');
-    expect(aborted.status.message).toBe('RolloutAborted: Rollout aborted update to revision 2');
+    expect(aborted.status.message).toBe(
+      'RolloutAborted: Rollout aborted update to revision 2',
+    );
     expect(aborted.status.currentStepIndex).toBe(0);
     expect(aborted.status.abortedAt).toEqual(expect.any(String));
     await sim.control.waitFor(
-      () => sim.control.get('apps/v1', 'ReplicaSet', 'default', `api-${aborted.status.currentPodHash}`).spec.replicas === 0,
+      () =>
+        sim.control.get(
+          'apps/v1',
+          'ReplicaSet',
+          'default',
+          `api-${aborted.status.currentPodHash}`,
+        ).spec.replicas === 0,
     );
 
     await patch(`${BASE}/api/status`, { status: { abort: false } });
@@ -160,16 +228,34 @@ describe('simulated Argo Rollouts controller', () => {
     expect(full.status.stableRS).toBe(full.status.currentPodHash);
     expect(full.status.promoteFull).toBeUndefined();
 
-    const old = sim.control.get('apps/v1', 'ReplicaSet', 'default', `api-${first.status.currentPodHash}`);
+    const old = sim.control.get(
+      'apps/v1',
+      'ReplicaSet',
+      'default',
+      `api-${first.status.currentPodHash}`,
+    );
     const template = structuredClone(old.spec.template);
     delete template.metadata.labels['rollouts-pod-template-hash'];
-    await patch(`${BASE}/api`, [{ op: 'replace', path: '/spec/template', value: template }], 'application/json-patch+json');
-    const undone = await waitPhase('api', 'Paused', ro => ro.status.currentPodHash === first.status.currentPodHash);
-    expect(undone.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/app:1.0.0');
+    await patch(
+      `${BASE}/api`,
+      [{ op: 'replace', path: '/spec/template', value: template }],
+      'application/json-patch+json',
+    );
+    const undone = await waitPhase(
+      'api',
+      'Paused',
+      ro => ro.status.currentPodHash === first.status.currentPodHash,
+    );
+    expect(undone.spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/acme/app:1.0.0',
+    );
     expect(
-      sim.control.get('apps/v1', 'ReplicaSet', 'default', `api-${first.status.currentPodHash}`).metadata.annotations[
-        'rollout.argoproj.io/revision'
-      ],
+      sim.control.get(
+        'apps/v1',
+        'ReplicaSet',
+        'default',
+        `api-${first.status.currentPodHash}`,
+      ).metadata.annotations['rollout.argoproj.io/revision'],
     ).toBe('3');
   });
 
@@ -188,8 +274,13 @@ describe('simulated Argo Rollouts controller', () => {
     ]);
     const first = await waitPhase('shop', 'Healthy');
     const blue = first.status.currentPodHash;
-    expect(first.status.blueGreen).toEqual({ activeSelector: blue, previewSelector: blue });
-    expect(sim.control.get('v1', 'Service', 'default', 'shop').spec.selector).toEqual({
+    expect(first.status.blueGreen).toEqual({
+      activeSelector: blue,
+      previewSelector: blue,
+    });
+    expect(
+      sim.control.get('v1', 'Service', 'default', 'shop').spec.selector,
+    ).toEqual({
       app: 'shop',
       'rollouts-pod-template-hash': blue,
     });
@@ -198,30 +289,64 @@ describe('simulated Argo Rollouts controller', () => {
     const paused = await waitPhase('shop', 'Paused');
     const green = paused.status.currentPodHash;
     expect(paused.status.message).toBe('BlueGreenPause');
-    expect(paused.status.blueGreen).toEqual({ activeSelector: blue, previewSelector: green });
-    expect(sim.control.get('v1', 'Service', 'default', 'shop-preview').spec.selector['rollouts-pod-template-hash']).toBe(green);
-    expect(sim.control.get('v1', 'Service', 'default', 'shop').spec.selector['rollouts-pod-template-hash']).toBe(blue);
+    expect(paused.status.blueGreen).toEqual({
+      activeSelector: blue,
+      previewSelector: green,
+    });
+    expect(
+      sim.control.get('v1', 'Service', 'default', 'shop-preview').spec.selector[
+        'rollouts-pod-template-hash'
+      ],
+    ).toBe(green);
+    expect(
+      sim.control.get('v1', 'Service', 'default', 'shop').spec.selector[
+        'rollouts-pod-template-hash'
+      ],
+    ).toBe(blue);
 
     await patch(`${BASE}/shop/status`, { status: { pauseConditions: null } });
-    const promoted = await waitPhase('shop', 'Healthy', ro => ro.status.stableRS === green);
+    const promoted = await waitPhase(
+      'shop',
+      'Healthy',
+      ro => ro.status.stableRS === green,
+    );
     expect(promoted.status.blueGreen.activeSelector).toBe(green);
-    expect(sim.control.get('v1', 'Service', 'default', 'shop').spec.selector['rollouts-pod-template-hash']).toBe(green);
+    expect(
+      sim.control.get('v1', 'Service', 'default', 'shop').spec.selector[
+        'rollouts-pod-template-hash'
+      ],
+    ).toBe(green);
     // the old ReplicaSet keeps running for the scale-down delay, then goes to zero
-    expect(sim.control.get('apps/v1', 'ReplicaSet', 'default', `shop-${blue}`).spec.replicas).toBe(4);
+    expect(
+      sim.control.get('apps/v1', 'ReplicaSet', 'default', `shop-${blue}`).spec
+        .replicas,
+    ).toBe(4);
     await sim.control.waitFor(
-      () => sim.control.get('apps/v1', 'ReplicaSet', 'default', `shop-${blue}`).spec.replicas === 0,
+      () =>
+        sim.control.get('apps/v1', 'ReplicaSet', 'default', `shop-${blue}`).spec
+          .replicas === 0,
     );
   });
 
   it('writes only status through the status subresource and only spec through the main resource', async () => {
     await sim.control.apply([rollout('lone', { canary: {} })]);
     await waitPhase('lone', 'Healthy');
-    const viaMain = await patch(`${BASE}/lone`, { spec: { paused: true }, status: { abort: true } });
+    const viaMain = await patch(`${BASE}/lone`, {
+      spec: { paused: true },
+      status: { abort: true },
+    });
     expect(viaMain.spec.paused).toBe(true);
     expect(viaMain.status.abort).toBeUndefined();
-    const viaStatus = await patch(`${BASE}/lone/status`, { spec: { paused: false }, status: { abort: true } });
+    const viaStatus = await patch(`${BASE}/lone/status`, {
+      spec: { paused: false },
+      status: { abort: true },
+    });
     expect(viaStatus.spec.paused).toBe(true);
     expect(viaStatus.status.abort).toBe(true);
-    await waitPhase('lone', 'Paused', ro => ro.status.message === 'manually paused');
+    await waitPhase(
+      'lone',
+      'Paused',
+      ro => ro.status.message === 'manually paused',
+    );
   });
 });

@@ -1,4 +1,10 @@
-import { ControllerContext, TYPES, canonical, controllerOf, nowIso } from './types';
+import {
+  ControllerContext,
+  TYPES,
+  canonical,
+  controllerOf,
+  nowIso,
+} from './types';
 import { templateHash } from './deployments';
 
 /**
@@ -42,12 +48,14 @@ function withoutHash(template: any): any {
 /** Argo's client-side phase, computed controller-side as Argo 1.0+ does (`CalculateRolloutPhase`). */
 function phaseOf(ro: any, st: any, replicas: number): [string, string] {
   for (const c of st.conditions ?? []) {
-    if (c.type === 'InvalidSpec') return ['Degraded', `InvalidSpec: ${c.message}`];
+    if (c.type === 'InvalidSpec')
+      return ['Degraded', `InvalidSpec: ${c.message}`];
     if (['RolloutAborted', 'ProgressDeadlineExceeded'].includes(c.reason))
       return ['Degraded', `${c.reason}: ${c.message}`];
   }
   if (ro.spec.paused) return ['Paused', 'manually paused'];
-  if (st.pauseConditions?.length) return ['Paused', st.pauseConditions[0].reason];
+  if (st.pauseConditions?.length)
+    return ['Paused', st.pauseConditions[0].reason];
   if ((st.updatedReplicas ?? 0) < replicas)
     return ['Progressing', 'more replicas need to be updated'];
   if ((st.availableReplicas ?? 0) < (st.updatedReplicas ?? 0))
@@ -68,11 +76,17 @@ function phaseOf(ro: any, st: any, replicas: number): [string, string] {
 function derivative(a: any, b: any): boolean {
   if (a === undefined || a === null) return true;
   if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((x, i) => derivative(x, b[i]));
+    return (
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((x, i) => derivative(x, b[i]))
+    );
   }
   if (typeof a === 'object') {
     return (
-      !!b && typeof b === 'object' && Object.keys(a).every(k => derivative(a[k], b[k]))
+      !!b &&
+      typeof b === 'object' &&
+      Object.keys(a).every(k => derivative(a[k], b[k]))
     );
   }
   return a === b;
@@ -100,14 +114,19 @@ export class ArgoRolloutController {
       if (due === undefined || at < due) due = at;
     };
     const replicas: number = ro.spec.replicas ?? 1;
-    const rsList = owned.filter(rs => controllerOf(rs)?.uid === ro.metadata.uid);
+    const rsList = owned.filter(
+      rs => controllerOf(rs)?.uid === ro.metadata.uid,
+    );
     const computed = templateHash(withoutHash(ro.spec.template));
     // As Argo's FindNewReplicaSet: the hash, or else a ReplicaSet whose (defaulted) template has
     // every field the Rollout's template sets, such as the one an undo copied the template from.
     let current =
       rsList.find(rs => rs.metadata.labels?.[ROLLOUT_HASH] === computed) ??
       rsList.find(rs =>
-        derivative(withoutHash(ro.spec.template), withoutHash(rs.spec.template)),
+        derivative(
+          withoutHash(ro.spec.template),
+          withoutHash(rs.spec.template),
+        ),
       );
     const hash: string = current?.metadata.labels?.[ROLLOUT_HASH] ?? computed;
     const maxRevision = Math.max(0, ...rsList.map(revisionOf));
@@ -138,7 +157,9 @@ export class ArgoRolloutController {
       );
     }
     if (!st.stableRS) st.stableRS = hash;
-    const stable = rsList.find(rs => rs.metadata.labels?.[ROLLOUT_HASH] === st.stableRS);
+    const stable = rsList.find(
+      rs => rs.metadata.labels?.[ROLLOUT_HASH] === st.stableRS,
+    );
     const promoted = st.stableRS === hash;
 
     if (st.abort && !promoted) {
@@ -160,22 +181,40 @@ export class ArgoRolloutController {
       this.scale(current, 0);
       if (stable) this.scale(stable, replicas);
       if (ro.spec.strategy?.blueGreen && stable) {
-        this.selectService(ro, ro.spec.strategy.blueGreen.activeService, st.stableRS);
-        this.selectService(ro, ro.spec.strategy.blueGreen.previewService, st.stableRS);
-        st.blueGreen = { activeSelector: st.stableRS, previewSelector: st.stableRS };
+        this.selectService(
+          ro,
+          ro.spec.strategy.blueGreen.activeService,
+          st.stableRS,
+        );
+        this.selectService(
+          ro,
+          ro.spec.strategy.blueGreen.previewService,
+          st.stableRS,
+        );
+        st.blueGreen = {
+          activeSelector: st.stableRS,
+          previewSelector: st.stableRS,
+        };
       }
     } else if (ro.spec.strategy?.blueGreen) {
-      st.conditions = (st.conditions ?? []).filter((c: any) => c.reason !== 'RolloutAborted');
+      st.conditions = (st.conditions ?? []).filter(
+        (c: any) => c.reason !== 'RolloutAborted',
+      );
       this.blueGreen(ro, st, current, stable, rsList, now, wakeAt);
     } else {
-      st.conditions = (st.conditions ?? []).filter((c: any) => c.reason !== 'RolloutAborted');
+      st.conditions = (st.conditions ?? []).filter(
+        (c: any) => c.reason !== 'RolloutAborted',
+      );
       this.canary(ro, st, steps, current, stable, now, wakeAt);
     }
 
     // Old ReplicaSets: canary scales them down at once, blue-green after their deadline.
     for (const listed of rsList) {
-      const rs =
-        ctx.store.get(TYPES.replicasets, listed.metadata.namespace, listed.metadata.name)?.obj;
+      const rs = ctx.store.get(
+        TYPES.replicasets,
+        listed.metadata.namespace,
+        listed.metadata.name,
+      )?.obj;
       const h = rs?.metadata.labels?.[ROLLOUT_HASH];
       if (!rs || h === hash || h === st.stableRS) continue;
       const deadline = rs.metadata.annotations?.[SCALE_DOWN_DEADLINE];
@@ -187,12 +226,20 @@ export class ArgoRolloutController {
     }
 
     const all = rsList.map(
-      rs => ctx.store.get(TYPES.replicasets, rs.metadata.namespace, rs.metadata.name)?.obj ?? rs,
+      rs =>
+        ctx.store.get(
+          TYPES.replicasets,
+          rs.metadata.namespace,
+          rs.metadata.name,
+        )?.obj ?? rs,
     );
     const cur = all.find(rs => rs.metadata.labels?.[ROLLOUT_HASH] === hash);
     st.replicas = all.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
     st.updatedReplicas = cur?.status?.replicas ?? 0;
-    st.readyReplicas = all.reduce((n, rs) => n + (rs.status?.readyReplicas ?? 0), 0);
+    st.readyReplicas = all.reduce(
+      (n, rs) => n + (rs.status?.readyReplicas ?? 0),
+      0,
+    );
     st.availableReplicas = all.reduce((n, rs) => n + ready(rs), 0);
     st.observedGeneration = String(ro.metadata.generation ?? 1);
     st.selector = Object.entries({
@@ -249,7 +296,9 @@ export class ArgoRolloutController {
         if (ready(current) < want) break;
         index++;
       } else if (step.pause) {
-        const pausedAt = st.pauseConditions?.find((c: any) => c.reason === 'CanaryPauseStep');
+        const pausedAt = st.pauseConditions?.find(
+          (c: any) => c.reason === 'CanaryPauseStep',
+        );
         if (st.controllerPause && !pausedAt) {
           // Promoted: the pause condition was cleared by a client.
           delete st.controllerPause;
@@ -269,7 +318,9 @@ export class ArgoRolloutController {
         const d = seconds(step.pause.duration);
         const ends = Date.parse(pausedAt.startTime) + this.ctx.duration(d);
         if (d && ends <= now) {
-          st.pauseConditions = st.pauseConditions.filter((c: any) => c !== pausedAt);
+          st.pauseConditions = st.pauseConditions.filter(
+            (c: any) => c !== pausedAt,
+          );
           if (!st.pauseConditions.length) delete st.pauseConditions;
           delete st.controllerPause;
           index++;
@@ -319,27 +370,40 @@ export class ArgoRolloutController {
     const promote = () => {
       this.selectService(ro, bg.activeService, st.currentPodHash);
       const old = rsList.filter(
-        rs => rs.metadata.labels?.[ROLLOUT_HASH] !== st.currentPodHash && (rs.spec.replicas ?? 0) > 0,
+        rs =>
+          rs.metadata.labels?.[ROLLOUT_HASH] !== st.currentPodHash &&
+          (rs.spec.replicas ?? 0) > 0,
       );
       const delay = this.ctx.duration(bg.scaleDownDelaySeconds ?? 30);
       for (const rs of old) {
         if (!rs.metadata.annotations?.[SCALE_DOWN_DEADLINE]) {
           this.updateReplicaSet(rs, r => {
-            r.metadata.annotations[SCALE_DOWN_DEADLINE] = new Date(now + delay).toISOString();
+            r.metadata.annotations[SCALE_DOWN_DEADLINE] = new Date(
+              now + delay,
+            ).toISOString();
           });
           wakeAt(now + delay);
         }
       }
       st.stableRS = st.currentPodHash;
-      st.blueGreen = { ...(st.blueGreen ?? {}), activeSelector: st.currentPodHash };
+      st.blueGreen = {
+        ...(st.blueGreen ?? {}),
+        activeSelector: st.currentPodHash,
+      };
       delete st.pauseConditions;
       delete st.controllerPause;
       delete st.promoteFull;
     };
     this.selectService(ro, bg.previewService, st.currentPodHash);
-    st.blueGreen = { ...(st.blueGreen ?? {}), previewSelector: st.currentPodHash };
+    st.blueGreen = {
+      ...(st.blueGreen ?? {}),
+      previewSelector: st.currentPodHash,
+    };
     if (st.stableRS === st.currentPodHash) {
-      if (st.blueGreen.activeSelector !== st.currentPodHash && ready(current) >= replicas)
+      if (
+        st.blueGreen.activeSelector !== st.currentPodHash &&
+        ready(current) >= replicas
+      )
         promote();
       return;
     }
@@ -351,7 +415,9 @@ export class ArgoRolloutController {
       promote();
       return;
     }
-    const paused = st.pauseConditions?.find((c: any) => c.reason === 'BlueGreenPause');
+    const paused = st.pauseConditions?.find(
+      (c: any) => c.reason === 'BlueGreenPause',
+    );
     if (st.controllerPause && !paused) {
       promote();
       return;
@@ -392,7 +458,10 @@ export class ArgoRolloutController {
         replicas: 0,
         minReadySeconds: ro.spec.minReadySeconds,
         selector: {
-          matchLabels: { ...(ro.spec.selector?.matchLabels ?? {}), [ROLLOUT_HASH]: hash },
+          matchLabels: {
+            ...(ro.spec.selector?.matchLabels ?? {}),
+            [ROLLOUT_HASH]: hash,
+          },
         },
         template,
       },
@@ -409,7 +478,11 @@ export class ArgoRolloutController {
 
   private updateReplicaSet(rs: any, change: (rs: any) => void): any {
     const fresh =
-      this.ctx.store.get(TYPES.replicasets, rs.metadata.namespace, rs.metadata.name)?.obj ?? rs;
+      this.ctx.store.get(
+        TYPES.replicasets,
+        rs.metadata.namespace,
+        rs.metadata.name,
+      )?.obj ?? rs;
     const next = structuredClone(fresh);
     next.metadata.annotations = { ...(next.metadata.annotations ?? {}) };
     change(next);
@@ -418,7 +491,11 @@ export class ArgoRolloutController {
 
   private scale(rs: any | undefined, replicas: number) {
     if (!rs) return;
-    const fresh = this.ctx.store.get(TYPES.replicasets, rs.metadata.namespace, rs.metadata.name)?.obj;
+    const fresh = this.ctx.store.get(
+      TYPES.replicasets,
+      rs.metadata.namespace,
+      rs.metadata.name,
+    )?.obj;
     if (!fresh || (fresh.spec.replicas ?? 0) === replicas) return;
     this.updateReplicaSet(fresh, next => {
       next.spec.replicas = replicas;
@@ -429,14 +506,21 @@ export class ArgoRolloutController {
   /** Points a Service at one ReplicaSet's pods by adding the hash to its selector, as Argo does. */
   private selectService(ro: any, name: string | undefined, hash: string) {
     if (!name) return;
-    const svc = this.ctx.store.get(TYPES.services, ro.metadata.namespace, name)?.obj;
+    const svc = this.ctx.store.get(
+      TYPES.services,
+      ro.metadata.namespace,
+      name,
+    )?.obj;
     if (!svc || svc.spec?.selector?.[ROLLOUT_HASH] === hash) return;
     const next = structuredClone(svc);
     next.metadata.annotations = {
       ...(next.metadata.annotations ?? {}),
       'argo-rollouts.argoproj.io/managed-by-rollouts': ro.metadata.name,
     };
-    next.spec.selector = { ...(next.spec.selector ?? {}), [ROLLOUT_HASH]: hash };
+    next.spec.selector = {
+      ...(next.spec.selector ?? {}),
+      [ROLLOUT_HASH]: hash,
+    };
     this.ctx.store.update(TYPES.services, next);
   }
 }

@@ -17,11 +17,20 @@ export class ArgoRolloutsClient {
   constructor(private readonly cache: ClusterCache) {}
 
   private ref(namespace: string, name: string) {
-    return { group: ARGO_GROUP, version: ARGO_VERSION, plural: ARGO_PLURAL, namespace, name };
+    return {
+      group: ARGO_GROUP,
+      version: ARGO_VERSION,
+      plural: ARGO_PLURAL,
+      namespace,
+      name,
+    };
   }
 
   /** Reads a Rollout from the API server (actions decide on the latest version). */
-  async read(namespace: string, name: string): Promise<ArgoRollout | undefined> {
+  async read(
+    namespace: string,
+    name: string,
+  ): Promise<ArgoRollout | undefined> {
     try {
       const ro = (await this.cache.custom.getNamespacedCustomObject(
         this.ref(namespace, name),
@@ -75,7 +84,8 @@ export class ArgoRolloutsClient {
           await this.patchWorkload(namespace, patch.workload, patch.body);
         }
       } catch (e) {
-        if (statusOf(e) === 404) throw new NotFoundError(`${what} no longer exists`);
+        if (statusOf(e) === 404)
+          throw new NotFoundError(`${what} no longer exists`);
         throw unavailable(e, what);
       }
     }

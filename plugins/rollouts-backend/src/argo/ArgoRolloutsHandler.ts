@@ -1,9 +1,20 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { ConflictError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { RolloutAction, WorkloadBinding } from '@internal/plugin-rollouts-common';
+import {
+  ConflictError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import {
+  RolloutAction,
+  WorkloadBinding,
+} from '@internal/plugin-rollouts-common';
 import { bindingOf } from '../engine/binding';
 import { WorkloadSelector } from '../engine/selectors';
-import type { ActionResult, ClusterHandle, WorkloadView } from '../engine/RolloutEngine';
+import type {
+  ActionResult,
+  ClusterHandle,
+  WorkloadView,
+} from '../engine/RolloutEngine';
 import { ActionInput } from '../strategies/types';
 import { ArgoRolloutsClient } from './ArgoRolloutsClient';
 import { patchesFor } from './patches';
@@ -40,7 +51,11 @@ export class ArgoRolloutsHandler {
       );
   }
 
-  bindingOf(handle: ClusterHandle, ro: ArgoRollout, entity: Entity): WorkloadBinding {
+  bindingOf(
+    handle: ClusterHandle,
+    ro: ArgoRollout,
+    entity: Entity,
+  ): WorkloadBinding {
     return bindingOf(
       ro,
       handle.cache.namespaces.get('', ro.metadata!.namespace!),
@@ -53,13 +68,23 @@ export class ArgoRolloutsHandler {
     const owned = handle.cache.replicaSets.ownedBy(ro.metadata?.uid ?? '');
     const binding = this.bindingOf(handle, ro, entity);
     return {
-      view: { ...argoRolloutView(ro, owned), cluster: handle.cluster.name, binding },
+      view: {
+        ...argoRolloutView(ro, owned),
+        cluster: handle.cluster.name,
+        binding,
+      },
       possible: binding.status === 'bound' ? argoPhaseActions(ro, owned) : [],
     };
   }
 
-  views(handle: ClusterHandle, selector: WorkloadSelector, entity: Entity): WorkloadView[] {
-    return this.rollouts(handle, selector).map(ro => this.view(handle, ro, entity));
+  views(
+    handle: ClusterHandle,
+    selector: WorkloadSelector,
+    entity: Entity,
+  ): WorkloadView[] {
+    return this.rollouts(handle, selector).map(ro =>
+      this.view(handle, ro, entity),
+    );
   }
 
   /**
@@ -80,7 +105,8 @@ export class ArgoRolloutsHandler {
     const name = options.rollout.metadata!.name!;
     const client = this.client(handle);
     const fresh = await client.read(ns, name);
-    if (!fresh) throw new NotFoundError(`Rollout ${ns}/${name} no longer exists`);
+    if (!fresh)
+      throw new NotFoundError(`Rollout ${ns}/${name} no longer exists`);
     const binding = this.bindingOf(handle, fresh, entity);
     if (binding.status !== 'bound') throw new NotAllowedError(binding.message);
     if (action === 'start') {
@@ -92,7 +118,8 @@ export class ArgoRolloutsHandler {
     const view = argoRolloutView(fresh, owned);
     const { expected } = options;
     if (
-      (expected.stepIndex !== undefined && expected.stepIndex !== view.step.index) ||
+      (expected.stepIndex !== undefined &&
+        expected.stepIndex !== view.step.index) ||
       (expected.revision !== undefined && expected.revision !== view.revision)
     ) {
       throw new ConflictError('The rollout moved on since you looked');

@@ -1,8 +1,16 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import { RolloutAction } from '@internal/plugin-rollouts-common';
 import { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import { currentStepIndex, PROMOTE_FULL_ABORT_WARNING, replicaSetsOf } from './view';
-import { ArgoRollout, ROLLOUT_POD_TEMPLATE_HASH, ROLLOUT_REVISION } from './types';
+import {
+  currentStepIndex,
+  PROMOTE_FULL_ABORT_WARNING,
+  replicaSetsOf,
+} from './view';
+import {
+  ArgoRollout,
+  ROLLOUT_POD_TEMPLATE_HASH,
+  ROLLOUT_REVISION,
+} from './types';
 
 /**
  * One request of an action, as the kubectl-argo-rollouts plugin sends it: a JSON merge patch to
@@ -31,7 +39,9 @@ export type TemplatePatch = Array<{
   value: V1PodTemplateSpec;
 }>;
 
-function withoutHash(template: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
+function withoutHash(
+  template: V1PodTemplateSpec | undefined,
+): V1PodTemplateSpec {
   const t = structuredClone(template ?? {}) as V1PodTemplateSpec;
   if (t.metadata?.labels) delete t.metadata.labels[ROLLOUT_POD_TEMPLATE_HASH];
   return t;
@@ -82,7 +92,11 @@ function promote(ro: ArgoRollout): ArgoPatch[] {
     }
   }
   if (paused) {
-    patches.push({ target: 'rollout', body: { spec: { paused: false } }, unlessFallback: patches.length > 0 });
+    patches.push({
+      target: 'rollout',
+      body: { spec: { paused: false } },
+      unlessFallback: patches.length > 0,
+    });
   }
   return patches;
 }
@@ -99,11 +113,15 @@ export function undoTarget(
   if (toRevision) {
     const found = sets.find(rs => revisionOf(rs) === toRevision);
     if (!found)
-      throw new NotFoundError(`Unable to find revision ${toRevision} of ${ro.metadata?.name} in its history`);
+      throw new NotFoundError(
+        `Unable to find revision ${toRevision} of ${ro.metadata?.name} in its history`,
+      );
     return found;
   }
   if (sets.length < 2)
-    throw new ConflictError(`No earlier revision of ${ro.metadata?.name} to roll back to`);
+    throw new ConflictError(
+      `No earlier revision of ${ro.metadata?.name} to roll back to`,
+    );
   return sets[1];
 }
 
@@ -121,15 +139,35 @@ export function patchesFor(
     case 'promote-full':
       // Already stable: nothing to promote (the plugin sends nothing either).
       return status.currentPodHash !== status.stableRS
-        ? [{ target: 'status', body: { status: { promoteFull: true } }, fallback: { status: { promoteFull: true } } }]
+        ? [
+            {
+              target: 'status',
+              body: { status: { promoteFull: true } },
+              fallback: { status: { promoteFull: true } },
+            },
+          ]
         : [];
     case 'abort':
       if (status.promoteFull && status.currentPodHash !== status.stableRS) {
-        throw new ConflictError(`Cannot abort ${ro.metadata?.name}: ${PROMOTE_FULL_ABORT_WARNING}`);
+        throw new ConflictError(
+          `Cannot abort ${ro.metadata?.name}: ${PROMOTE_FULL_ABORT_WARNING}`,
+        );
       }
-      return [{ target: 'status', body: { status: { abort: true } }, fallback: { status: { abort: true } } }];
+      return [
+        {
+          target: 'status',
+          body: { status: { abort: true } },
+          fallback: { status: { abort: true } },
+        },
+      ];
     case 'retry':
-      return [{ target: 'status', body: { status: { abort: false } }, fallback: { status: { abort: false } } }];
+      return [
+        {
+          target: 'status',
+          body: { status: { abort: false } },
+          fallback: { status: { abort: false } },
+        },
+      ];
     case 'pause':
       return [{ target: 'rollout', body: { spec: { paused: true } } }];
     case 'resume':
@@ -138,20 +176,39 @@ export function patchesFor(
       return [
         {
           target: 'rollout',
-          body: { spec: { restartAt: options.now.toISOString().replace(/\.\d+Z$/, 'Z') } },
+          body: {
+            spec: {
+              restartAt: options.now.toISOString().replace(/\.\d+Z$/, 'Z'),
+            },
+          },
         },
       ];
     case 'rollback': {
       const rs = undoTarget(ro, owned, options.toRevision);
       const template = withoutHash(rs.spec?.template);
-      if (!ro.spec?.workloadRef && sameTemplate(template, withoutHash(ro.spec?.template))) {
+      if (
+        !ro.spec?.workloadRef &&
+        sameTemplate(template, withoutHash(ro.spec?.template))
+      ) {
         // As the plugin: "skipped rollback (current template already matches revision N)".
         return [];
       }
-      const body = [{ op: 'replace' as const, path: '/spec/template' as const, value: template }];
+      const body = [
+        {
+          op: 'replace' as const,
+          path: '/spec/template' as const,
+          value: template,
+        },
+      ];
       const ref = ro.spec?.workloadRef;
       if (ref?.name) {
-        return [{ target: 'workload-template', body, workload: { kind: ref.kind ?? 'Deployment', name: ref.name } }];
+        return [
+          {
+            target: 'workload-template',
+            body,
+            workload: { kind: ref.kind ?? 'Deployment', name: ref.name },
+          },
+        ];
       }
       return [{ target: 'rollout-template', body }];
     }

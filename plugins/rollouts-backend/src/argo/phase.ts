@@ -9,10 +9,16 @@ export type ArgoPhase = 'Healthy' | 'Progressing' | 'Paused' | 'Degraded';
  * client cleared while the controller still holds its pause, are Progressing; otherwise the
  * controller's own `status.phase`/`message` (Argo 1.0+); for older controllers, computed here.
  */
-export function rolloutPhase(ro: ArgoRollout): { phase: ArgoPhase; message: string } {
+export function rolloutPhase(ro: ArgoRollout): {
+  phase: ArgoPhase;
+  message: string;
+} {
   const status = ro.status ?? {};
   if (!generationObserved(ro)) {
-    return { phase: 'Progressing', message: 'waiting for rollout spec update to be observed' };
+    return {
+      phase: 'Progressing',
+      message: 'waiting for rollout spec update to be observed',
+    };
   }
   if (status.controllerPause && !(status.pauseConditions ?? []).length) {
     return { phase: 'Progressing', message: 'waiting for rollout to unpause' };
@@ -31,14 +37,20 @@ function generationObserved(ro: ArgoRollout): boolean {
   return Number(observed) >= generation;
 }
 
-function calculatedPhase(ro: ArgoRollout): { phase: ArgoPhase; message: string } {
+function calculatedPhase(ro: ArgoRollout): {
+  phase: ArgoPhase;
+  message: string;
+} {
   const spec = ro.spec ?? {};
   const status = ro.status ?? {};
   for (const c of status.conditions ?? []) {
     if (c.type === 'InvalidSpec') {
       return { phase: 'Degraded', message: `InvalidSpec: ${c.message}` };
     }
-    if (c.reason === 'RolloutAborted' || c.reason === 'ProgressDeadlineExceeded') {
+    if (
+      c.reason === 'RolloutAborted' ||
+      c.reason === 'ProgressDeadlineExceeded'
+    ) {
       return { phase: 'Degraded', message: `${c.reason}: ${c.message}` };
     }
   }
@@ -50,28 +62,50 @@ function calculatedPhase(ro: ArgoRollout): { phase: ArgoPhase; message: string }
   }
   const updated = status.updatedReplicas ?? 0;
   if (updated < (spec.replicas ?? 1)) {
-    return { phase: 'Progressing', message: 'more replicas need to be updated' };
+    return {
+      phase: 'Progressing',
+      message: 'more replicas need to be updated',
+    };
   }
   if ((status.availableReplicas ?? 0) < updated) {
-    return { phase: 'Progressing', message: 'updated replicas are still becoming available' };
+    return {
+      phase: 'Progressing',
+      message: 'updated replicas are still becoming available',
+    };
   }
-  const promoted = !!status.stableRS && status.stableRS === status.currentPodHash;
+  const promoted =
+    !!status.stableRS && status.stableRS === status.currentPodHash;
   if (spec.strategy?.blueGreen) {
     const active = status.blueGreen?.activeSelector;
     if (!active || active !== status.currentPodHash) {
-      return { phase: 'Progressing', message: 'active service cutover pending' };
+      return {
+        phase: 'Progressing',
+        message: 'active service cutover pending',
+      };
     }
     if (!promoted) {
       return spec.strategy.blueGreen.postPromotionAnalysis
         ? { phase: 'Progressing', message: 'waiting for analysis to complete' }
-        : { phase: 'Progressing', message: 'waiting for post-promotion verification to complete' };
+        : {
+            phase: 'Progressing',
+            message: 'waiting for post-promotion verification to complete',
+          };
     }
   } else if (spec.strategy?.canary) {
-    if (!spec.strategy.canary.trafficRouting && (status.replicas ?? 0) > updated) {
-      return { phase: 'Progressing', message: 'old replicas are pending termination' };
+    if (
+      !spec.strategy.canary.trafficRouting &&
+      (status.replicas ?? 0) > updated
+    ) {
+      return {
+        phase: 'Progressing',
+        message: 'old replicas are pending termination',
+      };
     }
     if (!promoted) {
-      return { phase: 'Progressing', message: 'waiting for all steps to complete' };
+      return {
+        phase: 'Progressing',
+        message: 'waiting for all steps to complete',
+      };
     }
   }
   return { phase: 'Healthy', message: '' };

@@ -41,6 +41,7 @@ export interface ArgoCondition {
 
 export interface ArgoRolloutSpec {
   replicas?: number;
+  revisionHistoryLimit?: number;
   selector?: { matchLabels?: Record<string, string> };
   template?: V1PodTemplateSpec;
   workloadRef?: { apiVersion?: string; kind?: string; name?: string };
@@ -89,13 +90,25 @@ export interface ArgoRolloutStatus {
       canary?: { podTemplateHash?: string; weight?: number };
       stable?: { podTemplateHash?: string; weight?: number };
     };
-    currentStepAnalysisRunStatus?: { name?: string; status?: string; message?: string };
+    currentStepAnalysisRunStatus?: {
+      name?: string;
+      status?: string;
+      message?: string;
+    };
   };
   blueGreen?: {
     activeSelector?: string;
     previewSelector?: string;
-    prePromotionAnalysisRunStatus?: { name?: string; status?: string; message?: string };
-    postPromotionAnalysisRunStatus?: { name?: string; status?: string; message?: string };
+    prePromotionAnalysisRunStatus?: {
+      name?: string;
+      status?: string;
+      message?: string;
+    };
+    postPromotionAnalysisRunStatus?: {
+      name?: string;
+      status?: string;
+      message?: string;
+    };
   };
 }
 

@@ -8,7 +8,11 @@ import {
 import { V1ReplicaSet } from '@kubernetes/client-node';
 import { RolloutViewBase } from '../strategies/types';
 import { rolloutPhase } from './phase';
-import { ArgoRollout, ROLLOUT_POD_TEMPLATE_HASH, ROLLOUT_REVISION } from './types';
+import {
+  ArgoRollout,
+  ROLLOUT_POD_TEMPLATE_HASH,
+  ROLLOUT_REVISION,
+} from './types';
 
 /** What Argo ignores (argo-rollouts#4461): an abort once a full promotion was asked for. */
 export const PROMOTE_FULL_ABORT_WARNING =
@@ -19,14 +23,19 @@ export type ArgoRolloutViewBase = RolloutViewBase & {
   warning?: string;
 };
 
-const hashOf = (rs: V1ReplicaSet) => rs.metadata?.labels?.[ROLLOUT_POD_TEMPLATE_HASH];
-const revisionOf = (o: { metadata?: { annotations?: Record<string, string> } }) =>
-  Number(o.metadata?.annotations?.[ROLLOUT_REVISION] ?? 0) || 0;
+const hashOf = (rs: V1ReplicaSet) =>
+  rs.metadata?.labels?.[ROLLOUT_POD_TEMPLATE_HASH];
+const revisionOf = (o: {
+  metadata?: { annotations?: Record<string, string> };
+}) => Number(o.metadata?.annotations?.[ROLLOUT_REVISION] ?? 0) || 0;
 const imageOf = (rs?: { spec?: { template?: any } }) =>
   rs?.spec?.template?.spec?.containers?.[0]?.image ?? '';
 
 /** The ReplicaSets a Rollout controls, newest revision first (as `kubectl argo rollouts get` lists them). */
-export function replicaSetsOf(ro: ArgoRollout, owned: V1ReplicaSet[]): V1ReplicaSet[] {
+export function replicaSetsOf(
+  ro: ArgoRollout,
+  owned: V1ReplicaSet[],
+): V1ReplicaSet[] {
   return owned
     .filter(rs =>
       (rs.metadata?.ownerReferences ?? []).some(
@@ -44,7 +53,9 @@ export function currentStepIndex(ro: ArgoRollout): number | undefined {
 }
 
 function isPromoted(ro: ArgoRollout) {
-  return !!ro.status?.stableRS && ro.status.stableRS === ro.status.currentPodHash;
+  return (
+    !!ro.status?.stableRS && ro.status.stableRS === ro.status.currentPodHash
+  );
 }
 
 /** The setWeight in force at the current step; 100 once promoted, 0 when aborted. */
@@ -69,7 +80,9 @@ function replicaWeight(ro: ArgoRollout, sets: V1ReplicaSet[]): number {
   const available = (rs: V1ReplicaSet) => rs.status?.availableReplicas ?? 0;
   const total = sets.reduce((n, rs) => n + available(rs), 0);
   if (!total) return 0;
-  const canary = sets.filter(rs => hashOf(rs) === current).reduce((n, rs) => n + available(rs), 0);
+  const canary = sets
+    .filter(rs => hashOf(rs) === current)
+    .reduce((n, rs) => n + available(rs), 0);
   return Math.round((canary / total) * 100);
 }
 
@@ -78,7 +91,10 @@ function roleOf(ro: ArgoRollout, rs: V1ReplicaSet): RevisionRole {
   const hash = hashOf(rs);
   if (ro.spec?.strategy?.blueGreen) {
     if (hash === status.blueGreen?.activeSelector) return 'active';
-    if (hash === status.blueGreen?.previewSelector || hash === status.currentPodHash)
+    if (
+      hash === status.blueGreen?.previewSelector ||
+      hash === status.currentPodHash
+    )
       return 'preview';
     return 'old';
   }
@@ -90,12 +106,16 @@ function roleOf(ro: ArgoRollout, rs: V1ReplicaSet): RevisionRole {
 function ourPhase(ro: ArgoRollout): { phase: RolloutPhase; message: string } {
   const { phase, message } = rolloutPhase(ro);
   // Argo says Degraded for an aborted update; the card's vocabulary has Aborted (Retry offered).
-  if (phase === 'Degraded' && ro.status?.abort) return { phase: 'Aborted', message };
+  if (phase === 'Degraded' && ro.status?.abort)
+    return { phase: 'Aborted', message };
   return { phase, message };
 }
 
 /** An Argo Rollout's state as a view, read from the Rollout and the ReplicaSets it controls. */
-export function argoRolloutView(ro: ArgoRollout, owned: V1ReplicaSet[]): ArgoRolloutViewBase {
+export function argoRolloutView(
+  ro: ArgoRollout,
+  owned: V1ReplicaSet[],
+): ArgoRolloutViewBase {
   const status = ro.status ?? {};
   const sets = replicaSetsOf(ro, owned);
   const blueGreen = !!ro.spec?.strategy?.blueGreen;
@@ -117,7 +137,9 @@ export function argoRolloutView(ro: ArgoRollout, owned: V1ReplicaSet[]): ArgoRol
   const pauseCondition = (status.pauseConditions ?? [])[0];
   let weight: RolloutViewBase['weight'];
   if (blueGreen) {
-    const switched = !!status.currentPodHash && status.blueGreen?.activeSelector === status.currentPodHash;
+    const switched =
+      !!status.currentPodHash &&
+      status.blueGreen?.activeSelector === status.currentPodHash;
     weight = {
       desired: promoted || status.promoteFull ? 100 : 0,
       actual: switched ? 100 : 0,
@@ -165,10 +187,20 @@ export function argoRolloutView(ro: ArgoRollout, owned: V1ReplicaSet[]): ArgoRol
     stableImage: imageOf(stable) || (promoted ? templateImage ?? '' : ''),
     ...(inFlight ? { targetImage: imageOf(current) || templateImage } : {}),
     ...(pauseCondition
-      ? { pause: { reason: pauseCondition.reason, since: pauseCondition.startTime } }
+      ? {
+          pause: {
+            reason: pauseCondition.reason,
+            since: pauseCondition.startTime,
+          },
+        }
       : {}),
     ...(!pauseCondition && ro.spec?.paused
-      ? { pause: { reason: 'manually paused', since: ro.metadata?.creationTimestamp?.toString() ?? '' } }
+      ? {
+          pause: {
+            reason: 'manually paused',
+            since: ro.metadata?.creationTimestamp?.toString() ?? '',
+          },
+        }
       : {}),
     revision: revisionOf(ro) || (current ? revisionOf(current) : 0),
     updatedAt:
@@ -180,7 +212,10 @@ export function argoRolloutView(ro: ArgoRollout, owned: V1ReplicaSet[]): ArgoRol
 }
 
 /** What an Argo Rollout's state allows, before permissions (the kubectl plugin's commands). */
-export function argoPhaseActions(ro: ArgoRollout, owned: V1ReplicaSet[]): AllowedAction[] {
+export function argoPhaseActions(
+  ro: ArgoRollout,
+  owned: V1ReplicaSet[],
+): AllowedAction[] {
   const status = ro.status ?? {};
   const promoted = isPromoted(ro);
   const inFlight = !promoted && !!status.currentPodHash;
