@@ -8,11 +8,12 @@ import {
   RolloutAction,
   WorkloadBinding,
 } from '@internal/plugin-rollouts-common';
-import { bindingOf } from '../engine/binding';
+import { bindingOf, boundEntityOf } from '../engine/binding';
 import { WorkloadSelector } from '../engine/selectors';
 import type {
   ActionResult,
   ClusterHandle,
+  RolloutEvent,
   WorkloadView,
 } from '../engine/RolloutEngine';
 import { ActionInput } from '../strategies/types';
@@ -28,6 +29,43 @@ import { argoPhaseActions, argoRolloutView } from './view';
  */
 export class ArgoRolloutsHandler {
   private readonly clients = new WeakMap<ClusterHandle, ArgoRolloutsClient>();
+  /** Phase, step and revision last announced per Rollout, so a signal goes out only when they change. */
+  private readonly announced = new Map<string, string>();
+
+  /**
+   * What to announce (a signal to the bound entity's pages) when a watched Rollout changed its
+   * phase, step or revision; Argo's controller rewrites status often, most of it is not news.
+   */
+  changeOf(handle: ClusterHandle, ro: ArgoRollout): RolloutEvent | undefined {
+    const namespace = ro.metadata?.namespace ?? '';
+    const name = ro.metadata?.name ?? '';
+    const key = `${handle.cluster.name}/${namespace}/${name}`;
+    const entityRef = boundEntityOf(
+      ro,
+      handle.cache.namespaces.get('', namespace),
+    );
+    if (!entityRef) return undefined;
+    const view = argoRolloutView(
+      ro,
+      handle.cache.replicaSets.ownedBy(ro.metadata?.uid ?? ''),
+    );
+    const summary = `${view.phase}|${view.step.index}|${view.revision}`;
+    if (this.announced.get(key) === summary) return undefined;
+    this.announced.set(key, summary);
+    return {
+      entityRef,
+      cluster: handle.cluster.name,
+      namespace,
+      workload: name,
+      action: 'argo-rollouts',
+      actor: 'system',
+      phase: view.phase,
+      message: view.message,
+      stepIndex: view.step.index,
+      revision: view.revision,
+      image: view.targetImage ?? view.stableImage,
+    };
+  }
 
   private client(handle: ClusterHandle) {
     let client = this.clients.get(handle);

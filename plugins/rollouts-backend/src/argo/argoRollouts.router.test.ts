@@ -149,6 +149,7 @@ describe('Argo Rollouts through the rollouts API', () => {
       authorize: decide,
       authorizeConditional: decide,
     } as any);
+    const signals = { publish: jest.fn(async (_: any) => {}) };
     const backend = await startTestBackend({
       features: [
         rolloutsPlugin,
@@ -162,7 +163,7 @@ describe('Argo Rollouts through the rollouts API', () => {
         createServiceFactory({
           service: signalsServiceRef,
           deps: {},
-          factory: () => ({ publish: async () => {} }),
+          factory: () => signals,
         }),
         createServiceFactory({
           service: notificationService,
@@ -236,7 +237,7 @@ describe('Argo Rollouts through the rollouts API', () => {
       expect(res.status).toBe(200);
       return res.body.items;
     }
-    return { backend, view, waitFor, action, history, auditEvents };
+    return { backend, view, waitFor, action, history, auditEvents, signals };
   }
 
   async function setImage(name: string, image: string) {
@@ -266,7 +267,8 @@ describe('Argo Rollouts through the rollouts API', () => {
       }));
 
   it('shows an Argo Rollout with its controller, and owners promote, abort, retry and undo it with the plugin patches', async () => {
-    const { backend, waitFor, action, history, auditEvents } = await start();
+    const { backend, waitFor, action, history, auditEvents, signals } =
+      await start();
     const healthy = await waitFor(
       'web',
       v => v.phase === 'Healthy',
@@ -304,6 +306,18 @@ describe('Argo Rollouts through the rollouts API', () => {
       [2, 'canary', 'ghcr.io/acme/web:2.0.0'],
       [1, 'stable', 'ghcr.io/acme/web:1.0.0'],
     ]);
+
+    // the pages of the bound entity hear of the change (Argo's controller moved it, not the engine)
+    expect(signals.publish).toHaveBeenCalledWith(
+      expect.objectContaining({
+        channel: expect.stringContaining('component:default/web'),
+        message: expect.objectContaining({
+          workload: 'web',
+          phase: 'Paused',
+          cause: 'argo-rollouts',
+        }),
+      }),
+    );
 
     // promote: one merge patch of the status subresource
     sim.control.resetWrites();

@@ -164,6 +164,12 @@ export class RolloutEngine {
   changed(clusterName: string, kind: WatchedKind, obj: KubernetesObject) {
     const handle = this.clusters.get(clusterName);
     const namespace = obj.metadata?.namespace;
+    if (handle && kind === 'rollouts') {
+      // Argo's controller moves it; the pages showing it only need to hear of it.
+      const event = this.argo.changeOf(handle, obj as ArgoRollout);
+      if (event) this.listener?.onStateChange(event).catch(() => {});
+      return;
+    }
     if (!handle || !namespace || kind === 'services' || kind === 'namespaces')
       return;
     const name = this.primaryNameOf(handle, kind, obj);
