@@ -11,3 +11,16 @@ export type {
   KubeSimFaults,
   RecordedWrite,
 } from './KubeSim';
+export {
+  podLifecycle,
+  imageBehaviour,
+  canonicalJson,
+  START_AFTER_BINDING,
+} from './lifecycle/podLifecycle';
+export type {
+  PodClock,
+  PodLifecycleOptions,
+  PodLifecycleStep,
+  KubeletEvent,
+  ImageBehaviour,
+} from './lifecycle/podLifecycle';

@@ -180,8 +180,12 @@ export class WorkloadClient {
       });
     } catch (e) {
       const status = statusOf(e);
-      // 409: the uid precondition failed, the name now belongs to another object.
-      if (status !== 404 && status !== 409) {
+      // 409: a conflict, or the uid precondition failed because the name now belongs to another
+      // object. Either way the next pass decides again from what the cache then holds.
+      if (status === 409) {
+        throw new StaleWriteError(`Deployment ${namespace}/${name}`);
+      }
+      if (status !== 404) {
         throw unavailable(e, `Deployment ${namespace}/${name}`);
       }
     }
