@@ -109,6 +109,11 @@ export interface RolloutView {
    * kubectl-argo-rollouts plugin does).
    */
   controller?: RolloutController;
+  /**
+   * The analysis run of the current step (canary) or of the promotion (blue-green) of an Argo
+   * Rollout, as Argo reports it: `Pending`, `Running`, `Successful`, `Failed`, `Error`, `Inconclusive`.
+   */
+  analysis?: { name?: string; status: string; message?: string };
   /** A caveat the user should see before acting (for example Argo's ignored abort after promote-full). */
   warning?: string;
 }

@@ -184,6 +184,26 @@ describe('argoRolloutView', () => {
     ]);
   });
 
+  it('reports the analysis run of the current step as Argo does', () => {
+    const ro = gettingStartedCanary({
+      canary: {
+        currentStepAnalysisRunStatus: {
+          name: 'rollouts-demo-6cf78c66c5-2-1',
+          status: 'Inconclusive',
+          message: 'Metric "success-rate" assessed Inconclusive',
+        },
+      },
+    });
+    expect(argoRolloutView(ro, canarySets).analysis).toEqual({
+      name: 'rollouts-demo-6cf78c66c5-2-1',
+      status: 'Inconclusive',
+      message: 'Metric "success-rate" assessed Inconclusive',
+    });
+    expect(
+      argoRolloutView(gettingStartedCanary(), canarySets).analysis,
+    ).toBeUndefined();
+  });
+
   it('takes the weight from status.canary.weights when a traffic router reports it', () => {
     const ro = gettingStartedCanary({
       canary: {

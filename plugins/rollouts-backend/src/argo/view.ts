@@ -169,6 +169,10 @@ export function argoRolloutView(
     .filter(Boolean)
     .sort();
   const inFlight = !promoted && !!status.currentPodHash;
+  const run =
+    status.canary?.currentStepAnalysisRunStatus ??
+    status.blueGreen?.prePromotionAnalysisRunStatus ??
+    status.blueGreen?.postPromotionAnalysisRunStatus;
   let warning: string | undefined;
   if (status.promoteFull && inFlight) warning = PROMOTE_FULL_ABORT_WARNING;
   else if (ro.spec?.workloadRef)
@@ -207,6 +211,15 @@ export function argoRolloutView(
       conditionTimes[conditionTimes.length - 1] ??
       String(ro.metadata?.creationTimestamp ?? ''),
     controller: 'argo-rollouts',
+    ...(run?.status
+      ? {
+          analysis: {
+            status: run.status,
+            ...(run.name ? { name: run.name } : {}),
+            ...(run.message ? { message: run.message } : {}),
+          },
+        }
+      : {}),
     ...(warning ? { warning } : {}),
   };
 }

@@ -147,11 +147,18 @@ describe('EntityRolloutCard', () => {
   });
 
   it('says who drives the rollout: the engine by default, Argo Rollouts with its caveats', async () => {
-    await renderCard(withRollouts(argoCanaryPromotingFull()));
+    await renderCard(
+      withRollouts(
+        argoCanaryPromotingFull({
+          analysis: { name: 'payments-api-7c9-2', status: 'Running' },
+        }),
+      ),
+    );
     const section = await screen.findByRole('region', {
       name: 'payments-api on local',
     });
     expect(section).toHaveTextContent('ControllerArgo Rollouts');
+    expect(section).toHaveTextContent('AnalysisRunning (payments-api-7c9-2)');
     expect(within(section).getByRole('alert')).toHaveTextContent(
       'Argo Rollouts ignores an abort until it completes',
     );

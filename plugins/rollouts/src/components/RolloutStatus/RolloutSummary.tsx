@@ -125,6 +125,15 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
       </span>,
     ]);
   }
+  if (rollout.analysis) {
+    const { name, status, message } = rollout.analysis;
+    rows.push([
+      'Analysis',
+      [status, name && `(${name})`, message && `· ${message}`]
+        .filter(Boolean)
+        .join(' '),
+    ]);
+  }
   if (rollout.message) {
     rows.push(['Message', rollout.message]);
   }
