@@ -96,6 +96,14 @@ class KindCache<T extends KubernetesObject> {
       this.missing = false;
     } catch (e) {
       if (this.stopped) return;
+      const code =
+        (e as { code?: number; statusCode?: number })?.code ??
+        (e as { statusCode?: number })?.statusCode;
+      if (code !== 404 && code !== 403) {
+        // A failing cluster, not a missing kind: the usual back-off, without holding up views.
+        this.start().catch(() => {});
+        return;
+      }
       if (!this.missing) {
         this.logger.info(
           `Not watching ${this.kind}: ${e} (retrying every minute)`,
