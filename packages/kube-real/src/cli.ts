@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { kubectl } from './kubectl';
 import { startRealCluster } from './RealCluster';
 
@@ -20,6 +20,19 @@ const DEMO_SEED = join(
   'seeds',
   'demo.yaml',
 );
+
+/**
+ * The demo seed without its Argo Rollout: this control plane has neither the Argo Rollouts CRD nor
+ * its controller (kube-sim serves and simulates both). Written to `dir`, for kubectl.
+ */
+function realDemoSeed(dir: string): string {
+  const docs = parseAllDocuments(readFileSync(DEMO_SEED, 'utf8'))
+    .map(d => d.toJSON())
+    .filter(o => o && !String(o.apiVersion).startsWith('argoproj.io/'));
+  const file = join(dir, 'demo-seed.yaml');
+  writeFileSync(file, docs.map(o => stringify(o)).join('---\n'));
+  return file;
+}
 
 function parseArgs(argv: string[]) {
   const args: Record<string, string[]> = {};
@@ -74,9 +87,10 @@ async function main() {
 
   const admin = cluster.kubeconfig();
   const seed = one('seed');
+  mkdirSync(stateDir, { recursive: true });
   const files = [
     ...(args.apply ?? []),
-    ...(seed ? [seed === 'demo' ? DEMO_SEED : seed] : []),
+    ...(seed ? [seed === 'demo' ? realDemoSeed(stateDir) : seed] : []),
   ];
   for (const f of files) {
     console.log(await kubectl(admin, ['apply', '-f', resolve(f)]));

@@ -1,7 +1,12 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ObjectStore } from './store/ObjectStore';
-import { ApiServer, KubeSimFaults, NO_FAULTS } from './api/ApiServer';
+import {
+  ApiServer,
+  KubeSimFaults,
+  NO_FAULTS,
+  RecordedWrite,
+} from './api/ApiServer';
 import { ControllerManager } from './controllers/ControllerManager';
 import { podLogs, NODE_NAME, NODE_IP } from './controllers/kubelet';
 import { findKind } from './api/resources';
@@ -9,7 +14,7 @@ import { buildMatcher } from './api/selectors';
 import { TYPES } from './controllers/types';
 import { loadSeed } from './seed';
 
-export type { KubeSimFaults } from './api/ApiServer';
+export type { KubeSimFaults, RecordedWrite } from './api/ApiServer';
 
 /** @public */
 export interface KubeSimOptions {
@@ -39,6 +44,9 @@ export interface KubeSim {
     requestCounts(): { total: number; byType: Record<string, number> };
     resetCounts(): void;
     latencies(): Record<string, number[]>;
+    /** The last 1000 writes received (oldest first), optionally only those whose path contains `pathPart`. */
+    writes(pathPart?: string): RecordedWrite[];
+    resetWrites(): void;
     apply(objects: object[]): Promise<void>;
     get(
       apiVersion: string,
@@ -210,6 +218,14 @@ export async function startKubeSim(
       return Object.fromEntries(
         [...api.latencyByType].map(([k, v]) => [k, [...v]]),
       );
+    },
+    writes(pathPart) {
+      return api.writes
+        .filter(w => !pathPart || w.path.includes(pathPart))
+        .map(w => structuredClone(w));
+    },
+    resetWrites() {
+      api.writes.length = 0;
     },
     async apply(objects) {
       applyObjects(store, objects);

@@ -5,7 +5,12 @@
  */
 
 export { startKubeSim, kubeconfigYaml } from './KubeSim';
-export type { KubeSim, KubeSimOptions, KubeSimFaults } from './KubeSim';
+export type {
+  KubeSim,
+  KubeSimOptions,
+  KubeSimFaults,
+  RecordedWrite,
+} from './KubeSim';
 export {
   podLifecycle,
   imageBehaviour,

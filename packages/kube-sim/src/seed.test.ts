@@ -66,7 +66,36 @@ describe('demo seed', () => {
       'inventory/inventory-svc',
       'payments/payments-api',
       'search/search-indexer',
+      'shipping/shipping-api',
     ]);
+    const rollouts = objects.filter(o => o.kind === 'Rollout');
+    expect(
+      rollouts.map(r => `${r.metadata.namespace}/${r.metadata.name}`),
+    ).toEqual(['shipping/shipping-api']);
+    expect(
+      rollouts[0].metadata.annotations['rollouts.backstage.io/entity'],
+    ).toBe('component:default/shipping-api');
+  });
+
+  it('brings the Argo Rollout shipping-api up healthy, its stable ReplicaSet ready', async () => {
+    await sim.control.waitFor(
+      () =>
+        sim.control.get(
+          'argoproj.io/v1alpha1',
+          'Rollout',
+          'shipping',
+          'shipping-api',
+        )?.status?.phase === 'Healthy',
+      20000,
+    );
+    const ro = sim.control.get(
+      'argoproj.io/v1alpha1',
+      'Rollout',
+      'shipping',
+      'shipping-api',
+    );
+    expect(ro.status.stableRS).toBe(ro.status.currentPodHash);
+    expect(ro.status.availableReplicas).toBe(4);
   });
 
   it('brings healthy services up and search-indexer to ProgressDeadlineExceeded', async () => {

@@ -85,8 +85,11 @@ export interface RolloutView {
   weight: {
     desired: number;
     actual: number;
-    /** How weight is achieved: without a traffic router it is a replica ratio. */
-    method: 'replica-ratio' | 'service-switch' | 'rolling';
+    /**
+     * How weight is achieved: without a traffic router it is a replica ratio; `traffic-router`
+     * is an Argo Rollout's router (Istio, NGINX, Gateway API...) reporting its weights.
+     */
+    method: 'replica-ratio' | 'service-switch' | 'rolling' | 'traffic-router';
   };
   revisions: RevisionView[];
   /** Image running as stable / active. */
@@ -100,7 +103,23 @@ export interface RolloutView {
   binding: WorkloadBinding;
   allowedActions: AllowedAction[];
   updatedAt: string;
+  /**
+   * Who drives the rollout: the portal's own engine (the default when absent), or Argo Rollouts
+   * (an `argoproj.io/v1alpha1` Rollout, which the portal only reads and patches as the
+   * kubectl-argo-rollouts plugin does).
+   */
+  controller?: RolloutController;
+  /**
+   * The analysis run of the current step (canary) or of the promotion (blue-green) of an Argo
+   * Rollout, as Argo reports it: `Pending`, `Running`, `Successful`, `Failed`, `Error`, `Inconclusive`.
+   */
+  analysis?: { name?: string; status: string; message?: string };
+  /** A caveat the user should see before acting (for example Argo's ignored abort after promote-full). */
+  warning?: string;
 }
+
+/** @public */
+export type RolloutController = 'rollouts-engine' | 'argo-rollouts';
 
 /** @public */
 export interface RolloutHistoryEvent {

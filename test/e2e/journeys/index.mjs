@@ -5,5 +5,14 @@ import { canaryPromote } from './canaryPromote.mjs';
 import { blueGreen } from './blueGreen.mjs';
 import { healthGate } from './healthGate.mjs';
 import { nonOwner } from './nonOwner.mjs';
+import { argoRollouts } from './argoRollouts.mjs';
 
-export const journeys = [catalogSmoke, createService, canaryPromote, blueGreen, healthGate, nonOwner];
+export const journeys = [
+  catalogSmoke,
+  createService,
+  canaryPromote,
+  blueGreen,
+  healthGate,
+  nonOwner,
+  argoRollouts,
+];

@@ -75,6 +75,16 @@ function demoSeed(): object[] {
     .filter(Boolean);
 }
 
+/**
+ * The demo seed for the real control plane: without the Argo Rollouts CRD and controller there,
+ * its Argo Rollout (which kube-sim serves and simulates) is left out.
+ */
+function realDemoSeed(): object[] {
+  return demoSeed().filter(
+    (o: any) => !String(o.apiVersion).startsWith('argoproj.io/'),
+  );
+}
+
 async function startSimTarget(
   options: TestClusterOptions = {},
 ): Promise<TestCluster> {
@@ -205,7 +215,7 @@ async function startRealTarget(
       }
     };
     if (options.seed) {
-      await apply(options.seed === 'demo' ? demoSeed() : options.seed);
+      await apply(options.seed === 'demo' ? realDemoSeed() : options.seed);
     }
     if (options.faults) proxy.setFaults(options.faults);
     const p = proxy;

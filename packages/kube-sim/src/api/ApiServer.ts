@@ -62,6 +62,21 @@ export interface ApiServerOptions {
   podLogs: (pod: any, container: string | undefined) => string;
 }
 
+/** One write request as the server received it, for tests that assert what a client sent. */
+export interface RecordedWrite {
+  method: string;
+  /** The request path without the query string. */
+  path: string;
+  contentType: string;
+  /** The body, parsed when it is JSON. */
+  body: unknown;
+  /** The response status, once answered. */
+  status?: number;
+}
+
+/** How many writes the recorder keeps (the oldest are dropped). */
+const RECORDED_WRITES = 1000;
+
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** The Kubernetes REST API over `node:http`: discovery, CRUD, watch, patch, subresources and faults. */
@@ -69,6 +84,8 @@ export class ApiServer {
   faults: KubeSimFaults = { ...NO_FAULTS };
   counts = new Map<string, number>();
   totalRequests = 0;
+  /** The last writes (POST, PUT, PATCH, DELETE) with their bodies. */
+  readonly writes: RecordedWrite[] = [];
   latencyByType = new Map<string, number[]>();
   /** Open watch streams and when they started, for closing and for `dropWatchAfterMs`. */
   private readonly watches = new Map<
@@ -140,6 +157,31 @@ export class ApiServer {
       this.sendError(res, err);
     });
   };
+
+  private record(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    body: string,
+  ) {
+    let parsed: unknown = body;
+    try {
+      parsed = body ? JSON.parse(body) : undefined;
+    } catch {
+      // Kept as text (YAML, or a malformed body the handler will refuse).
+    }
+    const entry: RecordedWrite = {
+      method: req.method ?? '',
+      path: url.pathname,
+      contentType: String(req.headers['content-type'] ?? ''),
+      body: parsed,
+    };
+    this.writes.push(entry);
+    if (this.writes.length > RECORDED_WRITES) this.writes.shift();
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
+  }
 
   private requestType(
     method: string,
@@ -224,6 +266,7 @@ export class ApiServer {
     }
     const isWrite = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method);
     const body = isWrite ? await readBody(req) : (req.resume(), '');
+    if (isWrite) this.record(req, res, url, body);
     if (
       isWrite &&
       faults.conflictRate > 0 &&

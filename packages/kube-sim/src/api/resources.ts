@@ -177,6 +177,15 @@ export const RESOURCE_TYPES: ResourceType[] = [
     shortNames: ['pv'],
     statusSubresource: true,
   }),
+  // Argo Rollouts' CRD, served as its manifest installs it (status and scale subresources); the
+  // controller behind it is controllers/argoRollouts.ts, a simulation of Argo Rollouts.
+  rt('argoproj.io', 'v1alpha1', 'rollouts', 'Rollout', {
+    shortNames: ['ro'],
+    categories: ['all'],
+    statusSubresource: true,
+    scaleSubresource: true,
+    generation: true,
+  }),
   rt('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', {
     verbs: ['get', 'list'],
     computed: true,

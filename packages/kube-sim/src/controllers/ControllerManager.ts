@@ -6,6 +6,7 @@ import { ControllerContext, PodRuntime, TYPES, controllerOf } from './types';
 import { reconcilePod } from './kubelet';
 import { reconcileReplicaSet } from './replicasets';
 import { DeploymentController } from './deployments';
+import { ArgoRolloutController } from './argoRollouts';
 import { reconcileEndpoints } from './endpoints';
 import { collectGarbage, finishNamespace } from './garbageCollector';
 
@@ -34,6 +35,7 @@ type Queue =
   | 'pod'
   | 'replicaset'
   | 'deployment'
+  | 'rollout'
   | 'endpoints';
 
 /** The order data flows in, as in the single pass this replaces. */
@@ -43,6 +45,7 @@ const ORDER: Queue[] = [
   'pod',
   'replicaset',
   'deployment',
+  'rollout',
   'endpoints',
 ];
 
@@ -58,6 +61,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const PODS = storageKey(TYPES.pods);
 const REPLICASETS = storageKey(TYPES.replicasets);
 const DEPLOYMENTS = storageKey(TYPES.deployments);
+const ROLLOUTS = storageKey(TYPES.rollouts);
 const SERVICES = storageKey(TYPES.services);
 const ENDPOINTS = storageKey(TYPES.endpoints);
 const NAMESPACES = storageKey(TYPES.namespaces);
@@ -66,7 +70,8 @@ const EVENTS = storageKey(TYPES.events);
 /** One resource type per storage (autoscaling/v1 and v2 share theirs). */
 const TYPE_BY_STORAGE = new Map<string, ResourceType>();
 for (const t of RESOURCE_TYPES) {
-  if (!TYPE_BY_STORAGE.has(storageKey(t))) TYPE_BY_STORAGE.set(storageKey(t), t);
+  if (!TYPE_BY_STORAGE.has(storageKey(t)))
+    TYPE_BY_STORAGE.set(storageKey(t), t);
 }
 
 function splitKey(key: string): [string, string] {
@@ -151,7 +156,6 @@ class PairIndex {
     }
     return [...out];
   }
-
 }
 
 /** Due times of queue keys: a binary min-heap, lazily cleaned, keeping the earliest time per key. */
@@ -222,12 +226,14 @@ class DueQueue {
 export class ControllerManager {
   readonly ctx: ControllerContext;
   private readonly deployments: DeploymentController;
+  private readonly rollouts: ArgoRolloutController;
   private readonly dirty: Record<Queue, Set<string>> = {
     namespace: new Set(),
     garbage: new Set(),
     pod: new Set(),
     replicaset: new Set(),
     deployment: new Set(),
+    rollout: new Set(),
     endpoints: new Set(),
   };
   private readonly due = new DueQueue();
@@ -259,6 +265,7 @@ export class ControllerManager {
       pods: new PodRuntime(),
     };
     this.deployments = new DeploymentController(this.ctx);
+    this.rollouts = new ArgoRolloutController(this.ctx);
   }
 
   /** Milliseconds before a failed reconcile is retried (the old steady tick). */
@@ -348,7 +355,12 @@ export class ControllerManager {
           const owner = o && controllerOf(o);
           if (owner?.kind === 'Deployment')
             this.mark('deployment', `${ns}/${owner.name}`);
+          if (owner?.kind === 'Rollout')
+            this.mark('rollout', `${ns}/${owner.name}`);
         }
+        break;
+      case ROLLOUTS:
+        if (!deleted) this.mark('rollout', key);
         break;
       case DEPLOYMENTS:
         if (deleted) this.deployments.forget(obj.metadata.uid);
@@ -433,6 +445,7 @@ export class ControllerManager {
       }),
       each(TYPES.replicasets, (_, key) => this.mark('replicaset', key)),
       each(TYPES.deployments, (_, key) => this.mark('deployment', key)),
+      each(TYPES.rollouts, (_, key) => this.mark('rollout', key)),
       each(TYPES.services, (svc, key) => {
         this.serviceSelectors.set(
           svc.metadata.namespace,
@@ -558,6 +571,13 @@ export class ControllerManager {
             next = this.deployments.reconcile(
               d,
               this.objects(d.metadata.uid, REPLICASETS),
+            );
+        } else if (queue === 'rollout') {
+          const ro = ctx.store.get(TYPES.rollouts, ns, name)?.obj;
+          if (ro)
+            next = this.rollouts.reconcile(
+              ro,
+              this.objects(ro.metadata.uid, REPLICASETS),
             );
         } else {
           reconcileEndpoints(ctx, ns, name, selector =>

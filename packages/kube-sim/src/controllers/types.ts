@@ -46,6 +46,7 @@ export const TYPES = {
   events: findResource('v1', 'events')!,
   deployments: findResource('apps/v1', 'deployments')!,
   replicasets: findResource('apps/v1', 'replicasets')!,
+  rollouts: findResource('argoproj.io/v1alpha1', 'rollouts')!,
 } satisfies Record<string, ResourceType>;
 
 export function nowIso(ms = Date.now()): string {

@@ -2,7 +2,9 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   Informer,
+  KubernetesListObject,
   KubernetesObject,
   ObjectCache,
   V1Deployment,
@@ -14,6 +16,12 @@ import {
 } from '@kubernetes/client-node';
 import { RolloutCluster } from '../clusters/clusters';
 import { ObjectIndex, objectKey } from './ObjectIndex';
+import {
+  ARGO_GROUP,
+  ARGO_PLURAL,
+  ARGO_VERSION,
+  ArgoRollout,
+} from '../argo/types';
 
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -23,7 +31,8 @@ export type WatchedKind =
   | 'replicasets'
   | 'pods'
   | 'services'
-  | 'namespaces';
+  | 'namespaces'
+  | 'rollouts';
 
 /** Told of every object a watch reports added, changed or deleted. */
 export type ClusterChangeListener = (
@@ -48,6 +57,11 @@ class KindCache<T extends KubernetesObject> {
     private readonly logger: LoggerService,
     private readonly kind: WatchedKind,
     onChange: ClusterChangeListener,
+    /**
+     * A kind the cluster may not serve (a CRD such as Argo Rollouts'): `synced` resolves after the
+     * first attempt whatever it gave, and a failing list is retried once a minute, logged once.
+     */
+    optional = false,
   ) {
     this.informer = informer;
     const put = (obj: T) => {
@@ -61,7 +75,7 @@ class KindCache<T extends KubernetesObject> {
       onChange(this.kind, obj);
     });
     informer.on('error', err => {
-      if (this.stopped) return;
+      if (this.stopped || this.missing) return;
       this.logger.warn(`Watch of ${this.kind} failed, re-listing: ${err}`);
       // Unref'd: a pending re-list must not keep a stopping backend alive.
       setTimeout(() => {
@@ -70,7 +84,36 @@ class KindCache<T extends KubernetesObject> {
         }
       }, 1000).unref();
     });
-    this.synced = this.start();
+    this.synced = optional ? this.startOptional() : this.start();
+  }
+
+  /** True while an optional kind's list fails (the CRD is not installed, or not readable). */
+  private missing = false;
+
+  private async startOptional(): Promise<void> {
+    try {
+      await this.informer.start();
+      this.missing = false;
+    } catch (e) {
+      if (this.stopped) return;
+      const code =
+        (e as { code?: number; statusCode?: number })?.code ??
+        (e as { statusCode?: number })?.statusCode;
+      if (code !== 404 && code !== 403) {
+        // A failing cluster, not a missing kind: the usual back-off, without holding up views.
+        this.start().catch(() => {});
+        return;
+      }
+      if (!this.missing) {
+        this.logger.info(
+          `Not watching ${this.kind}: ${e} (retrying every minute)`,
+        );
+      }
+      this.missing = true;
+      setTimeout(() => {
+        if (!this.stopped) this.startOptional().catch(() => {});
+      }, 60_000).unref();
+    }
   }
 
   private async start(): Promise<void> {
@@ -148,8 +191,11 @@ export class ClusterCache {
   readonly services: KindCache<V1Service>;
   /** Cluster-scoped: looked up with namespace `''`. */
   readonly namespaces: KindCache<V1Namespace>;
+  /** Argo Rollouts' Rollouts, where the cluster serves them (read and patched, never reconciled). */
+  readonly rollouts: KindCache<ArgoRollout>;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
 
   constructor(
     readonly cluster: RolloutCluster,
@@ -159,6 +205,7 @@ export class ClusterCache {
     const kc = cluster.kubeConfig;
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
     const log = logger.child({ cluster: cluster.name });
     this.deployments = new KindCache(
       makeInformer(kc, '/apis/apps/v1/deployments', () =>
@@ -198,6 +245,22 @@ export class ClusterCache {
       'namespaces',
       onChange,
     );
+    this.rollouts = new KindCache<ArgoRollout>(
+      makeInformer(
+        kc,
+        `/apis/${ARGO_GROUP}/${ARGO_VERSION}/${ARGO_PLURAL}`,
+        () =>
+          this.custom.listClusterCustomObject({
+            group: ARGO_GROUP,
+            version: ARGO_VERSION,
+            plural: ARGO_PLURAL,
+          }) as Promise<KubernetesListObject<ArgoRollout>>,
+      ),
+      log,
+      'rollouts',
+      onChange,
+      true,
+    );
   }
 
   /** Resolves once every kind has been listed at least once. */
@@ -208,6 +271,7 @@ export class ClusterCache {
       this.pods.synced,
       this.services.synced,
       this.namespaces.synced,
+      this.rollouts.synced,
     ]);
   }
 
@@ -218,6 +282,7 @@ export class ClusterCache {
       this.pods.stop(),
       this.services.stop(),
       this.namespaces.stop(),
+      this.rollouts.stop(),
     ]);
   }
 }

@@ -26,7 +26,7 @@ function safeMessage(body: string): string | undefined {
   }
 }
 
-function statusOf(e: unknown): number | undefined {
+export function statusOf(e: unknown): number | undefined {
   const err = e as {
     code?: number;
     statusCode?: number;
@@ -40,7 +40,7 @@ function statusOf(e: unknown): number | undefined {
  * the caller, who may try again; a 403 (the engine's role does not allow it) is a 403 naming what
  * was refused; any other answer of the API server passes through.
  */
-function unavailable(e: unknown, what: string): unknown {
+export function unavailable(e: unknown, what: string): unknown {
   const status = statusOf(e);
   if (status === 403) {
     const body = (e as { body?: unknown })?.body;

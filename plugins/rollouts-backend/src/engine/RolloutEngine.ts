@@ -34,6 +34,8 @@ import {
 import { WorkloadSelector, workloadSelectorFor } from './selectors';
 import { ReconcileQueue } from './ReconcileQueue';
 import { bindingOf } from './binding';
+import { ArgoRolloutsHandler } from '../argo/ArgoRolloutsHandler';
+import { ArgoRollout } from '../argo/types';
 
 /** Something the engine did on its own or for a user, for history, signals and notifications. */
 export interface RolloutEvent {
@@ -76,12 +78,23 @@ export interface ActionResult extends WorkloadView {
   before: { stepIndex: number; revision: number; image?: string };
 }
 
-/** The workload an action is aimed at, and what the cluster says of its entity. */
-export interface LocatedWorkload {
-  handle: ClusterHandle;
-  primary: V1Deployment;
-  binding: WorkloadBinding;
-}
+/**
+ * The workload an action is aimed at, and what the cluster says of its entity: a Deployment the
+ * engine drives, or an Argo Rollout that Argo's controller drives.
+ */
+export type LocatedWorkload =
+  | {
+      kind?: 'deployment';
+      handle: ClusterHandle;
+      primary: V1Deployment;
+      binding: WorkloadBinding;
+    }
+  | {
+      kind: 'argo-rollout';
+      handle: ClusterHandle;
+      primary: ArgoRollout;
+      binding: WorkloadBinding;
+    };
 
 const SYNC_TIMEOUT_MS = 10_000;
 
@@ -97,6 +110,7 @@ export class RolloutEngine {
       Canary: new CanaryStrategy(),
       BlueGreen: new BlueGreenStrategy(),
     };
+  private readonly argo = new ArgoRolloutsHandler();
   private listener?: RolloutEngineListener;
   private readonly queue = new ReconcileQueue(key => this.reconcileKey(key));
 
@@ -150,6 +164,12 @@ export class RolloutEngine {
   changed(clusterName: string, kind: WatchedKind, obj: KubernetesObject) {
     const handle = this.clusters.get(clusterName);
     const namespace = obj.metadata?.namespace;
+    if (handle && kind === 'rollouts') {
+      // Argo's controller moves it; the pages showing it only need to hear of it.
+      const event = this.argo.changeOf(handle, obj as ArgoRollout);
+      if (event) this.listener?.onStateChange(event).catch(() => {});
+      return;
+    }
     if (!handle || !namespace || kind === 'services' || kind === 'namespaces')
       return;
     const name = this.primaryNameOf(handle, kind, obj);
@@ -287,6 +307,7 @@ export class RolloutEngine {
       for (const primary of this.primaries(handle, selector)) {
         views.push(this.workloadView(handle, primary, entity));
       }
+      views.push(...this.argo.views(handle, selector, entity));
     }
     return views;
   }
@@ -342,9 +363,21 @@ export class RolloutEngine {
       );
     }
     await this.synced(handle);
-    const primaries = this.primaries(handle, selector);
+    const candidates: LocatedWorkload[] = [
+      ...this.primaries(handle, selector).map(primary => ({
+        handle,
+        primary,
+        binding: this.bindingOf(handle, primary, entity),
+      })),
+      ...this.argo.rollouts(handle, selector).map(primary => ({
+        kind: 'argo-rollout' as const,
+        handle,
+        primary,
+        binding: this.argo.bindingOf(handle, primary, entity),
+      })),
+    ];
     if (workload) {
-      const found = primaries.find(d => d.metadata?.name === workload);
+      const found = candidates.find(c => c.primary.metadata?.name === workload);
       if (!found) {
         throw new NotFoundError(
           `No workload "${workload}" of ${stringifyEntityRef(
@@ -352,33 +385,25 @@ export class RolloutEngine {
           )} in cluster ${clusterName}`,
         );
       }
-      return {
-        handle,
-        primary: found,
-        binding: this.bindingOf(handle, found, entity),
-      };
+      return found;
     }
-    if (primaries.length === 0) {
+    if (candidates.length === 0) {
       throw new NotFoundError(
         `No workload of ${stringifyEntityRef(
           entity,
         )} in cluster ${clusterName}`,
       );
     }
-    if (primaries.length > 1) {
+    if (candidates.length > 1) {
       throw new InputError(
         `${stringifyEntityRef(
           entity,
-        )} has several workloads in ${clusterName} (${primaries
-          .map(p => p.metadata?.name)
+        )} has several workloads in ${clusterName} (${candidates
+          .map(c => c.primary.metadata?.name)
           .join(', ')}): say which one in "workload"`,
       );
     }
-    return {
-      handle,
-      primary: primaries[0],
-      binding: this.bindingOf(handle, primaries[0], entity),
-    };
+    return candidates[0];
   }
 
   /**
@@ -396,6 +421,14 @@ export class RolloutEngine {
     expected: { stepIndex?: number; revision?: number };
     actor: string;
   }): Promise<ActionResult> {
+    if (options.located.kind === 'argo-rollout') {
+      // Argo's controller drives it: the engine only sends the kubectl plugin's patches.
+      return this.argo.act({
+        ...options,
+        handle: options.located.handle,
+        rollout: options.located.primary,
+      });
+    }
     const entityRef = stringifyEntityRef(options.entity);
     const { handle, primary: located } = options.located;
     const ns = located.metadata!.namespace!;

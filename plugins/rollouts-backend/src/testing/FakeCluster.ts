@@ -9,6 +9,7 @@ import {
 } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 import { ObjectIndex } from '../cache/ObjectIndex';
+import { ArgoRollout } from '../argo/types';
 import {
   StaleWriteError,
   WorkloadClient,
@@ -42,6 +43,8 @@ export class FakeCluster {
   readonly pods = new Kind<V1Pod>();
   readonly services = new Kind<V1Service>();
   readonly namespaces = new Kind<V1Namespace>();
+  /** Argo Rollouts: none unless a test puts some (the engine only reads them from the cache). */
+  readonly rollouts = new Kind<ArgoRollout>();
   readonly writes: string[] = [];
 
   readonly cache = {
@@ -50,6 +53,7 @@ export class FakeCluster {
     pods: this.pods,
     services: this.services,
     namespaces: this.namespaces,
+    rollouts: this.rollouts,
     synced: async () => {},
     stop: async () => {},
   } as unknown as ClusterCache;

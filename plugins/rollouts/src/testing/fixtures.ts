@@ -313,3 +313,21 @@ export function repeatedDenials(rollout: RolloutView): RolloutHistoryEvent {
     lastAt: minutesAgo(2),
   };
 }
+
+/** An Argo Rollouts canary fully promoting: abort is not offered (Argo would ignore it). */
+export function argoCanaryPromotingFull(
+  overrides: Partial<RolloutView> = {},
+): RolloutView {
+  return pausedCanary({
+    workload: 'payments-api',
+    controller: 'argo-rollouts',
+    phase: 'Progressing',
+    message: 'more replicas need to be updated',
+    pause: undefined,
+    weight: { desired: 100, actual: 40, method: 'traffic-router' },
+    warning:
+      'A full promotion is under way: Argo Rollouts ignores an abort until it completes (argo-rollouts#4461); roll back afterwards instead',
+    allowedActions: ['promote', 'promote-full', 'rollback'],
+    ...overrides,
+  });
+}

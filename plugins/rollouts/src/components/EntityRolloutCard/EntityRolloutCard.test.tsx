@@ -9,6 +9,7 @@ import type { Entity } from '@backstage/catalog-model';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import {
+  argoCanaryPromotingFull,
   blueGreenAwaitingPromotion,
   boundElsewhere,
   degradedCanary,
@@ -143,6 +144,39 @@ describe('EntityRolloutCard', () => {
     expect(
       screen.queryByText(/approximated by replica ratio/),
     ).not.toBeInTheDocument();
+  });
+
+  it('says who drives the rollout: the engine by default, Argo Rollouts with its caveats', async () => {
+    await renderCard(
+      withRollouts(
+        argoCanaryPromotingFull({
+          analysis: { name: 'payments-api-7c9-2', status: 'Running' },
+        }),
+      ),
+    );
+    const section = await screen.findByRole('region', {
+      name: 'payments-api on local',
+    });
+    expect(section).toHaveTextContent('ControllerArgo Rollouts');
+    expect(section).toHaveTextContent('AnalysisRunning (payments-api-7c9-2)');
+    expect(within(section).getByRole('alert')).toHaveTextContent(
+      'Argo Rollouts ignores an abort until it completes',
+    );
+    expect(section).toHaveTextContent(
+      'Actual weight as the traffic router reports it',
+    );
+    expect(
+      within(section).queryByRole('button', { name: /abort/i }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('names the rollouts engine as the controller of its own rollouts', async () => {
+    await renderCard(withRollouts(pausedCanary()));
+    const section = await screen.findByRole('region', {
+      name: 'payments-api on local',
+    });
+    expect(section).toHaveTextContent('ControllerRollouts engine');
+    expect(within(section).queryByRole('alert')).not.toBeInTheDocument();
   });
 
   it('shows a progressing rolling update without a pause', async () => {

@@ -31,7 +31,15 @@ const useStyles = makeStyles(theme => ({
   weightValue: { minWidth: '3.5em', textAlign: 'right' },
   image: { fontFamily: theme.typography.fontFamily, wordBreak: 'break-all' },
   note: { color: theme.palette.text.secondary },
+  warning: { color: theme.palette.warning.dark, marginTop: theme.spacing(1) },
 }));
+
+/** Who moves the rollout: the portal's engine (by default) or Argo Rollouts' controller. */
+export function formatController(rollout: RolloutView): string {
+  return rollout.controller === 'argo-rollouts'
+    ? 'Argo Rollouts'
+    : 'Rollouts engine';
+}
 
 function WeightBar(props: { label: string; value: number }) {
   const classes = useStyles();
@@ -65,6 +73,14 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
         size="small"
         variant="outlined"
         label={formatStrategy(rollout.strategy)}
+      />,
+    ],
+    [
+      'Controller',
+      <Chip
+        size="small"
+        variant="outlined"
+        label={formatController(rollout)}
       />,
     ],
     ['Phase', <RolloutPhaseStatus phase={rollout.phase} />],
@@ -109,6 +125,15 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
       </span>,
     ]);
   }
+  if (rollout.analysis) {
+    const { name, status, message } = rollout.analysis;
+    rows.push([
+      'Analysis',
+      [status, name && `(${name})`, message && `· ${message}`]
+        .filter(Boolean)
+        .join(' '),
+    ]);
+  }
   if (rollout.message) {
     rows.push(['Message', rollout.message]);
   }
@@ -131,6 +156,16 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
           </Box>
         ))}
       </dl>
+      {rollout.warning && (
+        <Typography variant="body2" role="alert" className={classes.warning}>
+          {rollout.warning}
+        </Typography>
+      )}
+      {rollout.weight.method === 'traffic-router' && (
+        <Typography variant="caption" component="p" className={classes.note}>
+          Actual weight as the traffic router reports it
+        </Typography>
+      )}
       {rollout.weight.method === 'replica-ratio' && (
         <Typography variant="caption" component="p" className={classes.note}>
           Weight is approximated by replica ratio (no traffic router)
