@@ -59,7 +59,9 @@ describe("a generated service's deploy job and its GitHub Actions identity", () 
         namespace: NAMESPACE,
         strategy: 'RollingUpdate',
       });
-      expect(rendered.error).toBeUndefined();
+      if (rendered.error) {
+        throw new Error(`The template did not render: ${rendered.error}`);
+      }
       files = rendered.files;
     } finally {
       await scaffolder.stop();
