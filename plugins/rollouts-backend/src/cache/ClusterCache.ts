@@ -2,6 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   Informer,
   KubernetesObject,
   ObjectCache,
@@ -14,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { RolloutCluster } from '../clusters/clusters';
 import { ObjectIndex, objectKey } from './ObjectIndex';
+import { HTTP_ROUTES, HttpRoute } from '../strategies/traffic/gatewayApi';
 
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -23,7 +25,8 @@ export type WatchedKind =
   | 'replicasets'
   | 'pods'
   | 'services'
-  | 'namespaces';
+  | 'namespaces'
+  | 'httproutes';
 
 /** Told of every object a watch reports added, changed or deleted. */
 export type ClusterChangeListener = (
@@ -41,13 +44,20 @@ class KindCache<T extends KubernetesObject> {
   private readonly objects = new ObjectIndex<T>();
   private readonly informer: Watched<T>;
   private stopped = false;
+  private firstAttemptDone?: () => void;
   readonly synced: Promise<void>;
 
+  /**
+   * `optional`: a kind the cluster may not serve (HTTPRoutes without the Gateway API's CRDs).
+   * `synced` then settles after the first attempt whatever its outcome, so views of such a
+   * cluster never wait for it, and listing is retried in the background.
+   */
   constructor(
     informer: Watched<T>,
     private readonly logger: LoggerService,
     private readonly kind: WatchedKind,
     onChange: ClusterChangeListener,
+    private readonly optional = false,
   ) {
     this.informer = informer;
     const put = (obj: T) => {
@@ -70,7 +80,14 @@ class KindCache<T extends KubernetesObject> {
         }
       }, 1000).unref();
     });
-    this.synced = this.start();
+    this.synced = optional
+      ? Promise.race([
+          this.start(),
+          new Promise<void>(resolve => {
+            this.firstAttemptDone = resolve;
+          }),
+        ])
+      : this.start();
   }
 
   private async start(): Promise<void> {
@@ -85,11 +102,25 @@ class KindCache<T extends KubernetesObject> {
         for (const obj of this.informer.list()) this.objects.put(obj);
         return;
       } catch (e) {
-        this.logger.warn(
-          `Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`,
-        );
+        this.firstAttemptDone?.();
+        const notServed =
+          this.optional && (e as { code?: number })?.code === 404;
+        if (notServed) {
+          if (attempt === 0) {
+            this.logger.info(
+              `The cluster does not serve ${this.kind}; looking again every minute`,
+            );
+          }
+        } else {
+          this.logger.warn(
+            `Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`,
+          );
+        }
         await new Promise(r =>
-          setTimeout(r, Math.min(5000, 200 * 2 ** attempt)).unref(),
+          setTimeout(
+            r,
+            notServed ? 60_000 : Math.min(5000, 200 * 2 ** attempt),
+          ).unref(),
         );
       }
     }
@@ -138,8 +169,9 @@ class KindCache<T extends KubernetesObject> {
 }
 
 /**
- * The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services, and of its
- * Namespaces (which may carry the binding of the workloads in them).
+ * The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services, of its
+ * Namespaces (which may carry the binding of the workloads in them), and of the HTTPRoutes that
+ * canaries route their traffic through.
  */
 export class ClusterCache {
   readonly deployments: KindCache<V1Deployment>;
@@ -148,8 +180,11 @@ export class ClusterCache {
   readonly services: KindCache<V1Service>;
   /** Cluster-scoped: looked up with namespace `''`. */
   readonly namespaces: KindCache<V1Namespace>;
+  /** `gateway.networking.k8s.io/v1` HTTPRoutes, where the cluster serves them. */
+  readonly httpRoutes: KindCache<HttpRoute>;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
+  readonly customObjects: CustomObjectsApi;
 
   constructor(
     readonly cluster: RolloutCluster,
@@ -159,6 +194,7 @@ export class ClusterCache {
     const kc = cluster.kubeConfig;
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.customObjects = kc.makeApiClient(CustomObjectsApi);
     const log = logger.child({ cluster: cluster.name });
     this.deployments = new KindCache(
       makeInformer(kc, '/apis/apps/v1/deployments', () =>
@@ -198,6 +234,17 @@ export class ClusterCache {
       'namespaces',
       onChange,
     );
+    this.httpRoutes = new KindCache<HttpRoute>(
+      makeInformer<HttpRoute>(
+        kc,
+        `/apis/${HTTP_ROUTES.group}/${HTTP_ROUTES.version}/${HTTP_ROUTES.plural}`,
+        () => this.customObjects.listClusterCustomObject(HTTP_ROUTES),
+      ),
+      log,
+      'httproutes',
+      onChange,
+      true,
+    );
   }
 
   /** Resolves once every kind has been listed at least once. */
@@ -208,6 +255,7 @@ export class ClusterCache {
       this.pods.synced,
       this.services.synced,
       this.namespaces.synced,
+      this.httpRoutes.synced,
     ]);
   }
 
@@ -218,6 +266,7 @@ export class ClusterCache {
       this.pods.stop(),
       this.services.stop(),
       this.namespaces.stop(),
+      this.httpRoutes.stop(),
     ]);
   }
 }

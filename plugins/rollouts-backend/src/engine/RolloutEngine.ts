@@ -34,6 +34,7 @@ import {
 import { WorkloadSelector, workloadSelectorFor } from './selectors';
 import { ReconcileQueue } from './ReconcileQueue';
 import { bindingOf } from './binding';
+import { TrafficRoutingError } from '../strategies/traffic/gatewayApi';
 
 /** Something the engine did on its own or for a user, for history, signals and notifications. */
 export interface RolloutEvent {
@@ -152,6 +153,19 @@ export class RolloutEngine {
     const namespace = obj.metadata?.namespace;
     if (!handle || !namespace || kind === 'services' || kind === 'namespaces')
       return;
+    if (kind === 'httproutes') {
+      // A route's weights or its Gateway's verdict changed: the canaries that route through it.
+      for (const d of handle.cache.deployments.list(namespace)) {
+        const a = d.metadata?.annotations;
+        if (
+          a?.[ROLLOUT_ANNOTATIONS.httpRoute] === obj.metadata?.name &&
+          a?.[ROLLOUT_ANNOTATIONS.state]
+        ) {
+          this.queue.add(this.keyOf(clusterName, namespace, d.metadata!.name!));
+        }
+      }
+      return;
+    }
     const name = this.primaryNameOf(handle, kind, obj);
     if (!name) return;
     const primary = handle.cache.deployments.get(namespace, name);
@@ -300,7 +314,11 @@ export class RolloutEngine {
     const ctx = this.context(handle, primary);
     const strategy = this.strategyOf(primary);
     const binding = this.bindingOf(handle, primary, entity);
-    const view = { ...strategy.view(ctx), cluster: handle.cluster.name, binding };
+    const view = {
+      ...strategy.view(ctx),
+      cluster: handle.cluster.name,
+      binding,
+    };
     return {
       view,
       possible:
@@ -405,7 +423,8 @@ export class RolloutEngine {
       if (!fresh)
         throw new NotFoundError(`Workload ${ns}/${name} no longer exists`);
       const binding = this.bindingOf(handle, fresh, options.entity);
-      if (binding.status !== 'bound') throw new NotAllowedError(binding.message);
+      if (binding.status !== 'bound')
+        throw new NotAllowedError(binding.message);
       const ctx = this.context(handle, fresh);
       const strategy = this.strategyOf(fresh);
       const view = strategy.view(ctx);
@@ -587,15 +606,20 @@ export class RolloutEngine {
 }
 
 /**
- * A running rollout whose companion's name, or whose Service, belongs to somebody else stops as
- * Degraded with the reason (once), so its owners see it and can abort; nothing is overwritten.
+ * A running rollout whose companion's name, Service or HTTPRoute belongs to somebody else, or
+ * whose traffic route does not fit its declaration, stops as Degraded with the reason (once), so
+ * its owners see it and can abort; nothing is overwritten.
  */
 function squatted(
   state: RolloutState,
   now: Date,
   error: unknown,
 ): Transition | undefined {
-  if (!(error instanceof SquattedObjectError)) throw error;
+  if (
+    !(error instanceof SquattedObjectError) &&
+    !(error instanceof TrafficRoutingError)
+  )
+    throw error;
   if (state.phase === 'Degraded' && state.message === error.message) {
     return undefined;
   }
