@@ -46,6 +46,8 @@ export const TYPES = {
   events: findResource('v1', 'events')!,
   deployments: findResource('apps/v1', 'deployments')!,
   replicasets: findResource('apps/v1', 'replicasets')!,
+  gateways: findResource('gateway.networking.k8s.io/v1', 'gateways')!,
+  httproutes: findResource('gateway.networking.k8s.io/v1', 'httproutes')!,
 } satisfies Record<string, ResourceType>;
 
 export function nowIso(ms = Date.now()): string {
