@@ -6,3 +6,4 @@
 
 export { startKubeSim, kubeconfigYaml } from './KubeSim';
 export type { KubeSim, KubeSimOptions, KubeSimFaults } from './KubeSim';
+export { unservedRouteBackends, routeWeights } from './gatewayTraffic';
