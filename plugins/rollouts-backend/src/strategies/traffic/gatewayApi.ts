@@ -98,8 +98,9 @@ export function gatewayRouteOf(
     );
   }
   const rawRule = a[ROLLOUT_ANNOTATIONS.httpRouteRule]?.trim() ?? '';
-  const rule =
-    rawRule === '' ? 0 : /^\d+$/.test(rawRule) ? Number(rawRule) : rawRule;
+  let rule: number | string = rawRule;
+  if (rawRule === '') rule = 0;
+  else if (/^\d+$/.test(rawRule)) rule = Number(rawRule);
   return {
     namespace: primary.metadata!.namespace!,
     route,
