@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export * from './clusters';
+export * from './binding';

@@ -13,7 +13,10 @@ const migrationsDir = resolvePackagePath(
 export type NewHistoryEvent = Omit<
   RolloutHistoryEvent,
   'id' | 'createdAt' | 'count' | 'lastAt'
->;
+> & {
+  /** When it happened; default now. */
+  at?: Date;
+};
 
 /** Where the rollout history lives. */
 export interface RolloutHistoryStore {
@@ -86,7 +89,7 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
   constructor(private readonly db: Knex) {}
 
   async record(event: NewHistoryEvent): Promise<void> {
-    const now = new Date();
+    const now = event.at ?? new Date();
     if (event.outcome === 'denied') {
       const repeated = await this.db<Row>('rollout_history')
         .where({

@@ -1,37 +1,12 @@
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   ROLLOUT_ANNOTATIONS,
   WorkloadBinding,
 } from '@internal/plugin-rollouts-common';
+import {
+  boundEntityRefs,
+  normalizeEntityRef,
+} from '@internal/plugin-rollouts-node';
 import { KubernetesObject } from '@kubernetes/client-node';
-
-/** Entity refs compare case-insensitively, as the catalog compares them. */
-export function normalizeEntityRef(ref: string): string {
-  return stringifyEntityRef(parseEntityRef(ref.trim())).toLocaleLowerCase(
-    'en-US',
-  );
-}
-
-/**
- * The entity refs an object's binding annotation names, normalized; `undefined` when it has
- * none. A value that is not a list of entity refs names nobody we could trust: `invalid`.
- */
-export function boundEntityRefs(
-  obj: KubernetesObject | undefined,
-): string[] | 'invalid' | undefined {
-  const value = obj?.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity];
-  if (value === undefined) return undefined;
-  const parts = value
-    .split(',')
-    .map(p => p.trim())
-    .filter(Boolean);
-  if (parts.length === 0) return 'invalid';
-  try {
-    return [...new Set(parts.map(normalizeEntityRef))];
-  } catch {
-    return 'invalid';
-  }
-}
 
 /**
  * Whether the cluster says a workload belongs to `entityRef`: the Deployment's own annotation
@@ -116,12 +91,12 @@ export function boundEntityOf(
 ): string | undefined {
   const own = boundEntityRefs(workload);
   const listed = boundEntityRefs(namespace);
-  const candidate =
-    own && own !== 'invalid'
-      ? own[0]
-      : !own && listed && listed !== 'invalid' && listed.length === 1
-      ? listed[0]
-      : undefined;
+  let candidate: string | undefined;
+  if (own) {
+    candidate = own === 'invalid' ? undefined : own[0];
+  } else if (listed && listed !== 'invalid' && listed.length === 1) {
+    candidate = listed[0];
+  }
   if (!candidate) return undefined;
   return bindingOf(workload, namespace, candidate).status === 'bound'
     ? candidate

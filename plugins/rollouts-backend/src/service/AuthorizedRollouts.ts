@@ -10,6 +10,7 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
@@ -172,17 +173,15 @@ export class AuthorizedRollouts {
         revision: body.revision,
       };
 
-      const refusal = !granted.allowed.has(action)
-        ? granted.refusals.get(action) ??
-          `You may not ${action} rollouts of ${target.entityRef}`
-        : located.binding.status !== 'bound'
-        ? located.binding.message!
-        : undefined;
+      const refusal = this.refusalOf(action, granted, located, target.entityRef);
       if (refusal) {
         await this.recordDenial(row, located, refusal);
         throw new NotAllowedError(refusal);
       }
 
+      // The row is dated when the action was asked for: the engine's own transitions that follow
+      // from it (recorded while it acts) come after it in the history.
+      const at = new Date();
       let result;
       try {
         result = await engine.act({
@@ -202,6 +201,7 @@ export class AuthorizedRollouts {
           await this.record(row, {
             outcome: 'failed',
             message: (error as Error).message,
+            at,
           });
         }
         throw error;
@@ -216,6 +216,7 @@ export class AuthorizedRollouts {
         stepIndex: action === 'start' ? 0 : result.before.stepIndex,
         revision: view.revision,
         message: view.message,
+        at,
       });
       await auditorEvent.success({
         meta: {
@@ -233,6 +234,24 @@ export class AuthorizedRollouts {
     }
   }
 
+  /** Why the caller may not do this here: the permission first, then the cluster's binding. */
+  private refusalOf(
+    action: AllowedAction,
+    granted: { allowed: Set<AllowedAction>; refusals: Map<AllowedAction, string> },
+    located: LocatedWorkload,
+    entityRef: string,
+  ): string | undefined {
+    if (!granted.allowed.has(action)) {
+      return (
+        granted.refusals.get(action) ??
+        `You may not ${action} rollouts of ${entityRef}`
+      );
+    }
+    return located.binding.status === 'bound'
+      ? undefined
+      : located.binding.message;
+  }
+
   private withAllowed(
     { view, possible }: WorkloadView,
     granted: Set<AllowedAction>,
@@ -240,17 +259,33 @@ export class AuthorizedRollouts {
     return { ...view, allowedActions: possible.filter(a => granted.has(a)) };
   }
 
-  /** The entity as the caller sees it: actions read it with the caller's own credentials. */
+  /**
+   * The entity, read afresh with the plugin's own credentials, when the caller may read it (the
+   * catalog's read permission, decided for the caller like every other): a caller that may not
+   * read it gets the catalog's answer, not found. Reading as the plugin keeps working for callers
+   * whose token may reach the rollouts plugin only (access restrictions), which the catalog would
+   * refuse to be called on behalf of.
+   */
   private async entityOf(
     ref: CompoundEntityRef,
     credentials: BackstageCredentials,
   ): Promise<Entity> {
-    const entity = await this.options.catalog.getEntityByRef(ref, {
-      credentials,
+    const { catalog, permissions, auth } = this.options;
+    const notFound = new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
+    const entity = await catalog.getEntityByRef(ref, {
+      credentials: await auth.getOwnServiceCredentials(),
     });
-    if (!entity) {
-      throw new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
-    }
+    if (!entity) throw notFound;
+    const [read] = await permissions.authorize(
+      [
+        {
+          permission: catalogEntityReadPermission,
+          resourceRef: stringifyEntityRef(entity),
+        },
+      ],
+      { credentials },
+    );
+    if (read.result !== AuthorizeResult.ALLOW) throw notFound;
     return entity;
   }
 

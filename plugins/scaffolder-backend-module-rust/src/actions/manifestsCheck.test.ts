@@ -160,11 +160,17 @@ describe('rust:manifests:check', () => {
  * The refusal through the real template, as a user meets it: the task fails at its check step,
  * before the repository is written, the entity registered or the cluster touched.
  */
-describe('rust-service template refuses a takeover before publishing', () => {
+describe('rust-service template as a task: a takeover is refused before publishing', () => {
   const localDir = createMockDirectory();
   let sim: KubeSim;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
-  const addLocation = jest.fn();
+  const addLocation = jest.fn(
+    async (location: { type: string; target: string }) => ({
+      location: { id: 'location-1', ...location },
+      entities: [],
+      exists: false,
+    }),
+  );
 
   beforeAll(async () => {
     sim = await startKubeSim({ port: 0, timeScale: 0.05 });
@@ -203,7 +209,7 @@ describe('rust-service template refuses a takeover before publishing', () => {
         catalogServiceMock.mock({
           getEntityByRef: async ref =>
             catalog[stringifyEntityRef(parseEntityRef(ref))],
-          addLocation,
+          addLocation: addLocation as any,
         }).factory,
       ],
     });
@@ -277,5 +283,31 @@ describe('rust-service template refuses a takeover before publishing', () => {
     expect(fs.existsSync(path.join(localDir.path, name))).toBe(false);
     expect(addLocation).not.toHaveBeenCalled();
     expect(clusterState(sim)).toEqual(before);
+  });
+
+  it('lets a free name through, binding the objects to the entity its catalog-info.yaml registers', async () => {
+    const { status, log } = await runTask('orders-api', 'orders');
+    if (status !== 'completed') throw new Error(`task ${status}:\n${log}`);
+    const entity = parse(
+      fs.readFileSync(
+        path.join(localDir.path, 'orders-api', 'catalog-info.yaml'),
+        'utf8',
+      ),
+    );
+    // The template's entityRef expression and the skeleton's catalog-info must name one entity.
+    const registered = stringifyEntityRef(entity);
+    expect(registered).toBe('component:default/orders-api');
+    for (const [apiVersion, kind, name] of [
+      ['v1', 'ServiceAccount', 'orders-api'],
+      ['v1', 'ConfigMap', 'orders-api-config'],
+      ['v1', 'Service', 'orders-api'],
+      ['apps/v1', 'Deployment', 'orders-api'],
+    ]) {
+      expect(
+        sim.control.get(apiVersion, kind, 'orders', name)?.metadata.annotations[
+          'rollouts.backstage.io/entity'
+        ],
+      ).toBe(registered);
+    }
   });
 });

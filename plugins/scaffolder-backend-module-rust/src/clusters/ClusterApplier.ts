@@ -2,16 +2,14 @@ import { Config } from '@backstage/config';
 import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
 import {
+  boundEntityRefs,
   kubeConfigFor,
+  normalizeEntityRef,
   readRolloutClusters,
   RolloutClusterConfig,
 } from '@internal/plugin-rollouts-node';
 import { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import {
-  boundEntityRefs,
-  normalizeEntityRef,
-  requireServiceNamespace,
-} from './binding';
+import { requireServiceNamespace } from './binding';
 
 /** A kind the apply step may write, by apiVersion and kind. */
 export interface AppliedKind {

@@ -1,17 +1,5 @@
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
-import type { KubernetesObject } from '@kubernetes/client-node';
-
-/**
- * Entity refs compare case-insensitively, as the catalog compares them (the rollouts engine's
- * `normalizeEntityRef` does the same, so both read the binding annotation alike).
- */
-export function normalizeEntityRef(ref: string): string {
-  return stringifyEntityRef(parseEntityRef(ref.trim())).toLocaleLowerCase(
-    'en-US',
-  );
-}
+import { normalizeEntityRef } from '@internal/plugin-rollouts-node';
 
 /** The catalog's name rules for kind, namespace and name (`kind:namespace/name`, all written out). */
 const FULL_ENTITY_REF_PATTERN =
@@ -31,27 +19,6 @@ export function requireEntityRef(ref: string): string {
     );
   }
   return normalizeEntityRef(ref);
-}
-
-/**
- * What an object's `rollouts.backstage.io/entity` annotation says: the normalized entity refs it
- * names, `undefined` without one, `invalid` when it is not a list of entity refs.
- */
-export function boundEntityRefs(
-  object: KubernetesObject | undefined,
-): string[] | 'invalid' | undefined {
-  const value = object?.metadata?.annotations?.[ROLLOUT_ANNOTATIONS.entity];
-  if (value === undefined) return undefined;
-  const parts = value
-    .split(',')
-    .map(part => part.trim())
-    .filter(Boolean);
-  if (parts.length === 0) return 'invalid';
-  try {
-    return [...new Set(parts.map(normalizeEntityRef))];
-  } catch {
-    return 'invalid';
-  }
 }
 
 /** Namespaces of the cluster itself, never a service's (`kube-system`, `kube-public`, ...). */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { licenseAllowed, parseToml } from './__testUtils__/artifactChecks';
 import { startScaffolder, writeFiles } from './__testUtils__/dryRun';
 import {
   prepareOfflineRegistry,
@@ -63,6 +64,50 @@ describe('the generated service builds for real', () => {
     }
     return `${result.stdout}\n${result.stderr}`;
   };
+
+  it("ships only crates under a license of deny.toml's allow-list (Linux targets, no dev-dependencies)", () => {
+    const result = run(
+      'cargo',
+      [
+        'metadata',
+        '--format-version',
+        '1',
+        '--filter-platform',
+        'x86_64-unknown-linux-gnu',
+        '--offline',
+        '--config',
+        cargoConfig,
+      ],
+      { cwd: projectDir, env },
+    );
+    expect(result.status).toBe(0);
+    const metadata = JSON.parse(result.stdout);
+    const allowed: string[] = parseToml(
+      fs.readFileSync(path.join(projectDir, 'deny.toml'), 'utf8'),
+    ).licenses.allow;
+    // What the service ships: the crates reached from it through normal and build dependencies.
+    const nodes = new Map<string, any>(
+      metadata.resolve.nodes.map((n: any) => [n.id, n]),
+    );
+    const shipped = new Set<string>();
+    const visit = (id: string) => {
+      if (shipped.has(id)) return;
+      shipped.add(id);
+      for (const dep of nodes.get(id).deps) {
+        if (dep.dep_kinds.some((k: any) => k.kind !== 'dev')) visit(dep.pkg);
+      }
+    };
+    visit(metadata.resolve.root);
+    const packages = metadata.packages.filter(
+      (p: any) => shipped.has(p.id) && p.source,
+    );
+    expect(packages.length).toBeGreaterThan(30);
+    expect(
+      packages
+        .filter((p: any) => !licenseAllowed(p.license ?? '', allowed))
+        .map((p: any) => `${p.name} ${p.version}: ${p.license}`),
+    ).toEqual([]);
+  });
 
   it('is formatted (cargo fmt --check)', () => {
     expect(() => cargo('fmt', '--check')).not.toThrow();

@@ -1,8 +1,12 @@
+import { createMockDirectory } from '@backstage/backend-test-utils';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { parse } from 'yaml';
 import {
   checkDockerfile,
   checkManifestRules,
   checkWorkflow,
+  licenseAllowed,
   parseManifests,
   parseToml,
   unpinnedActions,
@@ -457,18 +461,113 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       });
     });
 
-    it('builds from the committed Cargo.lock (--locked) in CI and in the image', () => {
-      const check = workflow.jobs.check.steps;
-      const lockStep = check.find((s: any) => /Cargo\.lock/.test(s.run ?? ''));
-      expect(lockStep.run).toContain('CARGO_LOCKED=true');
-      for (const command of ['cargo clippy', 'cargo test']) {
-        expect(
-          check.find((s: any) => s.run?.startsWith(command)).run,
-        ).toContain('${CARGO_LOCKED:+--locked}');
+    it.each([
+      ['MIT OR Apache-2.0', ['MIT'], true],
+      ['MIT/Apache-2.0', ['Apache-2.0'], true],
+      ['MIT AND BSD-3-Clause', ['MIT'], false],
+      ['(MIT OR Apache-2.0) AND Unicode-3.0', ['MIT', 'Unicode-3.0'], true],
+      ['(MIT OR Apache-2.0) AND Unicode-3.0', ['MIT'], false],
+      ['Apache-2.0 WITH LLVM-exception', ['Apache-2.0'], false],
+      ['GPL-3.0-only', ['MIT'], false],
+      ['', ['MIT'], false],
+    ])(
+      'reads the license expression %p against %p as cargo-deny does',
+      (expression, allowed, expected) => {
+        expect(licenseAllowed(expression, allowed)).toBe(expected);
+      },
+    );
+
+    describe('the check job, run for real (bash, with cargo recorded)', () => {
+      const dir = createMockDirectory();
+      const stepRunning = (pattern: RegExp) =>
+        workflow.jobs.check.steps.find((s: any) => pattern.test(s.run ?? ''));
+
+      function runStep(
+        run: string,
+        project: Record<string, string>,
+        env: Record<string, string> = {},
+      ) {
+        dir.setContent({
+          project,
+          bin: { cargo: '#!/bin/bash\nprintf "%s\\n" "$@" > "$CARGO_ARGS"\n' },
+          'github-env': '',
+        });
+        fs.chmodSync(dir.resolve('bin/cargo'), 0o755);
+        const result = spawnSync(
+          'bash',
+          ['--noprofile', '--norc', '-eo', 'pipefail', '-c', run],
+          {
+            cwd: dir.resolve('project'),
+            encoding: 'utf8',
+            env: {
+              PATH: `${dir.resolve('bin')}:${process.env.PATH}`,
+              GITHUB_ENV: dir.resolve('github-env'),
+              CARGO_ARGS: dir.resolve('cargo-args'),
+              ...workflow.env,
+              ...env,
+            },
+          },
+        );
+        const read = (file: string) =>
+          fs.existsSync(dir.resolve(file))
+            ? fs.readFileSync(dir.resolve(file), 'utf8')
+            : '';
+        return {
+          status: result.status,
+          stdout: result.stdout,
+          githubEnv: read('github-env'),
+          cargoArgs: read('cargo-args').split('\n').filter(Boolean),
+        };
       }
-      expect(files.get('Dockerfile')).toMatch(
-        /if \[ -f Cargo\.lock \]; then locked=--locked;[\s\S]*cargo build --release \$locked/,
-      );
+
+      it('builds with --locked once Cargo.lock is committed, and warns while it is not', () => {
+        const lockStep = stepRunning(/Cargo\.lock/);
+        const withLock = runStep(lockStep.run, {
+          'Cargo.lock': 'version = 4\n',
+        });
+        expect(withLock).toMatchObject({
+          status: 0,
+          githubEnv: 'CARGO_LOCKED=true\n',
+        });
+        const withoutLock = runStep(lockStep.run, {});
+        expect(withoutLock).toMatchObject({ status: 0, githubEnv: '' });
+        expect(withoutLock.stdout).toContain(
+          '::warning::Cargo.lock is not committed',
+        );
+        for (const command of [/^cargo clippy/, /^cargo test/]) {
+          const step = stepRunning(command);
+          expect(
+            runStep(step.run, {}, { CARGO_LOCKED: 'true' }).cargoArgs,
+          ).toContain('--locked');
+          expect(runStep(step.run, {}).cargoArgs).not.toContain('--locked');
+        }
+        expect(files.get('Dockerfile')).toMatch(
+          /if \[ -f Cargo\.lock \]; then locked=--locked;[\s\S]*cargo build --release \$locked/,
+        );
+      });
+
+      it('fails while rust-toolchain.toml, RUST_VERSION and the builder image name different Rust versions', () => {
+        const step = stepRunning(/rust-toolchain\.toml/);
+        const project = {
+          'rust-toolchain.toml': files.get('rust-toolchain.toml')!,
+          Dockerfile: files.get('Dockerfile')!,
+        };
+        expect(runStep(step.run, project).status).toBe(0);
+        const bumped = runStep(step.run, {
+          ...project,
+          Dockerfile: project.Dockerfile.replace(
+            /^FROM rust:[^-]+-/m,
+            'FROM rust:1.99.0-',
+          ),
+        });
+        expect(bumped.status).toBe(1);
+        expect(bumped.stdout).toContain(
+          `::error::Rust ${workflow.env.RUST_VERSION} (RUST_VERSION) must also be the channel of rust-toolchain.toml and the tag of the Dockerfile's builder image`,
+        );
+        expect(
+          runStep(step.run, project, { RUST_VERSION: '1.99.0' }).status,
+        ).toBe(1);
+      });
     });
 
     it('signs the pushed image by digest and attests its SBOM in the job that pushes, keyless', () => {
@@ -493,6 +592,9 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
         /cosign attest --yes --type spdxjson --predicate "\$RUNNER_TEMP\/sbom\.spdx\.json" "\$image"/,
       );
       expect(sign.run).not.toMatch(/--key\b/);
+      // The SBOM covers the builder stage too, where Cargo.lock names the crates in the binary.
+      const builder = files.get('Dockerfile')!.split(/^FROM /m)[1];
+      expect(builder).toMatch(/^ARG BUILDKIT_SBOM_SCAN_STAGE=true$/m);
       const installer = image.steps.find((s: any) =>
         /^sigstore\/cosign-installer@/.test(s.uses ?? ''),
       );
@@ -529,7 +631,19 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           '  --certificate-oidc-issuer https://token.actions.githubusercontent.com',
       );
       expect(readme).toContain('cosign verify-attestation --type spdxjson');
+      expect(readme).toContain('`repo:acme/orders-api:environment:production`');
       expect(readme).not.toContain('BACKSTAGE_TOKEN');
+    });
+
+    it('tells a service created without a GitHub repository to name it, or its deploy token is refused', async () => {
+      const local = await scaffolder.dryRun(base);
+      const readme = local.files.get('README.md')!;
+      expect(
+        parse(local.files.get('catalog-info.yaml')!).metadata.annotations,
+      ).not.toHaveProperty('github.com/project-slug');
+      expect(readme.replace(/\s+/g, ' ')).toContain(
+        "add `github.com/project-slug: <owner>/<repo>` to the annotations of `catalog-info.yaml`, or the portal refuses the deploy job's token",
+      );
     });
   });
 

@@ -355,6 +355,44 @@ export function parseToml(text: string): any {
   );
 }
 
+/**
+ * Whether an SPDX license expression (`MIT OR Apache-2.0`, `(MIT OR Apache-2.0) AND Unicode-3.0`,
+ * the legacy `MIT/Apache-2.0`) is satisfied by a list of allowed licenses, as cargo-deny decides it.
+ */
+export function licenseAllowed(expression: string, allowed: string[]): boolean {
+  // Licenses (with their `WITH` exception) become true or false; then the innermost parentheses
+  // are reduced until one flat expression is left, AND binding tighter than OR.
+  const tokens: Array<boolean | string> = [];
+  const words =
+    expression.replace(/\//g, ' OR ').match(/\(|\)|[^\s()]+/g) ?? [];
+  for (let i = 0; i < words.length; i++) {
+    if (['(', ')', 'AND', 'OR'].includes(words[i])) tokens.push(words[i]);
+    else if (words[i + 1] === 'WITH') {
+      tokens.push(allowed.includes(`${words[i]} WITH ${words[i + 2]}`));
+      i += 2;
+    } else tokens.push(allowed.includes(words[i]));
+  }
+  const flat = (part: Array<boolean | string>): boolean | undefined => {
+    const groups: boolean[][] = [[]];
+    for (const token of part) {
+      if (token === 'OR') groups.push([]);
+      else if (typeof token === 'boolean')
+        groups[groups.length - 1].push(token);
+      else if (token !== 'AND') return undefined;
+    }
+    if (groups.some(group => group.length === 0)) return undefined;
+    return groups.some(group => group.every(Boolean));
+  };
+  for (;;) {
+    const close = tokens.indexOf(')');
+    if (close < 0) return flat(tokens) ?? false;
+    const open = tokens.lastIndexOf('(', close);
+    const inner = open < 0 ? undefined : flat(tokens.slice(open + 1, close));
+    if (inner === undefined) return false;
+    tokens.splice(open, close - open + 1, inner);
+  }
+}
+
 const MODELS: Record<string, any> = {
   'v1/ConfigMap': k8s.v1.ConfigMap,
   'v1/Service': k8s.v1.Service,
