@@ -61,9 +61,9 @@ export const createService = {
     if (deployment.metadata.annotations['rollouts.backstage.io/http-route'] !== SERVICE.name) {
       throw new Error(`the applied Deployment does not route through its HTTPRoute: ${JSON.stringify(deployment.metadata.annotations)}`);
     }
-    const weights = await routeWeights(stack, SERVICE.namespace, SERVICE.name);
-    if (weights !== `${SERVICE.name}=100 ${SERVICE.name}-canary=0`) {
-      throw new Error(`the applied HTTPRoute's weights are ${weights}`);
+    const routed = await routeWeights(stack, SERVICE.namespace, SERVICE.name);
+    if (routed !== `${SERVICE.name}=100 ${SERVICE.name}-canary=0`) {
+      throw new Error(`the applied HTTPRoute's weights are ${routed}`);
     }
 
     await open.click();
