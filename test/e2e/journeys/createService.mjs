@@ -34,8 +34,9 @@ export const createService = {
     }
     await page.getByText('Steps: 20% → pause → 50% → pause → 100%').waitFor();
     await page.getByRole('radio', { name: /^Gateway API HTTPRoute/ }).check();
-    for (const [label, value] of [['Gateway', 'public'], ['Gateway namespace', 'gateways']]) {
-      const field = page.getByLabel(label, { exact: true });
+    // Required fields are labelled with an asterisk ("Gateway *").
+    for (const [label, value] of [[/^Gateway(\s*\*)?$/, 'public'], [/^Gateway namespace(\s*\*)?$/, 'gateways']]) {
+      const field = page.getByRole('textbox', { name: label });
       await field.waitFor();
       if ((await field.inputValue()) !== value) throw new Error(`${label} is not the default ${value}`);
     }

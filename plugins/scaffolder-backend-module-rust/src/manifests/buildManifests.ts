@@ -100,7 +100,9 @@ export function buildManifests(
   }
   // Through a route the stable Service must not select the canary's pods: the stable pods say
   // `role: stable`, the engine's canary pods `role: canary`.
-  const stableRole = routed ? { [ROLLOUT_LABELS.role]: 'stable' } : {};
+  const stableRole: Record<string, string> = routed
+    ? { [ROLLOUT_LABELS.role]: 'stable' }
+    : {};
   if (strategy === 'BlueGreen') {
     strategyAnnotations[ROLLOUT_ANNOTATIONS.activeService] = names.service;
     strategyAnnotations[ROLLOUT_ANNOTATIONS.previewService] =
