@@ -875,3 +875,76 @@ describe('RolloutEngine with a canary through the Gateway API', () => {
     );
   });
 });
+
+describe('RolloutEngine with a blue-green rollout through the Gateway API', () => {
+  it('promotes by moving the route to the preview Service, rolls back on the route, and ends on the active one', async () => {
+    const { cluster, act, tick, view } = setup({
+      ...blueGreenAnnotations,
+      [ROLLOUT_ANNOTATIONS.httpRoute]: 'payments',
+    });
+    withServices(cluster);
+    cluster.addHttpRoute({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: {
+        name: 'payments',
+        namespace: 'shop',
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]: 'component:default/payments',
+        },
+      },
+      spec: {
+        parentRefs: [{ name: 'public', namespace: 'gateways' }],
+        rules: [{ backendRefs: [{ name: 'payments', port: 80, weight: 100 }] }],
+      },
+    });
+    cluster.settle();
+    const selector = (svc: string) =>
+      cluster.services.get('shop', svc)?.spec?.selector?.['pod-template-hash'];
+
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    let v = await view();
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      weight: { desired: 0, actual: 0, method: 'gateway-api' },
+    });
+    await act('promote');
+    expect(cluster.routeWeights('payments')).toEqual({
+      payments: 0,
+      'payments-preview': 100,
+    });
+    // The active Service keeps the old pods, for an instant rollback.
+    expect(selector('payments')).toBe('hpayments1');
+    expect(selector('payments-preview')).toBe('hpayments-preview1');
+    await act('rollback');
+    expect(cluster.routeWeights('payments')).toEqual({
+      payments: 100,
+      'payments-preview': 0,
+    });
+    await tick();
+    expect(cluster.get('payments-preview')).toBeUndefined();
+
+    // Rolled back within the delay: the workload is Healthy on the old version; start again.
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    await act('promote');
+    await tick();
+    v = await view();
+    expect(v.weight).toMatchObject({ desired: 100, actual: 100 });
+    await new Promise(r => setTimeout(r, 350));
+    for (let i = 0; i < 4; i++) await tick();
+    v = await view();
+    expect(v).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+    });
+    expect(cluster.routeWeights('payments')).toEqual({
+      payments: 100,
+      'payments-preview': 0,
+    });
+    expect(selector('payments')).toBe('hpayments2');
+    expect(cluster.get('payments-preview')).toBeUndefined();
+    expect(cluster.unservedTraffic).toEqual([]);
+  });
+});

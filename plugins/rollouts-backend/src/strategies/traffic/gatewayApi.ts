@@ -88,13 +88,42 @@ export function gatewayRouteOf(
   primary: V1Deployment,
 ): GatewayRouteConfig | undefined {
   const a = primary.metadata?.annotations ?? {};
+  return routeConfig(
+    primary,
+    a[ROLLOUT_ANNOTATIONS.stableService]?.trim(),
+    a[ROLLOUT_ANNOTATIONS.canaryService]?.trim(),
+    `${ROLLOUT_ANNOTATIONS.stableService} and ${ROLLOUT_ANNOTATIONS.canaryService}`,
+  );
+}
+
+/**
+ * The HTTPRoute a blue-green Deployment promotes through: the same route annotations, with the
+ * active Service as the one that has the traffic and the preview Service as the one that takes it.
+ */
+export function blueGreenRouteOf(
+  primary: V1Deployment,
+): GatewayRouteConfig | undefined {
+  const a = primary.metadata?.annotations ?? {};
+  return routeConfig(
+    primary,
+    a[ROLLOUT_ANNOTATIONS.activeService]?.trim(),
+    a[ROLLOUT_ANNOTATIONS.previewService]?.trim(),
+    `${ROLLOUT_ANNOTATIONS.activeService} and ${ROLLOUT_ANNOTATIONS.previewService}`,
+  );
+}
+
+function routeConfig(
+  primary: V1Deployment,
+  stableService: string | undefined,
+  canaryService: string | undefined,
+  annotations: string,
+): GatewayRouteConfig | undefined {
+  const a = primary.metadata?.annotations ?? {};
   const route = a[ROLLOUT_ANNOTATIONS.httpRoute]?.trim();
   if (!route) return undefined;
-  const stableService = a[ROLLOUT_ANNOTATIONS.stableService]?.trim();
-  const canaryService = a[ROLLOUT_ANNOTATIONS.canaryService]?.trim();
   if (!stableService || !canaryService || stableService === canaryService) {
     throw new TrafficRoutingError(
-      `A canary through HTTPRoute ${route} needs two different Services in ${ROLLOUT_ANNOTATIONS.stableService} and ${ROLLOUT_ANNOTATIONS.canaryService}`,
+      `Traffic through HTTPRoute ${route} needs two different Services in ${annotations}`,
     );
   }
   const rawRule = a[ROLLOUT_ANNOTATIONS.httpRouteRule]?.trim() ?? '';
@@ -313,10 +342,13 @@ export function checkStableService(
 export function trafficRouteView(
   primary: V1Deployment,
   lookup: (namespace: string, name: string) => HttpRoute | undefined,
+  configOf: (
+    d: V1Deployment,
+  ) => GatewayRouteConfig | undefined = gatewayRouteOf,
 ): TrafficRouteView | undefined {
   let config: GatewayRouteConfig | undefined;
   try {
-    config = gatewayRouteOf(primary);
+    config = configOf(primary);
   } catch (e) {
     return {
       router: 'gateway-api',
