@@ -41,7 +41,9 @@ export function readRolloutClusters(config: Config): RolloutClusterConfig[] {
       entry.getOptionalString('serviceAccountToken'),
     );
   }
-  return (config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [])
+  return (
+    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? []
+  )
     .filter(method => method.getString('type') === 'config')
     .flatMap(method => method.getOptionalConfigArray('clusters') ?? [])
     .map(c => {

@@ -31,9 +31,9 @@ describe('RolloutsPermissionPolicy', () => {
     expect(
       await policy.handle({ permission: rolloutReadPermission }, guest),
     ).toEqual({ result: AuthorizeResult.ALLOW });
-    expect(await policy.handle({ permission: rolloutReadPermission })).toEqual(
-      { result: AuthorizeResult.ALLOW },
-    );
+    expect(await policy.handle({ permission: rolloutReadPermission })).toEqual({
+      result: AuthorizeResult.ALLOW,
+    });
   });
 
   it('leaves permissions of other plugins allowed', async () => {
@@ -42,7 +42,11 @@ describe('RolloutsPermissionPolicy', () => {
     ).toEqual({ result: AuthorizeResult.ALLOW });
   });
 
-  it.each([rolloutPromotePermission, rolloutAbortPermission, rolloutRollbackPermission])(
+  it.each([
+    rolloutPromotePermission,
+    rolloutAbortPermission,
+    rolloutRollbackPermission,
+  ])(
     'makes $name conditional on owning the entity, with the claims the catalog resolved',
     async permission => {
       expect(await policy.handle({ permission }, guest)).toEqual({
@@ -61,9 +65,9 @@ describe('RolloutsPermissionPolicy', () => {
   );
 
   it('lets a service principal (CI) start a rollout but nothing else', async () => {
-    expect(
-      await policy.handle({ permission: rolloutStartPermission }),
-    ).toEqual({ result: AuthorizeResult.ALLOW });
+    expect(await policy.handle({ permission: rolloutStartPermission })).toEqual(
+      { result: AuthorizeResult.ALLOW },
+    );
     expect(
       await policy.handle({ permission: rolloutPromotePermission }),
     ).toEqual({ result: AuthorizeResult.DENY });

@@ -132,7 +132,9 @@ export class DatabaseRolloutHistoryStore implements RolloutHistoryStore {
   }
 
   async prune(before: Date): Promise<number> {
-    return this.db<Row>('rollout_history').where('last_at', '<', before).delete();
+    return this.db<Row>('rollout_history')
+      .where('last_at', '<', before)
+      .delete();
   }
 
   async list(options: {

@@ -10,7 +10,9 @@ export async function pruneHistory(
   logger: LoggerService,
   now = new Date(),
 ): Promise<number> {
-  const before = new Date(now.getTime() - settings.historyRetentionDays * DAY_MS);
+  const before = new Date(
+    now.getTime() - settings.historyRetentionDays * DAY_MS,
+  );
   const deleted = await history.prune(before);
   if (deleted > 0) {
     logger.info(

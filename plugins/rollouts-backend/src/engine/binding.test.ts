@@ -55,7 +55,11 @@ describe('bindingOf', () => {
   });
 
   it.each([
-    ['names two entities', workload(`${ME},component:default/other`), undefined],
+    [
+      'names two entities',
+      workload(`${ME},component:default/other`),
+      undefined,
+    ],
     [
       'names an entity its namespace does not hold',
       workload(ME),

@@ -34,7 +34,9 @@ export function bindingOf(
       status: 'contested',
       entityRefs: [],
       message: `The ${annotation} annotation of ${
-        own === 'invalid' ? `workload ${name}` : `namespace ${workload.metadata?.namespace}`
+        own === 'invalid'
+          ? `workload ${name}`
+          : `namespace ${workload.metadata?.namespace}`
       } is not a list of entity refs, so nobody may act on ${name} from the portal`,
     };
   }
@@ -51,9 +53,9 @@ export function bindingOf(
     return {
       status: 'contested',
       entityRefs: own,
-      message: `Workload ${name} names ${own[0]}, but its namespace holds only the workloads of ${listed.join(
-        ', ',
-      )}`,
+      message: `Workload ${name} names ${
+        own[0]
+      }, but its namespace holds only the workloads of ${listed.join(', ')}`,
     };
   }
   if (!own && listed && listed.length > 1) {

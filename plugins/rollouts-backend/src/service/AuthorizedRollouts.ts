@@ -173,7 +173,12 @@ export class AuthorizedRollouts {
         revision: body.revision,
       };
 
-      const refusal = this.refusalOf(action, granted, located, target.entityRef);
+      const refusal = this.refusalOf(
+        action,
+        granted,
+        located,
+        target.entityRef,
+      );
       if (refusal) {
         await this.recordDenial(row, located, refusal);
         throw new NotAllowedError(refusal);
@@ -211,7 +216,10 @@ export class AuthorizedRollouts {
         outcome: 'succeeded',
         namespace: view.namespace,
         workload: view.workload,
-        image: action === 'start' ? body.image : view.targetImage ?? view.stableImage,
+        image:
+          action === 'start'
+            ? body.image
+            : view.targetImage ?? view.stableImage,
         // An action is recorded at the step it was taken on; a start begins the new rollout's first.
         stepIndex: action === 'start' ? 0 : result.before.stepIndex,
         revision: view.revision,
@@ -237,7 +245,10 @@ export class AuthorizedRollouts {
   /** Why the caller may not do this here: the permission first, then the cluster's binding. */
   private refusalOf(
     action: AllowedAction,
-    granted: { allowed: Set<AllowedAction>; refusals: Map<AllowedAction, string> },
+    granted: {
+      allowed: Set<AllowedAction>;
+      refusals: Map<AllowedAction, string>;
+    },
     located: LocatedWorkload,
     entityRef: string,
   ): string | undefined {

@@ -61,7 +61,9 @@ describe('githubActionsRefusal', () => {
   it('refuses another repository', () => {
     expect(
       githubActionsRefusal({ repository: 'mallory/tools' }, entity, 'x:1'),
-    ).toMatch(/may start rollouts only of the entity whose github.com\/project-slug is mallory\/tools/);
+    ).toMatch(
+      /may start rollouts only of the entity whose github.com\/project-slug is mallory\/tools/,
+    );
   });
 
   it.each([
@@ -83,9 +85,9 @@ describe('githubActionsRefusal', () => {
         annotations: { 'github.com/project-slug': 'acme/orders-api' },
       },
     };
-    expect(githubActionsRefusal(own, bare, 'ghcr.io/acme/orders-api:1')).toMatch(
-      /names no image repository/,
-    );
+    expect(
+      githubActionsRefusal(own, bare, 'ghcr.io/acme/orders-api:1'),
+    ).toMatch(/names no image repository/);
     expect(githubActionsRefusal('unparsable', entity)).toMatch(
       /names no repository/,
     );

@@ -53,7 +53,9 @@ export function githubActionsRefusal(
   const annotations = entity.metadata.annotations ?? {};
   const slug = annotations[ROLLOUT_ENTITY_ANNOTATIONS.githubProjectSlug];
   if (!slug || !sameRepository(slug, identity.repository)) {
-    return `GitHub Actions of ${identity.repository} may start rollouts only of the entity whose ${
+    return `GitHub Actions of ${
+      identity.repository
+    } may start rollouts only of the entity whose ${
       ROLLOUT_ENTITY_ANNOTATIONS.githubProjectSlug
     } is ${identity.repository}; ${entityRef} names ${slug ?? 'no repository'}`;
   }

@@ -38,8 +38,8 @@ export function run(
 }
 
 /**
- * Where `offline-crates` lives: `shared/` sits beside the repository (in CI the repository is
- * cloned elsewhere with shared/ next to it); /work/shared on the development machine.
+ * Where `offline-crates` lives: `shared/` sits beside the repository (its clone or worktree; in CI
+ * the repository is cloned elsewhere with shared/ next to it). Never a machine path.
  */
 export function findOfflineCrates(): string {
   const gitRoot = run('git', ['rev-parse', '--show-toplevel'], {
@@ -48,7 +48,6 @@ export function findOfflineCrates(): string {
   const candidates = [
     gitRoot && path.join(gitRoot, '..', 'shared', 'tools', 'offline-crates'),
     path.join(REPO_ROOT, '..', 'shared', 'tools', 'offline-crates'),
-    '/work/shared/tools/offline-crates',
   ].filter((c): c is string => Boolean(c));
   const found = candidates.find(candidate => fs.existsSync(candidate));
   if (!found) {
