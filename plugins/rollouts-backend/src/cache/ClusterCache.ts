@@ -44,13 +44,13 @@ class KindCache<T extends KubernetesObject> {
   private readonly objects = new ObjectIndex<T>();
   private readonly informer: Watched<T>;
   private stopped = false;
-  private firstAttemptDone?: () => void;
+  private toldNotServed = false;
   readonly synced: Promise<void>;
 
   /**
-   * `optional`: a kind the cluster may not serve (HTTPRoutes without the Gateway API's CRDs).
-   * `synced` then settles after the first attempt whatever its outcome, so views of such a
-   * cluster never wait for it, and listing is retried in the background.
+   * `optional`: a kind the cluster may not serve (HTTPRoutes without the Gateway API's CRDs). A
+   * failed list does not hold `synced` back (the informer reports it as an error); a 404 for such a
+   * kind is said once and listed again every minute, not every second.
    */
   constructor(
     informer: Watched<T>,
@@ -72,22 +72,27 @@ class KindCache<T extends KubernetesObject> {
     });
     informer.on('error', err => {
       if (this.stopped) return;
-      this.logger.warn(`Watch of ${this.kind} failed, re-listing: ${err}`);
+      const e = err as { code?: number; statusCode?: number };
+      const notServed = this.optional && (e?.code ?? e?.statusCode) === 404;
+      if (!notServed) {
+        this.logger.warn(`Watch of ${this.kind} failed, re-listing: ${err}`);
+      } else if (!this.toldNotServed) {
+        this.toldNotServed = true;
+        this.logger.info(
+          `The cluster does not serve ${this.kind}; looking again every minute`,
+        );
+      }
       // Unref'd: a pending re-list must not keep a stopping backend alive.
-      setTimeout(() => {
-        if (!this.stopped) {
-          this.informer.start().catch(e => this.logger.warn(`${e}`));
-        }
-      }, 1000).unref();
+      setTimeout(
+        () => {
+          if (!this.stopped) {
+            this.informer.start().catch(x => this.logger.warn(`${x}`));
+          }
+        },
+        notServed ? 60_000 : 1000,
+      ).unref();
     });
-    this.synced = optional
-      ? Promise.race([
-          this.start(),
-          new Promise<void>(resolve => {
-            this.firstAttemptDone = resolve;
-          }),
-        ])
-      : this.start();
+    this.synced = this.start();
   }
 
   private async start(): Promise<void> {
@@ -102,25 +107,11 @@ class KindCache<T extends KubernetesObject> {
         for (const obj of this.informer.list()) this.objects.put(obj);
         return;
       } catch (e) {
-        this.firstAttemptDone?.();
-        const notServed =
-          this.optional && (e as { code?: number })?.code === 404;
-        if (notServed) {
-          if (attempt === 0) {
-            this.logger.info(
-              `The cluster does not serve ${this.kind}; looking again every minute`,
-            );
-          }
-        } else {
-          this.logger.warn(
-            `Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`,
-          );
-        }
+        this.logger.warn(
+          `Listing ${this.kind} failed (attempt ${attempt + 1}): ${e}`,
+        );
         await new Promise(r =>
-          setTimeout(
-            r,
-            notServed ? 60_000 : Math.min(5000, 200 * 2 ** attempt),
-          ).unref(),
+          setTimeout(r, Math.min(5000, 200 * 2 ** attempt)).unref(),
         );
       }
     }
