@@ -40,7 +40,7 @@ export const createService = {
       await field.waitFor();
       if ((await field.inputValue()) !== value) throw new Error(`${label} is not the default ${value}`);
     }
-    await page.getByLabel('Namespace').fill(SERVICE.namespace);
+    await page.getByRole('textbox', { name: 'Namespace', exact: true }).fill(SERVICE.namespace);
     await screenshot('form-delivery');
     await page.getByRole('button', { name: 'Next' }).click();
 
