@@ -214,8 +214,14 @@ export class WorkloadClient {
       });
     } catch (e) {
       const status = statusOf(e);
-      // 409: the uid precondition failed, the name now belongs to another object.
-      if (status !== 404 && status !== 409) {
+      if (status === 409) {
+        // The uid precondition failed (the name now belongs to another object, which stays), or
+        // the write lost a race: then the companion is still there and the delete is not done.
+        const now = await this.readDeployment(namespace, name);
+        if (now && (!uid || now.metadata?.uid === uid)) {
+          throw new StaleWriteError(`Deployment ${namespace}/${name}`);
+        }
+      } else if (status !== 404) {
         throw unavailable(e, `Deployment ${namespace}/${name}`);
       }
     }
