@@ -4,8 +4,10 @@ SHELL := /bin/bash
 .PHONY: start test bench install lint typecheck unit e2e
 
 ## make start: serve the portal on http://localhost:3000 (backend :7007, kube-sim :6550)
+## make start CLUSTER=real: the same on a real Kubernetes control plane (packages/kube-real)
+CLUSTER ?= sim
 start:
-	@scripts/start.sh
+	@CLUSTER=$(CLUSTER) scripts/start.sh
 
 ## make test: types, lint, unit and integration tests, template checks, end-to-end in Chromium
 test:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make start`: kube-sim seeded with the demo services on :6550, then the backend (:7007) and the
 # app (:3000) on the embedded defaults of app-config.yaml (in-memory SQLite, guest sign-in).
+# `make start CLUSTER=real`: the same portal on a real Kubernetes control plane (packages/kube-real,
+# built once per machine) with simulated nodes, the portal's RBAC roles and the demo workloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
@@ -11,18 +13,46 @@ ROLLOUTS_CI_TOKEN=$(scripts/local-token.sh)
 export ROLLOUTS_CI_TOKEN
 echo "Local scripts' token (starts and reads rollouts only): $ROLLOUTS_CI_TOKEN  (in .local/ci-token)"
 
-KUBE_SIM_PORT=${KUBE_SIM_PORT:-6550}
-export KUBE_SIM_URL="http://127.0.0.1:${KUBE_SIM_PORT}"
-mkdir -p .kube-sim
-node packages/kube-sim/bin/kube-sim --port "$KUBE_SIM_PORT" --seed demo > .kube-sim/kube-sim.log 2>&1 &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do
-  curl -sf "$KUBE_SIM_URL/version" >/dev/null && break
-  kill -0 $sim_pid 2>/dev/null || { cat .kube-sim/kube-sim.log; exit 1; }
-  sleep 0.5
-done
-echo "kube-sim (local development cluster) on $KUBE_SIM_URL; log in .kube-sim/kube-sim.log"
+config_args=()
+case "${CLUSTER:-sim}" in
+  sim)
+    KUBE_SIM_PORT=${KUBE_SIM_PORT:-6550}
+    export KUBE_SIM_URL="http://127.0.0.1:${KUBE_SIM_PORT}"
+    mkdir -p .kube-sim
+    node packages/kube-sim/bin/kube-sim --port "$KUBE_SIM_PORT" --seed demo > .kube-sim/kube-sim.log 2>&1 &
+    sim_pid=$!
+    trap 'kill $sim_pid 2>/dev/null || true' EXIT
+    for _ in $(seq 1 60); do
+      curl -sf "$KUBE_SIM_URL/version" >/dev/null && break
+      kill -0 $sim_pid 2>/dev/null || { cat .kube-sim/kube-sim.log; exit 1; }
+      sleep 0.5
+    done
+    echo "kube-sim (local development cluster) on $KUBE_SIM_URL; log in .kube-sim/kube-sim.log"
+    ;;
+  real)
+    # The first build takes 20 to 40 minutes on 2 cores; later runs find the binaries in the cache.
+    packages/kube-real/scripts/build.sh
+    state=.kube-real
+    rm -rf "$state" && mkdir -p "$state"
+    node packages/kube-real/bin/kube-real --state-dir "$state" \
+      --apply plugins/rollouts-backend/rbac/rollouts-engine.yaml \
+      --apply plugins/rollouts-backend/rbac/kubernetes-plugin-reader.yaml \
+      --apply packages/kube-real/manifests/token-users.yaml \
+      --seed demo > .kube-real.log 2>&1 &
+    real_pid=$!
+    trap 'kill $real_pid 2>/dev/null || true' EXIT
+    # It writes the portal's cluster entry once the cluster is up and the demo is applied.
+    for _ in $(seq 1 600); do
+      [ -f "$state/app-config.yaml" ] && break
+      kill -0 $real_pid 2>/dev/null || { cat .kube-real.log; exit 1; }
+      sleep 0.5
+    done
+    [ -f "$state/app-config.yaml" ] || { cat .kube-real.log; echo "kube-real did not come up" >&2; exit 1; }
+    tail -1 .kube-real.log
+    config_args=(--config "$PWD/app-config.yaml" --config "$PWD/$state/app-config.yaml")
+    ;;
+  *) echo "CLUSTER must be sim (default) or real, not '${CLUSTER}'" >&2; exit 2 ;;
+esac
 # Once the backend is up, the demo rollouts are started through its API (as CI would).
 node scripts/demo.mjs http://localhost:7007 &
-yarn start
+yarn start "${config_args[@]}"

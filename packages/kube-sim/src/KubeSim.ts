@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { ObjectStore } from './store/ObjectStore';
 import { ApiServer, KubeSimFaults, NO_FAULTS } from './api/ApiServer';
 import { ControllerManager } from './controllers/ControllerManager';
-import { podLogs, NODE_NAME } from './controllers/kubelet';
+import { podLogs, NODE_NAME, NODE_IP } from './controllers/kubelet';
 import { findKind } from './api/resources';
 import { buildMatcher } from './api/selectors';
 import { TYPES } from './controllers/types';
@@ -101,7 +101,7 @@ function bootstrap(store: ObjectStore) {
       },
     ],
     addresses: [
-      { type: 'InternalIP', address: '10.0.0.10' },
+      { type: 'InternalIP', address: NODE_IP },
       { type: 'Hostname', address: NODE_NAME },
     ],
     nodeInfo: {
@@ -125,7 +125,7 @@ function bootstrap(store: ObjectStore) {
       labels: { component: 'apiserver', provider: 'kubernetes' },
     },
     spec: {
-      clusterIP: '10.96.0.1',
+      clusterIP: '127.96.0.1',
       ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
     },
   });

@@ -7,3 +7,16 @@
 export { startKubeSim, kubeconfigYaml } from './KubeSim';
 export type { KubeSim, KubeSimOptions, KubeSimFaults } from './KubeSim';
 export { unservedRouteBackends, routeWeights } from './gatewayTraffic';
+export {
+  podLifecycle,
+  imageBehaviour,
+  canonicalJson,
+  START_AFTER_BINDING,
+} from './lifecycle/podLifecycle';
+export type {
+  PodClock,
+  PodLifecycleOptions,
+  PodLifecycleStep,
+  KubeletEvent,
+  ImageBehaviour,
+} from './lifecycle/podLifecycle';

@@ -1,9 +1,18 @@
 // Small steps the journeys share: opening an entity's Deployment tab, confirming an action with a
 // reason, waiting for a rollout's phase, and reading the cluster (kube-sim) directly.
 
+/**
+ * Opens the tab and waits for its action bar. A workload the cluster does not bind to the entity has
+ * none, only a note saying why: that fails at once, with the note's words.
+ */
 export async function openDeploymentTab(page, appUrl, name) {
   await page.goto(`${appUrl}/catalog/default/component/${name}/deployment`);
-  await page.getByRole('button', { name: 'Deploy image' }).first().waitFor({ timeout: 60000 });
+  const actions = page.getByRole('button', { name: 'Deploy image' }).first();
+  const readOnly = page.getByRole('note', { name: /^Read-only:/ }).first();
+  await actions.or(readOnly).first().waitFor({ timeout: 60000 });
+  if (await readOnly.isVisible()) {
+    throw new Error(`${name} is read-only by its binding: ${await readOnly.textContent()}`);
+  }
 }
 
 /** Clicks an action button, types the reason (and image), confirms, and waits for the dialog to close. */

@@ -1,5 +1,7 @@
 // 6. The guest does not own search-indexer (team-search does): no enabled actions, and the server
-// refuses a forced request with 403.
+// refuses a forced request with 403. The demo binds search-indexer to its entity on the cluster side
+// (its namespace names it), so the guest's tab is read-only through permissions, with disabled
+// buttons, not through binding (which openDeploymentTab would report).
 import { guestToken, openDeploymentTab, waitForText } from './helpers.mjs';
 
 export const nonOwner = {

@@ -8,9 +8,14 @@ import { ResourceType } from '../api/resources';
 let nextClusterIp = 10;
 let nextPodIp = 10;
 
+/**
+ * Simulated addresses are loopback ones (127.244.x.y for pods, 127.96.x.y for Services), never a
+ * private range: nothing on this machine may ever connect to a 10.x address, even one that a
+ * simulated object reports.
+ */
 export function allocatePodIp(): string {
   const n = nextPodIp++;
-  return `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+  return `127.244.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
 }
 
 function defaultContainer(c: any) {
@@ -86,7 +91,7 @@ export function applyDefaults(type: ResourceType, obj: any) {
       spec.sessionAffinity ??= 'None';
       if (spec.clusterIP === undefined && spec.type !== 'ExternalName') {
         const n = nextClusterIp++;
-        spec.clusterIP = `10.96.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+        spec.clusterIP = `127.96.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
       }
       if (spec.clusterIP && spec.clusterIPs === undefined)
         spec.clusterIPs = [spec.clusterIP];

@@ -47,6 +47,11 @@ function reasonOf(rollout: RolloutView, entityRef: string): string {
   }
 }
 
+/** Server messages read as error text, without a full stop; here they open a paragraph. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** The command that binds a workload to an entity, for the platform team to run. */
 export function bindCommand(rollout: RolloutView, entityRef: string): string {
   return `kubectl annotate deployment ${rollout.workload} -n ${rollout.namespace} ${ROLLOUT_ANNOTATIONS.entity}=${entityRef}`;
@@ -75,7 +80,7 @@ export function WorkloadBindingNotice(props: {
       aria-label={`Read-only: ${rolloutName(rollout)}`}
     >
       <Typography variant="body2" component="p">
-        <strong>Read-only:</strong> {reasonOf(rollout, entityRef)}
+        <strong>Read-only:</strong> {sentence(reasonOf(rollout, entityRef))}
       </Typography>
       {status === 'elsewhere' && entityRefs.length > 0 && (
         <Typography variant="body2" component="p">

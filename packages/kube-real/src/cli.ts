@@ -1,0 +1,158 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { kubectl } from './kubectl';
+import { startRealCluster } from './RealCluster';
+
+/* eslint-disable no-console */
+
+const USAGE = `Usage: kube-real [--state-dir DIR] [--apply FILE.yaml]... [--seed demo|FILE.yaml]
+                 [--nodes N] [--time-scale N] [--cluster-name local]
+
+Starts a real Kubernetes control plane on loopback (etcd, kube-apiserver, controller manager,
+scheduler, built once by packages/kube-real/scripts/build.sh) with simulated nodes, applies the
+files with kubectl (--apply in order, then --seed), writes DIR/kubeconfig (admin),
+DIR/cluster.json and DIR/app-config.yaml (the portal's cluster entry: reader token for the
+Kubernetes plugin, engine token for the rollouts engine), and runs until interrupted.`;
+
+const DEMO_SEED = join(
+  dirname(require.resolve('@internal/kube-sim/package.json')),
+  'seeds',
+  'demo.yaml',
+);
+
+function parseArgs(argv: string[]) {
+  const args: Record<string, string[]> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`unexpected argument: ${argv[i]}`);
+    if (m[1] === 'help') {
+      (args.help ??= []).push('true');
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`missing value for --${m[1]}`);
+    (args[m[1]] ??= []).push(value);
+  }
+  return args;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const known = [
+    'state-dir',
+    'apply',
+    'seed',
+    'nodes',
+    'time-scale',
+    'cluster-name',
+  ];
+  const unknown = Object.keys(args).find(k => !known.includes(k));
+  if (unknown) throw new Error(`unknown option --${unknown}\n\n${USAGE}`);
+  const one = (k: string) => args[k]?.[args[k].length - 1];
+  const stateDir = resolve(one('state-dir') ?? '.kube-real');
+  const clusterName = one('cluster-name') ?? 'local';
+  const begun = Date.now();
+  const cluster = await startRealCluster({
+    nodes: one('nodes') ? Number(one('nodes')) : 2,
+    timeScale: one('time-scale') ? Number(one('time-scale')) : 1,
+    log: line => console.log(line),
+  });
+  const stop = async (signal: string) => {
+    console.log(`kube-real: ${signal}, stopping`);
+    await cluster.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The control plane's processes do not hold the event loop; this does, until a signal.
+  setInterval(() => {}, 1 << 30);
+
+  const admin = cluster.kubeconfig();
+  const seed = one('seed');
+  const files = [
+    ...(args.apply ?? []),
+    ...(seed ? [seed === 'demo' ? DEMO_SEED : seed] : []),
+  ];
+  for (const f of files) {
+    console.log(await kubectl(admin, ['apply', '-f', resolve(f)]));
+  }
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(join(stateDir, 'kubeconfig'), admin, { mode: 0o600 });
+  writeFileSync(
+    join(stateDir, 'cluster.json'),
+    JSON.stringify(
+      {
+        url: cluster.url,
+        caData: cluster.caData,
+        adminToken: cluster.adminToken,
+        tokens: cluster.tokens,
+      },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(stateDir, 'app-config.yaml'),
+    stringify({
+      kubernetes: {
+        // The plugin's default object types less the two 1.20 does not serve (autoscaling/v2
+        // HorizontalPodAutoscalers, batch/v1 CronJobs): each would be an error on every tab.
+        objectTypes: [
+          'pods',
+          'services',
+          'configmaps',
+          'limitranges',
+          'resourcequotas',
+          'deployments',
+          'replicasets',
+          'jobs',
+          'ingresses',
+          'statefulsets',
+          'daemonsets',
+        ],
+        clusterLocatorMethods: [
+          {
+            type: 'config',
+            clusters: [
+              {
+                name: clusterName,
+                url: cluster.url,
+                authProvider: 'serviceAccount',
+                serviceAccountToken: cluster.tokens.reader,
+                caData: Buffer.from(cluster.caData).toString('base64'),
+                skipMetricsLookup: true,
+              },
+            ],
+          },
+        ],
+      },
+      rollouts: {
+        clusters: [
+          { name: clusterName, serviceAccountToken: cluster.tokens.engine },
+        ],
+      },
+    }),
+    { mode: 0o600 },
+  );
+  console.log(
+    `kube-real ready on ${cluster.url} after ${(
+      (Date.now() - begun) /
+      1000
+    ).toFixed(1)} s; ` +
+      `kubectl --kubeconfig ${join(
+        stateDir,
+        'kubeconfig',
+      )} get pods -A; logs in ${cluster.dir}`,
+  );
+}
+
+main().catch(e => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+/**
+ * kube-real: a real Kubernetes control plane (Debian's 1.20.2 build of etcd, kube-apiserver,
+ * kube-controller-manager and kube-scheduler) on loopback for tests and `make start CLUSTER=real`,
+ * with a KWOK-style node agent that runs pods through kube-sim's lifecycle.
+ *
+ * @packageDocumentation
+ */
+
+export { startRealCluster } from './RealCluster';
+export type {
+  RealCluster,
+  RealClusterOptions,
+  RealClusterUser,
+} from './RealCluster';
+export { startNodeAgent } from './agent/NodeAgent';
+export type { NodeAgent, NodeAgentOptions } from './agent/NodeAgent';
+export {
+  locateBinaries,
+  binDir,
+  cacheRoot,
+  BUILD_SCRIPT,
+  KUBERNETES_VERSION,
+} from './binaries';
+export type { ControlPlaneBinaries } from './binaries';
+export { tokenKubeconfig } from './kubeconfig';
