@@ -1,4 +1,9 @@
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
+import {
+  startKubeSim,
+  KubeSim,
+  routeWeights,
+  unservedRouteBackends,
+} from '@internal/kube-sim';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
@@ -17,6 +22,7 @@ import {
   blueGreenWorkload,
   canaryWorkload,
   namespaceObject,
+  routedCanaryWorkload,
 } from '../harness/workloads';
 
 jest.setTimeout(170_000);
@@ -46,6 +52,7 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
       namespaceObject,
       ...canaryWorkload('checkout', 'registry.test/checkout:1.0.0'),
       ...blueGreenWorkload('ledger', 'registry.test/ledger:1.0.0'),
+      ...routedCanaryWorkload('orders', 'registry.test/orders:1.0.0'),
     ]);
     await sim.control.waitFor(
       () =>
@@ -55,7 +62,7 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
             p.status?.conditions?.some(
               (c: any) => c.type === 'Ready' && c.status === 'True',
             ),
-          ).length >= 8,
+          ).length >= 12,
       20_000,
     );
     proxy = await startCountingProxy(sim.url);
@@ -64,12 +71,14 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
       entities: [
         serviceEntity('checkout', 'user:default/alice', NS),
         serviceEntity('ledger', 'user:default/alice', NS),
+        serviceEntity('orders', 'user:default/alice', NS),
         userEntity('alice'),
       ],
     });
     await portal.waitForCatalog([
       'component:default/checkout',
       'component:default/ledger',
+      'component:default/orders',
     ]);
     sim.control.resetCounts();
     proxy.reset();
@@ -171,6 +180,39 @@ describe('rollouts under cluster faults (20% errors, 200 ms latency, dropped wat
         .map(h => h.stepIndex)
         .sort(),
     ).toEqual([1, 3, 4]);
+  });
+
+  it('runs a canary through the Gateway API to completion, its route never sending to a backend without ready pods', async () => {
+    // Sampled from the simulator directly (faults apply to HTTP only): every split the route went
+    // through, and every moment it gave weight to a Service that had no ready pod.
+    sim.control.setFaults(FAULTS);
+    const splits: string[] = [];
+    const unserved = new Set<string>();
+    const sample = setInterval(() => {
+      const w = routeWeights(sim.control, NS, 'orders');
+      const split = `${w['orders-stable'] ?? 0}/${w['orders-canary'] ?? 0}`;
+      if (splits[splits.length - 1] !== split) splits.push(split);
+      for (const u of unservedRouteBackends(sim.control, NS)) unserved.add(u);
+    }, 5);
+    try {
+      await driveToHealthy({
+        portal,
+        entityPath: '/entities/component/default/orders',
+        workload: 'orders',
+        image: 'registry.test/orders:2.0.0',
+        caller: OWNER,
+        tally,
+        timeoutMs: 120_000,
+      });
+    } finally {
+      clearInterval(sample);
+    }
+    sim.control.clearFaults();
+    figures.routedSplits = splits;
+    expect(image(deploymentOf('orders'))).toBe('registry.test/orders:2.0.0');
+    // 25% -> 50% -> all on the canary while the stable takes the new image -> back to the stable.
+    expect(splits).toEqual(['100/0', '75/25', '50/50', '0/100', '100/0']);
+    expect([...unserved]).toEqual([]);
   });
 
   it('runs a blue-green to completion: new image active, no preview left, every step once', async () => {
