@@ -23,3 +23,6 @@ export {
 } from './binaries';
 export type { ControlPlaneBinaries } from './binaries';
 export { tokenKubeconfig } from './kubeconfig';
+
+// One suite, two targets: kube-sim and this real cluster behind the same test controls.
+export * from './targets';

@@ -14,7 +14,7 @@ function ready(pod: any) {
  * `route -> service (weight)`. Empty when every weighted backend could serve.
  */
 export function unservedRouteBackends(
-  control: KubeSim['control'],
+  control: Pick<KubeSim['control'], 'get' | 'list'>,
   namespace: string,
 ): string[] {
   const out: string[] = [];
@@ -50,7 +50,7 @@ export function unservedRouteBackends(
 
 /** The weights of the first rule of an HTTPRoute by backend name: `{ web: 80, 'web-canary': 20 }`. */
 export function routeWeights(
-  control: KubeSim['control'],
+  control: Pick<KubeSim['control'], 'get' | 'list'>,
   namespace: string,
   name: string,
 ): Record<string, number> {

@@ -22,6 +22,10 @@ import { buildMatcher, selectorToString } from './selectors';
 import { PATCH_TYPES, applyPatch, strategicMerge } from './patch';
 import { toTable } from './table';
 import { metricsItem, metricsList } from './metrics';
+import {
+  ProtobufDecodeError,
+  decodeKubernetesProtobuf,
+} from './protobuf/decode';
 
 /** Fault injection settings; they apply to HTTP requests only, never to the control handle. */
 export interface KubeSimFaults {
@@ -970,25 +974,43 @@ function wantsTable(req: http.IncomingMessage): boolean {
   );
 }
 
+/**
+ * A request body as text: JSON or YAML as sent, a protobuf body (what client-go's generated
+ * clients send for built-in kinds) decoded into JSON first.
+ */
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', c => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (!String(req.headers['content-type'] ?? '').includes('protobuf')) {
+        resolve(body.toString('utf8'));
+        return;
+      }
+      try {
+        resolve(JSON.stringify(decodeKubernetesProtobuf(body)));
+      } catch (e) {
+        reject(
+          e instanceof ProtobufDecodeError
+            ? new ApiError(
+                415,
+                'UnsupportedMediaType',
+                `the body of the request was in an unknown format - ${e.message}`,
+              )
+            : errors.badRequest(
+                `error decoding protobuf: ${(e as Error).message}`,
+              ),
+        );
+      }
+    });
     req.on('error', reject);
   });
 }
 
 function parseJson(body: string, contentType: string | undefined): any {
+  // Protobuf bodies arrive here already decoded into JSON (readBody).
   const type = String(contentType ?? '');
-  if (type.includes('protobuf')) {
-    // kubectl's typed commands (`create deployment`, `create secret`, `expose`) send protobuf.
-    throw new ApiError(
-      415,
-      'UnsupportedMediaType',
-      'kube-sim accepts JSON and YAML request bodies only, not protobuf; use `kubectl apply -f` or `kubectl create -f` with a manifest',
-    );
-  }
   try {
     if (type.includes('yaml')) return parseYaml(body);
     return JSON.parse(body);

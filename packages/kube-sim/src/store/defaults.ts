@@ -104,6 +104,10 @@ export function applyDefaults(type: ResourceType, obj: any) {
       }
       obj.status ??= { loadBalancer: {} };
       break;
+    case '/Secret':
+      // `kubectl create secret generic` sends no type; the API server makes it Opaque.
+      obj.type ||= 'Opaque';
+      break;
     case '/Namespace':
       obj.spec ??= { finalizers: ['kubernetes'] };
       obj.status ??= { phase: 'Active' };

@@ -128,6 +128,43 @@ function validateWorkload(obj: any, podTemplate: boolean): StatusCause[] {
   return causes;
 }
 
+/**
+ * The API server refuses special addresses in Endpoints (validateNonSpecialIP): a Service must
+ * never send traffic to the node itself. Pods with loopback addresses are therefore never published
+ * in Endpoints, as a real cluster with the kube-real node agent shows.
+ */
+function validateEndpointAddresses(obj: any): StatusCause[] {
+  const causes: StatusCause[] = [];
+  (obj?.subsets ?? []).forEach((subset: any, i: number) => {
+    for (const list of ['addresses', 'notReadyAddresses']) {
+      (subset?.[list] ?? []).forEach((a: any, j: number) => {
+        const ip = String(a?.ip ?? '');
+        const field = `subsets[${i}].${list}[${j}].ip`;
+        if (ip === '0.0.0.0') {
+          causes.push(invalid(field, ip, 'may not be unspecified (0.0.0.0)'));
+        } else if (/^127\./.test(ip)) {
+          causes.push(
+            invalid(field, ip, 'may not be in the loopback range (127.0.0.0/8)'),
+          );
+        } else if (/^169\.254\./.test(ip)) {
+          causes.push(
+            invalid(field, ip, 'may not be in the link-local range (169.254.0.0/16)'),
+          );
+        } else if (/^224\.0\.0\./.test(ip)) {
+          causes.push(
+            invalid(
+              field,
+              ip,
+              'may not be in the link-local multicast range (224.0.0.0/24)',
+            ),
+          );
+        }
+      });
+    }
+  });
+  return causes;
+}
+
 export function validateObject(type: ResourceType, obj: any): StatusCause[] {
   const causes: StatusCause[] = [];
   const name = obj?.metadata?.name;
@@ -168,6 +205,9 @@ export function validateObject(type: ResourceType, obj: any): StatusCause[] {
       causes.push(
         ...validateContainers(obj?.spec?.containers, 'spec.containers'),
       );
+      break;
+    case '/Endpoints':
+      causes.push(...validateEndpointAddresses(obj));
       break;
     case '/Service': {
       const spec = obj?.spec ?? {};

@@ -44,8 +44,10 @@ export function authHeader(caller: Caller): Record<string, string> {
 }
 
 export interface PortalOptions {
-  /** kube-sim URL; the cluster is called `sim`. */
+  /** The cluster's URL (kube-sim, or a proxy in front of a real API server); it is called `sim`. */
   kubeUrl: string;
+  /** The token the portal sends to the cluster; kube-sim takes any. */
+  kubeToken?: string;
   entities: Entity[];
   /**
    * The rollouts plugin's database (and so its scheduler's). Give the same Knex to two portals to
@@ -100,7 +102,7 @@ export async function startPortal(options: PortalOptions) {
                     name: 'sim',
                     url: options.kubeUrl,
                     authProvider: 'serviceAccount',
-                    serviceAccountToken: 'kube-sim-token',
+                    serviceAccountToken: options.kubeToken ?? 'kube-sim-token',
                     skipTLSVerify: true,
                   },
                 ],

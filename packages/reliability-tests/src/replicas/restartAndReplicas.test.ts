@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
+import { TestCluster, clusterTargets } from '@internal/kube-real';
 import {
   ROLLOUT_ANNOTATIONS,
   RolloutView,
@@ -16,7 +16,8 @@ import {
 import { Portal, PortalOptions, startPortal } from '../harness/portal';
 import { NS, canaryWorkload, namespaceObject } from '../harness/workloads';
 
-jest.setTimeout(180_000);
+// The real control plane adds up to a minute of start-up on a busy machine.
+jest.setTimeout(240_000);
 
 const PG_ENV = 'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING';
 const OWNER = { type: 'user', ref: 'user:default/alice' } as const;
@@ -27,12 +28,17 @@ const CONCURRENT_PROMOTES = 50;
  * `make test` starts PostgreSQL 15 (scripts/ensure-postgres.sh) and exports the connection string;
  * without it this suite fails instead of silently testing less.
  */
-describe('restarts and replicas on PostgreSQL 15', () => {
+const SUITE = 'restarts and replicas on PostgreSQL 15, on $name';
+
+// A constant title keeps the suite's body at its indentation (the title is a string all the same).
+// eslint-disable-next-line jest/valid-title
+describe.each(clusterTargets())(SUITE, target => {
   const databases = TestDatabases.create({
     ids: ['POSTGRES_15'],
     disableDocker: true,
   });
-  let sim: KubeSim;
+  // kube-sim or the real cluster: the name stays so that the tests read as they did.
+  let sim: TestCluster;
   const portals: Portal[] = [];
   const tally = new ClientTally();
   const figures: Record<string, unknown> = {};
@@ -43,7 +49,12 @@ describe('restarts and replicas on PostgreSQL 15', () => {
     userEntity('alice'),
   ];
   async function portal(options: Omit<PortalOptions, 'kubeUrl' | 'entities'>) {
-    const p = await startPortal({ kubeUrl: sim.url, entities, ...options });
+    const p = await startPortal({
+      kubeUrl: sim.url,
+      kubeToken: sim.token,
+      entities,
+      ...options,
+    });
     portals.push(p);
     await p.waitForCatalog([
       'component:default/restart',
@@ -58,7 +69,7 @@ describe('restarts and replicas on PostgreSQL 15', () => {
         `${PG_ENV} is not set: run scripts/ensure-postgres.sh and export its output (make test does both)`,
       );
     }
-    sim = await startKubeSim({ timeScale: 0.1 });
+    sim = await target.start({ timeScale: 0.1 });
     await sim.control.apply([
       namespaceObject,
       ...canaryWorkload('restart', 'registry.test/restart:1.0.0'),

@@ -214,14 +214,12 @@ export class WorkloadClient {
       });
     } catch (e) {
       const status = statusOf(e);
+      // 409: a conflict, or the uid precondition failed because the name now belongs to another
+      // object. Either way the next pass decides again from what the cache then holds.
       if (status === 409) {
-        // The uid precondition failed (the name now belongs to another object, which stays), or
-        // the write lost a race: then the companion is still there and the delete is not done.
-        const now = await this.readDeployment(namespace, name);
-        if (now && (!uid || now.metadata?.uid === uid)) {
-          throw new StaleWriteError(`Deployment ${namespace}/${name}`);
-        }
-      } else if (status !== 404) {
+        throw new StaleWriteError(`Deployment ${namespace}/${name}`);
+      }
+      if (status !== 404) {
         throw unavailable(e, `Deployment ${namespace}/${name}`);
       }
     }
