@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { kubectl } from './kubectl';
 import { startRealCluster } from './RealCluster';
+import { demoSeedForRealCluster } from './demoSeed';
 
 /* eslint-disable no-console */
 
@@ -14,12 +15,6 @@ scheduler, built once by packages/kube-real/scripts/build.sh) with simulated nod
 files with kubectl (--apply in order, then --seed), writes DIR/kubeconfig (admin),
 DIR/cluster.json and DIR/app-config.yaml (the portal's cluster entry: reader token for the
 Kubernetes plugin, engine token for the rollouts engine), and runs until interrupted.`;
-
-const DEMO_SEED = join(
-  dirname(require.resolve('@internal/kube-sim/package.json')),
-  'seeds',
-  'demo.yaml',
-);
 
 function parseArgs(argv: string[]) {
   const args: Record<string, string[]> = {};
@@ -74,10 +69,18 @@ async function main() {
 
   const admin = cluster.kubeconfig();
   const seed = one('seed');
-  const files = [
-    ...(args.apply ?? []),
-    ...(seed ? [seed === 'demo' ? DEMO_SEED : seed] : []),
-  ];
+  mkdirSync(stateDir, { recursive: true });
+  let seedFile = seed;
+  if (seed === 'demo') {
+    seedFile = join(stateDir, 'demo-seed.yaml');
+    writeFileSync(
+      seedFile,
+      demoSeedForRealCluster()
+        .map(o => stringify(o))
+        .join('---\n'),
+    );
+  }
+  const files = [...(args.apply ?? []), ...(seedFile ? [seedFile] : [])];
   for (const f of files) {
     console.log(await kubectl(admin, ['apply', '-f', resolve(f)]));
   }
