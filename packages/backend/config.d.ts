@@ -9,11 +9,12 @@ export interface Config {
   portal?: {
     permissions?: {
       /**
-       * Groups whose members may use the Kubernetes plugin's proxy (`kubernetes.proxy`), which
-       * sends requests with the Kubernetes plugin's cluster credential. Everyone else is denied;
-       * the Kubernetes tab works without it. Default `[group:default/platform]`.
+       * The platform team: members may use the Kubernetes plugin's proxy (`kubernetes.proxy`,
+       * which sends requests with the Kubernetes plugin's cluster credential; the Kubernetes tab
+       * works without it), unregister catalog locations and delete any entity (others delete
+       * only the entities they own). Default `[group:default/platform]`.
        */
-      kubernetesProxyGroups?: string[];
+      platformGroups?: string[];
     };
   };
 }

@@ -56,6 +56,12 @@ export interface Config {
     githubActions?: {
       /** The `subjectPrefix` of that `jwks` entry. Default `github-actions`. */
       subjectPrefix?: string;
+      /**
+       * What the token's subject must say the job ran for, after `repo:OWNER/REPO:`. Default
+       * `[environment:production]`: the generated deploy job's environment, which GitHub can
+       * protect (required reviewers, allowed branches); a pull request's job may not deploy.
+       */
+      deployContexts?: string[];
     };
   };
 }

@@ -198,9 +198,9 @@ spec:
     );
     expect(rss.items).toHaveLength(2);
 
-    // The Service's Endpoints list its ready pods. The real cluster's simulated pods have loopback
-    // addresses, which the API server refuses in Endpoints (kube-sim refuses them too), so there
-    // the endpoints controller reports the refusal instead; kube-sim's pods have 10.244.x ones.
+    // The Service's Endpoints list its ready pods. Simulated pods have loopback addresses on both
+    // targets; the real API server refuses them in Endpoints, so there the endpoints controller
+    // reports the refusal instead, while kube-sim publishes them (a deliberate difference).
     const endpoints = await kubectl('get', 'endpoints', 'web', '-o', 'json')
       .then(JSON.parse)
       .catch(() => undefined);
@@ -380,15 +380,15 @@ spec:
     expect(String(err.stderr)).toContain('is invalid');
     expect(String(err.stderr)).toContain('metadata.name');
 
-    // Endpoints may not point at the node itself.
+    // Endpoints may not point at a link-local address.
     fs.writeFileSync(
       bad,
-      'apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: loop\nsubsets:\n  - addresses: [{ip: 127.0.0.5}]\n    ports: [{port: 80}]\n',
+      'apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: loop\nsubsets:\n  - addresses: [{ip: 169.254.0.5}]\n    ports: [{port: 80}]\n',
     );
     const loop = await kubectl('apply', '-f', bad).catch(e => e);
     expect(loop.code).toBe(1);
     expect(String(loop.stderr)).toContain(
-      'subsets[0].addresses[0].ip: Invalid value: "127.0.0.5": may not be in the loopback range',
+      'subsets[0].addresses[0].ip: Invalid value: "169.254.0.5": may not be in the link-local range',
     );
   });
 });

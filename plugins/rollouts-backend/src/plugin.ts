@@ -88,6 +88,7 @@ export const rolloutsPlugin = createBackendPlugin({
             auditor: deps.auditor,
             readCacheMs: settings.readCacheMs,
             githubActionsSubjectPrefix: settings.githubActionsSubjectPrefix,
+            githubActionsDeployContexts: settings.githubActionsDeployContexts,
           }),
         );
       },

@@ -1,6 +1,11 @@
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { catalogEntityDeletePermission } from '@backstage/plugin-catalog-common/alpha';
+import {
+  catalogEntityDeletePermission,
+  catalogEntityReadPermission,
+  catalogLocationCreatePermission,
+  catalogLocationDeletePermission,
+} from '@backstage/plugin-catalog-common/alpha';
 import {
   rolloutAbortPermission,
   rolloutPromotePermission,
@@ -38,8 +43,31 @@ describe('RolloutsPermissionPolicy', () => {
 
   it('leaves permissions of other plugins allowed', async () => {
     expect(
-      await policy.handle({ permission: catalogEntityDeletePermission }, guest),
+      await policy.handle({ permission: catalogEntityReadPermission }, guest),
     ).toEqual({ result: AuthorizeResult.ALLOW });
+    expect(
+      await policy.handle({ permission: catalogLocationCreatePermission }, guest),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+  });
+
+  it('lets only the owners delete an entity, so nobody frees another team\'s entity ref', async () => {
+    expect(
+      await policy.handle({ permission: catalogEntityDeletePermission }, guest),
+    ).toEqual({
+      result: AuthorizeResult.CONDITIONAL,
+      pluginId: 'catalog',
+      resourceType: 'catalog-entity',
+      conditions: {
+        rule: 'IS_ENTITY_OWNER',
+        resourceType: 'catalog-entity',
+        params: {
+          claims: ['user:default/guest', 'group:default/team-rust'],
+        },
+      },
+    });
+    expect(
+      await policy.handle({ permission: catalogLocationDeletePermission }, guest),
+    ).toEqual({ result: AuthorizeResult.DENY });
   });
 
   it.each([
@@ -88,7 +116,7 @@ describe('RolloutsPermissionPolicy and the Kubernetes proxy', () => {
         userEntityRef: refs[0],
         ownershipEntityRefs: refs,
       }),
-      { kubernetesProxyGroups: groups },
+      { platformGroups: groups },
     );
 
   it('denies the proxy to a user outside the platform group', async () => {
@@ -101,14 +129,17 @@ describe('RolloutsPermissionPolicy and the Kubernetes proxy', () => {
     ).toEqual({ result: AuthorizeResult.DENY });
   });
 
-  it('lets members of the configured groups use it', async () => {
+  it('lets members of the configured groups use it, unregister locations and delete any entity', async () => {
     const refs = ['user:default/pat', 'group:default/Platform'];
-    expect(
-      await policyFor(refs).handle(
-        { permission: kubernetesProxyPermission },
-        userIn(...refs),
-      ),
-    ).toEqual({ result: AuthorizeResult.ALLOW });
+    for (const permission of [
+      kubernetesProxyPermission,
+      catalogLocationDeletePermission,
+      catalogEntityDeletePermission,
+    ]) {
+      expect(
+        await policyFor(refs).handle({ permission }, userIn(...refs)),
+      ).toEqual({ result: AuthorizeResult.ALLOW });
+    }
     const sre = ['user:default/sam', 'group:default/sre'];
     expect(
       await policyFor(sre, ['group:default/sre']).handle(

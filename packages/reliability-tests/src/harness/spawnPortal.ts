@@ -3,18 +3,15 @@ import { ChildProcess, spawn } from 'node:child_process';
 import request from 'supertest';
 import { Caller, authHeader } from './portal';
 
-export interface PortalProcessOptions {
-  kubeUrl: string;
-  /** PostgreSQL connection settings of the rollouts database (from TestDatabases' Knex). */
-  connection: unknown;
-  services: string[];
-  owner: string;
-  namespace: string;
-}
-
-/** A portal backend running in a child process (see portalProcess.ts). */
-export async function spawnPortal(
-  options: PortalProcessOptions,
+/**
+ * Runs a harness script (TypeScript, through Backstage's node transform) as a child process with
+ * its options as JSON in argv[2], and waits for the line `{"url": ...}` it prints once it listens.
+ * A real process also runs what Jest's module system cannot (the Kubernetes plugin's dynamic
+ * imports of @kubernetes/client-node).
+ */
+export async function spawnHarnessProcess(
+  script: string,
+  options: unknown,
   timeoutMs = 90_000,
 ) {
   const child: ChildProcess = spawn(
@@ -22,7 +19,10 @@ export async function spawnPortal(
     [
       '-r',
       require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-      resolvePackagePath('@internal/reliability-tests', 'src/harness/portalProcess.ts'),
+      resolvePackagePath(
+        '@internal/reliability-tests',
+        `src/harness/${script}`,
+      ),
       JSON.stringify(options),
     ],
     {
@@ -38,9 +38,7 @@ export async function spawnPortal(
     const timer = setTimeout(
       () =>
         reject(
-          new Error(
-            `portal process did not start in ${timeoutMs} ms: ${stderr}`,
-          ),
+          new Error(`${script} did not start in ${timeoutMs} ms: ${stderr}`),
         ),
       timeoutMs,
     );
@@ -55,10 +53,9 @@ export async function spawnPortal(
     });
     child.on('exit', code => {
       clearTimeout(timer);
-      reject(new Error(`portal process exited with ${code}: ${stderr}`));
+      reject(new Error(`${script} exited with ${code}: ${stderr}`));
     });
   });
-  const api = '/api/rollouts';
   let exited = false;
   child.on('exit', () => {
     exited = true;
@@ -66,13 +63,6 @@ export async function spawnPortal(
   return {
     url,
     pid: child.pid!,
-    get(p: string, caller: Caller) {
-      return request(url).get(`${api}${p}`).set(authHeader(caller));
-    },
-    post(p: string, caller: Caller, body?: unknown) {
-      const r = request(url).post(`${api}${p}`).set(authHeader(caller));
-      return body === undefined ? r : r.send(body as object);
-    },
     /** SIGKILL: the process gets no chance to clean up, as in a crash or an OOM kill. */
     async kill() {
       if (exited) return;
@@ -86,6 +76,38 @@ export async function spawnPortal(
       child.kill('SIGTERM');
       await Promise.race([gone, new Promise(r => setTimeout(r, 10_000))]);
       if (!exited) await this.kill();
+    },
+  };
+}
+
+export interface PortalProcessOptions {
+  kubeUrl: string;
+  /** PostgreSQL connection settings of the rollouts database (from TestDatabases' Knex). */
+  connection: unknown;
+  services: string[];
+  owner: string;
+  namespace: string;
+}
+
+/** A portal backend running in a child process (see portalProcess.ts). */
+export async function spawnPortal(
+  options: PortalProcessOptions,
+  timeoutMs = 90_000,
+) {
+  const proc = await spawnHarnessProcess(
+    'portalProcess.ts',
+    options,
+    timeoutMs,
+  );
+  const api = '/api/rollouts';
+  return {
+    ...proc,
+    get(p: string, caller: Caller) {
+      return request(proc.url).get(`${api}${p}`).set(authHeader(caller));
+    },
+    post(p: string, caller: Caller, body?: unknown) {
+      const r = request(proc.url).post(`${api}${p}`).set(authHeader(caller));
+      return body === undefined ? r : r.send(body as object);
     },
   };
 }

@@ -10,6 +10,8 @@ export interface EngineSettings {
   historyRetentionDays: number;
   /** The `subjectPrefix` of the GitHub Actions `jwks` external access. */
   githubActionsSubjectPrefix: string;
+  /** The subject contexts GitHub Actions jobs may deploy from. */
+  githubActionsDeployContexts?: string[];
 }
 
 /** Reads the `rollouts.*` keys. */
@@ -37,5 +39,8 @@ export function readEngineSettings(config: Config): EngineSettings {
     githubActionsSubjectPrefix:
       config.getOptionalString('rollouts.githubActions.subjectPrefix') ??
       'github-actions',
+    githubActionsDeployContexts: config.getOptionalStringArray(
+      'rollouts.githubActions.deployContexts',
+    ),
   };
 }

@@ -64,6 +64,8 @@ export interface AuthorizedRolloutsOptions {
   readCacheMs: number;
   /** The `subjectPrefix` of the GitHub Actions `jwks` external access. */
   githubActionsSubjectPrefix: string;
+  /** The subject contexts a GitHub Actions job may deploy from (`environment:production`). */
+  githubActionsDeployContexts: string[];
 }
 
 /** A history row before its outcome is known. */
@@ -323,7 +325,12 @@ export class AuthorizedRollouts {
       credentials,
       this.options.githubActionsSubjectPrefix,
     );
-    const ciRefusal = identity && githubActionsRefusal(identity, entity, image);
+    const ciRefusal =
+      identity &&
+      githubActionsRefusal(identity, entity, {
+        image,
+        deployContexts: this.options.githubActionsDeployContexts,
+      });
     if (ciRefusal && granted.delete('start')) refusals.set('start', ciRefusal);
     return { allowed: granted, refusals };
   }
@@ -338,7 +345,12 @@ export class AuthorizedRollouts {
       credentials,
       this.options.githubActionsSubjectPrefix,
     );
-    if (!identity || !githubActionsRefusal(identity, entity)) return granted;
+    const refusal =
+      identity &&
+      githubActionsRefusal(identity, entity, {
+        deployContexts: this.options.githubActionsDeployContexts,
+      });
+    if (!refusal) return granted;
     return new Set([...granted].filter(a => a !== 'start'));
   }
 

@@ -24,9 +24,11 @@ describe('githubActionsIdentityOf', () => {
   it('reads the repository from the subject of a jwks principal', () => {
     expect(ci('repo:acme/orders-api:environment:production')).toEqual({
       repository: 'acme/orders-api',
+      context: 'environment:production',
     });
     expect(ci('repo:acme/orders-api:ref:refs/heads/main')).toEqual({
       repository: 'acme/orders-api',
+      context: 'ref:refs/heads/main',
     });
   });
 
@@ -48,19 +50,25 @@ describe('githubActionsIdentityOf', () => {
 });
 
 describe('githubActionsRefusal', () => {
-  const own = { repository: 'acme/orders-api' };
+  const own = { repository: 'acme/orders-api', context: 'environment:production' };
+  const deployContexts = ['environment:production'];
+  const refusal = (
+    identity: Parameters<typeof githubActionsRefusal>[0],
+    on: Entity,
+    image?: string,
+  ) => githubActionsRefusal(identity, on, { image, deployContexts });
 
   it.each([
     'ghcr.io/acme/orders-api:sha-1',
     `ghcr.io/acme/orders-api:sha-1@${DIGEST}`,
     `ghcr.io/acme/orders-api@${DIGEST}`,
   ])('lets a repository start its own entity with %s', image => {
-    expect(githubActionsRefusal(own, entity, image)).toBeUndefined();
+    expect(refusal(own, entity, image)).toBeUndefined();
   });
 
   it('refuses another repository', () => {
     expect(
-      githubActionsRefusal({ repository: 'mallory/tools' }, entity, 'x:1'),
+      refusal({ ...own, repository: 'mallory/tools' }, entity, 'x:1'),
     ).toMatch(
       /may start rollouts only of the entity whose github.com\/project-slug is mallory\/tools/,
     );
@@ -71,11 +79,23 @@ describe('githubActionsRefusal', () => {
     'evil.example/pwn:2',
     'ghcr.io/acme/orders-api:evil/x',
     'ghcr.io/acme/orders:1',
-  ])('refuses the image %s from outside the image repository', image => {
-    expect(githubActionsRefusal(own, entity, image)).toMatch(
+    'ghcr.io/acme/orders-api',
+  ])('refuses the image %s: not a tagged or digested image of the repository', image => {
+    expect(refusal(own, entity, image)).toMatch(
       /may start only images of ghcr.io\/acme\/orders-api/,
     );
   });
+
+  it.each(['pull_request', 'ref:refs/heads/feature-x', 'environment:staging'])(
+    'refuses a job that ran for %s: only the deploy context may deploy',
+    context => {
+      expect(
+        refusal({ ...own, context }, entity, 'ghcr.io/acme/orders-api:1'),
+      ).toMatch(
+        new RegExp(`only from environment:production .* not from ${context}`),
+      );
+    },
+  );
 
   it('refuses every image of an entity that names no image repository', () => {
     const bare = {
@@ -86,9 +106,9 @@ describe('githubActionsRefusal', () => {
       },
     };
     expect(
-      githubActionsRefusal(own, bare, 'ghcr.io/acme/orders-api:1'),
+      refusal(own, bare, 'ghcr.io/acme/orders-api:1'),
     ).toMatch(/names no image repository/);
-    expect(githubActionsRefusal('unparsable', entity)).toMatch(
+    expect(refusal('unparsable', entity)).toMatch(
       /names no repository/,
     );
   });

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { RolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
 import { AuthorizedRollouts, MutationBody } from './AuthorizedRollouts';
+import { DEFAULT_DEPLOY_CONTEXTS } from './ciIdentity';
 
 export interface RouterOptions {
   engine: RolloutEngine;
@@ -34,6 +35,8 @@ export interface RouterOptions {
   readCacheMs?: number;
   /** The `subjectPrefix` of the GitHub Actions `jwks` external access; default `github-actions`. */
   githubActionsSubjectPrefix?: string;
+  /** The subject contexts GitHub Actions jobs may deploy from; default `environment:production`. */
+  githubActionsDeployContexts?: string[];
 }
 
 /** Parses with zod and turns its issues into one readable 400. */
@@ -94,6 +97,8 @@ export async function createRouter(
     readCacheMs: options.readCacheMs ?? 0,
     githubActionsSubjectPrefix:
       options.githubActionsSubjectPrefix ?? 'github-actions',
+    githubActionsDeployContexts:
+      options.githubActionsDeployContexts ?? DEFAULT_DEPLOY_CONTEXTS,
   });
   const router = Router();
   router.use(express.json());
