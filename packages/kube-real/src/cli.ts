@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { kubectl } from './kubectl';
 import { startRealCluster } from './RealCluster';
+import { demoSeedForRealCluster } from './demoSeed';
 
 /* eslint-disable no-console */
 
@@ -15,25 +16,11 @@ files with kubectl (--apply in order, then --seed), writes DIR/kubeconfig (admin
 DIR/cluster.json and DIR/app-config.yaml (the portal's cluster entry: reader token for the
 Kubernetes plugin, engine token for the rollouts engine), and runs until interrupted.`;
 
-const DEMO_SEED = join(
-  dirname(require.resolve('@internal/kube-sim/package.json')),
-  'seeds',
-  'demo.yaml',
-);
 
 /**
  * The demo seed without its Argo Rollout: this control plane has neither the Argo Rollouts CRD nor
  * its controller (kube-sim serves and simulates both). Written to `dir`, for kubectl.
  */
-function realDemoSeed(dir: string): string {
-  const docs = parseAllDocuments(readFileSync(DEMO_SEED, 'utf8'))
-    .map(d => d.toJSON())
-    .filter(o => o && !String(o.apiVersion).startsWith('argoproj.io/'));
-  const file = join(dir, 'demo-seed.yaml');
-  writeFileSync(file, docs.map(o => stringify(o)).join('---\n'));
-  return file;
-}
-
 function parseArgs(argv: string[]) {
   const args: Record<string, string[]> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -88,10 +75,17 @@ async function main() {
   const admin = cluster.kubeconfig();
   const seed = one('seed');
   mkdirSync(stateDir, { recursive: true });
-  const files = [
-    ...(args.apply ?? []),
-    ...(seed ? [seed === 'demo' ? realDemoSeed(stateDir) : seed] : []),
-  ];
+  let seedFile = seed;
+  if (seed === 'demo') {
+    seedFile = join(stateDir, 'demo-seed.yaml');
+    writeFileSync(
+      seedFile,
+      demoSeedForRealCluster()
+        .map(o => stringify(o))
+        .join('---\n'),
+    );
+  }
+  const files = [...(args.apply ?? []), ...(seedFile ? [seedFile] : [])];
   for (const f of files) {
     console.log(await kubectl(admin, ['apply', '-f', resolve(f)]));
   }

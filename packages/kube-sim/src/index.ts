@@ -11,6 +11,7 @@ export type {
   KubeSimFaults,
   RecordedWrite,
 } from './KubeSim';
+export { unservedRouteBackends, routeWeights } from './gatewayTraffic';
 export {
   podLifecycle,
   imageBehaviour,

@@ -30,6 +30,9 @@ describe('demo seed', () => {
         'rollouts.backstage.io/strategy': 'Canary',
         'rollouts.backstage.io/canary-steps':
           '[{"setWeight":20},{"pause":{}},{"setWeight":50},{"pause":{"duration":"30s"}},{"setWeight":100}]',
+        'rollouts.backstage.io/http-route': 'payments-api',
+        'rollouts.backstage.io/stable-service': 'payments-api',
+        'rollouts.backstage.io/canary-service': 'payments-api-canary',
       },
     });
     expect(byName['checkout-web'].metadata.annotations).toMatchObject({
@@ -65,6 +68,7 @@ describe('demo seed', () => {
       'checkout/checkout-web-preview',
       'inventory/inventory-svc',
       'payments/payments-api',
+      'payments/payments-api-canary',
       'search/search-indexer',
       'shipping/shipping-api',
     ]);
@@ -96,6 +100,41 @@ describe('demo seed', () => {
     );
     expect(ro.status.stableRS).toBe(ro.status.currentPodHash);
     expect(ro.status.availableReplicas).toBe(4);
+  });
+
+  it("routes payments-api through an HTTPRoute of its entity that the demo's Gateway accepts", async () => {
+    const route = () =>
+      sim.control.get(
+        'gateway.networking.k8s.io/v1',
+        'HTTPRoute',
+        'payments',
+        'payments-api',
+      );
+    expect(route().metadata.annotations['rollouts.backstage.io/entity']).toBe(
+      'component:default/payments-api',
+    );
+    expect(
+      route().spec.rules[0].backendRefs.map(
+        (r: any) => `${r.name}=${r.weight}`,
+      ),
+    ).toEqual(['payments-api=100', 'payments-api-canary=0']);
+    await sim.control.waitFor(() =>
+      (route()?.status?.parents?.[0]?.conditions ?? []).some(
+        (c: any) => c.type === 'Accepted' && c.status === 'True',
+      ),
+    );
+    // Every object a team owns names its entity; the Gateway is the platform's.
+    const objects = loadSeed('demo') as any[];
+    const unbound = objects
+      .filter(o => o.metadata.namespace && o.kind !== 'Gateway')
+      .filter(o => !['ConfigMap', 'ServiceAccount'].includes(o.kind))
+      .filter(
+        o =>
+          !o.metadata.annotations?.['rollouts.backstage.io/entity'] &&
+          o.metadata.namespace !== 'search',
+      )
+      .map(o => `${o.kind} ${o.metadata.name}`);
+    expect(unbound).toEqual([]);
   });
 
   it('brings healthy services up and search-indexer to ProgressDeadlineExceeded', async () => {

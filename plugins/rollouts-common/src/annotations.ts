@@ -24,6 +24,29 @@ export const ROLLOUT_ANNOTATIONS = {
   canarySteps: `${PREFIX}/canary-steps`,
   /** Canary: seconds a canary pod may stay unready (or crash-loop) before the health gate aborts. Default 60. */
   canaryUnreadyThreshold: `${PREFIX}/canary-unready-threshold`,
+  /**
+   * Canary through the Gateway API: the name of the HTTPRoute (in the workload's namespace) that
+   * carries the workload's traffic. With it, each `setWeight` sets the weights of the route rule's
+   * backendRefs to the stable and canary Services exactly; without it, weight is a replica ratio.
+   * The route must be bound to the same entity (`entity` on it or its namespace).
+   */
+  httpRoute: `${PREFIX}/http-route`,
+  /**
+   * Canary through the Gateway API: which rule of the HTTPRoute carries the traffic, by index
+   * (`0`, the default) or by the rule's `name`.
+   */
+  httpRouteRule: `${PREFIX}/http-route-rule`,
+  /**
+   * Canary through the Gateway API: the Service of the stable pods (a backendRef of the rule). It
+   * must not select the canary's pods: select `rollouts.backstage.io/role: stable`, which the
+   * Deployment's pod template carries and the canary's pods carry as `canary`.
+   */
+  stableService: `${PREFIX}/stable-service`,
+  /**
+   * Canary through the Gateway API: the Service of the canary pods; the engine points its selector
+   * at them (the canary Deployment's selector). It must be bound to the same entity.
+   */
+  canaryService: `${PREFIX}/canary-service`,
   /** BlueGreen: name of the Service that takes production traffic. */
   activeService: `${PREFIX}/active-service`,
   /** BlueGreen: name of the Service that points at the new version before promotion. */

@@ -69,6 +69,27 @@ export interface WorkloadBinding {
   message?: string;
 }
 
+/**
+ * The HTTPRoute a canary's traffic goes through, as the cluster shows it.
+ * @public
+ */
+export interface TrafficRouteView {
+  router: 'gateway-api';
+  /** `namespace/name` of the HTTPRoute. */
+  route: string;
+  /** The rule's index in `spec.rules`, or its name. */
+  rule: string;
+  /** The weights of the stable and canary backendRefs in the cluster (absent when not found). */
+  weights?: { stable: number; canary: number };
+  /**
+   * Whether the route's Gateways accept it (`status.parents[].conditions` Accepted and
+   * ResolvedRefs): `true`, `false`, or `undefined` while no Gateway has reported on this generation.
+   */
+  accepted?: boolean;
+  /** What is wrong or pending, in words. */
+  message?: string;
+}
+
 /** @public */
 export interface RolloutView {
   cluster: string;
@@ -86,11 +107,20 @@ export interface RolloutView {
     desired: number;
     actual: number;
     /**
-     * How weight is achieved: without a traffic router it is a replica ratio; `traffic-router`
-     * is an Argo Rollout's router (Istio, NGINX, Gateway API...) reporting its weights.
+     * How weight is achieved: without a traffic router it is a replica ratio; with the Gateway
+     * API it is the HTTPRoute's backendRef weights, and `actual` is read from the route;
+     * `traffic-router` is an Argo Rollout's router (Istio, NGINX, Gateway API...) reporting its
+     * weights.
      */
-    method: 'replica-ratio' | 'service-switch' | 'rolling' | 'traffic-router';
+    method:
+      | 'replica-ratio'
+      | 'service-switch'
+      | 'rolling'
+      | 'gateway-api'
+      | 'traffic-router';
   };
+  /** The traffic router, when the workload declares one (`gateway-api`: an HTTPRoute). */
+  traffic?: TrafficRouteView;
   revisions: RevisionView[];
   /** Image running as stable / active. */
   stableImage: string;

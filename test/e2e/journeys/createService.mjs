@@ -1,5 +1,6 @@
-// 1. Create a Rust service from the template with the local target and the canary strategy.
-import { kube, reloadUntil } from './helpers.mjs';
+// 1. Create a Rust service from the template with the local target and the canary strategy, its
+// traffic split exactly through a Gateway API HTTPRoute on the demo's Gateway `gateways/public`.
+import { kube, reloadUntil, routeWeights } from './helpers.mjs';
 
 export const SERVICE = { name: 'orders-api', namespace: 'orders' };
 
@@ -32,7 +33,14 @@ export const createService = {
       throw new Error(`the canary weights are not the default 20, 50: ${await weights.inputValue()}`);
     }
     await page.getByText('Steps: 20% → pause → 50% → pause → 100%').waitFor();
-    await page.getByLabel('Namespace').fill(SERVICE.namespace);
+    await page.getByRole('radio', { name: /^Gateway API HTTPRoute/ }).check();
+    // Required fields are labelled with an asterisk ("Gateway *").
+    for (const [label, value] of [[/^Gateway(\s*\*)?$/, 'public'], [/^Gateway namespace(\s*\*)?$/, 'gateways']]) {
+      const field = page.getByRole('textbox', { name: label });
+      await field.waitFor();
+      if ((await field.inputValue()) !== value) throw new Error(`${label} is not the default ${value}`);
+    }
+    await page.getByRole('textbox', { name: 'Namespace', exact: true }).fill(SERVICE.namespace);
     await screenshot('form-delivery');
     await page.getByRole('button', { name: 'Next' }).click();
 
@@ -50,6 +58,13 @@ export const createService = {
     const deployment = await kube(stack, `/apis/apps/v1/namespaces/${SERVICE.namespace}/deployments/${SERVICE.name}`);
     if (deployment.metadata.annotations['rollouts.backstage.io/strategy'] !== 'Canary') {
       throw new Error(`the applied Deployment is not a canary: ${JSON.stringify(deployment.metadata.annotations)}`);
+    }
+    if (deployment.metadata.annotations['rollouts.backstage.io/http-route'] !== SERVICE.name) {
+      throw new Error(`the applied Deployment does not route through its HTTPRoute: ${JSON.stringify(deployment.metadata.annotations)}`);
+    }
+    const routed = await routeWeights(stack, SERVICE.namespace, SERVICE.name);
+    if (routed !== `${SERVICE.name}=100 ${SERVICE.name}-canary=0`) {
+      throw new Error(`the applied HTTPRoute's weights are ${routed}`);
     }
 
     await open.click();

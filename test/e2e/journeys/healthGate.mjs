@@ -1,6 +1,6 @@
 // 5. A canary of a broken image is aborted by the health gate and shown as such.
 import { SERVICE } from './createService.mjs';
-import { act, deploymentImage, openDeploymentTab, waitForRollout, waitForText } from './helpers.mjs';
+import { act, deploymentImage, openDeploymentTab, routeWeights, waitForRollout, waitForText } from './helpers.mjs';
 
 export const healthGate = {
   name: 'health-gate',
@@ -15,5 +15,8 @@ export const healthGate = {
     await screenshot('aborted-by-health-gate');
     const stableAfter = await deploymentImage(stack, namespace, name);
     if (stableAfter !== stableBefore) throw new Error(`the stable Deployment changed: ${stableBefore} -> ${stableAfter}`);
+    // The crash-looping canary never had ready pods, so its route never gave it any traffic.
+    const weights = await routeWeights(stack, namespace, name);
+    if (weights !== `${name}=100 ${name}-canary=0`) throw new Error(`the HTTPRoute sends ${weights}`);
   },
 };

@@ -67,6 +67,12 @@ export async function deploymentImage(stack, namespace, name) {
   return d.spec.template.spec.containers[0].image;
 }
 
+/** The backendRef weights of an HTTPRoute's first rule in kube-sim, as `stable=80 canary=20`. */
+export async function routeWeights(stack, namespace, name) {
+  const route = await kube(stack, `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes/${name}`);
+  return route.spec.rules[0].backendRefs.map(r => `${r.name}=${r.weight}`).join(' ');
+}
+
 /** Polls the rollouts API (with the local scripts' static token) until the predicate holds. */
 export async function waitForRollout(stack, entity, predicate, what, timeoutMs = 120000) {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { KubeSim, startKubeSim } from '@internal/kube-sim';
 import { RealCluster, startRealCluster } from '../RealCluster';
+import { demoSeedForRealCluster } from '../demoSeed';
 import { ClusterMirror } from './ClusterMirror';
 import { ClusterFaults, FaultProxy, startFaultProxy } from './FaultProxy';
 import { RestClient } from './RestClient';
@@ -65,24 +63,6 @@ export interface TestCluster {
 export interface ClusterTarget {
   name: ClusterTargetName;
   start(options?: TestClusterOptions): Promise<TestCluster>;
-}
-
-function demoSeed(): object[] {
-  const dir = path.dirname(require.resolve('@internal/kube-sim/package.json'));
-  const text = fs.readFileSync(path.join(dir, 'seeds', 'demo.yaml'), 'utf8');
-  return parseAllDocuments(text)
-    .map(d => d.toJSON())
-    .filter(Boolean);
-}
-
-/**
- * The demo seed for the real control plane: without the Argo Rollouts CRD and controller there,
- * its Argo Rollout (which kube-sim serves and simulates) is left out.
- */
-function realDemoSeed(): object[] {
-  return demoSeed().filter(
-    (o: any) => !String(o.apiVersion).startsWith('argoproj.io/'),
-  );
 }
 
 async function startSimTarget(
@@ -215,7 +195,9 @@ async function startRealTarget(
       }
     };
     if (options.seed) {
-      await apply(options.seed === 'demo' ? realDemoSeed() : options.seed);
+      await apply(
+        options.seed === 'demo' ? demoSeedForRealCluster() : options.seed,
+      );
     }
     if (options.faults) proxy.setFaults(options.faults);
     const p = proxy;

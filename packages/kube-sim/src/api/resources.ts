@@ -172,6 +172,19 @@ export const RESOURCE_TYPES: ResourceType[] = [
     statusSubresource: true,
     generation: true,
   }),
+  // The Gateway API's standard channel, as its CRDs serve it; controllers/gateways.ts reports on
+  // routes the way a gateway implementation would (a simulation: nothing carries traffic).
+  rt('gateway.networking.k8s.io', 'v1', 'gateways', 'Gateway', {
+    shortNames: ['gtw'],
+    categories: ['gateway-api'],
+    statusSubresource: true,
+    generation: true,
+  }),
+  rt('gateway.networking.k8s.io', 'v1', 'httproutes', 'HTTPRoute', {
+    categories: ['gateway-api'],
+    statusSubresource: true,
+    generation: true,
+  }),
   rt('', 'v1', 'persistentvolumes', 'PersistentVolume', {
     namespaced: false,
     shortNames: ['pv'],

@@ -9,6 +9,7 @@ import { DeploymentController } from './deployments';
 import { ArgoRolloutController } from './argoRollouts';
 import { reconcileEndpoints } from './endpoints';
 import { collectGarbage, finishNamespace } from './garbageCollector';
+import { reconcileGateway, reconcileHttpRoute } from './gateways';
 
 /**
  * Runs the controllers the way kube-controller-manager does: informers turn every change into the
@@ -36,7 +37,9 @@ type Queue =
   | 'replicaset'
   | 'deployment'
   | 'rollout'
-  | 'endpoints';
+  | 'endpoints'
+  | 'gateway'
+  | 'httproute';
 
 /** The order data flows in, as in the single pass this replaces. */
 const ORDER: Queue[] = [
@@ -47,6 +50,8 @@ const ORDER: Queue[] = [
   'deployment',
   'rollout',
   'endpoints',
+  'gateway',
+  'httproute',
 ];
 
 /** Longest a pass works before yielding to the event loop. */
@@ -66,6 +71,8 @@ const SERVICES = storageKey(TYPES.services);
 const ENDPOINTS = storageKey(TYPES.endpoints);
 const NAMESPACES = storageKey(TYPES.namespaces);
 const EVENTS = storageKey(TYPES.events);
+const GATEWAYS = storageKey(TYPES.gateways);
+const HTTPROUTES = storageKey(TYPES.httproutes);
 
 /** One resource type per storage (autoscaling/v1 and v2 share theirs). */
 const TYPE_BY_STORAGE = new Map<string, ResourceType>();
@@ -235,6 +242,8 @@ export class ControllerManager {
     deployment: new Set(),
     rollout: new Set(),
     endpoints: new Set(),
+    gateway: new Set(),
+    httproute: new Set(),
   };
   private readonly due = new DueQueue();
   /** Owner uid -> `storage|namespace|name` of the objects that name it in their ownerReferences. */
@@ -370,6 +379,16 @@ export class ControllerManager {
         if (deleted) this.serviceSelectors.remove(ns, name);
         else this.serviceSelectors.set(ns, name, obj.spec?.selector);
         this.mark('endpoints', key);
+        // Routes of the namespace may name it as a backend (ResolvedRefs).
+        if (deleted || !prev) this.markRoutes(ns);
+        break;
+      case GATEWAYS:
+        if (!deleted) this.mark('gateway', key);
+        // Routes anywhere may name it as a parent (Accepted).
+        this.markRoutes();
+        break;
+      case HTTPROUTES:
+        if (!deleted) this.mark('httproute', key);
         break;
       case ENDPOINTS:
         this.mark('endpoints', key);
@@ -377,6 +396,16 @@ export class ControllerManager {
       default:
     }
     this.wake(KICK_DELAY_MS);
+  }
+
+  /** Marks the HTTPRoutes (of one namespace, or all) for the simulated gateway to report on. */
+  private markRoutes(namespace?: string) {
+    for (const r of this.ctx.store.all(TYPES.httproutes, namespace)) {
+      this.mark(
+        'httproute',
+        `${r.obj.metadata.namespace}/${r.obj.metadata.name}`,
+      );
+    }
   }
 
   /** Records which owners an object names; true when that changed (and it names any). */
@@ -455,6 +484,8 @@ export class ControllerManager {
         this.mark('endpoints', key);
       }),
       each(TYPES.endpoints, (_, key) => this.mark('endpoints', key)),
+      each(TYPES.gateways, (_, key) => this.mark('gateway', key)),
+      each(TYPES.httproutes, (_, key) => this.mark('httproute', key)),
     );
     return steps;
   }
@@ -579,6 +610,10 @@ export class ControllerManager {
               ro,
               this.objects(ro.metadata.uid, REPLICASETS),
             );
+        } else if (queue === 'gateway') {
+          reconcileGateway(ctx, ns, name);
+        } else if (queue === 'httproute') {
+          reconcileHttpRoute(ctx, ns, name);
         } else {
           reconcileEndpoints(ctx, ns, name, selector =>
             this.podLabels

@@ -47,6 +47,8 @@ export const TYPES = {
   deployments: findResource('apps/v1', 'deployments')!,
   replicasets: findResource('apps/v1', 'replicasets')!,
   rollouts: findResource('argoproj.io/v1alpha1', 'rollouts')!,
+  gateways: findResource('gateway.networking.k8s.io/v1', 'gateways')!,
+  httproutes: findResource('gateway.networking.k8s.io/v1', 'httproutes')!,
 } satisfies Record<string, ResourceType>;
 
 export function nowIso(ms = Date.now()): string {

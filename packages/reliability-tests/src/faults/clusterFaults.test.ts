@@ -1,4 +1,5 @@
 import { TestCluster, clusterTargets } from '@internal/kube-real';
+import { routeWeights, unservedRouteBackends } from '@internal/kube-sim';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
@@ -17,6 +18,7 @@ import {
   blueGreenWorkload,
   canaryWorkload,
   namespaceObject,
+  routedCanaryWorkload,
 } from '../harness/workloads';
 
 // The real control plane adds up to a minute of start-up on a busy machine.
@@ -38,6 +40,7 @@ const SUITE =
 describe.each(clusterTargets())(SUITE, target => {
   // kube-sim or the real cluster: the name stays so that the tests read as they did.
   let sim: TestCluster;
+  const routed = target.name === 'kube-sim';
   let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
   let portal: Portal;
   const tally = new ClientTally();
@@ -53,6 +56,10 @@ describe.each(clusterTargets())(SUITE, target => {
       namespaceObject,
       ...canaryWorkload('checkout', 'registry.test/checkout:1.0.0'),
       ...blueGreenWorkload('ledger', 'registry.test/ledger:1.0.0'),
+      // The Gateway API is kube-sim's (the real control plane has no Gateway API CRDs here).
+      ...(routed
+        ? routedCanaryWorkload('orders', 'registry.test/orders:1.0.0')
+        : []),
     ]);
     await sim.control.waitFor(
       () =>
@@ -62,7 +69,7 @@ describe.each(clusterTargets())(SUITE, target => {
             p.status?.conditions?.some(
               (c: any) => c.type === 'Ready' && c.status === 'True',
             ),
-          ).length >= 8,
+          ).length >= (routed ? 12 : 8),
       20_000,
     );
     proxy = await startCountingProxy(sim.url);
@@ -72,6 +79,7 @@ describe.each(clusterTargets())(SUITE, target => {
       entities: [
         serviceEntity('checkout', 'user:default/alice', NS),
         serviceEntity('ledger', 'user:default/alice', NS),
+        serviceEntity('orders', 'user:default/alice', NS),
         userEntity('alice'),
       ],
     });
@@ -179,6 +187,42 @@ describe.each(clusterTargets())(SUITE, target => {
         .sort(),
     ).toEqual([1, 3, 4]);
   });
+
+  // Only where the Gateway API is served (kube-sim and its simulated gateway controller).
+  if (routed) {
+    it('runs a canary through the Gateway API to completion, its route never sending to a backend without ready pods', async () => {
+      // Sampled from the simulator directly (faults apply to HTTP only): every split the route went
+      // through, and every moment it gave weight to a Service that had no ready pod.
+      sim.control.setFaults(FAULTS);
+      const splits: string[] = [];
+      const unserved = new Set<string>();
+      const sample = setInterval(() => {
+        const w = routeWeights(sim.control, NS, 'orders');
+        const split = `${w['orders-stable'] ?? 0}/${w['orders-canary'] ?? 0}`;
+        if (splits[splits.length - 1] !== split) splits.push(split);
+        for (const u of unservedRouteBackends(sim.control, NS)) unserved.add(u);
+      }, 5);
+      try {
+        await driveToHealthy({
+          portal,
+          entityPath: '/entities/component/default/orders',
+          workload: 'orders',
+          image: 'registry.test/orders:2.0.0',
+          caller: OWNER,
+          tally,
+          timeoutMs: 120_000,
+        });
+      } finally {
+        clearInterval(sample);
+      }
+      sim.control.clearFaults();
+      figures.routedSplits = splits;
+      expect(image(deploymentOf('orders'))).toBe('registry.test/orders:2.0.0');
+      // 25% -> 50% -> all on the canary while the stable takes the new image -> back to the stable.
+      expect(splits).toEqual(['100/0', '75/25', '50/50', '0/100', '100/0']);
+      expect([...unserved]).toEqual([]);
+    });
+  }
 
   it('runs a blue-green to completion: new image active, no preview left, every step once', async () => {
     sim.control.setFaults(FAULTS);

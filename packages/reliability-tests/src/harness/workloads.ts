@@ -1,4 +1,7 @@
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import {
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+} from '@internal/plugin-rollouts-common';
 
 /** Namespace of every test workload. */
 export const NS = 'shop';
@@ -69,6 +72,55 @@ export function canaryWorkload(name: string, image: string) {
       [ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold]: '120',
     }),
     service(name, name),
+  ];
+}
+
+/**
+ * A canary through the Gateway API: `<name>` with the Services `<name>-stable` (the pods labelled
+ * `role: stable`) and `<name>-canary`, and the HTTPRoute `<name>` on the Gateway `gateways/public`
+ * (which this returns too), bound to the same entity.
+ */
+export function routedCanaryWorkload(name: string, image: string) {
+  const d = deployment(name, image, {
+    [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
+    [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify(CANARY_STEPS),
+    [ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold]: '120',
+    [ROLLOUT_ANNOTATIONS.httpRoute]: name,
+    [ROLLOUT_ANNOTATIONS.stableService]: `${name}-stable`,
+    [ROLLOUT_ANNOTATIONS.canaryService]: `${name}-canary`,
+  });
+  (d.spec.template.metadata.labels as Record<string, string>)[
+    ROLLOUT_LABELS.role
+  ] = 'stable';
+  const stable = service(`${name}-stable`, name);
+  stable.spec.selector = { app: name, [ROLLOUT_LABELS.role]: 'stable' } as any;
+  const canary = service(`${name}-canary`, name);
+  canary.spec.selector = { app: name, [ROLLOUT_LABELS.role]: 'canary' } as any;
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gateways' } },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'public', namespace: 'gateways' },
+      spec: {
+        gatewayClassName: 'simulated',
+        listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }],
+      },
+    },
+    d,
+    stable,
+    canary,
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name, namespace: NS, annotations: bindingTo(name) },
+      spec: {
+        parentRefs: [{ name: 'public', namespace: 'gateways' }],
+        rules: [
+          { backendRefs: [{ name: `${name}-stable`, port: 80, weight: 100 }] },
+        ],
+      },
+    },
   ];
 }
 

@@ -22,6 +22,7 @@ import {
   ARGO_VERSION,
   ArgoRollout,
 } from '../argo/types';
+import { HTTP_ROUTES, HttpRoute } from '../strategies/traffic/gatewayApi';
 
 type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -32,7 +33,8 @@ export type WatchedKind =
   | 'pods'
   | 'services'
   | 'namespaces'
-  | 'rollouts';
+  | 'rollouts'
+  | 'httproutes';
 
 /** Told of every object a watch reports added, changed or deleted. */
 export type ClusterChangeListener = (
@@ -58,8 +60,9 @@ class KindCache<T extends KubernetesObject> {
     private readonly kind: WatchedKind,
     onChange: ClusterChangeListener,
     /**
-     * A kind the cluster may not serve (a CRD such as Argo Rollouts'): `synced` resolves after the
-     * first attempt whatever it gave, and a failing list is retried once a minute, logged once.
+     * A kind the cluster may not serve (a CRD: Argo Rollouts', the Gateway API's HTTPRoutes):
+     * `synced` resolves after the first attempt whatever it gave, and a list that finds the kind
+     * missing or unreadable is retried once a minute, said once.
      */
     optional = false,
   ) {
@@ -181,8 +184,9 @@ class KindCache<T extends KubernetesObject> {
 }
 
 /**
- * The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services, and of its
- * Namespaces (which may carry the binding of the workloads in them).
+ * The watch-fed picture of one cluster's Deployments, ReplicaSets, Pods and Services, of its
+ * Namespaces (which may carry the binding of the workloads in them), and of the HTTPRoutes that
+ * canaries route their traffic through.
  */
 export class ClusterCache {
   readonly deployments: KindCache<V1Deployment>;
@@ -193,8 +197,11 @@ export class ClusterCache {
   readonly namespaces: KindCache<V1Namespace>;
   /** Argo Rollouts' Rollouts, where the cluster serves them (read and patched, never reconciled). */
   readonly rollouts: KindCache<ArgoRollout>;
+  /** `gateway.networking.k8s.io/v1` HTTPRoutes, where the cluster serves them. */
+  readonly httpRoutes: KindCache<HttpRoute>;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
+  /** Custom resources: Argo Rollouts, Gateway API routes. */
   readonly custom: CustomObjectsApi;
 
   constructor(
@@ -261,6 +268,17 @@ export class ClusterCache {
       onChange,
       true,
     );
+    this.httpRoutes = new KindCache<HttpRoute>(
+      makeInformer<HttpRoute>(
+        kc,
+        `/apis/${HTTP_ROUTES.group}/${HTTP_ROUTES.version}/${HTTP_ROUTES.plural}`,
+        () => this.custom.listClusterCustomObject(HTTP_ROUTES),
+      ),
+      log,
+      'httproutes',
+      onChange,
+      true,
+    );
   }
 
   /** Resolves once every kind has been listed at least once. */
@@ -272,6 +290,7 @@ export class ClusterCache {
       this.services.synced,
       this.namespaces.synced,
       this.rollouts.synced,
+      this.httpRoutes.synced,
     ]);
   }
 
@@ -283,6 +302,7 @@ export class ClusterCache {
       this.services.stop(),
       this.namespaces.stop(),
       this.rollouts.stop(),
+      this.httpRoutes.stop(),
     ]);
   }
 }

@@ -1,5 +1,10 @@
 import { NotAllowedError, ServiceUnavailableError } from '@backstage/errors';
-import { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import {
+  KubernetesObject,
+  V1Deployment,
+  V1Namespace,
+  V1Service,
+} from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 import { bindingOf } from '../engine/binding';
 import {
@@ -8,6 +13,14 @@ import {
   isOwnCompanion,
   squattedCompanion,
 } from '../strategies/kube';
+import {
+  GatewayRouteConfig,
+  HTTP_ROUTES,
+  HttpRoute,
+  TrafficRoutingError,
+  routeName,
+  withCanaryWeight,
+} from '../strategies/traffic/gatewayApi';
 
 /** A write lost the race on resourceVersion: somebody else changed the object since it was read. */
 export class StaleWriteError extends Error {
@@ -58,20 +71,41 @@ export function unavailable(e: unknown, what: string): unknown {
 }
 
 /**
- * Throws SquattedObjectError unless the Service belongs to the entity of the workload that wants
- * to switch it (its own binding annotation, or its namespace's).
+ * Throws SquattedObjectError unless the object (a Service, an HTTPRoute) belongs to the entity of
+ * the workload that wants to change it for a rollout (its own binding annotation, or its
+ * namespace's): the same rule that decides who may act on the workload.
  */
+export function requireSameEntity(
+  obj: KubernetesObject,
+  kind: string,
+  namespace: V1Namespace | undefined,
+  owner: { entityRef: string; workload: string },
+  change: string,
+) {
+  const binding = bindingOf(obj, namespace, owner.entityRef);
+  if (binding.status !== 'bound') {
+    throw new SquattedObjectError(
+      `${kind} ${obj.metadata?.namespace}/${obj.metadata?.name} is not bound to ${owner.entityRef}, so the rollouts engine will not ${change} for ${owner.workload}: ${binding.message}`,
+    );
+  }
+}
+
+/** Throws SquattedObjectError unless the Service belongs to the entity of the workload that switches it. */
 export function requireServiceOwner(
   svc: V1Service,
   namespace: V1Namespace | undefined,
   owner: { entityRef: string; workload: string },
 ) {
-  const binding = bindingOf(svc, namespace, owner.entityRef);
-  if (binding.status !== 'bound') {
-    throw new SquattedObjectError(
-      `Service ${svc.metadata?.namespace}/${svc.metadata?.name} is not bound to ${owner.entityRef}, so the rollouts engine will not switch it for ${owner.workload}: ${binding.message}`,
-    );
-  }
+  requireSameEntity(svc, 'Service', namespace, owner, 'switch it');
+}
+
+/** Throws SquattedObjectError unless the HTTPRoute belongs to the entity of the workload whose traffic it splits. */
+export function requireRouteOwner(
+  route: HttpRoute,
+  namespace: V1Namespace | undefined,
+  owner: { entityRef: string; workload: string },
+) {
+  requireSameEntity(route, 'HTTPRoute', namespace, owner, 'set its weights');
 }
 
 /**
@@ -226,5 +260,58 @@ export class WorkloadClient {
         throw new StaleWriteError(`Service ${namespace}/${name}`);
       throw unavailable(e, `Service ${namespace}/${name}`);
     }
+  }
+
+  /**
+   * Sets the canary's share of an HTTPRoute rule's traffic (read fresh, replaced with its
+   * resourceVersion), only when the route belongs to the same entity as the workload. The weights
+   * do not depend on the rest of the route, so a lost race is retried on a fresh read, as the
+   * engine does for its Deployment transitions.
+   */
+  async setCanaryWeight(
+    config: GatewayRouteConfig,
+    canaryWeight: number,
+    owner: { entityRef: string; workload: string },
+  ): Promise<HttpRoute> {
+    const what = `HTTPRoute ${routeName(config)}`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let route: HttpRoute;
+      try {
+        route = await this.cache.custom.getNamespacedCustomObject({
+          ...HTTP_ROUTES,
+          namespace: config.namespace,
+          name: config.route,
+        });
+      } catch (e) {
+        if (statusOf(e) === 404)
+          throw new TrafficRoutingError(`${what} not found`);
+        throw unavailable(e, what);
+      }
+      requireRouteOwner(
+        route,
+        this.cache.namespaces.get('', config.namespace),
+        owner,
+      );
+      const body = withCanaryWeight(route, config, canaryWeight);
+      if (JSON.stringify(body.spec) === JSON.stringify(route.spec)) {
+        this.cache.httpRoutes.observe(route);
+        return route;
+      }
+      try {
+        const updated: HttpRoute =
+          await this.cache.custom.replaceNamespacedCustomObject({
+            ...HTTP_ROUTES,
+            namespace: config.namespace,
+            name: config.route,
+            body,
+          });
+        this.cache.httpRoutes.observe(updated);
+        return updated;
+      } catch (e) {
+        if (statusOf(e) === 409) continue;
+        throw unavailable(e, what);
+      }
+    }
+    throw new StaleWriteError(what);
   }
 }

@@ -1,6 +1,10 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import {
+  ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
+} from '@internal/plugin-rollouts-common';
+import { V1Deployment } from '@kubernetes/client-node';
 import { FakeCluster, deployment } from '../testing/FakeCluster';
 import { readState } from '../strategies/state';
 import { RolloutEngine } from './RolloutEngine';
@@ -27,11 +31,17 @@ function setup(
   annotations: Record<string, string>,
   image = 'acme/payments:1.0.0',
   entityRef?: string | null,
+  customize: (d: V1Deployment) => void = () => {},
 ) {
   const cluster = new FakeCluster();
-  cluster.addDeployment(
-    deployment({ name: 'payments', image, annotations, entityRef }),
-  );
+  const primary = deployment({
+    name: 'payments',
+    image,
+    annotations,
+    entityRef,
+  });
+  customize(primary);
+  cluster.addDeployment(primary);
   const engine = new RolloutEngine(
     [
       {
@@ -616,5 +626,325 @@ describe('RolloutEngine and objects that are not its own', () => {
     expect(v.message).toMatch(
       /Service shop\/payments is not bound to component:default\/payments/,
     );
+  });
+});
+
+describe('RolloutEngine with a canary through the Gateway API', () => {
+  const bound = { [ROLLOUT_ANNOTATIONS.entity]: 'component:default/payments' };
+  const routedAnnotations = {
+    [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
+    [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify([
+      { setWeight: 20 },
+      { pause: {} },
+      { setWeight: 50 },
+      { pause: {} },
+    ]),
+    [ROLLOUT_ANNOTATIONS.httpRoute]: 'payments',
+    [ROLLOUT_ANNOTATIONS.stableService]: 'payments-stable',
+    [ROLLOUT_ANNOTATIONS.canaryService]: 'payments-canary',
+  };
+
+  function setupRouted(
+    options: {
+      routeEntity?: string;
+      stableSelector?: Record<string, string>;
+    } = {},
+  ) {
+    const t = setup(routedAnnotations, undefined, undefined, d => {
+      d.spec!.replicas = 5;
+      d.spec!.template!.metadata!.labels![ROLLOUT_LABELS.role] = 'stable';
+    });
+    t.cluster.addService({
+      metadata: {
+        name: 'payments-stable',
+        namespace: 'shop',
+        annotations: bound,
+      },
+      spec: {
+        selector: options.stableSelector ?? {
+          app: 'payments',
+          [ROLLOUT_LABELS.role]: 'stable',
+        },
+      },
+    });
+    t.cluster.addService({
+      metadata: {
+        name: 'payments-canary',
+        namespace: 'shop',
+        annotations: bound,
+      },
+      spec: { selector: { app: 'payments' } },
+    });
+    t.cluster.addHttpRoute({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: {
+        name: 'payments',
+        namespace: 'shop',
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]:
+            options.routeEntity ?? 'component:default/payments',
+        },
+      },
+      spec: {
+        parentRefs: [{ name: 'public', namespace: 'gateways' }],
+        rules: [
+          { backendRefs: [{ name: 'payments-stable', port: 80, weight: 100 }] },
+        ],
+      },
+    });
+    t.cluster.settle();
+    return t;
+  }
+
+  it('sets the route weights exactly at each step, scaling the canary up before its weight goes up', async () => {
+    const { cluster, act, tick, view } = setupRouted();
+    await act('start', { image: 'acme/payments:2.0.0' });
+    // Scaled first; no weight before its pods are ready.
+    expect(cluster.get('payments-canary')?.spec?.replicas).toBe(1);
+    expect(cluster.get('payments')?.spec?.replicas).toBe(5);
+    expect(cluster.routeWeights('payments')).toEqual({
+      'payments-stable': 100,
+    });
+    expect(
+      cluster.services.get('shop', 'payments-canary')?.spec?.selector,
+    ).toEqual({
+      app: 'payments',
+      [ROLLOUT_LABELS.role]: 'canary',
+      [ROLLOUT_LABELS.owner]: 'payments',
+    });
+
+    await tick();
+    expect(cluster.routeWeights('payments')).toEqual({
+      'payments-stable': 80,
+      'payments-canary': 20,
+    });
+    await tick();
+    let v = await view();
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      step: { index: 1, total: 4 },
+      weight: { desired: 20, actual: 20, method: 'gateway-api' },
+      traffic: {
+        router: 'gateway-api',
+        route: 'shop/payments',
+        weights: { stable: 80, canary: 20 },
+        accepted: true,
+      },
+    });
+
+    await act('promote');
+    expect(cluster.get('payments-canary')?.spec?.replicas).toBe(3);
+    expect(cluster.routeWeights('payments')['payments-canary']).toBe(20);
+    await tick();
+    await tick();
+    v = await view();
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      step: { index: 3 },
+      weight: { desired: 50, actual: 50 },
+    });
+    expect(cluster.routeWeights('payments')).toEqual({
+      'payments-stable': 50,
+      'payments-canary': 50,
+    });
+    expect(cluster.unservedTraffic).toEqual([]);
+  });
+
+  it('aborts by returning all traffic to the stable before the canary goes away', async () => {
+    const { cluster, act, tick, view } = setupRouted();
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    await tick();
+    await act('promote');
+    await tick();
+    await tick();
+    expect(cluster.routeWeights('payments')['payments-canary']).toBe(50);
+
+    await act('abort', { input: { reason: 'latency' } });
+    expect(cluster.routeWeights('payments')).toEqual({
+      'payments-stable': 100,
+      'payments-canary': 0,
+    });
+    expect(cluster.get('payments-canary')).toBeDefined();
+    await tick();
+    expect(cluster.get('payments-canary')).toBeUndefined();
+    const weightDown = cluster.writes.lastIndexOf('weight payments 0');
+    expect(weightDown).toBeGreaterThan(-1);
+    expect(weightDown).toBeLessThan(
+      cluster.writes.indexOf('delete payments-canary'),
+    );
+    expect((await view()).phase).toBe('Aborted');
+    expect(cluster.unservedTraffic).toEqual([]);
+  });
+
+  it('promote-full shifts all traffic to the canary before the stable takes the new image, and back once it is ready', async () => {
+    const { cluster, act, tick, view } = setupRouted();
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    await tick();
+    await act('promote-full');
+    const image = () =>
+      cluster.get('payments')?.spec?.template?.spec?.containers[0].image;
+    expect(cluster.get('payments-canary')?.spec?.replicas).toBe(5);
+    expect(cluster.routeWeights('payments')['payments-canary']).toBe(20);
+    await tick();
+    expect(cluster.routeWeights('payments')).toEqual({
+      'payments-stable': 0,
+      'payments-canary': 100,
+    });
+    expect(image()).toBe('acme/payments:1.0.0');
+    await tick();
+    expect(image()).toBe('acme/payments:2.0.0');
+    expect(cluster.routeWeights('payments')['payments-canary']).toBe(100);
+    await tick();
+    expect(cluster.routeWeights('payments')).toEqual({
+      'payments-stable': 100,
+      'payments-canary': 0,
+    });
+    expect(cluster.get('payments-canary')).toBeDefined();
+    await tick();
+    expect(cluster.get('payments-canary')).toBeUndefined();
+    expect(await view()).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+      weight: { actual: 0, method: 'gateway-api' },
+    });
+    expect(cluster.unservedTraffic).toEqual([]);
+  });
+
+  it('pauses while the Gateway rejects the route, with its reason, and resumes once it accepts it', async () => {
+    const { cluster, act, tick, view } = setupRouted();
+    await act('start', { image: 'acme/payments:2.0.0' });
+    cluster.gatewayVerdict = {
+      accepted: false,
+      reason: 'NotAllowedByListeners',
+    };
+    await tick();
+    await tick();
+    let v = await view();
+    expect(v.phase).toBe('Paused');
+    expect(v.pause?.reason).toMatch(
+      /Gateway gateways\/public does not accept HTTPRoute shop\/payments: Accepted=False \(NotAllowedByListeners\)/,
+    );
+    expect(v.traffic?.accepted).toBe(false);
+    expect(v.allowedActions).toEqual(['abort']);
+    cluster.gatewayVerdict = { accepted: true };
+    await tick();
+    await tick();
+    v = await view();
+    expect(v).toMatchObject({ phase: 'Paused', step: { index: 1 } });
+    expect(v.pause?.reason).toMatch(/Waiting for promotion/);
+  });
+
+  it('never writes a route bound to another entity: start is refused, a running rollout degrades', async () => {
+    const foreign = setupRouted({ routeEntity: 'component:default/other' });
+    await expect(
+      foreign.act('start', { image: 'acme/payments:2.0.0' }),
+    ).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: expect.stringMatching(
+        /HTTPRoute shop\/payments is not bound to component:default\/payments/,
+      ),
+    });
+
+    const { cluster, act, tick, view } = setupRouted();
+    await act('start', { image: 'acme/payments:2.0.0' });
+    const route = cluster.httpRoutes.get('shop', 'payments')!;
+    route.metadata!.annotations![ROLLOUT_ANNOTATIONS.entity] =
+      'component:default/other';
+    const before = JSON.stringify(route.spec);
+    await tick();
+    const v = await view();
+    expect(v.phase).toBe('Degraded');
+    expect(v.message).toMatch(
+      /HTTPRoute shop\/payments is not bound to component:default\/payments/,
+    );
+    expect(
+      JSON.stringify(cluster.httpRoutes.get('shop', 'payments')?.spec),
+    ).toBe(before);
+    expect(cluster.writes.filter(w => w.startsWith('weight'))).toEqual([]);
+  });
+
+  it('refuses to start when the stable Service would select the canary pods too', async () => {
+    const { act } = setupRouted({ stableSelector: { app: 'payments' } });
+    await expect(
+      act('start', { image: 'acme/payments:2.0.0' }),
+    ).rejects.toThrow(
+      /Service shop\/payments-stable selects the canary's pods too/,
+    );
+  });
+});
+
+describe('RolloutEngine with a blue-green rollout through the Gateway API', () => {
+  it('promotes by moving the route to the preview Service, rolls back on the route, and ends on the active one', async () => {
+    const { cluster, act, tick, view } = setup({
+      ...blueGreenAnnotations,
+      [ROLLOUT_ANNOTATIONS.httpRoute]: 'payments',
+    });
+    withServices(cluster);
+    cluster.addHttpRoute({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: {
+        name: 'payments',
+        namespace: 'shop',
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]: 'component:default/payments',
+        },
+      },
+      spec: {
+        parentRefs: [{ name: 'public', namespace: 'gateways' }],
+        rules: [{ backendRefs: [{ name: 'payments', port: 80, weight: 100 }] }],
+      },
+    });
+    cluster.settle();
+    const selector = (svc: string) =>
+      cluster.services.get('shop', svc)?.spec?.selector?.['pod-template-hash'];
+
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    let v = await view();
+    expect(v).toMatchObject({
+      phase: 'Paused',
+      weight: { desired: 0, actual: 0, method: 'gateway-api' },
+    });
+    await act('promote');
+    expect(cluster.routeWeights('payments')).toEqual({
+      payments: 0,
+      'payments-preview': 100,
+    });
+    // The active Service keeps the old pods, for an instant rollback.
+    expect(selector('payments')).toBe('hpayments1');
+    expect(selector('payments-preview')).toBe('hpayments-preview1');
+    await act('rollback');
+    expect(cluster.routeWeights('payments')).toEqual({
+      payments: 100,
+      'payments-preview': 0,
+    });
+    await tick();
+    expect(cluster.get('payments-preview')).toBeUndefined();
+
+    // Rolled back within the delay: the workload is Healthy on the old version; start again.
+    await act('start', { image: 'acme/payments:2.0.0' });
+    await tick();
+    await act('promote');
+    await tick();
+    v = await view();
+    expect(v.weight).toMatchObject({ desired: 100, actual: 100 });
+    await new Promise(r => setTimeout(r, 350));
+    for (let i = 0; i < 4; i++) await tick();
+    v = await view();
+    expect(v).toMatchObject({
+      phase: 'Healthy',
+      stableImage: 'acme/payments:2.0.0',
+    });
+    expect(cluster.routeWeights('payments')).toEqual({
+      payments: 100,
+      'payments-preview': 0,
+    });
+    expect(selector('payments')).toBe('hpayments2');
+    expect(cluster.get('payments-preview')).toBeUndefined();
+    expect(cluster.unservedTraffic).toEqual([]);
   });
 });

@@ -36,6 +36,7 @@ import { ReconcileQueue } from './ReconcileQueue';
 import { bindingOf } from './binding';
 import { ArgoRolloutsHandler } from '../argo/ArgoRolloutsHandler';
 import { ArgoRollout } from '../argo/types';
+import { TrafficRoutingError } from '../strategies/traffic/gatewayApi';
 
 /** Something the engine did on its own or for a user, for history, signals and notifications. */
 export interface RolloutEvent {
@@ -172,6 +173,19 @@ export class RolloutEngine {
     }
     if (!handle || !namespace || kind === 'services' || kind === 'namespaces')
       return;
+    if (kind === 'httproutes') {
+      // A route's weights or its Gateway's verdict changed: the canaries that route through it.
+      for (const d of handle.cache.deployments.list(namespace)) {
+        const a = d.metadata?.annotations;
+        if (
+          a?.[ROLLOUT_ANNOTATIONS.httpRoute] === obj.metadata?.name &&
+          a?.[ROLLOUT_ANNOTATIONS.state]
+        ) {
+          this.queue.add(this.keyOf(clusterName, namespace, d.metadata!.name!));
+        }
+      }
+      return;
+    }
     const name = this.primaryNameOf(handle, kind, obj);
     if (!name) return;
     const primary = handle.cache.deployments.get(namespace, name);
@@ -625,15 +639,20 @@ export class RolloutEngine {
 }
 
 /**
- * A running rollout whose companion's name, or whose Service, belongs to somebody else stops as
- * Degraded with the reason (once), so its owners see it and can abort; nothing is overwritten.
+ * A running rollout whose companion's name, Service or HTTPRoute belongs to somebody else, or
+ * whose traffic route does not fit its declaration, stops as Degraded with the reason (once), so
+ * its owners see it and can abort; nothing is overwritten.
  */
 function squatted(
   state: RolloutState,
   now: Date,
   error: unknown,
 ): Transition | undefined {
-  if (!(error instanceof SquattedObjectError)) throw error;
+  if (
+    !(error instanceof SquattedObjectError) &&
+    !(error instanceof TrafficRoutingError)
+  )
+    throw error;
   if (state.phase === 'Degraded' && state.message === error.message) {
     return undefined;
   }

@@ -13,10 +13,16 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
   RolloutHistoryEvent,
   RolloutView,
 } from '@internal/plugin-rollouts-common';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import {
+  KubeSim,
+  routeWeights,
+  startKubeSim,
+  unservedRouteBackends,
+} from '@internal/kube-sim';
 import request from 'supertest';
 import rolloutsPlugin from '../index';
 
@@ -129,6 +135,90 @@ const manifests = [
   },
 ];
 
+/**
+ * A canary through the Gateway API: `orders` behind HTTPRoute `orders` (parent Gateway
+ * `gateways/public`), whose rule sends to `orders-stable` and `orders-canary`.
+ */
+function routedOrders() {
+  const d = deployment('orders', 'ghcr.io/acme/orders:1.0.0', {
+    [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
+    [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify([
+      { setWeight: 20 },
+      { pause: {} },
+      { setWeight: 50 },
+      { pause: {} },
+    ]),
+    [ROLLOUT_ANNOTATIONS.httpRoute]: 'orders',
+    [ROLLOUT_ANNOTATIONS.stableService]: 'orders-stable',
+    [ROLLOUT_ANNOTATIONS.canaryService]: 'orders-canary',
+  });
+  (d.spec.template.metadata.labels as Record<string, string>)[
+    ROLLOUT_LABELS.role
+  ] = 'stable';
+  const stable = service('orders-stable', 'orders');
+  stable.spec.selector = {
+    app: 'orders',
+    [ROLLOUT_LABELS.role]: 'stable',
+  } as any;
+  const canary = service('orders-canary', 'orders');
+  canary.spec.selector = {
+    app: 'orders',
+    [ROLLOUT_LABELS.role]: 'canary',
+  } as any;
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gateways' } },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'public', namespace: 'gateways' },
+      spec: {
+        gatewayClassName: 'simulated',
+        listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }],
+      },
+    },
+    d,
+    stable,
+    canary,
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: {
+        name: 'orders',
+        namespace: 'shop',
+        annotations: {
+          [ROLLOUT_ANNOTATIONS.entity]: 'component:default/orders',
+        },
+      },
+      spec: {
+        parentRefs: [{ name: 'public', namespace: 'gateways' }],
+        rules: [
+          { backendRefs: [{ name: 'orders-stable', port: 80, weight: 100 }] },
+        ],
+      },
+    },
+  ];
+}
+
+/**
+ * Samples the cluster every few ms while a rollout runs: every weight split the route went
+ * through, and every moment it gave weight to a Service without ready pods.
+ */
+function watchTraffic(sim: KubeSim) {
+  const splits: string[] = [];
+  const unserved = new Set<string>();
+  const timer = setInterval(() => {
+    const w = routeWeights(sim.control, 'shop', 'orders');
+    const split = `${w['orders-stable'] ?? 0}/${w['orders-canary'] ?? 0}`;
+    if (splits[splits.length - 1] !== split) splits.push(split);
+    for (const u of unservedRouteBackends(sim.control, 'shop')) unserved.add(u);
+  }, 5);
+  return {
+    splits,
+    unserved,
+    stop: () => clearInterval(timer),
+  };
+}
+
 describe('rollouts backend against kube-sim', () => {
   const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
   let sim: KubeSim;
@@ -207,6 +297,7 @@ describe('rollouts backend against kube-sim', () => {
           component('checkout'),
           component('ledger'),
           component('search'),
+          component('orders'),
           component('unmapped'),
         ].map(e =>
           e.metadata.name === 'unmapped'
@@ -730,6 +821,259 @@ describe('rollouts backend against kube-sim', () => {
       )
       .then(v => [v]);
     expect(view.stableImage).toBe('ghcr.io/acme/payments:2.0.0');
+    await t.backend.stop();
+  });
+
+  it('routes a canary through the Gateway API: exact weights at each step, all traffic back to stable before the canary goes, never to a backend without ready pods', async () => {
+    await sim.control.apply(routedOrders());
+    await sim.control.waitFor(
+      () => deploymentOf('orders')?.status?.readyReplicas === 4,
+      20_000,
+    );
+    const t = await start();
+    const traffic = watchTraffic(sim);
+    const weights = () => routeWeights(sim.control, 'shop', 'orders');
+    expect(
+      (
+        await t.startRollout('orders', {
+          cluster: 'sim',
+          image: 'ghcr.io/acme/orders:2.0.0',
+        })
+      ).status,
+    ).toBe(201);
+    const first = await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the first pause',
+    );
+    expect(first).toMatchObject({
+      weight: { desired: 20, actual: 20, method: 'gateway-api' },
+      traffic: {
+        route: 'shop/orders',
+        weights: { stable: 80, canary: 20 },
+        accepted: true,
+      },
+    });
+    expect(weights()).toEqual({ 'orders-stable': 80, 'orders-canary': 20 });
+    // The canary carries its share; the stable keeps its full size.
+    expect(deploymentOf('orders-canary')?.spec?.replicas).toBe(1);
+    expect(deploymentOf('orders')?.spec?.replicas).toBe(4);
+
+    expect(
+      (await t.action('orders', 'promote', { cluster: 'sim', stepIndex: 1 }))
+        .status,
+    ).toBe(200);
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused' && v.step.index === 3,
+      'the second pause',
+    );
+    expect(weights()).toEqual({ 'orders-stable': 50, 'orders-canary': 50 });
+    expect(deploymentOf('orders-canary')?.spec?.replicas).toBe(2);
+
+    // Abort: the route sends everything to the stable before the canary is scaled away.
+    expect(
+      (await t.action('orders', 'abort', { cluster: 'sim', reason: 'p99' }))
+        .status,
+    ).toBe(200);
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Aborted' && v.revisions.length === 1,
+      'the abort',
+    );
+    expect(weights()).toEqual({ 'orders-stable': 100, 'orders-canary': 0 });
+    expect(deploymentOf('orders-canary')).toBeUndefined();
+
+    // Retry and promote fully: 100% on the canary while the stable takes the new image, then back.
+    expect((await t.action('orders', 'retry', { cluster: 'sim' })).status).toBe(
+      200,
+    );
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the retried canary to pause',
+    );
+    expect(
+      (await t.action('orders', 'promote-full', { cluster: 'sim' })).status,
+    ).toBe(200);
+    const done = await t.waitFor(
+      'orders',
+      v => v.phase === 'Healthy' && v.stableImage.endsWith(':2.0.0'),
+      'the full promotion',
+    );
+    expect(done.weight).toMatchObject({ actual: 0, method: 'gateway-api' });
+    expect(weights()).toEqual({ 'orders-stable': 100, 'orders-canary': 0 });
+    expect(deploymentOf('orders-canary')).toBeUndefined();
+    traffic.stop();
+    expect(traffic.splits).toEqual([
+      '100/0',
+      '80/20',
+      '50/50',
+      '100/0',
+      '80/20',
+      '0/100',
+      '100/0',
+    ]);
+    expect([...traffic.unserved]).toEqual([]);
+    await t.backend.stop();
+  });
+
+  it('keeps the order of route writes through dropped watches, errors and conflicts', async () => {
+    await sim.control.apply(routedOrders());
+    await sim.control.waitFor(
+      () => deploymentOf('orders')?.status?.readyReplicas === 4,
+      20_000,
+    );
+    const t = await start();
+    await t.views('orders');
+    const traffic = watchTraffic(sim);
+    sim.control.setFaults({
+      dropWatchAfterMs: 300,
+      conflictRate: 0.3,
+      errorRate: 0.05,
+    });
+    /** Sends until the cluster lets it through: 2xx, or 409 once an earlier try was applied. */
+    const insist = async (send: () => Promise<{ status: number }>) => {
+      let status = 0;
+      for (let i = 0; i < 20 && status !== 200 && status !== 201; i++) {
+        status = (await send()).status;
+        if (status === 409 && i > 0) return;
+      }
+      expect([200, 201]).toContain(status);
+    };
+    await insist(() =>
+      t.startRollout('orders', {
+        cluster: 'sim',
+        image: 'ghcr.io/acme/orders:2.0.0',
+      }),
+    );
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the first pause despite faults',
+      60_000,
+    );
+    await insist(() =>
+      t.action('orders', 'promote', { cluster: 'sim', stepIndex: 1 }),
+    );
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused' && v.step.index === 3,
+      'the second pause despite faults',
+      60_000,
+    );
+    await insist(() =>
+      t.action('orders', 'abort', { cluster: 'sim', stepIndex: 3 }),
+    );
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Aborted' && v.revisions.length === 1,
+      'the abort despite faults',
+      60_000,
+    );
+    await insist(() =>
+      t.action('orders', 'retry', { cluster: 'sim', stepIndex: 3 }),
+    );
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the retried canary to pause despite faults',
+      60_000,
+    );
+    await insist(() =>
+      t.action('orders', 'promote-full', { cluster: 'sim', stepIndex: 1 }),
+    );
+    await t.waitFor(
+      'orders',
+      v => v.phase === 'Healthy' && !v.targetImage,
+      'the full promotion despite faults',
+      60_000,
+    );
+    sim.control.clearFaults();
+    // A delete lost to an injected 409 is done again by a later pass.
+    await t.waitFor(
+      'orders',
+      () => !deploymentOf('orders-canary'),
+      'the canary to go',
+    );
+    traffic.stop();
+    expect(traffic.splits).toEqual([
+      '100/0',
+      '80/20',
+      '50/50',
+      '100/0',
+      '80/20',
+      '0/100',
+      '100/0',
+    ]);
+    expect([...traffic.unserved]).toEqual([]);
+    await t.backend.stop();
+  });
+
+  it('pauses a routed canary while its Gateway rejects the route, and never writes a route of another entity', async () => {
+    const objects = routedOrders();
+    const route: any = objects[objects.length - 1];
+    route.spec.parentRefs = [{ name: 'missing', namespace: 'gateways' }];
+    await sim.control.apply(objects);
+    await sim.control.waitFor(
+      () => deploymentOf('orders')?.status?.readyReplicas === 4,
+      20_000,
+    );
+    const t = await start();
+    await t.startRollout('orders', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/orders:2.0.0',
+    });
+    const paused = await t.waitFor(
+      'orders',
+      v => v.phase === 'Paused',
+      'the rejected route to pause the rollout',
+    );
+    expect(paused.pause?.reason).toMatch(
+      /Gateway gateways\/missing does not accept HTTPRoute shop\/orders: Accepted=False \(NoMatchingParent\)/,
+    );
+    expect(paused.allowedActions).toEqual(['abort']);
+    expect(paused.traffic?.accepted).toBe(false);
+
+    // Pointed at the Gateway that exists, the route is accepted and the rollout carries on.
+    const fixed = sim.control.get(
+      'gateway.networking.k8s.io/v1',
+      'HTTPRoute',
+      'shop',
+      'orders',
+    );
+    fixed.spec.parentRefs = [{ name: 'public', namespace: 'gateways' }];
+    fixed.metadata.annotations[ROLLOUT_ANNOTATIONS.entity] =
+      'component:default/checkout';
+    await sim.control.apply([fixed]);
+    const degraded = await t.waitFor(
+      'orders',
+      v => v.phase === 'Degraded',
+      'a route of another entity to stop the rollout',
+    );
+    expect(degraded.message).toMatch(
+      /HTTPRoute shop\/orders is not bound to component:default\/orders/,
+    );
+    const before = JSON.stringify(
+      sim.control.get(
+        'gateway.networking.k8s.io/v1',
+        'HTTPRoute',
+        'shop',
+        'orders',
+      ).spec,
+    );
+    await t.action('orders', 'abort', { cluster: 'sim' });
+    await t.waitFor('orders', v => v.phase === 'Aborted', 'the abort');
+    expect(
+      JSON.stringify(
+        sim.control.get(
+          'gateway.networking.k8s.io/v1',
+          'HTTPRoute',
+          'shop',
+          'orders',
+        ).spec,
+      ),
+    ).toBe(before);
     await t.backend.stop();
   });
 

@@ -36,6 +36,17 @@ import {
   Transition,
 } from './types';
 import { applyRestart, applyUndo, undoTarget } from './undo';
+import {
+  GatewayRouteConfig,
+  blueGreenRouteOf,
+  canaryPercent,
+  routeAcceptance,
+  routeName,
+  routeWeights,
+  trafficRouteView,
+  TrafficRoutingError,
+} from './traffic/gatewayApi';
+import { requireRouteOwner } from '../clusters/WorkloadClient';
 
 export const previewName = (primary: string) => `${primary}-preview`;
 
@@ -148,6 +159,11 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       } not found`;
     }
     const promoted = inFlight && state.stepIndex >= PROMOTED;
+    const traffic = trafficRouteView(
+      d,
+      (namespace, name) => ctx.cache.httpRoutes.get(namespace, name),
+      blueGreenRouteOf,
+    );
     const activeRs = sets.find(rs => hashOf(rs) === activeHash);
     return {
       namespace: ns,
@@ -160,16 +176,24 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         total: REPLACING,
       },
       steps: [],
-      weight: {
-        desired: promoted ? 100 : 0,
-        actual:
-          inFlight &&
-          activeRs &&
-          imageOf(activeRs.spec?.template) === state.targetImage
-            ? 100
-            : 0,
-        method: 'service-switch',
-      },
+      weight: traffic
+        ? {
+            desired: promoted ? 100 : 0,
+            // The preview Service's share, as the route in the cluster has it.
+            actual: traffic.weights ? canaryPercent(traffic.weights) : 0,
+            method: 'gateway-api',
+          }
+        : {
+            desired: promoted ? 100 : 0,
+            actual:
+              inFlight &&
+              activeRs &&
+              imageOf(activeRs.spec?.template) === state.targetImage
+                ? 100
+                : 0,
+            method: 'service-switch',
+          },
+      ...(traffic ? { traffic } : {}),
       revisions,
       ...stateViewFields(d, state, { inFlight, phase, now: ctx.now }),
     };
@@ -208,6 +232,30 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
         `${ctx.primary.metadata?.name} already runs ${image}`,
       );
     }
+    // Through a route: it exists, is the entity's and sends only to the two Services.
+    const routed = blueGreenRouteOf(ctx.primary);
+    if (routed) {
+      const route = ctx.cache.httpRoutes.get(routed.namespace, routed.route);
+      if (!route) {
+        throw new TrafficRoutingError(
+          `HTTPRoute ${routeName(routed)} not found`,
+        );
+      }
+      const entityRef = boundEntityOf(
+        ctx.primary,
+        ctx.cache.namespaces.get('', routed.namespace),
+      );
+      if (!entityRef) {
+        throw new SquattedObjectError(
+          `${ctx.primary.metadata?.name} is not bound to an entity on the cluster side: the rollouts engine routes no traffic for it`,
+        );
+      }
+      requireRouteOwner(route, ctx.cache.namespaces.get('', routed.namespace), {
+        entityRef,
+        workload: ctx.primary.metadata!.name!,
+      });
+      routeWeights(route, routed);
+    }
     return {
       state: nextState(ctx, {
         phase: 'Progressing',
@@ -227,7 +275,14 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
 
   private promote(ctx: StrategyContext, by: string): Transition {
     const now = ctx.now.toISOString();
-    const message = `Promoted ${by}: the active Service now selects ${ctx.state?.targetImage}`;
+    const routed = blueGreenRouteOf(ctx.primary);
+    const message = routed
+      ? `Promoted ${by}: HTTPRoute ${routeName(
+          routed,
+        )} now sends all traffic to ${routed.canaryService} (${
+          ctx.state?.targetImage
+        })`
+      : `Promoted ${by}: the active Service now selects ${ctx.state?.targetImage}`;
     return {
       state: nextState(ctx, {
         phase: 'Healthy',
@@ -353,16 +408,54 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
     );
   }
 
+  /**
+   * Through an HTTPRoute: sets the preview Service's share of the route's rule (0 or 100), only
+   * on a route bound to the workload's entity. True once the route has it and its Gateway has
+   * reported on that generation; without a route, true at once.
+   */
+  private async route(
+    ctx: StrategyContext,
+    config: GatewayRouteConfig | undefined,
+    previewWeight: number,
+  ): Promise<boolean> {
+    if (!config) return true;
+    let route = ctx.cache.httpRoutes.get(config.namespace, config.route);
+    if (
+      !route ||
+      canaryPercent(routeWeights(route, config)) !== previewWeight
+    ) {
+      const entityRef = boundEntityOf(
+        ctx.primary,
+        ctx.cache.namespaces.get('', config.namespace),
+      );
+      if (!entityRef) {
+        throw new SquattedObjectError(
+          `${ctx.primary.metadata?.name} is not bound to an entity on the cluster side: the rollouts engine routes no traffic for it`,
+        );
+      }
+      route = await ctx.client.setCanaryWeight(config, previewWeight, {
+        entityRef,
+        workload: ctx.primary.metadata!.name!,
+      });
+    }
+    return routeAcceptance(route).accepted !== undefined;
+  }
+
   async reconcile(ctx: StrategyContext): Promise<Transition | undefined> {
     const { primary, state, client } = ctx;
     const names = this.services(primary);
     if (!names.active || !names.preview) return undefined;
+    // Through an HTTPRoute, promotion moves the route's traffic from the active Service (which
+    // keeps the old pods until the end) to the preview Service, instead of re-pointing the active.
+    const routed = blueGreenRouteOf(primary);
     const primaryRs = currentReplicaSet(ctx.cache, primary);
     const primaryHash = hashOf(primaryRs);
     const preview = this.preview(ctx, this.inFlight(state));
 
     if (!this.inFlight(state)) {
-      // Idle, aborted or rolled back: both Services follow the primary's pods once they are ready.
+      // Idle, aborted or rolled back: all traffic back on the active Service (still on the pods
+      // that served before), then both Services follow the primary's pods once they are ready.
+      if (!(await this.route(ctx, routed, 0))) return undefined;
       if (
         primaryHash &&
         deploymentComplete(primary) &&
@@ -381,6 +474,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       // appear; without a known hash yet, wait rather than let it select the preview too.
       if (!primaryHash) return undefined;
       await this.select(ctx, names.active, primaryHash);
+      await this.route(ctx, routed, 0);
       if (
         !preview ||
         imageOf(preview.spec?.template) !== state.targetImage ||
@@ -439,8 +533,13 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       const previewRs = preview
         ? currentReplicaSet(ctx.cache, preview)
         : undefined;
-      await this.select(ctx, names.active, hashOf(previewRs));
-      await this.select(ctx, names.preview, hashOf(previewRs));
+      if (routed) {
+        await this.select(ctx, names.preview, hashOf(previewRs));
+        if (!(await this.route(ctx, routed, 100))) return undefined;
+      } else {
+        await this.select(ctx, names.active, hashOf(previewRs));
+        await this.select(ctx, names.preview, hashOf(previewRs));
+      }
       const delayMs = this.delayMs(primary);
       const waited =
         ctx.now.getTime() - Date.parse(state.promotedAt ?? state.updatedAt);
@@ -479,6 +578,8 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
       return undefined;
     }
     await this.select(ctx, names.active, primaryHash);
+    // The active Service is on the new primary pods (ready): the route's traffic goes back to it.
+    if (!(await this.route(ctx, routed, 0))) return undefined;
     await this.select(ctx, names.preview, primaryHash);
     if (preview) await client.deleteCompanion(preview);
     const message = `Rollout of ${state.targetImage} complete`;

@@ -13,6 +13,7 @@ import {
   companionDeployment,
   ownCompanionOf,
   currentReplicaSet,
+  SquattedObjectError,
   deploymentComplete,
   deploymentDeadlineExceeded,
   imageOf,
@@ -38,6 +39,22 @@ import {
   Transition,
 } from './types';
 import { applyRestart, applyUndo, undoTarget } from './undo';
+import { boundEntityOf } from '../engine/binding';
+import { requireRouteOwner } from '../clusters/WorkloadClient';
+import {
+  GatewayRouteConfig,
+  HttpRoute,
+  TrafficRoutingError,
+  canaryPercent,
+  canarySelector,
+  checkStableService,
+  gatewayRouteOf,
+  routeAcceptance,
+  routeName,
+  routeWeights,
+  routedCanaryReplicas,
+  trafficRouteView,
+} from './traffic/gatewayApi';
 
 /**
  * Parsed steps annotations by their text: views read them on every status request, and a YAML
@@ -107,7 +124,10 @@ const IN_FLIGHT = ['Progressing', 'Paused', 'Degraded'];
 
 /**
  * Canary on plain Deployments: `<name>` stays the stable version, `<name>-canary` runs the new
- * image behind the same Service, and traffic weight is the ratio of their replicas.
+ * image. Without a traffic router both sit behind the same Service and traffic weight is the ratio
+ * of their replicas; through the Gateway API (the Deployment names an HTTPRoute) the route's rule
+ * splits the traffic between a stable and a canary Service exactly, and the canary is only scaled
+ * to carry its share.
  */
 export class CanaryStrategy implements RolloutStrategyHandler {
   readonly name = 'Canary' as const;
@@ -167,6 +187,9 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     const index = state
       ? Math.min(state.stepIndex, steps.length)
       : steps.length;
+    const traffic = trafficRouteView(d, (ns, name) =>
+      ctx.cache.httpRoutes.get(ns, name),
+    );
     return {
       namespace: d.metadata!.namespace!,
       workload: d.metadata!.name!,
@@ -178,14 +201,22 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         total: steps.length,
       },
       steps,
-      weight: {
-        desired: inFlight ? weightAt(steps, state.stepIndex) : 0,
-        actual:
-          stableReady + canaryReady > 0 && canary
-            ? Math.round((canaryReady / (stableReady + canaryReady)) * 100)
-            : 0,
-        method: 'replica-ratio',
-      },
+      weight: traffic
+        ? {
+            desired: inFlight ? weightAt(steps, state.stepIndex) : 0,
+            // What the route in the cluster says, not what the engine meant to write.
+            actual: traffic.weights ? canaryPercent(traffic.weights) : 0,
+            method: 'gateway-api',
+          }
+        : {
+            desired: inFlight ? weightAt(steps, state.stepIndex) : 0,
+            actual:
+              stableReady + canaryReady > 0 && canary
+                ? Math.round((canaryReady / (stableReady + canaryReady)) * 100)
+                : 0,
+            method: 'replica-ratio',
+          },
+      ...(traffic ? { traffic } : {}),
       revisions,
       ...stateViewFields(d, state, { inFlight, phase, now: ctx.now }),
     };
@@ -202,6 +233,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
           ? ['abort']
           : ['promote', 'promote-full', 'abort', 'pause'];
       case 'Paused':
+        if (ctx.state?.pause?.kind === 'traffic') return ['abort'];
         return ctx.state?.pause?.kind === 'user'
           ? ['resume', 'promote-full', 'abort']
           : ['promote', 'promote-full', 'abort'];
@@ -227,8 +259,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
         'A canary is already in progress; abort or finish it first',
       );
     }
-    // Refused before anything is written when another Deployment holds the canary's name.
+    // Refused before anything is written when another Deployment holds the canary's name, or the
+    // route and Services it would go through are missing, misdeclared or another entity's.
     this.canary(ctx, true);
+    const route = gatewayRouteOf(ctx.primary);
+    if (route) this.routedObjects(ctx, route);
     if (imageOf(ctx.primary.spec?.template) === image) {
       throw new ConflictError(
         `${ctx.primary.metadata?.name} already runs ${image}`,
@@ -366,7 +401,9 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     const canary = this.canary(ctx, this.inFlight(state));
 
     if (!this.inFlight(state)) {
-      // Aborted or finished: no canary, stable at its full size.
+      // Aborted, finished or rolled back: all traffic on the stable (whose pods never went away),
+      // then no canary, stable at its full size.
+      if (!(await this.trafficBackToStable(ctx))) return undefined;
       if (canary) await client.deleteCompanion(canary);
       if (
         state.phase === 'Aborted' &&
@@ -382,7 +419,9 @@ export class CanaryStrategy implements RolloutStrategyHandler {
 
     const steps = readCanarySteps(primary);
     const total = state.totalReplicas ?? primary.spec?.replicas ?? 1;
-    const now = ctx.now;
+
+    const route = gatewayRouteOf(primary);
+    if (route) return this.reconcileRouted(ctx, state, route, steps, total);
 
     if (state.stepIndex >= steps.length) {
       return this.finish(ctx, state, total);
@@ -418,17 +457,6 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     if (gate) return gate;
 
     const step = steps[state.stepIndex];
-    const nextStep = (message: string): Transition => ({
-      state: nextState(ctx, {
-        phase: 'Progressing',
-        stepIndex: state.stepIndex + 1,
-        pause: undefined,
-        stepStartedAt: now.toISOString(),
-        message,
-      }),
-      event: 'step',
-      message,
-    });
     if ('setWeight' in step) {
       const current = this.canary(ctx);
       const canaryReady =
@@ -439,23 +467,52 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       const stableScaled =
         (ctx.primary.status?.replicas ?? 0) <= stableReplicas;
       if (state.phase === 'Progressing' && canaryReady && stableScaled) {
-        return nextStep(
+        return this.nextStep(
+          ctx,
+          state,
           `Weight ${step.setWeight}% reached (${canaryReplicas} of ${total} replicas)`,
         );
       }
       return undefined;
     }
+    return this.pauseStep(ctx, state, step, steps.length);
+  }
+
+  private nextStep(
+    ctx: StrategyContext,
+    state: RolloutState,
+    message: string,
+  ): Transition {
+    return {
+      state: nextState(ctx, {
+        phase: 'Progressing',
+        stepIndex: state.stepIndex + 1,
+        pause: undefined,
+        stepStartedAt: ctx.now.toISOString(),
+        message,
+      }),
+      event: 'step',
+      message,
+    };
+  }
+
+  /** A `pause` step: Paused until promoted, or for its duration. */
+  private pauseStep(
+    ctx: StrategyContext,
+    state: RolloutState,
+    step: { pause: { duration?: string } },
+    total: number,
+  ): Transition | undefined {
+    const now = ctx.now;
     const durationMs = parseDuration(step.pause.duration);
     if (state.phase !== 'Paused') {
       if (state.phase !== 'Progressing') return undefined;
       const reason =
         durationMs === undefined
-          ? `Waiting for promotion at step ${state.stepIndex + 1} of ${
-              steps.length
-            }`
-          : `Pausing ${step.pause.duration} at step ${state.stepIndex + 1} of ${
-              steps.length
-            }`;
+          ? `Waiting for promotion at step ${state.stepIndex + 1} of ${total}`
+          : `Pausing ${step.pause.duration} at step ${
+              state.stepIndex + 1
+            } of ${total}`;
       return {
         state: nextState(ctx, {
           phase: 'Paused',
@@ -472,11 +529,276 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       const paused =
         now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt);
       if (paused >= durationMs) {
-        return nextStep(`Pause of ${step.pause.duration} elapsed`);
+        return this.nextStep(
+          ctx,
+          state,
+          `Pause of ${step.pause.duration} elapsed`,
+        );
       }
       ctx.requeueAfter?.(durationMs - paused);
     }
     return undefined;
+  }
+
+  /** The entity the workload is bound to: the route and Services must be bound to it too. */
+  private owner(ctx: StrategyContext) {
+    const ns = ctx.primary.metadata!.namespace!;
+    const entityRef = boundEntityOf(
+      ctx.primary,
+      ctx.cache.namespaces.get('', ns),
+    );
+    if (!entityRef) {
+      throw new SquattedObjectError(
+        `${ctx.primary.metadata?.name} is not bound to an entity on the cluster side: the rollouts engine routes no traffic for it`,
+      );
+    }
+    return { entityRef, workload: ctx.primary.metadata!.name! };
+  }
+
+  /**
+   * The route (from the cache) and the Services a routed canary goes through, checked before
+   * anything is written: the route exists, is bound to the workload's entity and its rule sends
+   * only to the two Services; the canary Service exists and the stable one does not select the
+   * canary's pods.
+   */
+  private routedObjects(ctx: StrategyContext, config: GatewayRouteConfig) {
+    const owner = this.owner(ctx);
+    const route = ctx.cache.httpRoutes.get(config.namespace, config.route);
+    if (!route) {
+      throw new TrafficRoutingError(`HTTPRoute ${routeName(config)} not found`);
+    }
+    requireRouteOwner(
+      route,
+      ctx.cache.namespaces.get('', config.namespace),
+      owner,
+    );
+    const weights = routeWeights(route, config);
+    checkStableService(
+      ctx.cache.services.get(config.namespace, config.stableService),
+      ctx.primary,
+      config,
+    );
+    if (!ctx.cache.services.get(config.namespace, config.canaryService)) {
+      throw new TrafficRoutingError(
+        `Service ${config.namespace}/${config.canaryService} (${ROLLOUT_ANNOTATIONS.canaryService}) not found`,
+      );
+    }
+    return { owner, route, current: canaryPercent(weights) };
+  }
+
+  /**
+   * Sends every request to the stable Service before the canary goes away (abort, finish,
+   * rollback): true once the route sends the canary nothing and its Gateway has taken that
+   * generation, or when there is no route of this workload's to change.
+   */
+  private async trafficBackToStable(ctx: StrategyContext): Promise<boolean> {
+    let config: GatewayRouteConfig | undefined;
+    let route: HttpRoute | undefined;
+    let current = 0;
+    try {
+      config = gatewayRouteOf(ctx.primary);
+      if (!config) return true;
+      ({ route, current } = this.routedObjects(ctx, config));
+    } catch (e) {
+      // A route that is missing, misdeclared or another entity's carries no weight the engine
+      // put there: nothing to take back.
+      if (
+        e instanceof TrafficRoutingError ||
+        e instanceof SquattedObjectError
+      ) {
+        return true;
+      }
+      throw e;
+    }
+    if (current > 0) {
+      route = await ctx.client.setCanaryWeight(config, 0, this.owner(ctx));
+    }
+    return routeAcceptance(route).accepted !== undefined;
+  }
+
+  /**
+   * A canary whose traffic goes through an HTTPRoute. The order of writes never sends a request to
+   * a backend without ready pods: the canary is scaled up and ready before its weight goes up;
+   * its weight goes down (and the Gateway has reported on that generation of the route) before it
+   * is scaled down. The stable keeps its full size throughout.
+   */
+  private async reconcileRouted(
+    ctx: StrategyContext,
+    state: RolloutState & { targetImage: string },
+    config: GatewayRouteConfig,
+    steps: CanaryStep[],
+    total: number,
+  ): Promise<Transition | undefined> {
+    const { client } = ctx;
+    const checked = this.routedObjects(ctx, config);
+    const owner = checked.owner;
+    let { current } = checked;
+    let latest = checked.route;
+    await client.setServiceSelector(
+      config.namespace,
+      config.canaryService,
+      canarySelector(ctx.primary),
+      owner,
+    );
+    const finishing = state.stepIndex >= steps.length;
+    const weight = finishing ? 100 : weightAt(steps, state.stepIndex);
+    const need = routedCanaryReplicas(total, weight);
+    const settled = () => routeAcceptance(latest).accepted !== undefined;
+    // Weight down first, then scale down: the pods stay while the route may still send to them.
+    const keep =
+      current > weight || !settled()
+        ? Math.max(need, routedCanaryReplicas(total, current))
+        : need;
+    const canary = this.canary(ctx, true);
+    if (
+      !canary ||
+      canary.spec?.replicas !== keep ||
+      imageOf(canary.spec?.template) !== state.targetImage
+    ) {
+      await client.applyCompanion(
+        companionDeployment(ctx.primary, {
+          name: canaryName(ctx.primary.metadata!.name!),
+          role: 'canary',
+          image: state.targetImage,
+          replicas: keep,
+          keepStrategy: true,
+        }),
+        ctx.primary,
+        'canary',
+      );
+    }
+    const primaryFinished =
+      imageOf(ctx.primary.spec?.template) === state.targetImage;
+    if (!primaryFinished && ctx.primary.spec?.replicas !== total) {
+      const body = clone(ctx.primary);
+      body.spec!.replicas = total;
+      ctx.primary = await client.replaceDeployment(body);
+    }
+
+    const gate = this.healthGate(ctx, state);
+    if (gate) return gate;
+
+    const live = this.canary(ctx);
+    const canaryReady =
+      need === 0 ||
+      (!!live &&
+        imageOf(live.spec?.template) === state.targetImage &&
+        (live.status?.readyReplicas ?? 0) >= need);
+    // Scale up and ready first, then weight up; weight down at once.
+    if (
+      state.phase !== 'Paused' &&
+      ((current < weight && canaryReady) || current > weight) &&
+      !(finishing && primaryFinished)
+    ) {
+      latest = await client.setCanaryWeight(config, weight, owner);
+      current = weight;
+    }
+
+    const acceptance = routeAcceptance(latest);
+    if (acceptance.accepted === false) {
+      if (state.phase !== 'Progressing') return undefined;
+      const reason = acceptance.message!;
+      return {
+        state: nextState(ctx, {
+          phase: 'Paused',
+          pause: { reason, since: ctx.now.toISOString(), kind: 'traffic' },
+          message: reason,
+        }),
+        event: 'pause',
+        message: reason,
+        notify: 'paused',
+      };
+    }
+    if (state.phase === 'Paused' && state.pause?.kind === 'traffic') {
+      if (!acceptance.accepted) return undefined;
+      return {
+        state: nextState(ctx, {
+          phase: 'Progressing',
+          pause: undefined,
+          message: `HTTPRoute ${routeName(config)} accepted again`,
+        }),
+      };
+    }
+    const atWeight =
+      current === weight && canaryReady && acceptance.accepted === true;
+
+    if (finishing) {
+      if (!atWeight && !primaryFinished) return undefined;
+      return this.finishRouted(ctx, state, config, owner, total, latest);
+    }
+    const step = steps[state.stepIndex];
+    if ('setWeight' in step) {
+      if (state.phase === 'Progressing' && atWeight && keep === need) {
+        return this.nextStep(
+          ctx,
+          state,
+          `Weight ${step.setWeight}% reached on HTTPRoute ${routeName(
+            config,
+          )} (${need} canary replicas)`,
+        );
+      }
+      return undefined;
+    }
+    return this.pauseStep(ctx, state, step, steps.length);
+  }
+
+  /**
+   * Last step done, through the route: all traffic is on the canary (ready at full size); the
+   * stable Deployment takes the new image; once its pods are ready the traffic moves back to it,
+   * and only then does the canary go away.
+   */
+  private async finishRouted(
+    ctx: StrategyContext,
+    state: RolloutState & { targetImage: string },
+    config: GatewayRouteConfig,
+    owner: { entityRef: string; workload: string },
+    total: number,
+    route: HttpRoute,
+  ): Promise<Transition | undefined> {
+    const { primary, client } = ctx;
+    if (
+      imageOf(primary.spec?.template) !== state.targetImage ||
+      primary.spec?.replicas !== total
+    ) {
+      const body = clone(primary);
+      setImage(body.spec!.template!, state.targetImage);
+      body.spec!.replicas = total;
+      await client.replaceDeployment(body);
+      return undefined;
+    }
+    if (deploymentDeadlineExceeded(primary) && state.phase !== 'Degraded') {
+      return {
+        state: nextState(ctx, {
+          phase: 'Degraded',
+          message:
+            'The stable Deployment did not become ready with the new image; traffic stays on the canary',
+        }),
+        event: 'degraded',
+        message: 'Progress deadline exceeded while finishing',
+        notify: 'degraded' as const,
+      };
+    }
+    if (!deploymentComplete(primary)) return undefined;
+    let latest = route;
+    if (canaryPercent(routeWeights(latest, config)) > 0) {
+      latest = await client.setCanaryWeight(config, 0, owner);
+    }
+    if (routeAcceptance(latest).accepted === undefined) return undefined;
+    const finished = this.canary(ctx);
+    if (finished) await client.deleteCompanion(finished);
+    const message = `Rollout of ${state.targetImage} complete`;
+    return {
+      state: nextState(ctx, {
+        phase: 'Healthy',
+        stableImage: state.targetImage,
+        targetImage: undefined,
+        pause: undefined,
+        unhealthySince: undefined,
+        message,
+      }),
+      event: 'completed',
+      message,
+    };
   }
 
   /** Aborts when canary pods crash-loop or stay unready longer than the threshold. */

@@ -23,7 +23,12 @@ export interface RolloutState {
   stableImage?: string;
   /** Replicas the workload declares; the canary ratio and restores use it. */
   totalReplicas?: number;
-  pause?: { reason: string; since: string; kind: 'step' | 'user' | 'approval' };
+  /** `traffic`: the Gateway rejects the canary's HTTPRoute; the rollout resumes once it accepts it. */
+  pause?: {
+    reason: string;
+    since: string;
+    kind: 'step' | 'user' | 'approval' | 'traffic';
+  };
   /** When the current step began (timed pauses and delays count from here). */
   stepStartedAt?: string;
   message?: string;

@@ -13,12 +13,20 @@ import { ArgoRollout } from '../argo/types';
 import {
   StaleWriteError,
   WorkloadClient,
+  requireRouteOwner,
   requireServiceOwner,
 } from '../clusters/WorkloadClient';
+import {
+  GatewayRouteConfig,
+  HttpRoute,
+  TrafficRoutingError,
+  withCanaryWeight,
+} from '../strategies/traffic/gatewayApi';
 import {
   CompanionRole,
   clone,
   isOwnCompanion,
+  matches,
   squattedCompanion,
 } from '../strategies/kube';
 
@@ -45,7 +53,17 @@ export class FakeCluster {
   readonly namespaces = new Kind<V1Namespace>();
   /** Argo Rollouts: none unless a test puts some (the engine only reads them from the cache). */
   readonly rollouts = new Kind<ArgoRollout>();
+  readonly httpRoutes = new Kind<HttpRoute>();
   readonly writes: string[] = [];
+  /**
+   * Every moment a route sent weight to a Service without ready pods, checked after each write:
+   * the order of the engine's writes must keep this empty.
+   */
+  readonly unservedTraffic: string[] = [];
+  /** What the pretend Gateway says of every route on `settle()`: accepted, or rejected with a reason. */
+  gatewayVerdict: { accepted: true } | { accepted: false; reason: string } = {
+    accepted: true,
+  };
 
   readonly cache = {
     deployments: this.deployments,
@@ -54,6 +72,7 @@ export class FakeCluster {
     services: this.services,
     namespaces: this.namespaces,
     rollouts: this.rollouts,
+    httpRoutes: this.httpRoutes,
     synced: async () => {},
     stop: async () => {},
   } as unknown as ClusterCache;
@@ -78,7 +97,9 @@ export class FakeCluster {
           throw new StaleWriteError(body.metadata!.name!);
         }
         this.writes.push(`replace ${body.metadata!.name}`);
-        return this.store(body, existing);
+        const stored = this.store(body, existing);
+        this.checkTraffic();
+        return stored;
       },
       // The ownership rules are the real client's (kube.ts, binding.ts), not a copy.
       applyCompanion: async (
@@ -94,7 +115,9 @@ export class FakeCluster {
           throw squattedCompanion(existing, primary, role);
         }
         this.writes.push(`apply ${body.metadata!.name}`);
-        return this.store(clone(body), existing);
+        const stored = this.store(clone(body), existing);
+        this.checkTraffic();
+        return stored;
       },
       deleteCompanion: async (companion: V1Deployment) => {
         const ns = companion.metadata!.namespace!;
@@ -106,8 +129,13 @@ export class FakeCluster {
         for (const rs of this.replicaSets.list(ns)) {
           if (rs.metadata?.ownerReferences?.[0]?.name === name) {
             this.replicaSets.forget(ns, rs.metadata!.name!);
+            for (const p of this.pods.list(ns)) {
+              if (p.metadata?.ownerReferences?.[0]?.name === rs.metadata!.name)
+                this.pods.forget(ns, p.metadata!.name!);
+            }
           }
         }
+        this.checkTraffic();
       },
       setServiceSelector: async (
         ns: string,
@@ -117,10 +145,40 @@ export class FakeCluster {
       ) => {
         const svc = clone(this.services.get(ns, name)!);
         requireServiceOwner(svc, this.namespaces.get('', ns), owner);
+        if (JSON.stringify(svc.spec?.selector) === JSON.stringify(selector))
+          return svc;
         svc.spec = { ...svc.spec, selector };
         this.writes.push(`select ${name} ${JSON.stringify(selector)}`);
         this.services.put(svc);
+        this.checkTraffic();
         return svc;
+      },
+      // The ownership rule and the weights are the real client's (WorkloadClient, gatewayApi.ts).
+      setCanaryWeight: async (
+        config: GatewayRouteConfig,
+        canaryWeight: number,
+        owner: { entityRef: string; workload: string },
+      ) => {
+        const existing = this.httpRoutes.get(config.namespace, config.route);
+        if (!existing)
+          throw new TrafficRoutingError(`HTTPRoute ${config.route} not found`);
+        requireRouteOwner(
+          existing,
+          this.namespaces.get('', config.namespace),
+          owner,
+        );
+        const body = withCanaryWeight(existing, config, canaryWeight);
+        if (JSON.stringify(body.spec) === JSON.stringify(existing.spec))
+          return clone(existing);
+        body.metadata = {
+          ...body.metadata,
+          resourceVersion: String(++this.rv),
+          generation: (existing.metadata?.generation ?? 1) + 1,
+        };
+        this.writes.push(`weight ${config.route} ${canaryWeight}`);
+        this.httpRoutes.put(body);
+        this.checkTraffic();
+        return clone(body);
       },
     } as unknown as WorkloadClient;
   }
@@ -149,6 +207,53 @@ export class FakeCluster {
 
   addService(svc: V1Service) {
     this.services.put(svc);
+  }
+
+  addHttpRoute(route: HttpRoute) {
+    this.httpRoutes.put({
+      ...route,
+      metadata: {
+        generation: 1,
+        resourceVersion: String(++this.rv),
+        ...route.metadata,
+      },
+    });
+  }
+
+  /** The weight each backend of a route's first rule gets: `{ payments-stable: 80, payments-canary: 20 }`. */
+  routeWeights(name: string, ns = 'shop'): Record<string, number> {
+    const refs =
+      this.httpRoutes.get(ns, name)?.spec?.rules?.[0]?.backendRefs ?? [];
+    return Object.fromEntries(refs.map(r => [r.name, r.weight ?? 1]));
+  }
+
+  /** Records every route backend that has weight but whose Service has no ready pod. */
+  private checkTraffic() {
+    for (const route of this.httpRoutes.list()) {
+      const ns = route.metadata!.namespace!;
+      for (const rule of route.spec?.rules ?? []) {
+        for (const ref of rule.backendRefs ?? []) {
+          if ((ref.weight ?? 1) <= 0) continue;
+          const selector = this.services.get(ns, ref.name)?.spec?.selector;
+          const ready = this.pods
+            .list(ns)
+            .some(
+              p =>
+                matches(p.metadata?.labels, selector) &&
+                (p.status?.conditions ?? []).some(
+                  c => c.type === 'Ready' && c.status === 'True',
+                ),
+            );
+          if (!ready) {
+            this.unservedTraffic.push(
+              `${route.metadata!.name} sends ${ref.weight ?? 1} to ${
+                ref.name
+              } without ready pods (after: ${this.writes.at(-1)})`,
+            );
+          }
+        }
+      }
+    }
   }
 
   get(name: string, ns = 'shop') {
@@ -273,6 +378,16 @@ export class FakeCluster {
         }
       }
       const labels = current.spec!.template!.metadata!.labels!;
+      for (const p of this.pods.list(ns)) {
+        const index = Number(
+          p.metadata!.name!.slice(current.metadata!.name!.length + 1),
+        );
+        if (
+          p.metadata?.ownerReferences?.[0]?.name === current.metadata!.name &&
+          index >= want
+        )
+          this.pods.forget(ns, p.metadata!.name!);
+      }
       for (let i = 0; i < want; i++) {
         const name = `${current.metadata!.name}-${i}`;
         this.pods.put({
@@ -309,6 +424,25 @@ export class FakeCluster {
       }
       this.deployments.put(d);
     }
+    // The pretend Gateway reports on each route's current generation.
+    for (const route of this.httpRoutes.list()) {
+      const verdict = this.gatewayVerdict;
+      route.status = {
+        parents: (route.spec?.parentRefs ?? []).map(ref => ({
+          parentRef: ref,
+          controllerName: 'example.com/fake-gateway',
+          conditions: [
+            {
+              type: 'Accepted',
+              status: verdict.accepted ? 'True' : 'False',
+              reason: verdict.accepted ? 'Accepted' : verdict.reason,
+              observedGeneration: route.metadata?.generation,
+            },
+          ],
+        })),
+      };
+    }
+    this.checkTraffic();
   }
 }
 

@@ -151,6 +151,80 @@ describe('rust:manifests:apply against kube-sim', () => {
     },
   );
 
+  it('applies a canary through the Gateway API: its HTTPRoute and canary Service, which the Gateway accepts', async () => {
+    const namespace = 'shop-routed';
+    await sim.control.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gateways' } },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'public', namespace: 'gateways' },
+        spec: {
+          gatewayClassName: 'simulated',
+          listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }],
+        },
+      },
+    ]);
+    const params = validateServiceParams({
+      name: 'orders',
+      port: 8080,
+      strategy: 'Canary',
+      canarySteps: [20, 50],
+      trafficRouting: 'gateway-api',
+      gatewayName: 'public',
+      gatewayNamespace: 'gateways',
+      cluster: 'local',
+      namespace,
+      imageRepository: 'ghcr.io/acme/orders',
+    });
+    await writeManifests(
+      workspace.path,
+      'deploy/kubernetes',
+      buildManifests(params),
+    );
+    const ctx = createMockActionContext({
+      input: {
+        cluster: 'local',
+        namespace,
+        entityRef: 'component:default/orders',
+      },
+      workspacePath: workspace.path,
+    });
+    await createManifestsApplyAction({ clusters }).handler(ctx);
+    const applied = (ctx.output as jest.Mock).mock.calls.find(
+      ([key]) => key === 'applied',
+    )[1];
+    expect(applied).toEqual(
+      expect.arrayContaining([
+        `created Service ${namespace}/orders`,
+        `created Service ${namespace}/orders-canary`,
+        `created HTTPRoute ${namespace}/orders`,
+      ]),
+    );
+    const route = () =>
+      sim.control.get(
+        'gateway.networking.k8s.io/v1',
+        'HTTPRoute',
+        namespace,
+        'orders',
+      );
+    await sim.control.waitFor(() =>
+      (route()?.status?.parents?.[0]?.conditions ?? []).some(
+        (c: any) => c.type === 'Accepted' && c.status === 'True',
+      ),
+    );
+    expect(route().metadata.annotations['rollouts.backstage.io/entity']).toBe(
+      'component:default/orders',
+    );
+    // The stable Service reaches the Deployment's pods, and only those.
+    await sim.control.waitFor(
+      () =>
+        sim.control.get('v1', 'Endpoints', namespace, 'orders')?.subsets?.[0]
+          ?.addresses?.length === 2,
+      30_000,
+    );
+  });
+
   it('changes nothing in a dry run', async () => {
     await renderInto('RollingUpdate', 'dry');
     const ctx = {
@@ -450,7 +524,7 @@ describe('rust:manifests:apply takes nothing over', () => {
     const refusal = apply('extra').run();
     await expect(refusal).rejects.toMatchObject({ name: 'InputError' });
     for (const message of [
-      'v1 Secret search-indexer-secrets is not a kind the template applies (only v1 ServiceAccount, v1 ConfigMap, v1 Service, apps/v1 Deployment, policy/v1 PodDisruptionBudget, autoscaling/v2 HorizontalPodAutoscaler)',
+      'v1 Secret search-indexer-secrets is not a kind the template applies (only v1 ServiceAccount, v1 ConfigMap, v1 Service, apps/v1 Deployment, policy/v1 PodDisruptionBudget, autoscaling/v2 HorizontalPodAutoscaler, gateway.networking.k8s.io/v1 HTTPRoute)',
       'rbac.authorization.k8s.io/v1 ClusterRole search-indexer is not a kind the template applies',
       'v1 Namespace extra is not a kind the template applies',
       'ConfigMap elsewhere is in namespace "search", expected "extra"',

@@ -52,6 +52,27 @@ export const serviceParamsFields: Record<
       .describe(
         'BlueGreen: how long the old version stays up after promotion (default 30s)',
       ),
+  trafficRouting: (zod: Zod) =>
+    zod
+      .enum(['replica-ratio', 'gateway-api'])
+      .optional()
+      .describe(
+        'Canary: split traffic by replica ratio (default) or exactly through a Gateway API HTTPRoute',
+      ),
+  gatewayName: (zod: Zod) =>
+    zod
+      .string()
+      .optional()
+      .describe(
+        'Canary through the Gateway API: the parent Gateway of the HTTPRoute',
+      ),
+  gatewayNamespace: (zod: Zod) =>
+    zod
+      .string()
+      .optional()
+      .describe(
+        'Canary through the Gateway API: the namespace of that Gateway',
+      ),
   cluster: (zod: Zod) =>
     zod.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
   namespace: (zod: Zod) => zod.string().describe('Kubernetes namespace'),

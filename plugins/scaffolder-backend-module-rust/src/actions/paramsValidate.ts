@@ -51,6 +51,11 @@ export function createParamsValidateAction(options: {
         canaryStepsJson: z => z.string(),
         autoPromotion: z => z.boolean(),
         scaleDownDelay: z => z.string(),
+        trafficRouting: z =>
+          z.string().describe('replica-ratio or gateway-api (Canary)'),
+        gatewayName: z => z.string().describe('Empty without the Gateway API'),
+        gatewayNamespace: z =>
+          z.string().describe('Empty without the Gateway API'),
         cluster: z => z.string(),
         namespace: z => z.string(),
         imageRepository: z => z.string(),
@@ -76,6 +81,9 @@ export function createParamsValidateAction(options: {
       ctx.output('canaryStepsJson', JSON.stringify(params.canarySteps));
       ctx.output('autoPromotion', params.autoPromotion);
       ctx.output('scaleDownDelay', params.scaleDownDelay);
+      ctx.output('trafficRouting', params.trafficRouting);
+      ctx.output('gatewayName', params.gateway?.name ?? '');
+      ctx.output('gatewayNamespace', params.gateway?.namespace ?? '');
       ctx.output('cluster', params.cluster);
       ctx.output('namespace', params.namespace);
       ctx.output('imageRepository', params.imageRepository);

@@ -28,6 +28,8 @@ export const APPLIED_KINDS: readonly AppliedKind[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  // Canaries through the Gateway API (the platform provides the Gateway, never applied here).
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
 ];
 
 /** What happened (or, in a check, would happen) to one object. */

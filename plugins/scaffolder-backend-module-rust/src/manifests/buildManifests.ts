@@ -5,8 +5,10 @@ import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import {
   KUBERNETES_ID_LABEL,
   ROLLOUT_ANNOTATIONS,
+  ROLLOUT_LABELS,
 } from '@internal/plugin-rollouts-common';
 import { ServiceParams } from '../params/serviceParams';
+import { HttpRoute } from './httpRoute';
 
 /** One manifest of the generated service, with the file it is written to. */
 export interface Manifest {
@@ -26,6 +28,8 @@ export function objectNames(name: string) {
     deployment: name,
     service: name,
     previewService: `${name}-preview`,
+    canaryService: `${name}-canary`,
+    httpRoute: name,
     configMap: `${name}-config`,
     secret: `${name}-secrets`,
     serviceAccount: name,
@@ -55,6 +59,8 @@ export function buildManifests(
 ): Manifest[] {
   const { name, namespace, port, strategy } = params;
   const names = objectNames(name);
+  const routed =
+    strategy === 'Canary' && params.trafficRouting === 'gateway-api';
   const image = options.image ?? `${params.imageRepository}:main`;
   const selector = { 'app.kubernetes.io/name': name };
   const labels = {
@@ -84,6 +90,19 @@ export function buildManifests(
       params.canarySteps,
     );
   }
+  if (routed) {
+    // Exact weights through the route's rule 0: the Service `<name>` is the stable one.
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.httpRoute] = names.httpRoute;
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.httpRouteRule] = '0';
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.stableService] = names.service;
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.canaryService] =
+      names.canaryService;
+  }
+  // Through a route the stable Service must not select the canary's pods: the stable pods say
+  // `role: stable`, the engine's canary pods `role: canary`.
+  const stableRole: Record<string, string> = routed
+    ? { [ROLLOUT_LABELS.role]: 'stable' }
+    : {};
   if (strategy === 'BlueGreen') {
     strategyAnnotations[ROLLOUT_ANNOTATIONS.activeService] = names.service;
     strategyAnnotations[ROLLOUT_ANNOTATIONS.previewService] =
@@ -115,7 +134,7 @@ export function buildManifests(
         rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 },
       },
       template: {
-        metadata: { labels },
+        metadata: { labels: { ...labels, ...stableRole } },
         spec: {
           serviceAccountName: names.serviceAccount,
           automountServiceAccountToken: false,
@@ -177,12 +196,15 @@ export function buildManifests(
     },
   });
 
-  const service = (objectName: string) =>
+  const service = (
+    objectName: string,
+    podSelector: Record<string, string> = selector,
+  ) =>
     new Service({
       metadata: metadata(objectName),
       spec: {
         type: 'ClusterIP',
-        selector,
+        selector: podSelector,
         ports: [
           { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
         ],
@@ -210,8 +232,46 @@ export function buildManifests(
       }),
     },
     { file: 'deployment.yaml', object: deployment },
-    { file: 'service.yaml', object: service(names.service) },
+    {
+      file: 'service.yaml',
+      object: service(names.service, { ...selector, ...stableRole }),
+    },
   ];
+  if (routed) {
+    manifests.push(
+      {
+        file: 'service-canary.yaml',
+        // The engine's canary Deployment's pods (it keeps this selector so).
+        object: service(names.canaryService, {
+          ...selector,
+          [ROLLOUT_LABELS.role]: 'canary',
+          [ROLLOUT_LABELS.owner]: names.deployment,
+        }),
+      },
+      {
+        file: 'httproute.yaml',
+        object: new HttpRoute({
+          metadata: metadata(names.httpRoute),
+          spec: {
+            parentRefs: [
+              {
+                name: params.gateway!.name,
+                namespace: params.gateway!.namespace,
+              },
+            ],
+            rules: [
+              {
+                backendRefs: [
+                  { name: names.service, port: 80, weight: 100 },
+                  { name: names.canaryService, port: 80, weight: 0 },
+                ],
+              },
+            ],
+          },
+        }),
+      },
+    );
+  }
   if (strategy === 'BlueGreen') {
     manifests.push({
       file: 'service-preview.yaml',

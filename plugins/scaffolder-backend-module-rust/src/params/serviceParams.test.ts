@@ -25,12 +25,43 @@ describe('validateServiceParams', () => {
       canarySteps: [],
       autoPromotion: false,
       scaleDownDelay: '30s',
+      trafficRouting: 'replica-ratio',
       cluster: 'local',
       namespace: 'default',
       imageRepository: 'ghcr.io/acme/orders-api',
       imageRegistry: 'ghcr.io',
       rustVersion: '1.95.0',
     });
+  });
+
+  it('routes a canary through the Gateway API only with a valid parent Gateway', () => {
+    const routed = {
+      ...valid,
+      strategy: 'Canary',
+      trafficRouting: 'gateway-api',
+      gatewayName: 'public',
+      gatewayNamespace: 'gateways',
+    };
+    expect(validateServiceParams(routed)).toMatchObject({
+      trafficRouting: 'gateway-api',
+      gateway: { name: 'public', namespace: 'gateways' },
+    });
+    expect(() =>
+      validateServiceParams({ ...routed, gatewayName: undefined }),
+    ).toThrow('Invalid Gateway name undefined');
+    expect(() =>
+      validateServiceParams({ ...routed, gatewayNamespace: 'Gate/ways' }),
+    ).toThrow('Invalid Gateway namespace "Gate/ways"');
+    expect(() =>
+      validateServiceParams({ ...routed, trafficRouting: 'istio' }),
+    ).toThrow('Invalid traffic routing "istio"');
+    // Only canaries are routed; the other strategies ignore it.
+    expect(
+      validateServiceParams({ ...routed, strategy: 'BlueGreen' }),
+    ).toMatchObject({ trafficRouting: 'replica-ratio' });
+    expect(
+      validateServiceParams({ ...routed, strategy: 'BlueGreen' }).gateway,
+    ).toBeUndefined();
   });
 
   it('turns canary weights into Argo Rollouts steps ending at 100%', () => {

@@ -7,6 +7,14 @@ export const STRATEGIES = ['RollingUpdate', 'Canary', 'BlueGreen'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 /**
+ * How a canary's traffic is split: by the ratio of stable and canary replicas behind one Service
+ * (plain Kubernetes), or exactly by the weights of a Gateway API HTTPRoute.
+ */
+export const TRAFFIC_ROUTINGS = ['replica-ratio', 'gateway-api'] as const;
+/** @public */
+export type TrafficRouting = (typeof TRAFFIC_ROUTINGS)[number];
+
+/**
  * A Kubernetes object name (DNS-1123 label) that is also a valid crate name: lower-case letters,
  * digits and dashes, starting with a letter, at most 40 characters so that `<name>-preview` and
  * generated ReplicaSet names stay within Kubernetes' limits.
@@ -46,6 +54,9 @@ export interface ServiceParamsInput {
   canarySteps?: number[];
   autoPromotion?: boolean;
   scaleDownDelay?: string;
+  trafficRouting?: string;
+  gatewayName?: string;
+  gatewayNamespace?: string;
   cluster: string;
   namespace: string;
   imageRepository?: string;
@@ -66,6 +77,10 @@ export interface ServiceParams {
   canarySteps: CanaryStep[];
   autoPromotion: boolean;
   scaleDownDelay: string;
+  /** Canary only; `replica-ratio` for the other strategies. */
+  trafficRouting: TrafficRouting;
+  /** With `gateway-api`: the platform's Gateway the service's HTTPRoute attaches to. */
+  gateway?: { name: string; namespace: string };
   cluster: string;
   namespace: string;
   imageRepository: string;
@@ -181,9 +196,28 @@ export function validateServiceParams(
       )}: use a number followed by s, m or h, e.g. 30s`,
     );
   }
+  const trafficRouting = (
+    strategy === 'Canary'
+      ? input.trafficRouting ?? 'replica-ratio'
+      : 'replica-ratio'
+  ) as TrafficRouting;
+  if (!(TRAFFIC_ROUTINGS as readonly string[]).includes(trafficRouting)) {
+    throw new InputError(
+      `Invalid traffic routing ${describe(
+        input.trafficRouting,
+      )}: use one of ${TRAFFIC_ROUTINGS.join(', ')}`,
+    );
+  }
+  const routed = trafficRouting === 'gateway-api';
   for (const [label, value] of [
     ['cluster', input.cluster],
     ['namespace', input.namespace],
+    ...(routed
+      ? ([
+          ['Gateway name', input.gatewayName],
+          ['Gateway namespace', input.gatewayNamespace],
+        ] as const)
+      : []),
   ] as const) {
     if (typeof value !== 'string' || !DNS_LABEL_PATTERN.test(value)) {
       throw new InputError(
@@ -218,6 +252,15 @@ export function validateServiceParams(
     canarySteps,
     autoPromotion: input.autoPromotion ?? false,
     scaleDownDelay,
+    trafficRouting,
+    ...(routed
+      ? {
+          gateway: {
+            name: input.gatewayName as string,
+            namespace: input.gatewayNamespace as string,
+          },
+        }
+      : {}),
     cluster: input.cluster,
     namespace: input.namespace,
     imageRepository,

@@ -75,7 +75,33 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       },
       services: ['orders-api', 'orders-api-preview'],
     },
-  ])('$strategy', ({ strategy, values, ...expected }) => {
+    {
+      strategy: 'Canary through the Gateway API',
+      values: {
+        strategy: 'Canary',
+        canarySteps: [20, 50],
+        trafficRouting: 'gateway-api',
+        gatewayName: 'public',
+        gatewayNamespace: 'gateways',
+        port: 8080,
+      },
+      annotations: {
+        'rollouts.backstage.io/strategy': 'Canary',
+        'rollouts.backstage.io/canary-steps': JSON.stringify([
+          { setWeight: 20 },
+          { pause: {} },
+          { setWeight: 50 },
+          { pause: {} },
+          { setWeight: 100 },
+        ]),
+        'rollouts.backstage.io/http-route': 'orders-api',
+        'rollouts.backstage.io/http-route-rule': '0',
+        'rollouts.backstage.io/stable-service': 'orders-api',
+        'rollouts.backstage.io/canary-service': 'orders-api-canary',
+      },
+      services: ['orders-api', 'orders-api-canary'],
+    },
+  ])('$strategy', ({ values, ...expected }) => {
     let result: Awaited<ReturnType<typeof scaffolder.dryRun>>;
     beforeAll(async () => {
       result = await scaffolder.dryRun({ ...base, ...values });
@@ -160,6 +186,63 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
       expect(configMap.data.PORT).toBe(String(values.port));
     });
 
+    if (
+      (values as { trafficRouting?: string }).trafficRouting === 'gateway-api'
+    ) {
+      it('routes through an HTTPRoute of the entity to the stable and canary Services, and says what the platform provides', () => {
+        const { objects } = parseManifests(result.files);
+        const route = objects.find(o => o.kind === 'HTTPRoute');
+        expect(route).toMatchObject({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          metadata: {
+            name: 'orders-api',
+            namespace: 'shop',
+            annotations: {
+              'rollouts.backstage.io/entity': 'component:default/orders-api',
+            },
+          },
+          spec: {
+            parentRefs: [{ name: 'public', namespace: 'gateways' }],
+            rules: [
+              {
+                backendRefs: [
+                  { name: 'orders-api', port: 80, weight: 100 },
+                  { name: 'orders-api-canary', port: 80, weight: 0 },
+                ],
+              },
+            ],
+          },
+        });
+        const selectorOf = (name: string) =>
+          objects.find(o => o.kind === 'Service' && o.metadata.name === name)
+            .spec.selector;
+        expect(selectorOf('orders-api')).toEqual({
+          'app.kubernetes.io/name': 'orders-api',
+          'rollouts.backstage.io/role': 'stable',
+        });
+        expect(selectorOf('orders-api-canary')).toEqual({
+          'app.kubernetes.io/name': 'orders-api',
+          'rollouts.backstage.io/role': 'canary',
+          'rollouts.backstage.io/owner': 'orders-api',
+        });
+        const deployment = objects.find(o => o.kind === 'Deployment');
+        expect(
+          deployment.spec.template.metadata.labels[
+            'rollouts.backstage.io/role'
+          ],
+        ).toBe('stable');
+        expect(
+          parse(result.files.get('deploy/kubernetes/kustomization.yaml')!)
+            .resources,
+        ).toEqual(
+          expect.arrayContaining(['service-canary.yaml', 'httproute.yaml']),
+        );
+        const readme = result.files.get('README.md')!;
+        expect(readme).toMatch(/### Traffic through the Gateway API/);
+        expect(readme).toMatch(/the Gateway `public` in namespace `gateways`/);
+      });
+    }
+
     it('has a catalog-info.yaml that maps the entity to its workloads', () => {
       const entity = parse(result.files.get('catalog-info.yaml')!);
       expect(entity).toMatchObject({
@@ -169,7 +252,7 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           annotations: {
             'backstage.io/kubernetes-id': 'orders-api',
             'backstage.io/kubernetes-namespace': 'shop',
-            'rollouts.backstage.io/strategy': strategy,
+            'rollouts.backstage.io/strategy': values.strategy,
             'rollouts.backstage.io/image-repository':
               'ghcr.io/example-org/orders-api',
           },

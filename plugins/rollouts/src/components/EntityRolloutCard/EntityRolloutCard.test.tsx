@@ -131,6 +131,56 @@ describe('EntityRolloutCard', () => {
     });
   });
 
+  it('says a canary through the Gateway API has its exact weight from the HTTPRoute', async () => {
+    const traffic = {
+      router: 'gateway-api' as const,
+      route: 'payments/payments-api',
+      rule: '0',
+      weights: { stable: 80, canary: 20 },
+      accepted: true,
+    };
+    await renderCard(
+      withRollouts(
+        pausedCanary({
+          weight: { desired: 20, actual: 20, method: 'gateway-api' },
+          traffic,
+        }),
+      ),
+    );
+    expect(
+      await screen.findByText(
+        'Exact weight, read from HTTPRoute payments/payments-api (accepted by its Gateway)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText(/approximated by replica ratio/),
+    ).not.toBeInTheDocument();
+  });
+
+  it("shows why the Gateway does not accept a canary's HTTPRoute", async () => {
+    await renderCard(
+      withRollouts(
+        pausedCanary({
+          weight: { desired: 20, actual: 0, method: 'gateway-api' },
+          traffic: {
+            router: 'gateway-api',
+            route: 'payments/payments-api',
+            rule: '0',
+            weights: { stable: 100, canary: 0 },
+            accepted: false,
+            message:
+              'Gateway gateways/public does not accept HTTPRoute payments/payments-api: Accepted=False (NoMatchingParent)',
+          },
+        }),
+      ),
+    );
+    expect(
+      await screen.findByText(
+        /Exact weight through HTTPRoute payments\/payments-api: Gateway gateways\/public does not accept/,
+      ),
+    ).toBeInTheDocument();
+  });
+
   it('shows a blue-green rollout awaiting promotion', async () => {
     await renderCard(withRollouts(blueGreenAwaitingPromotion()));
     const section = await screen.findByRole('region', {

@@ -63,6 +63,17 @@ function WeightBar(props: { label: string; value: number }) {
  * One rollout at a glance: strategy, phase, step, weights, images, pause and message.
  * Shared by the overview card and the Deployment tab.
  */
+/** What the HTTPRoute in the cluster says: the weight is exact there, once its Gateway accepts it. */
+function trafficNote(traffic: NonNullable<RolloutView['traffic']>): string {
+  const where = `HTTPRoute ${traffic.route}`;
+  if (traffic.accepted === true) {
+    return `Exact weight, read from ${where} (accepted by its Gateway)`;
+  }
+  return `Exact weight through ${where}: ${
+    traffic.message ?? 'not accepted by its Gateway'
+  }`;
+}
+
 export function RolloutSummary(props: { rollout: RolloutView }) {
   const { rollout } = props;
   const classes = useStyles();
@@ -169,6 +180,11 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
       {rollout.weight.method === 'replica-ratio' && (
         <Typography variant="caption" component="p" className={classes.note}>
           Weight is approximated by replica ratio (no traffic router)
+        </Typography>
+      )}
+      {rollout.weight.method === 'gateway-api' && rollout.traffic && (
+        <Typography variant="caption" component="p" className={classes.note}>
+          {trafficNote(rollout.traffic)}
         </Typography>
       )}
     </Box>

