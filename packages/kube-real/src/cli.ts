@@ -16,7 +16,6 @@ files with kubectl (--apply in order, then --seed), writes DIR/kubeconfig (admin
 DIR/cluster.json and DIR/app-config.yaml (the portal's cluster entry: reader token for the
 Kubernetes plugin, engine token for the rollouts engine), and runs until interrupted.`;
 
-
 /**
  * The demo seed without its Argo Rollout: this control plane has neither the Argo Rollouts CRD nor
  * its controller (kube-sim serves and simulates both). Written to `dir`, for kubectl.

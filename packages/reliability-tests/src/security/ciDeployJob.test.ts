@@ -172,7 +172,7 @@ describe("a generated service's deploy job and its GitHub Actions identity", () 
     expect(JSON.stringify(workflow)).not.toMatch(/BACKSTAGE_TOKEN/);
   });
 
-  it('is refused when the token is another repository\'s, and the workload stays as it was', async () => {
+  it("is refused when the token is another repository's, and the workload stays as it was", async () => {
     jobRepository = 'acme/some-other-repo';
     const before = image();
     const { status, output } = await runDeployStep();

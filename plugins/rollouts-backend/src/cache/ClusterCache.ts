@@ -42,6 +42,13 @@ export type ClusterChangeListener = (
   obj: KubernetesObject,
 ) => void;
 
+/** A list or watch of a kind the cluster does not serve (404) or lets nobody here read (403). */
+function isMissingKind(e: unknown): boolean {
+  const err = e as { code?: number; statusCode?: number };
+  const code = err?.code ?? err?.statusCode;
+  return code === 404 || code === 403;
+}
+
 /**
  * Keeps one object kind of one cluster in memory, fed by a list+watch. The informer re-lists when
  * its watch ends; after an error it is restarted after a short back-off, so the cache heals itself.
@@ -78,7 +85,11 @@ class KindCache<T extends KubernetesObject> {
       onChange(this.kind, obj);
     });
     informer.on('error', err => {
-      if (this.stopped || this.missing) return;
+      if (this.stopped) return;
+      if (optional && isMissingKind(err)) {
+        this.lookAgainLater(err);
+        return;
+      }
       this.logger.warn(`Watch of ${this.kind} failed, re-listing: ${err}`);
       // Unref'd: a pending re-list must not keep a stopping backend alive.
       setTimeout(() => {
@@ -90,33 +101,41 @@ class KindCache<T extends KubernetesObject> {
     this.synced = optional ? this.startOptional() : this.start();
   }
 
-  /** True while an optional kind's list fails (the CRD is not installed, or not readable). */
-  private missing = false;
+  /** An optional kind was found missing or unreadable: said once, listed again in a minute. */
+  private toldMissing = false;
+  private nextLook?: NodeJS.Timeout;
 
   private async startOptional(): Promise<void> {
     try {
       await this.informer.start();
-      this.missing = false;
     } catch (e) {
       if (this.stopped) return;
-      const code =
-        (e as { code?: number; statusCode?: number })?.code ??
-        (e as { statusCode?: number })?.statusCode;
-      if (code !== 404 && code !== 403) {
+      if (isMissingKind(e)) {
+        this.lookAgainLater(e);
+      } else {
         // A failing cluster, not a missing kind: the usual back-off, without holding up views.
         this.start().catch(() => {});
-        return;
       }
-      if (!this.missing) {
-        this.logger.info(
-          `Not watching ${this.kind}: ${e} (retrying every minute)`,
-        );
-      }
-      this.missing = true;
-      setTimeout(() => {
-        if (!this.stopped) this.startOptional().catch(() => {});
-      }, 60_000).unref();
     }
+  }
+
+  private lookAgainLater(e: unknown) {
+    if (!this.toldMissing) {
+      this.toldMissing = true;
+      const code = (e as { code?: number; statusCode?: number })?.code;
+      this.logger.info(
+        code === 403
+          ? `The rollouts engine's credential may not list ${this.kind} (see its RBAC role); looking again every minute`
+          : `The cluster does not serve ${this.kind}; looking again every minute`,
+      );
+    }
+    // One look at a time, whether the list's rejection or the informer's error reported it.
+    if (this.nextLook) return;
+    this.nextLook = setTimeout(() => {
+      this.nextLook = undefined;
+      if (!this.stopped) this.startOptional().catch(() => {});
+    }, 60_000);
+    this.nextLook.unref();
   }
 
   private async start(): Promise<void> {
@@ -179,6 +198,7 @@ class KindCache<T extends KubernetesObject> {
 
   async stop() {
     this.stopped = true;
+    clearTimeout(this.nextLook);
     await this.informer.stop();
   }
 }
