@@ -747,14 +747,16 @@ export class CanaryStrategy implements RolloutStrategyHandler {
    * stable Deployment takes the new image; once its pods are ready the traffic moves back to it,
    * and only then does the canary go away.
    */
-  private async finishRouted(
+  /**
+   * The stable Deployment takes the new image at its full size: `ready` once it has rolled out,
+   * Degraded (with `degradedMessage`) past its progress deadline, `undefined` while it moves.
+   */
+  private async stableOnNewImage(
     ctx: StrategyContext,
     state: RolloutState & { targetImage: string },
-    config: GatewayRouteConfig,
-    owner: { entityRef: string; workload: string },
     total: number,
-    route: HttpRoute,
-  ): Promise<Transition | undefined> {
+    degradedMessage: string,
+  ): Promise<Transition | undefined | 'ready'> {
     const { primary, client } = ctx;
     if (
       imageOf(primary.spec?.template) !== state.targetImage ||
@@ -768,24 +770,22 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     }
     if (deploymentDeadlineExceeded(primary) && state.phase !== 'Degraded') {
       return {
-        state: nextState(ctx, {
-          phase: 'Degraded',
-          message:
-            'The stable Deployment did not become ready with the new image; traffic stays on the canary',
-        }),
+        state: nextState(ctx, { phase: 'Degraded', message: degradedMessage }),
         event: 'degraded',
         message: 'Progress deadline exceeded while finishing',
         notify: 'degraded' as const,
       };
     }
-    if (!deploymentComplete(primary)) return undefined;
-    let latest = route;
-    if (canaryPercent(routeWeights(latest, config)) > 0) {
-      latest = await client.setCanaryWeight(config, 0, owner);
-    }
-    if (routeAcceptance(latest).accepted === undefined) return undefined;
+    return deploymentComplete(primary) ? 'ready' : undefined;
+  }
+
+  /** The canary goes away and the rollout is Healthy on the new image. */
+  private async completed(
+    ctx: StrategyContext,
+    state: RolloutState & { targetImage: string },
+  ): Promise<Transition> {
     const finished = this.canary(ctx);
-    if (finished) await client.deleteCompanion(finished);
+    if (finished) await ctx.client.deleteCompanion(finished);
     const message = `Rollout of ${state.targetImage} complete`;
     return {
       state: nextState(ctx, {
@@ -799,6 +799,30 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       event: 'completed',
       message,
     };
+  }
+
+  private async finishRouted(
+    ctx: StrategyContext,
+    state: RolloutState & { targetImage: string },
+    config: GatewayRouteConfig,
+    owner: { entityRef: string; workload: string },
+    total: number,
+    route: HttpRoute,
+  ): Promise<Transition | undefined> {
+    const { client } = ctx;
+    const stable = await this.stableOnNewImage(
+      ctx,
+      state,
+      total,
+      'The stable Deployment did not become ready with the new image; traffic stays on the canary',
+    );
+    if (stable !== 'ready') return stable;
+    let latest = route;
+    if (canaryPercent(routeWeights(latest, config)) > 0) {
+      latest = await client.setCanaryWeight(config, 0, owner);
+    }
+    if (routeAcceptance(latest).accepted === undefined) return undefined;
+    return this.completed(ctx, state);
   }
 
   /** Aborts when canary pods crash-loop or stay unready longer than the threshold. */
@@ -860,44 +884,13 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     state: RolloutState & { targetImage: string },
     total: number,
   ) {
-    const { primary, client } = ctx;
-    if (
-      imageOf(primary.spec?.template) !== state.targetImage ||
-      primary.spec?.replicas !== total
-    ) {
-      const body = clone(primary);
-      setImage(body.spec!.template!, state.targetImage);
-      body.spec!.replicas = total;
-      await client.replaceDeployment(body);
-      return undefined;
-    }
-    if (deploymentDeadlineExceeded(primary) && state.phase !== 'Degraded') {
-      return {
-        state: nextState(ctx, {
-          phase: 'Degraded',
-          message:
-            'The stable Deployment did not become ready with the new image',
-        }),
-        event: 'degraded',
-        message: 'Progress deadline exceeded while finishing',
-        notify: 'degraded' as const,
-      };
-    }
-    if (!deploymentComplete(primary)) return undefined;
-    const finished = this.canary(ctx);
-    if (finished) await client.deleteCompanion(finished);
-    const message = `Rollout of ${state.targetImage} complete`;
-    return {
-      state: nextState(ctx, {
-        phase: 'Healthy',
-        stableImage: state.targetImage,
-        targetImage: undefined,
-        pause: undefined,
-        unhealthySince: undefined,
-        message,
-      }),
-      event: 'completed',
-      message,
-    };
+    const stable = await this.stableOnNewImage(
+      ctx,
+      state,
+      total,
+      'The stable Deployment did not become ready with the new image',
+    );
+    if (stable !== 'ready') return stable;
+    return this.completed(ctx, state);
   }
 }
