@@ -140,12 +140,85 @@ export interface RolloutView {
    */
   controller?: RolloutController;
   /**
-   * The analysis run of the current step (canary) or of the promotion (blue-green) of an Argo
-   * Rollout, as Argo reports it: `Pending`, `Running`, `Successful`, `Failed`, `Error`, `Inconclusive`.
+   * The analysis of the rollout in flight: the portal engine's own (metrics measured against
+   * Prometheus at each canary step, in the background while the canary runs, and before a
+   * blue-green promotion), or the analysis run of an Argo Rollout as Argo reports it.
    */
-  analysis?: { name?: string; status: string; message?: string };
+  analysis?: AnalysisView;
   /** A caveat the user should see before acting (for example Argo's ignored abort after promote-full). */
   warning?: string;
+}
+
+/**
+ * Verdict of an analysis, a metric or one measurement, in Argo Rollouts' vocabulary.
+ * @public
+ */
+export type AnalysisPhase =
+  | 'Pending'
+  | 'Running'
+  | 'Successful'
+  | 'Failed'
+  | 'Inconclusive'
+  | 'Error';
+
+/**
+ * One measurement of one metric: the canary's value (the one the conditions judge) and, for
+ * comparison, the stable pods' value measured by the same query at the same time.
+ * @public
+ */
+export interface AnalysisMeasurement {
+  /** When it was measured (ISO 8601). */
+  at: string;
+  /** The canary step it belongs to (index into `steps`), or absent for a blue-green pre-promotion. */
+  stepIndex?: number;
+  /** The canary (or preview) pods' value; absent when the query returned nothing or failed. */
+  canary?: number;
+  /** The stable (or active) pods' value, for the chart; never judged. */
+  stable?: number;
+  phase: Exclude<AnalysisPhase, 'Pending' | 'Running'>;
+  /** Why: the condition that held, or the Prometheus error / empty result for `Error`/`Inconclusive`. */
+  message?: string;
+}
+
+/**
+ * One metric of an analysis, as the workload declares it (Argo Rollouts' AnalysisTemplate metric
+ * fields), with its measurements so far.
+ * @public
+ */
+export interface AnalysisMetricView {
+  name: string;
+  /** e.g. `result < 0.01`; `result` is the canary's value. */
+  successCondition?: string;
+  failureCondition?: string;
+  /** The number the conditions compare against, when they compare against one (drawn on the chart). */
+  threshold?: number;
+  /** Seconds between measurements. */
+  intervalSeconds: number;
+  /** Measurements to take per analysis (absent: until the canary ends). */
+  count?: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  phase: AnalysisPhase;
+  /** Counts so far in the current analysis. */
+  successful: number;
+  failed: number;
+  inconclusive: number;
+  /** The most recent measurements, oldest first (bounded). */
+  measurements: AnalysisMeasurement[];
+}
+
+/**
+ * The analysis of a rollout in flight.
+ * @public
+ */
+export interface AnalysisView {
+  /** The analysis' name (the ConfigMap that declares it, or Argo's AnalysisRun). */
+  name?: string;
+  phase: AnalysisPhase;
+  /** Human-readable reason for the phase (for example which metric failed and at what value). */
+  message?: string;
+  /** The portal engine's metrics; Argo-driven rollouts report only phase and message. */
+  metrics?: AnalysisMetricView[];
 }
 
 /** @public */

@@ -196,7 +196,7 @@ describe('argoRolloutView', () => {
     });
     expect(argoRolloutView(ro, canarySets).analysis).toEqual({
       name: 'rollouts-demo-6cf78c66c5-2-1',
-      status: 'Inconclusive',
+      phase: 'Inconclusive',
       message: 'Metric "success-rate" assessed Inconclusive',
     });
     expect(

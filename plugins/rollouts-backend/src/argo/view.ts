@@ -1,4 +1,5 @@
 import {
+  AnalysisPhase,
   AllowedAction,
   CanaryStep,
   RevisionRole,
@@ -214,7 +215,8 @@ export function argoRolloutView(
     ...(run?.status
       ? {
           analysis: {
-            status: run.status,
+            // Argo's AnalysisRun phases are the same words as ours.
+            phase: run.status as AnalysisPhase,
             ...(run.name ? { name: run.name } : {}),
             ...(run.message ? { message: run.message } : {}),
           },

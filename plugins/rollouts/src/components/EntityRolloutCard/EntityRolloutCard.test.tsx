@@ -200,7 +200,7 @@ describe('EntityRolloutCard', () => {
     await renderCard(
       withRollouts(
         argoCanaryPromotingFull({
-          analysis: { name: 'payments-api-7c9-2', status: 'Running' },
+          analysis: { name: 'payments-api-7c9-2', phase: 'Running' },
         }),
       ),
     );

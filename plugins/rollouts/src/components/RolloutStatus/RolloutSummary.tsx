@@ -137,10 +137,10 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
     ]);
   }
   if (rollout.analysis) {
-    const { name, status, message } = rollout.analysis;
+    const { name, phase, message } = rollout.analysis;
     rows.push([
       'Analysis',
-      [status, name && `(${name})`, message && `· ${message}`]
+      [phase, name && `(${name})`, message && `· ${message}`]
         .filter(Boolean)
         .join(' '),
     ]);
