@@ -13,6 +13,7 @@ import { findKind } from './api/resources';
 import { buildMatcher } from './api/selectors';
 import { TYPES } from './controllers/types';
 import { loadSeed } from './seed';
+import { PodMetricsOptions, PodMetricsServers } from './pods/PodMetricsServers';
 
 export type { KubeSimFaults, RecordedWrite } from './api/ApiServer';
 
@@ -30,6 +31,12 @@ export interface KubeSimOptions {
   log?: (line: string) => void;
   /** How many changes watches can resume from before they get 410 Gone. Default 10000. */
   watchCacheSize?: number;
+  /**
+   * Running pods annotated `prometheus.io/scrape: "true"` serve `/metrics` on their own 127.x pod
+   * IP (request counts, errors and latencies their image tag decides: `-errors`, `-slow`), so a
+   * real Prometheus can scrape them. Off by default.
+   */
+  podMetrics?: boolean | PodMetricsOptions;
 }
 
 /** @public */
@@ -180,6 +187,13 @@ export async function startKubeSim(
   api.faults = { ...NO_FAULTS, ...(options.faults ?? {}) };
   if (options.seed) applyObjects(store, loadSeed(options.seed));
   controllers.start();
+  const podMetrics = options.podMetrics
+    ? new PodMetricsServers(
+        store,
+        log,
+        options.podMetrics === true ? {} : options.podMetrics,
+      )
+    : undefined;
 
   const server = http.createServer(api.handler);
   server.keepAliveTimeout = 65000;
@@ -278,6 +292,7 @@ export async function startKubeSim(
     control,
     async close() {
       controllers.stop();
+      await podMetrics?.close();
       api.closeWatches();
       await new Promise<void>(resolve => {
         server.close(() => resolve());

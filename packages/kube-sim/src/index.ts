@@ -12,6 +12,9 @@ export type {
   RecordedWrite,
 } from './KubeSim';
 export { unservedRouteBackends, routeWeights } from './gatewayTraffic';
+export type { PodMetricsOptions } from './pods/PodMetricsServers';
+export { trafficBehaviour } from './pods/trafficProfile';
+export type { TrafficBehaviour } from './pods/trafficProfile';
 export {
   podLifecycle,
   imageBehaviour,
