@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { AddressInfo } from 'node:net';
 import { ObjectStore } from './store/ObjectStore';
 import {
@@ -43,6 +46,11 @@ export interface KubeSimOptions {
 export interface KubeSim {
   url: string;
   port: number;
+  /**
+   * With `podMetrics`: the pod list (Prometheus' `file_sd_configs` format, the labels of its
+   * Kubernetes discovery) that `startPrometheus` scrapes from.
+   */
+  prometheusTargetsFile?: string;
   /** A kubeconfig (cluster server = url, a token user) for kubectl and client libraries. */
   kubeconfig(): string;
   control: {
@@ -187,12 +195,17 @@ export async function startKubeSim(
   api.faults = { ...NO_FAULTS, ...(options.faults ?? {}) };
   if (options.seed) applyObjects(store, loadSeed(options.seed));
   controllers.start();
-  const podMetrics = options.podMetrics
-    ? new PodMetricsServers(
-        store,
-        log,
-        options.podMetrics === true ? {} : options.podMetrics,
-      )
+  const metricsOptions =
+    options.podMetrics === true ? {} : options.podMetrics || undefined;
+  const targetsDir =
+    metricsOptions && !metricsOptions.targetsFile
+      ? mkdtempSync(path.join(os.tmpdir(), 'kube-sim-targets-'))
+      : undefined;
+  const targetsFile =
+    metricsOptions &&
+    (metricsOptions.targetsFile ?? path.join(targetsDir!, 'pods.json'));
+  const podMetrics = metricsOptions
+    ? new PodMetricsServers(store, log, { ...metricsOptions, targetsFile })
     : undefined;
 
   const server = http.createServer(api.handler);
@@ -288,11 +301,13 @@ export async function startKubeSim(
   return {
     url,
     port,
+    prometheusTargetsFile: targetsFile,
     kubeconfig: () => kubeconfigYaml(url),
     control,
     async close() {
       controllers.stop();
       await podMetrics?.close();
+      if (targetsDir) rmSync(targetsDir, { recursive: true, force: true });
       api.closeWatches();
       await new Promise<void>(resolve => {
         server.close(() => resolve());

@@ -1,3 +1,4 @@
+import { renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { ObjectStore, ChangeEvent } from '../store/ObjectStore';
 import { TYPES } from '../controllers/types';
@@ -10,6 +11,49 @@ export interface PodMetricsOptions {
   maxServers?: number;
   /** Requests per second each pod pretends to serve (default 20). */
   requestsPerSecond?: number;
+  /**
+   * Where to keep the pod list for Prometheus' `file_sd_configs` (see prometheusTargets below);
+   * KubeSim picks a temporary file when this is not given.
+   */
+  targetsFile?: string;
+}
+
+/** Prometheus' label-name rule, as its Kubernetes discovery applies it to label and annotation keys. */
+function sanitize(name: string) {
+  return name.replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
+/**
+ * One pod as Prometheus' Kubernetes discovery (role `pod`) describes it: `__address__` at its IP
+ * and first container port, and the `__meta_kubernetes_*` labels the usual `kubernetes-pods`
+ * relabelling reads (namespace, name, phase, ready, labels, annotations). Debian's Prometheus is
+ * built without `kubernetes_sd_configs`, so kube-sim writes this list for `file_sd_configs`
+ * instead, and the same relabel rules give the same series labels.
+ */
+export function prometheusTarget(pod: any) {
+  const labels: Record<string, string> = {
+    __address__: `${pod.status.podIP}:${
+      pod.spec?.containers?.[0]?.ports?.[0]?.containerPort ?? DEFAULT_PORT
+    }`,
+    __meta_kubernetes_namespace: pod.metadata.namespace,
+    __meta_kubernetes_pod_name: pod.metadata.name,
+    __meta_kubernetes_pod_ip: pod.status.podIP,
+    __meta_kubernetes_pod_phase: pod.status.phase ?? '',
+    __meta_kubernetes_pod_ready: String(
+      (pod.status.conditions ?? []).some(
+        (c: any) => c.type === 'Ready' && c.status === 'True',
+      ),
+    ),
+    __meta_kubernetes_pod_node_name: pod.spec?.nodeName ?? '',
+    __meta_kubernetes_pod_uid: pod.metadata.uid,
+  };
+  for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
+    labels[`__meta_kubernetes_pod_label_${sanitize(k)}`] = String(v);
+  }
+  for (const [k, v] of Object.entries(pod.metadata.annotations ?? {})) {
+    labels[`__meta_kubernetes_pod_annotation_${sanitize(k)}`] = String(v);
+  }
+  return { targets: [labels.__address__], labels };
 }
 
 const DEFAULT_PORT = 8080;
@@ -59,6 +103,8 @@ export class PodMetricsServers {
   private warnedFull = false;
   private readonly maxServers: number;
   private readonly requestsPerSecond: number;
+  private readonly targetsFile?: string;
+  private targetsDue = false;
 
   constructor(
     private readonly store: ObjectStore,
@@ -67,10 +113,40 @@ export class PodMetricsServers {
   ) {
     this.maxServers = options.maxServers ?? 64;
     this.requestsPerSecond = options.requestsPerSecond ?? 20;
+    this.targetsFile = options.targetsFile;
     this.unsubscribe = store.subscribe(storageKey(TYPES.pods), e =>
       this.changed(e),
     );
     for (const s of store.list(TYPES.pods)) this.sync(s.obj);
+    this.writeTargets();
+  }
+
+  /** The pods with an address, rewritten (atomically) once per burst of pod changes. */
+  private targetsChanged() {
+    if (!this.targetsFile || this.targetsDue) return;
+    this.targetsDue = true;
+    setImmediate(() => {
+      this.targetsDue = false;
+      this.writeTargets();
+    });
+  }
+
+  private writeTargets() {
+    if (!this.targetsFile) return;
+    const targets = this.store
+      .list(TYPES.pods)
+      .map(s => s.obj)
+      .filter(
+        (p: any) =>
+          !p.metadata?.deletionTimestamp &&
+          loopbackIp(p) &&
+          p.status?.phase !== 'Succeeded' &&
+          p.status?.phase !== 'Failed',
+      )
+      .map(prometheusTarget);
+    const temp = `${this.targetsFile}.tmp`;
+    writeFileSync(temp, JSON.stringify(targets, null, 1));
+    renameSync(temp, this.targetsFile);
   }
 
   /** How many pods serve now (for tests of the bound). */
@@ -79,6 +155,7 @@ export class PodMetricsServers {
   }
 
   private changed(event: ChangeEvent) {
+    this.targetsChanged();
     if (event.type === 'DELETED') this.stop(event.object.obj.metadata.uid);
     else this.sync(event.object.obj);
   }
