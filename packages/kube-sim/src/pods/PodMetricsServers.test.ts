@@ -121,14 +121,14 @@ describe('traffic profiles', () => {
       )
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 
-  it('lets the image tag decide: -errors answers 5% with 500, -slow moves the latency buckets up', () => {
+  it('lets the image tag decide: -errors answers 6% with 500, -slow moves the latency buckets up', () => {
     expect(trafficBehaviour('acme/x:2.0.0-errors')).toBe('errors');
     expect(trafficBehaviour('acme/x:2.0.0-slow')).toBe('slow');
     expect(trafficBehaviour('registry:5000/acme/x:2.0.0')).toBe('healthy');
     const errors = exposition('errors', 100, 100);
     expect(
       total(errors, '500') / (total(errors, '500') + total(errors, '200')),
-    ).toBeCloseTo(0.05, 2);
+    ).toBeCloseTo(0.06, 2);
     const healthy = exposition('healthy', 100, 100);
     const slow = exposition('slow', 100, 100);
     const bucket = (text: string, le: string) =>

@@ -9,7 +9,7 @@ import { exposition, trafficBehaviour } from './trafficProfile';
 export interface PodMetricsOptions {
   /** Most pods serving at once (default 64); pods past it serve nothing and it is logged once. */
   maxServers?: number;
-  /** Requests per second each pod pretends to serve (default 20). */
+  /** Requests per second each pod pretends to serve (default 50). */
   requestsPerSecond?: number;
   /**
    * Where to keep the pod list for Prometheus' `file_sd_configs` (see prometheusTargets below);
@@ -112,7 +112,7 @@ export class PodMetricsServers {
     options: PodMetricsOptions = {},
   ) {
     this.maxServers = options.maxServers ?? 64;
-    this.requestsPerSecond = options.requestsPerSecond ?? 20;
+    this.requestsPerSecond = options.requestsPerSecond ?? 50;
     this.targetsFile = options.targetsFile;
     this.unsubscribe = store.subscribe(storageKey(TYPES.pods), e =>
       this.changed(e),

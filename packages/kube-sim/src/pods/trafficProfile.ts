@@ -1,7 +1,8 @@
 /**
  * The traffic a simulated pod has served, as a pure function of its image and how long it has
  * been up: a steady request rate, split over two routes; an image tag ending `-errors` answers
- * 5% of them with 500; one ending `-slow` answers about four times slower (its p99 lands two
+ * about 5% of them with 500 (6%, so that a `result >= 0.05` failure condition is crossed
+ * whatever the rate window's rounding); one ending `-slow` answers about four times slower (its p99 lands two
  * histogram buckets higher). Anything else is healthy. Counts grow with time, so Prometheus'
  * `rate()` over scrapes sees the rate.
  */
@@ -16,7 +17,7 @@ export function trafficBehaviour(image: string): TrafficBehaviour {
   return 'healthy';
 }
 
-export const ERROR_RATIO = 0.05;
+export const ERROR_RATIO = 0.06;
 
 /** Bucket bounds of the service's `http_request_duration_seconds` (the Prometheus client's defaults). */
 export const BUCKETS = [
