@@ -8,6 +8,8 @@ import path from 'node:path';
 export interface PrometheusOptions {
   /** kube-sim's `prometheusTargetsFile` (kube-sim started with `podMetrics`). */
   targetsFile: string;
+  /** Port on 127.0.0.1; default a free one. */
+  port?: number;
   /** Seconds between scrapes (default 1). */
   scrapeIntervalSeconds?: number;
   /** The binary; default `$PROMETHEUS_BIN` or `prometheus` on PATH (scripts/ensure-prometheus.sh installs it). */
@@ -118,7 +120,7 @@ export async function startPrometheus(
       scrapeIntervalSeconds: options.scrapeIntervalSeconds ?? 1,
     }),
   );
-  const port = await freePort();
+  const port = options.port || (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const log = options.log ?? (() => {});
   const child = spawn(
