@@ -5,6 +5,8 @@ import { TYPES } from '../controllers/types';
 import { storageKey } from '../api/resources';
 import { exposition, trafficBehaviour } from './trafficProfile';
 
+const DEFAULT_PORT = 8080;
+
 /** @public */
 export interface PodMetricsOptions {
   /** Most pods serving at once (default 64); pods past it serve nothing and it is logged once. */
@@ -56,7 +58,6 @@ export function prometheusTarget(pod: any) {
   return { targets: [labels.__address__], labels };
 }
 
-const DEFAULT_PORT = 8080;
 
 /** The loopback address a pod's server binds: its pod IP, which kube-sim allocates in 127.244.0.0/16. */
 function loopbackIp(pod: any): string | undefined {
