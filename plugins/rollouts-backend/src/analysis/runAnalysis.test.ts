@@ -1,4 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { NotAllowedError } from '@backstage/errors';
 import { Entity } from '@backstage/catalog-model';
 import {
   RolloutView,
@@ -357,6 +358,20 @@ describe('canary analysis', () => {
     expect((await missing.view()).pause?.reason).toBe(
       'Analysis inconclusive: analysis ConfigMap shop/payments-analysis not found',
     );
+  });
+
+  it("pauses with the cluster's reason when the engine's role may not read the ConfigMap", async () => {
+    const { cluster, act, tick, view } = setup({});
+    (cluster.client as any).readConfigMap = async () => {
+      throw new NotAllowedError(
+        "The cluster refuses the rollouts engine's credential for ConfigMap shop/payments-analysis (see its RBAC role): configmaps is forbidden",
+      );
+    };
+    await act('start', 'acme/payments:2.0.0');
+    await tick();
+    const v = await view();
+    expect(v.phase).toBe('Paused');
+    expect(v.pause?.reason).toContain('configmaps is forbidden');
   });
 
   it('keeps its counts in the Deployment: a new engine aborts at the next failure', async () => {

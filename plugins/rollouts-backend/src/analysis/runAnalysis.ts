@@ -1,3 +1,4 @@
+import { NotAllowedError } from '@backstage/errors';
 import {
   AnalysisMeasurement,
   ROLLOUT_ANNOTATIONS,
@@ -127,7 +128,16 @@ async function readDeclaration(
       `${ns}/${ctx.primary.metadata?.name} is not bound to an entity, so no analysis ConfigMap can be its own`,
     );
   }
-  const configMap = await ctx.client.readConfigMap(ns, name);
+  let configMap;
+  try {
+    configMap = await ctx.client.readConfigMap(ns, name);
+  } catch (e) {
+    // The engine's role may not read it: a person must see why (an unreachable cluster is
+    // retried by the next reconcile instead).
+    if (e instanceof NotAllowedError)
+      throw new AnalysisDeclarationError(e.message);
+    throw e;
+  }
   if (!configMap) {
     throw new AnalysisDeclarationError(
       `analysis ConfigMap ${ns}/${name} not found`,
