@@ -7,6 +7,7 @@ import {
   catalogLocationDeletePermission,
 } from '@backstage/plugin-catalog-common/alpha';
 import {
+  rolloutFreezeOverridePermission,
   rolloutAbortPermission,
   rolloutPromotePermission,
   rolloutReadPermission,
@@ -159,5 +160,20 @@ describe('RolloutsPermissionPolicy and the Kubernetes proxy', () => {
         await policyFor(refs).handle({ permission }, userIn(...refs)),
       ).toEqual({ result: AuthorizeResult.ALLOW });
     }
+  });
+
+  it('lets only the platform team override a freeze window, never a service', async () => {
+    const owner = ['user:default/guest', 'group:default/team-rust'];
+    const platform = ['user:default/pat', 'group:default/platform'];
+    const permission = rolloutFreezeOverridePermission;
+    expect(
+      await policyFor(owner).handle({ permission }, userIn(...owner)),
+    ).toEqual({ result: AuthorizeResult.DENY });
+    expect(
+      await policyFor(platform).handle({ permission }, userIn(...platform)),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+    expect(await policyFor(platform).handle({ permission })).toEqual({
+      result: AuthorizeResult.DENY,
+    });
   });
 });
