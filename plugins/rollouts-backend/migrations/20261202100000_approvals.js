@@ -13,15 +13,23 @@ exports.up = async function up(knex) {
     table.string('cluster').notNullable();
     table.string('namespace').notNullable();
     table.string('workload').notNullable();
-    table.string('action').notNullable().comment('start, promote, promote-full or retry');
+    table
+      .string('action')
+      .notNullable()
+      .comment('start, promote, promote-full or retry');
     table.string('image', 512).nullable();
     table
       .text('request_json')
       .notNullable()
-      .comment('What the action carries when approved: revision, step index, reason');
+      .comment(
+        'What the action carries when approved: revision, step index, reason',
+      );
     table.string('requested_by').notNullable();
     table.text('reason').notNullable();
-    table.string('status').notNullable().comment('pending, approved, denied or expired');
+    table
+      .string('status')
+      .notNullable()
+      .comment('pending, approved, denied or expired');
     table.string('pending_key').nullable().unique();
     table.timestamp('created_at', { useTz: true }).notNullable();
     table.timestamp('expires_at', { useTz: true }).notNullable();

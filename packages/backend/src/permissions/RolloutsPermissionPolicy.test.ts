@@ -47,11 +47,14 @@ describe('RolloutsPermissionPolicy', () => {
       await policy.handle({ permission: catalogEntityReadPermission }, guest),
     ).toEqual({ result: AuthorizeResult.ALLOW });
     expect(
-      await policy.handle({ permission: catalogLocationCreatePermission }, guest),
+      await policy.handle(
+        { permission: catalogLocationCreatePermission },
+        guest,
+      ),
     ).toEqual({ result: AuthorizeResult.ALLOW });
   });
 
-  it('lets only the owners delete an entity, so nobody frees another team\'s entity ref', async () => {
+  it("lets only the owners delete an entity, so nobody frees another team's entity ref", async () => {
     expect(
       await policy.handle({ permission: catalogEntityDeletePermission }, guest),
     ).toEqual({
@@ -67,7 +70,10 @@ describe('RolloutsPermissionPolicy', () => {
       },
     });
     expect(
-      await policy.handle({ permission: catalogLocationDeletePermission }, guest),
+      await policy.handle(
+        { permission: catalogLocationDeletePermission },
+        guest,
+      ),
     ).toEqual({ result: AuthorizeResult.DENY });
   });
 

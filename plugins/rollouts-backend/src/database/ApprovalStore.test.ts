@@ -61,20 +61,36 @@ describe('ApprovalStore', () => {
         input: { reason: 'release 2.0' },
       });
       await expect(
-        store.create({ ...asked, requestedBy: 'user:default/bob', createdAt: later(1) }),
+        store.create({
+          ...asked,
+          requestedBy: 'user:default/bob',
+          createdAt: later(1),
+        }),
       ).rejects.toThrow(ConflictError);
       await expect(
         store.create({ ...asked, createdAt: later(1) }),
-      ).rejects.toThrow(/already has a pending approval request .*by user:default\/ada/);
+      ).rejects.toThrow(
+        /already has a pending approval request .*by user:default\/ada/,
+      );
       // Another workload is another target.
       await store.create({ ...asked, workload: 'ledger', createdAt: later(1) });
 
       expect(
-        await store.decide(first.id, { status: 'denied', by: 'user:default/bob', reason: 'not now', at: later(2) }),
+        await store.decide(first.id, {
+          status: 'denied',
+          by: 'user:default/bob',
+          reason: 'not now',
+          at: later(2),
+        }),
       ).toBe(true);
       // Decided once: a second decision loses.
       expect(
-        await store.decide(first.id, { status: 'approved', by: 'user:default/eve', reason: 'go', at: later(3) }),
+        await store.decide(first.id, {
+          status: 'approved',
+          by: 'user:default/eve',
+          reason: 'go',
+          at: later(3),
+        }),
       ).toBe(false);
       expect(await store.get(first.id, later(3))).toMatchObject({
         status: 'denied',
@@ -83,16 +99,32 @@ describe('ApprovalStore', () => {
         decidedAt: later(2).toISOString(),
       });
 
-      const second = await store.create({ ...asked, createdAt: later(5), expiresAt: later(10) });
+      const second = await store.create({
+        ...asked,
+        createdAt: later(5),
+        expiresAt: later(10),
+      });
       // At its expiry instant it is expired and cannot be approved.
       expect((await store.get(second.id, later(10)))?.status).toBe('expired');
       expect(
-        await store.decide(second.id, { status: 'approved', by: 'user:default/bob', reason: 'go', at: later(10) }),
+        await store.decide(second.id, {
+          status: 'approved',
+          by: 'user:default/bob',
+          reason: 'go',
+          at: later(10),
+        }),
       ).toBe(false);
       expect((await store.get(second.id, later(9)))?.status).toBe('pending');
-      const third = await store.create({ ...asked, createdAt: later(11), expiresAt: later(20) });
+      const third = await store.create({
+        ...asked,
+        createdAt: later(11),
+        expiresAt: later(20),
+      });
       expect(
-        (await store.list({ entityRef: asked.entityRef }, later(11))).map(a => [a.id, a.status]),
+        (await store.list({ entityRef: asked.entityRef }, later(11))).map(a => [
+          a.id,
+          a.status,
+        ]),
       ).toEqual([
         [third.id, 'pending'],
         [second.id, 'expired'],
@@ -108,13 +140,20 @@ describe('ApprovalStore', () => {
       const { store } = await storeOn(databaseId);
       const a = await store.create(asked);
       expect(
-        await store.decide(a.id, { status: 'approved', by: 'user:default/bob', reason: 'go', at: later(1) }),
+        await store.decide(a.id, {
+          status: 'approved',
+          by: 'user:default/bob',
+          reason: 'go',
+          at: later(1),
+        }),
       ).toBe(true);
       await store.reopen(a);
       const back = await store.get(a.id, later(2));
       expect(back?.status).toBe('pending');
       expect(back?.decidedBy).toBeUndefined();
-      await expect(store.create({ ...asked, createdAt: later(2) })).rejects.toThrow(ConflictError);
+      await expect(
+        store.create({ ...asked, createdAt: later(2) }),
+      ).rejects.toThrow(ConflictError);
     },
   );
 });

@@ -101,7 +101,13 @@ export class ApprovalStore {
         .first();
       if (!existing) throw error;
       throw new ConflictError(
-        `${approval.workload} in ${approval.cluster} already has a pending approval request (${existing.id}: ${existing.action} by ${existing.requested_by}, expires ${iso(existing.expires_at)}); it must be approved, denied or expire first`,
+        `${approval.workload} in ${
+          approval.cluster
+        } already has a pending approval request (${existing.id}: ${
+          existing.action
+        } by ${existing.requested_by}, expires ${iso(
+          existing.expires_at,
+        )}); it must be approved, denied or expire first`,
       );
     }
     return this.toView(row, approval.createdAt);
@@ -176,7 +182,8 @@ export class ApprovalStore {
 
   private toView(r: Row, now: Date): StoredApproval {
     const expired =
-      r.status === 'pending' && new Date(r.expires_at).getTime() <= now.getTime();
+      r.status === 'pending' &&
+      new Date(r.expires_at).getTime() <= now.getTime();
     return {
       id: r.id,
       entityRef: r.entity_ref,

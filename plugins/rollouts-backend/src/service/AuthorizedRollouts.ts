@@ -314,7 +314,12 @@ export class AuthorizedRollouts {
         await this.record(row, { outcome: 'denied', message });
         throw new ConflictError(message);
       }
-      const refusal = await authorizeFreezeOverride(this.options, entity, credentials, freeze);
+      const refusal = await authorizeFreezeOverride(
+        this.options,
+        entity,
+        credentials,
+        freeze,
+      );
       await this.record(
         { ...row, action: 'freeze-override', reason: body.override.reason },
         {
@@ -441,7 +446,12 @@ export class AuthorizedRollouts {
    * not be the requester when approving.
    */
   private async decideOn<T>(
-    decision: { id: string; credentials: BackstageCredentials; reason: string; request: Request },
+    decision: {
+      id: string;
+      credentials: BackstageCredentials;
+      reason: string;
+      request: Request;
+    },
     status: 'approved' | 'denied',
     act: (approval: StoredApproval) => Promise<T>,
   ): Promise<{ approval: ApprovalView; rollout: T }> {
@@ -451,12 +461,21 @@ export class AuthorizedRollouts {
       eventId: 'rollout-approval',
       severityLevel: 'medium',
       request: decision.request,
-      meta: { approvalId: decision.id, decision: status, actor, reason: decision.reason },
+      meta: {
+        approvalId: decision.id,
+        decision: status,
+        actor,
+        reason: decision.reason,
+      },
     });
     try {
       const found = await gates.get(decision.id);
       const entity =
-        found && (await this.entityOf(parseEntityRef(found.entityRef), decision.credentials).catch(() => undefined));
+        found &&
+        (await this.entityOf(
+          parseEntityRef(found.entityRef),
+          decision.credentials,
+        ).catch(() => undefined));
       if (!found || !entity) {
         throw new NotFoundError(`No approval request ${decision.id}`);
       }
@@ -486,7 +505,8 @@ export class AuthorizedRollouts {
         revision: found.input.revision,
       };
       try {
-        if (found.status !== 'pending') throw new ConflictError(gates.undecidable(found));
+        if (found.status !== 'pending')
+          throw new ConflictError(gates.undecidable(found));
         const own = found.requestedBy === actor;
         if (own && status === 'approved') {
           throw new NotAllowedError(
@@ -514,9 +534,11 @@ export class AuthorizedRollouts {
       await this.record(row, {
         at,
         outcome: 'succeeded',
-        message: `${status === 'approved' ? 'Approved' : 'Denied'} ${found.action}${
-          found.image ? ` of ${found.image}` : ''
-        } asked by ${found.requestedBy}`,
+        message: `${status === 'approved' ? 'Approved' : 'Denied'} ${
+          found.action
+        }${found.image ? ` of ${found.image}` : ''} asked by ${
+          found.requestedBy
+        }`,
       });
       await auditorEvent.success({ meta });
       return { approval: approvalView(decided), rollout };

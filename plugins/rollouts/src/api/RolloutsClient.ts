@@ -61,7 +61,9 @@ export class RolloutsClient implements RolloutsApi {
   async getApprovals(entity: CompoundEntityRef): Promise<ApprovalView[]> {
     const ref = `${entity.kind}:${entity.namespace}/${entity.name}`;
     const body = await this.send<ApprovalsListResponse>(
-      `approvals?entityRef=${encodeURIComponent(ref.toLocaleLowerCase('en-US'))}`,
+      `approvals?entityRef=${encodeURIComponent(
+        ref.toLocaleLowerCase('en-US'),
+      )}`,
     );
     return body.items;
   }

@@ -13,7 +13,11 @@ describe('ApprovalRules', () => {
       expiresAfter: '2h',
       rules: [
         { clusters: ['production'], actions: ['start', 'promote-full'] },
-        { namespaces: ['payments'], actions: ['promote'], expiresAfter: { minutes: 30 } },
+        {
+          namespaces: ['payments'],
+          actions: ['promote'],
+          expiresAfter: { minutes: 30 },
+        },
       ],
     });
     expect(rules.expiryFor('start', prod)).toBe(2 * 3_600_000);
@@ -29,12 +33,20 @@ describe('ApprovalRules', () => {
   });
 
   it('defaults to 24 hours and to nothing protected', () => {
-    expect(rulesOf({ rules: [{ clusters: ['production'], actions: ['start'] }]}).expiryFor('start', prod)).toBe(86_400_000);
-    expect(ApprovalRules.fromConfig(new ConfigReader({})).expiryFor('start', prod)).toBeUndefined();
+    expect(
+      rulesOf({
+        rules: [{ clusters: ['production'], actions: ['start'] }],
+      }).expiryFor('start', prod),
+    ).toBe(86_400_000);
+    expect(
+      ApprovalRules.fromConfig(new ConfigReader({})).expiryFor('start', prod),
+    ).toBeUndefined();
   });
 
   it('refuses rules it cannot apply, naming the key', () => {
-    expect(() => rulesOf({ rules: [{ clusters: ['production'], actions: ['abort'] }] })).toThrow(
+    expect(() =>
+      rulesOf({ rules: [{ clusters: ['production'], actions: ['abort'] }] }),
+    ).toThrow(
       'rollouts.approvals.rules[0].actions: "abort" is not one of start, promote-full, promote',
     );
     expect(() => rulesOf({ rules: [{ actions: ['start'] }] })).toThrow(

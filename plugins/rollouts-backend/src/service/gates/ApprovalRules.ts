@@ -21,7 +21,8 @@ const DEFAULT_EXPIRY_MS = 24 * 3_600_000;
 function expiryOf(config: Config, key: string, fallback: number) {
   if (!config.has(key)) return fallback;
   const ms = durationToMilliseconds(readDurationFromConfig(config, { key }));
-  if (!(ms > 0)) throw new Error(`rollouts.approvals ${key} must be a positive duration`);
+  if (!(ms > 0))
+    throw new Error(`rollouts.approvals ${key} must be a positive duration`);
   return ms;
 }
 
@@ -43,7 +44,9 @@ export class ApprovalRules {
         for (const a of actions) {
           if (!(PROTECTABLE as readonly string[]).includes(a)) {
             throw new Error(
-              `${where}.actions: "${a}" is not one of ${PROTECTABLE.join(', ')}`,
+              `${where}.actions: "${a}" is not one of ${PROTECTABLE.join(
+                ', ',
+              )}`,
             );
           }
         }
@@ -67,7 +70,8 @@ export class ApprovalRules {
   expiryFor(action: AllowedAction, target: GateTarget): number | undefined {
     const asked: Protected[] = [];
     if (action === 'start' || action === 'retry') asked.push('start');
-    if (action === 'promote' || action === 'promote-full') asked.push('promote');
+    if (action === 'promote' || action === 'promote-full')
+      asked.push('promote');
     if (action === 'promote-full') asked.push('promote-full');
     const matching = this.rules.filter(
       r => scopeMatches(r.scope, target) && asked.some(a => r.actions.has(a)),

@@ -24,7 +24,9 @@ describe('FreezeCalendar', () => {
     ]);
 
     it('is in force from its start instant, not a millisecond before', () => {
-      expect(year.activeAt(prod, at('2026-12-23T22:59:59.999Z'))).toBeUndefined();
+      expect(
+        year.activeAt(prod, at('2026-12-23T22:59:59.999Z')),
+      ).toBeUndefined();
       expect(year.activeAt(prod, at('2026-12-23T23:00:00.000Z'))).toEqual({
         name: 'year-end',
         message: 'No changes over the holidays',
@@ -35,8 +37,12 @@ describe('FreezeCalendar', () => {
     });
 
     it('is over at its end instant', () => {
-      expect(year.activeAt(prod, at('2027-01-02T06:59:59.999Z'))?.name).toBe('year-end');
-      expect(year.activeAt(prod, at('2027-01-02T07:00:00.000Z'))).toBeUndefined();
+      expect(year.activeAt(prod, at('2027-01-02T06:59:59.999Z'))?.name).toBe(
+        'year-end',
+      );
+      expect(
+        year.activeAt(prod, at('2027-01-02T07:00:00.000Z')),
+      ).toBeUndefined();
     });
 
     it('shows as upcoming before it begins, and applies only to its scope', () => {
@@ -55,19 +61,29 @@ describe('FreezeCalendar', () => {
         {
           name: 'weekend',
           message: 'Weekend freeze',
-          recurring: { days: ['friday'], from: '16:00', endDay: 'monday', to: '08:00', timeZone },
+          recurring: {
+            days: ['friday'],
+            from: '16:00',
+            endDay: 'monday',
+            to: '08:00',
+            timeZone,
+          },
         },
       ]);
 
     it('runs from Friday 16:00 to Monday 08:00 Berlin time (UTC+1 in winter)', () => {
       const berlin = weekend('Europe/Berlin');
       // Friday 2026-12-04 16:00 CET = 15:00Z.
-      expect(berlin.activeAt(prod, at('2026-12-04T14:59:59.999Z'))).toBeUndefined();
+      expect(
+        berlin.activeAt(prod, at('2026-12-04T14:59:59.999Z')),
+      ).toBeUndefined();
       expect(berlin.activeAt(prod, at('2026-12-04T15:00:00Z'))).toMatchObject({
         start: '2026-12-04T15:00:00.000Z',
         end: '2026-12-07T07:00:00.000Z',
       });
-      expect(berlin.activeAt(prod, at('2026-12-06T12:00:00Z'))?.name).toBe('weekend');
+      expect(berlin.activeAt(prod, at('2026-12-06T12:00:00Z'))?.name).toBe(
+        'weekend',
+      );
       expect(berlin.activeAt(prod, at('2026-12-07T07:00:00Z'))).toBeUndefined();
       expect(berlin.shownAt(prod, at('2026-12-07T07:00:00Z'))).toMatchObject({
         active: false,
@@ -101,16 +117,30 @@ describe('FreezeCalendar', () => {
       const nightly = calendar([
         {
           name: 'nightly',
-          recurring: { days: ['sunday'], from: '02:30', to: '04:00', timeZone: 'Europe/Berlin' },
+          recurring: {
+            days: ['sunday'],
+            from: '02:30',
+            to: '04:00',
+            timeZone: 'Europe/Berlin',
+          },
         },
         {
           name: 'late',
-          recurring: { days: ['monday'], from: '22:00', to: '06:00', timeZone: 'Europe/Berlin' },
+          recurring: {
+            days: ['monday'],
+            from: '22:00',
+            to: '06:00',
+            timeZone: 'Europe/Berlin',
+          },
         },
       ]);
       // 02:30 does not exist on 2026-03-29 in Berlin: it starts at 03:30 CEST = 01:30Z.
-      expect(nightly.activeAt(prod, at('2026-03-29T01:29:00Z'))).toBeUndefined();
-      expect(nightly.activeAt(prod, at('2026-03-29T01:30:00Z'))?.name).toBe('nightly');
+      expect(
+        nightly.activeAt(prod, at('2026-03-29T01:29:00Z')),
+      ).toBeUndefined();
+      expect(nightly.activeAt(prod, at('2026-03-29T01:30:00Z'))?.name).toBe(
+        'nightly',
+      );
       // Monday 22:00 CET to Tuesday 06:00 CET.
       expect(nightly.activeAt(prod, at('2026-12-08T04:59:00Z'))).toMatchObject({
         name: 'late',
@@ -122,17 +152,53 @@ describe('FreezeCalendar', () => {
 
   it('refuses config it cannot understand, naming the key', () => {
     expect(() =>
-      calendar([{ name: 'x', start: '2026-12-24T00:00:00', end: '2026-12-25T00:00:00Z' }]),
-    ).toThrow(/freezeWindows\[0\]\.start must be an ISO 8601 date and time with an offset/);
+      calendar([
+        {
+          name: 'x',
+          start: '2026-12-24T00:00:00',
+          end: '2026-12-25T00:00:00Z',
+        },
+      ]),
+    ).toThrow(
+      /freezeWindows\[0\]\.start must be an ISO 8601 date and time with an offset/,
+    );
     expect(() =>
-      calendar([{ name: 'x', recurring: { days: ['fri'], from: '16:00', to: '08:00', timeZone: 'UTC' } }]),
+      calendar([
+        {
+          name: 'x',
+          recurring: {
+            days: ['fri'],
+            from: '16:00',
+            to: '08:00',
+            timeZone: 'UTC',
+          },
+        },
+      ]),
     ).toThrow(/must be a day of the week/);
     expect(() =>
-      calendar([{ name: 'x', recurring: { days: ['friday'], from: '16:00', to: '08:00', timeZone: 'Mars/Olympus' } }]),
+      calendar([
+        {
+          name: 'x',
+          recurring: {
+            days: ['friday'],
+            from: '16:00',
+            to: '08:00',
+            timeZone: 'Mars/Olympus',
+          },
+        },
+      ]),
     ).toThrow(/unknown time zone "Mars\/Olympus"/);
     expect(() =>
-      calendar([{ name: 'x', start: '2026-12-25T00:00:00Z', end: '2026-12-24T00:00:00Z' }]),
+      calendar([
+        {
+          name: 'x',
+          start: '2026-12-25T00:00:00Z',
+          end: '2026-12-24T00:00:00Z',
+        },
+      ]),
     ).toThrow(/end must be after start/);
-    expect(() => calendar([{ name: 'x' }])).toThrow(/needs either start and end, or recurring/);
+    expect(() => calendar([{ name: 'x' }])).toThrow(
+      /needs either start and end, or recurring/,
+    );
   });
 });

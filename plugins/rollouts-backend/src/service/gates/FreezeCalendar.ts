@@ -1,5 +1,8 @@
 import { Config } from '@backstage/config';
-import { FreezeWindowView, GatedAction } from '@internal/plugin-rollouts-common';
+import {
+  FreezeWindowView,
+  GatedAction,
+} from '@internal/plugin-rollouts-common';
 import { GateTarget, TargetScope, scopeMatches } from './targets';
 import { assertTimeZone, instantOf, localPartsOf } from './zonedTime';
 
@@ -44,13 +47,19 @@ const ISO_WITH_OFFSET =
 
 function minutesOf(value: string, where: string) {
   const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
-  if (!m) throw new Error(`${where} must be a time of day as HH:MM, got "${value}"`);
+  if (!m)
+    throw new Error(`${where} must be a time of day as HH:MM, got "${value}"`);
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
 function dayOf(value: string, where: string) {
-  const i = DAYS.indexOf(value.toLocaleLowerCase('en-US') as (typeof DAYS)[number]);
-  if (i < 0) throw new Error(`${where} must be a day of the week (monday ... sunday), got "${value}"`);
+  const i = DAYS.indexOf(
+    value.toLocaleLowerCase('en-US') as (typeof DAYS)[number],
+  );
+  if (i < 0)
+    throw new Error(
+      `${where} must be a day of the week (monday ... sunday), got "${value}"`,
+    );
   return i;
 }
 
@@ -70,7 +79,8 @@ export function readFreezeWindows(config: Config): FreezeWindow[] {
   return entries.map((c, i) => {
     const where = `rollouts.freezeWindows[${i}]`;
     const name = c.getString('name');
-    if (names.has(name)) throw new Error(`${where}: the name "${name}" is used twice`);
+    if (names.has(name))
+      throw new Error(`${where}: the name "${name}" is used twice`);
     names.add(name);
     const window: FreezeWindow = {
       name,
@@ -82,29 +92,43 @@ export function readFreezeWindows(config: Config): FreezeWindow[] {
     };
     const hasRange = c.has('start') || c.has('end');
     if (hasRange === c.has('recurring')) {
-      throw new Error(`${where} "${name}" needs either start and end, or recurring`);
+      throw new Error(
+        `${where} "${name}" needs either start and end, or recurring`,
+      );
     }
     if (hasRange) {
       const start = instantFrom(c.getString('start'), `${where}.start`);
       const end = instantFrom(c.getString('end'), `${where}.end`);
-      if (!(end > start)) throw new Error(`${where} "${name}": end must be after start`);
+      if (!(end > start))
+        throw new Error(`${where} "${name}": end must be after start`);
       window.range = { start, end };
     } else {
       const r = c.getConfig('recurring');
       const timeZone = r.getString('timeZone');
       assertTimeZone(timeZone, `${where}.recurring.timeZone`);
-      const days = r.getStringArray('days').map(d => dayOf(d, `${where}.recurring.days`));
-      if (!days.length) throw new Error(`${where}.recurring.days must name at least one day`);
+      const days = r
+        .getStringArray('days')
+        .map(d => dayOf(d, `${where}.recurring.days`));
+      if (!days.length)
+        throw new Error(`${where}.recurring.days must name at least one day`);
       const endDay = r.getOptionalString('endDay');
       window.recurring = {
         days,
         fromMinutes: minutesOf(r.getString('from'), `${where}.recurring.from`),
         toMinutes: minutesOf(r.getString('to'), `${where}.recurring.to`),
-        endDay: endDay === undefined ? undefined : dayOf(endDay, `${where}.recurring.endDay`),
+        endDay:
+          endDay === undefined
+            ? undefined
+            : dayOf(endDay, `${where}.recurring.endDay`),
         timeZone,
       };
-      if (window.recurring.endDay === undefined && window.recurring.fromMinutes === window.recurring.toMinutes) {
-        throw new Error(`${where}.recurring: from and to are the same time; give endDay for a window of whole days`);
+      if (
+        window.recurring.endDay === undefined &&
+        window.recurring.fromMinutes === window.recurring.toMinutes
+      ) {
+        throw new Error(
+          `${where}.recurring: from and to are the same time; give endDay for a window of whole days`,
+        );
       }
     }
     return window;
@@ -132,10 +156,18 @@ function occurrences(r: Recurrence, now: number) {
     const endDate = new Date(date.getTime() + daysToEnd * DAY_MS);
     const at = (d: Date, minutes: number) =>
       instantOf(
-        { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), minutes },
+        {
+          year: d.getUTCFullYear(),
+          month: d.getUTCMonth() + 1,
+          day: d.getUTCDate(),
+          minutes,
+        },
         r.timeZone,
       );
-    result.push({ start: at(date, r.fromMinutes), end: at(endDate, r.toMinutes) });
+    result.push({
+      start: at(date, r.fromMinutes),
+      end: at(endDate, r.toMinutes),
+    });
   }
   return result;
 }

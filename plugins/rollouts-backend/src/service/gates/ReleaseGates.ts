@@ -1,5 +1,9 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { Config } from '@backstage/config';
 import { ConflictError } from '@backstage/errors';
 import { NotificationService } from '@backstage/plugin-notifications-node';
@@ -41,7 +45,10 @@ export interface GatedMutation {
 }
 
 /** The approval list's view, without what only the server keeps. */
-export function approvalView({ input: _input, ...view }: StoredApproval): ApprovalView {
+export function approvalView({
+  input: _input,
+  ...view
+}: StoredApproval): ApprovalView {
   return view;
 }
 
@@ -69,13 +76,20 @@ export class ReleaseGates {
   }
 
   /** The freeze window that refuses this action here now, if any. */
-  freezeOf(action: AllowedAction, target: GateTarget): FreezeWindowView | undefined {
+  freezeOf(
+    action: AllowedAction,
+    target: GateTarget,
+  ): FreezeWindowView | undefined {
     if (!FROZEN_ACTIONS.has(action)) return undefined;
     return this.options.freeze.activeAt(target, this.now());
   }
 
   /** How a freeze refusal reads: the window, its end and its message. */
-  freezeMessage(window: FreezeWindowView, action: AllowedAction, target: GateTarget) {
+  freezeMessage(
+    window: FreezeWindowView,
+    action: AllowedAction,
+    target: GateTarget,
+  ) {
     return `Freeze window "${window.name}" is in force for ${target.cluster}/${target.namespace} until ${window.end}: ${window.message}. No ${action} until then; an emergency override needs the rollouts.freeze.override permission and a reason.`;
   }
 
@@ -86,7 +100,10 @@ export class ReleaseGates {
 
   /** Stores a pending request (409 when the target has one) and tells the entity's owners. */
   async request(mutation: GatedMutation): Promise<StoredApproval> {
-    const expiresAfter = this.options.rules.expiryFor(mutation.action, mutation.target)!;
+    const expiresAfter = this.options.rules.expiryFor(
+      mutation.action,
+      mutation.target,
+    )!;
     const createdAt = this.now();
     const approval = await this.storeOf().create({
       entityRef: stringifyEntityRef(mutation.entity),
@@ -185,7 +202,9 @@ export class ReleaseGates {
     const { notifications, logger } = this.options;
     if (!notifications) return;
     const ref = parseEntityRef(approval.entityRef);
-    const what = approval.image ? `${approval.action} ${approval.image}` : approval.action;
+    const what = approval.image
+      ? `${approval.action} ${approval.image}`
+      : approval.action;
     try {
       await notifications.send({
         recipients: {
@@ -195,10 +214,14 @@ export class ReleaseGates {
         },
         payload: {
           title: `Approval asked: ${what} on ${approval.workload} in ${approval.cluster}`,
-          description: `${approval.requestedBy} asks for another owner's approval: ${
+          description: `${
+            approval.requestedBy
+          } asks for another owner's approval: ${
             approval.reason || 'no reason given'
           }. Expires ${approval.expiresAt}.`,
-          link: `/catalog/${ref.namespace}/${ref.kind.toLocaleLowerCase('en-US')}/${ref.name}`,
+          link: `/catalog/${ref.namespace}/${ref.kind.toLocaleLowerCase(
+            'en-US',
+          )}/${ref.name}`,
           severity: 'high',
           topic: 'rollouts',
           scope: `rollouts-approval:${approval.id}`,
@@ -206,7 +229,9 @@ export class ReleaseGates {
       });
     } catch (error) {
       // The request stands: owners also see it on the card.
-      logger?.warn(`Could not notify the owners of ${approval.entityRef}: ${error}`);
+      logger?.warn(
+        `Could not notify the owners of ${approval.entityRef}: ${error}`,
+      );
     }
   }
 }

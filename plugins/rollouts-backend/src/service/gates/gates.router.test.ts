@@ -53,11 +53,19 @@ function component(name: string, namespace: string): Entity {
         'backstage.io/kubernetes-namespace': namespace,
       },
     },
-    spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'production' },
+    spec: {
+      type: 'service',
+      owner: 'group:default/team-a',
+      lifecycle: 'production',
+    },
   };
 }
 
-function deployment(name: string, namespace: string, annotations: Record<string, string> = {}) {
+function deployment(
+  name: string,
+  namespace: string,
+  annotations: Record<string, string> = {},
+) {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -65,14 +73,19 @@ function deployment(name: string, namespace: string, annotations: Record<string,
       name,
       namespace,
       labels: { app: name, 'backstage.io/kubernetes-id': name },
-      annotations: { [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}`, ...annotations },
+      annotations: {
+        [ROLLOUT_ANNOTATIONS.entity]: `component:default/${name}`,
+        ...annotations,
+      },
     },
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
-        spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0.0` }] },
+        spec: {
+          containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0.0` }],
+        },
       },
     },
   };
@@ -80,7 +93,10 @@ function deployment(name: string, namespace: string, annotations: Record<string,
 
 const canary = {
   [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
-  [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify([{ setWeight: 50 }, { pause: {} }]),
+  [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify([
+    { setWeight: 50 },
+    { pause: {} },
+  ]),
 };
 
 describe('freeze windows and four-eyes approval through the router', () => {
@@ -99,8 +115,15 @@ describe('freeze windows and four-eyes approval through the router', () => {
     ]);
     await sim.control.waitFor(
       () =>
-        [['open', 'ledger'], ['open', 'cart'], ['shop', 'payments'], ['shop', 'orders']].every(
-          ([ns, n]) => sim.control.get('apps/v1', 'Deployment', ns, n)?.status?.readyReplicas > 0,
+        [
+          ['open', 'ledger'],
+          ['open', 'cart'],
+          ['shop', 'payments'],
+          ['shop', 'orders'],
+        ].every(
+          ([ns, n]) =>
+            sim.control.get('apps/v1', 'Deployment', ns, n)?.status
+              ?.readyReplicas > 0,
         ),
       20_000,
     );
@@ -120,7 +143,11 @@ describe('freeze windows and four-eyes approval through the router', () => {
         now = new Date(now.getTime() + ms);
       },
     };
-    const auditEvents: Array<{ eventId: string; outcome?: string; meta?: any }> = [];
+    const auditEvents: Array<{
+      eventId: string;
+      outcome?: string;
+      meta?: any;
+    }> = [];
     const auditor = mockServices.auditor.mock({
       createEvent: async (opts: { eventId: string; meta?: unknown }) => {
         const entry: { eventId: string; outcome?: string; meta?: any } = {
@@ -145,9 +172,14 @@ describe('freeze windows and four-eyes approval through the router', () => {
         const p = opts.credentials.principal;
         const user = p.userEntityRef as string | undefined;
         let allowed = r.permission.attributes.action === 'read';
-        if (r.permission.name === 'rollouts.freeze.override') allowed = user === LEAD || p.type === 'service';
-        else if (!allowed) allowed = (user !== undefined && ACTORS.has(user)) || p.type === 'service';
-        return { result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+        if (r.permission.name === 'rollouts.freeze.override')
+          allowed = user === LEAD || p.type === 'service';
+        else if (!allowed)
+          allowed =
+            (user !== undefined && ACTORS.has(user)) || p.type === 'service';
+        return {
+          result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+        };
       });
     const permissions = mockServices.permissions.mock({
       authorize: decide,
@@ -184,7 +216,13 @@ describe('freeze windows and four-eyes approval through the router', () => {
         ],
         approvals: {
           expiresAfter: { hours: 4 },
-          rules: [{ clusters: ['production'], namespaces: ['shop'], actions: ['start', 'promote-full'] }],
+          rules: [
+            {
+              clusters: ['production'],
+              namespaces: ['shop'],
+              actions: ['start', 'promote-full'],
+            },
+          ],
         },
       },
     };
@@ -206,9 +244,15 @@ describe('freeze windows and four-eyes approval through the router', () => {
             catalog: catalogServiceRef,
           },
           async init(deps) {
-            const history = await DatabaseRolloutHistoryStore.create({ database: deps.database });
+            const history = await DatabaseRolloutHistoryStore.create({
+              database: deps.database,
+            });
             const settings = readEngineSettings(deps.config);
-            engine = RolloutEngine.fromClusters(readClusters(deps.config, deps.logger), deps.logger, settings);
+            engine = RolloutEngine.fromClusters(
+              readClusters(deps.config, deps.logger),
+              deps.logger,
+              settings,
+            );
             deps.lifecycle.addShutdownHook(() => engine!.stop());
             const gates = ReleaseGates.fromConfig(deps.config, {
               store: new ApprovalStore(await deps.database.getClient()),
@@ -225,7 +269,9 @@ describe('freeze windows and four-eyes approval through the router', () => {
     });
     const features: any[] = [
       testPlugin,
-      mockServices.rootLogger.factory({ level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none' }),
+      mockServices.rootLogger.factory({
+        level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none',
+      }),
       auditor.factory,
       permissions.factory,
       catalogServiceMock.factory({
@@ -239,12 +285,17 @@ describe('freeze windows and four-eyes approval through the router', () => {
       mockServices.rootConfig.factory({ data: config }),
     ];
     if (options.databaseId) {
-      features.push(mockServices.database.factory({ knex: await databases.init(options.databaseId) }));
+      features.push(
+        mockServices.database.factory({
+          knex: await databases.init(options.databaseId),
+        }),
+      );
     }
     const backend = await startTestBackend({ features });
     const app = backend.server;
     const as = (user: string) => mockCredentials.user.header(user);
-    const base = (name: string) => `/api/rollouts/entities/component/default/${name}`;
+    const base = (name: string) =>
+      `/api/rollouts/entities/component/default/${name}`;
 
     const t = {
       app,
@@ -252,11 +303,17 @@ describe('freeze windows and four-eyes approval through the router', () => {
       auditEvents,
       notifications,
       async views(name: string, user = OWNER): Promise<RolloutView[]> {
-        const res = await request(app).get(`${base(name)}/rollouts`).set('Authorization', as(user));
+        const res = await request(app)
+          .get(`${base(name)}/rollouts`)
+          .set('Authorization', as(user));
         expect(res.status).toBe(200);
         return res.body.items;
       },
-      async waitFor(name: string, predicate: (v: RolloutView) => boolean, what: string) {
+      async waitFor(
+        name: string,
+        predicate: (v: RolloutView) => boolean,
+        what: string,
+      ) {
         const deadline = Date.now() + 30_000;
         let last: RolloutView | undefined;
         while (Date.now() < deadline) {
@@ -265,10 +322,15 @@ describe('freeze windows and four-eyes approval through the router', () => {
           if (last && predicate(last)) return last;
           await new Promise(r => setTimeout(r, 100));
         }
-        throw new Error(`Timed out waiting for ${what}; last view: ${JSON.stringify(last)}`);
+        throw new Error(
+          `Timed out waiting for ${what}; last view: ${JSON.stringify(last)}`,
+        );
       },
       start(name: string, body: object, user = OWNER) {
-        return request(app).post(`${base(name)}/rollouts`).set('Authorization', as(user)).send(body);
+        return request(app)
+          .post(`${base(name)}/rollouts`)
+          .set('Authorization', as(user))
+          .send(body);
       },
       startAsService(name: string, body: object) {
         return request(app)
@@ -277,10 +339,21 @@ describe('freeze windows and four-eyes approval through the router', () => {
           .send(body);
       },
       action(name: string, act: string, body: object, user = OWNER) {
-        return request(app).post(`${base(name)}/actions/${act}`).set('Authorization', as(user)).send(body);
+        return request(app)
+          .post(`${base(name)}/actions/${act}`)
+          .set('Authorization', as(user))
+          .send(body);
       },
-      decide(id: string, decision: 'approve' | 'deny', body: object, user = SECOND) {
-        return request(app).post(`/api/rollouts/approvals/${id}/${decision}`).set('Authorization', as(user)).send(body);
+      decide(
+        id: string,
+        decision: 'approve' | 'deny',
+        body: object,
+        user = SECOND,
+      ) {
+        return request(app)
+          .post(`/api/rollouts/approvals/${id}/${decision}`)
+          .set('Authorization', as(user))
+          .send(body);
       },
       async approvals(name: string): Promise<ApprovalView[]> {
         const res = await request(app)
@@ -290,7 +363,9 @@ describe('freeze windows and four-eyes approval through the router', () => {
         return res.body.items;
       },
       async history(name: string): Promise<RolloutHistoryEvent[]> {
-        const res = await request(app).get(`${base(name)}/history`).set('Authorization', as(OWNER));
+        const res = await request(app)
+          .get(`${base(name)}/history`)
+          .set('Authorization', as(OWNER));
         expect(res.status).toBe(200);
         return res.body.items;
       },
@@ -299,9 +374,10 @@ describe('freeze windows and four-eyes approval through the router', () => {
   }
 
   const imageOf = (ns: string, name: string) =>
-    sim.control.get('apps/v1', 'Deployment', ns, name)?.spec?.template?.spec?.containers?.[0]?.image;
+    sim.control.get('apps/v1', 'Deployment', ns, name)?.spec?.template?.spec
+      ?.containers?.[0]?.image;
 
-  it('refuses starts and promotes from the freeze window\'s start instant to its end, keeps abort, and lets only a permitted person override', async () => {
+  it("refuses starts and promotes from the freeze window's start instant to its end, keeps abort, and lets only a permitted person override", async () => {
     const t = await start();
     // Before the window: shown as upcoming, and a start goes through.
     t.clock.set('2026-12-23T22:59:59.999Z');
@@ -313,14 +389,24 @@ describe('freeze windows and four-eyes approval through the router', () => {
       end: '2027-01-02T07:00:00.000Z',
       active: false,
     });
-    const started = await t.start('cart', { cluster: 'production', image: 'ghcr.io/acme/cart:2.0.0' });
+    const started = await t.start('cart', {
+      cluster: 'production',
+      image: 'ghcr.io/acme/cart:2.0.0',
+    });
     expect(started.status).toBe(201);
-    const paused = await t.waitFor('cart', v => v.phase === 'Paused' && v.step.index === 1, 'the canary pause');
+    const paused = await t.waitFor(
+      'cart',
+      v => v.phase === 'Paused' && v.step.index === 1,
+      'the canary pause',
+    );
 
     // At the start instant: frozen.
     t.clock.set('2026-12-23T23:00:00.000Z');
     expect((await t.views('cart'))[0].freeze?.active).toBe(true);
-    const refused = await t.start('ledger', { cluster: 'production', image: 'ghcr.io/acme/ledger:2.0.0' });
+    const refused = await t.start('ledger', {
+      cluster: 'production',
+      image: 'ghcr.io/acme/ledger:2.0.0',
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({
       name: 'ConflictError',
@@ -329,12 +415,19 @@ describe('freeze windows and four-eyes approval through the router', () => {
       ),
     });
     for (const act of ['promote', 'promote-full']) {
-      const res = await t.action('cart', act, { cluster: 'production', revision: paused.revision, stepIndex: 1 });
+      const res = await t.action('cart', act, {
+        cluster: 'production',
+        revision: paused.revision,
+        stepIndex: 1,
+      });
       expect(res.status).toBe(409);
       expect(res.body.error.message).toContain('"year-end"');
     }
     // A CI job is held by the freeze like a person, and cannot override it.
-    const ci = await t.startAsService('ledger', { cluster: 'production', image: 'ghcr.io/acme/ledger:2.0.0' });
+    const ci = await t.startAsService('ledger', {
+      cluster: 'production',
+      image: 'ghcr.io/acme/ledger:2.0.0',
+    });
     expect(ci.status).toBe(409);
     const ciOverride = await t.startAsService('ledger', {
       cluster: 'production',
@@ -356,23 +449,43 @@ describe('freeze windows and four-eyes approval through the router', () => {
     );
     expect(imageOf('open', 'ledger')).toBe('ghcr.io/acme/ledger:1.0.0');
     // An empty reason is no reason.
-    const noReason = await t.start('ledger', { cluster: 'production', image: 'ghcr.io/acme/ledger:2.0.0', override: { reason: ' ' } }, LEAD);
+    const noReason = await t.start(
+      'ledger',
+      {
+        cluster: 'production',
+        image: 'ghcr.io/acme/ledger:2.0.0',
+        override: { reason: ' ' },
+      },
+      LEAD,
+    );
     expect(noReason.status).toBe(400);
-    expect(noReason.body.error.message).toMatch(/^Invalid request: override\.reason/);
+    expect(noReason.body.error.message).toMatch(
+      /^Invalid request: override\.reason/,
+    );
 
     // Abort stays allowed during the freeze.
-    const aborted = await t.action('cart', 'abort', { cluster: 'production', reason: 'bad canary' });
+    const aborted = await t.action('cart', 'abort', {
+      cluster: 'production',
+      reason: 'bad canary',
+    });
     expect(aborted.status).toBe(200);
     expect(aborted.body.phase).toBe('Aborted');
 
     // The platform lead overrides with a reason: it acts, and is audited and recorded as such.
     const overridden = await t.start(
       'ledger',
-      { cluster: 'production', image: 'ghcr.io/acme/ledger:2.0.1', override: { reason: 'CVE-2026-1234 hotfix' } },
+      {
+        cluster: 'production',
+        image: 'ghcr.io/acme/ledger:2.0.1',
+        override: { reason: 'CVE-2026-1234 hotfix' },
+      },
       LEAD,
     );
     expect(overridden.status).toBe(201);
-    await sim.control.waitFor(() => imageOf('open', 'ledger') === 'ghcr.io/acme/ledger:2.0.1', 10_000);
+    await sim.control.waitFor(
+      () => imageOf('open', 'ledger') === 'ghcr.io/acme/ledger:2.0.1',
+      10_000,
+    );
     const rows = await t.history('ledger');
     expect(rows.map(r => `${r.action}:${r.actor}:${r.outcome}`)).toEqual(
       expect.arrayContaining([
@@ -382,26 +495,58 @@ describe('freeze windows and four-eyes approval through the router', () => {
         `start:${OWNER}:denied`,
       ]),
     );
-    expect(rows.find(r => r.action === 'freeze-override' && r.outcome === 'succeeded')).toMatchObject({
+    expect(
+      rows.find(
+        r => r.action === 'freeze-override' && r.outcome === 'succeeded',
+      ),
+    ).toMatchObject({
       reason: 'CVE-2026-1234 hotfix',
-      message: 'Overrode freeze window "year-end" (until 2027-01-02T07:00:00.000Z) to start',
+      message:
+        'Overrode freeze window "year-end" (until 2027-01-02T07:00:00.000Z) to start',
     });
     expect(t.auditEvents.filter(e => e.meta?.freezeOverride)).toEqual([
-      expect.objectContaining({ eventId: 'rollout-start', outcome: 'fail', meta: expect.objectContaining({ actor: expect.stringMatching(/^service:/) }) }),
-      expect.objectContaining({ eventId: 'rollout-start', outcome: 'fail', meta: expect.objectContaining({ actor: OWNER }) }),
+      expect.objectContaining({
+        eventId: 'rollout-start',
+        outcome: 'fail',
+        meta: expect.objectContaining({
+          actor: expect.stringMatching(/^service:/),
+        }),
+      }),
+      expect.objectContaining({
+        eventId: 'rollout-start',
+        outcome: 'fail',
+        meta: expect.objectContaining({ actor: OWNER }),
+      }),
       expect.objectContaining({
         eventId: 'rollout-start',
         outcome: 'success',
-        meta: expect.objectContaining({ actor: LEAD, freezeOverride: 'CVE-2026-1234 hotfix' }),
+        meta: expect.objectContaining({
+          actor: LEAD,
+          freezeOverride: 'CVE-2026-1234 hotfix',
+        }),
       }),
     ]);
 
     // One millisecond before the end: still frozen. At the end instant: open again.
     t.clock.set('2027-01-02T06:59:59.999Z');
-    expect((await t.start('cart', { cluster: 'production', image: 'ghcr.io/acme/cart:3.0.0' })).status).toBe(409);
+    expect(
+      (
+        await t.start('cart', {
+          cluster: 'production',
+          image: 'ghcr.io/acme/cart:3.0.0',
+        })
+      ).status,
+    ).toBe(409);
     t.clock.set('2027-01-02T07:00:00.000Z');
     expect((await t.views('cart'))[0].freeze).toBeUndefined();
-    expect((await t.start('ledger', { cluster: 'production', image: 'ghcr.io/acme/ledger:3.0.0' })).status).toBe(201);
+    expect(
+      (
+        await t.start('ledger', {
+          cluster: 'production',
+          image: 'ghcr.io/acme/ledger:3.0.0',
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it.each(databases.eachSupportedId())(
@@ -431,33 +576,71 @@ describe('freeze windows and four-eyes approval through the router', () => {
       });
       expect(imageOf('shop', 'payments')).toBe('ghcr.io/acme/payments:1.0.0');
       expect(t.notifications.send).toHaveBeenCalledWith({
-        recipients: { type: 'entity', entityRef: 'component:default/payments', excludeEntityRef: OWNER },
+        recipients: {
+          type: 'entity',
+          entityRef: 'component:default/payments',
+          excludeEntityRef: OWNER,
+        },
         payload: expect.objectContaining({
-          title: 'Approval asked: start ghcr.io/acme/payments:2.0.0 on payments in production',
+          title:
+            'Approval asked: start ghcr.io/acme/payments:2.0.0 on payments in production',
           severity: 'high',
         }),
       });
       expect((await t.views('payments'))[0].pendingApproval).toEqual(approval);
 
       // A protected request needs a reason for the approver; a second one for the target waits.
-      const noReason = await t.start('orders', { cluster: 'production', image: 'ghcr.io/acme/orders:2.0.0' });
+      const noReason = await t.start('orders', {
+        cluster: 'production',
+        image: 'ghcr.io/acme/orders:2.0.0',
+      });
       expect(noReason.status).toBe(400);
-      expect(noReason.body.error.message).toMatch(/needs another owner's approval: give a reason/);
-      const second = await t.start('payments', { cluster: 'production', image: 'ghcr.io/acme/payments:3.0.0', reason: 'mine instead' }, SECOND);
+      expect(noReason.body.error.message).toMatch(
+        /needs another owner's approval: give a reason/,
+      );
+      const second = await t.start(
+        'payments',
+        {
+          cluster: 'production',
+          image: 'ghcr.io/acme/payments:3.0.0',
+          reason: 'mine instead',
+        },
+        SECOND,
+      );
       expect(second.status).toBe(409);
-      expect(second.body.error.message).toContain(`already has a pending approval request (${approval.id}: start by ${OWNER}`);
+      expect(second.body.error.message).toContain(
+        `already has a pending approval request (${approval.id}: start by ${OWNER}`,
+      );
 
       // The requester cannot approve, whatever the body claims; nor can someone who is not an owner.
-      const self = await t.decide(approval.id, 'approve', { reason: 'lgtm' }, OWNER);
+      const self = await t.decide(
+        approval.id,
+        'approve',
+        { reason: 'lgtm' },
+        OWNER,
+      );
       expect(self.status).toBe(403);
       expect(self.body.error).toMatchObject({
         name: 'NotAllowedError',
-        message: 'You asked for this start yourself: another owner of component:default/payments must approve it',
+        message:
+          'You asked for this start yourself: another owner of component:default/payments must approve it',
       });
-      const claimed = await t.decide(approval.id, 'approve', { reason: 'lgtm', requestedBy: SECOND, approvedBy: SECOND }, OWNER);
+      const claimed = await t.decide(
+        approval.id,
+        'approve',
+        { reason: 'lgtm', requestedBy: SECOND, approvedBy: SECOND },
+        OWNER,
+      );
       expect(claimed.status).toBe(400);
-      expect(claimed.body.error.message).toMatch(/^Invalid request: Unrecognized key\(s\) in object: 'requestedBy', 'approvedBy'/);
-      const stranger = await t.decide(approval.id, 'approve', { reason: 'lgtm' }, STRANGER);
+      expect(claimed.body.error.message).toMatch(
+        /^Invalid request: Unrecognized key\(s\) in object: 'requestedBy', 'approvedBy'/,
+      );
+      const stranger = await t.decide(
+        approval.id,
+        'approve',
+        { reason: 'lgtm' },
+        STRANGER,
+      );
       expect(stranger.status).toBe(403);
       const noDecisionReason = await t.decide(approval.id, 'approve', {});
       expect(noDecisionReason.status).toBe(400);
@@ -465,7 +648,9 @@ describe('freeze windows and four-eyes approval through the router', () => {
 
       // Another owner approves: the start happens, as the approver, audited with both.
       t.clock.advance(60_000);
-      const approved = await t.decide(approval.id, 'approve', { reason: 'checked the changelog' });
+      const approved = await t.decide(approval.id, 'approve', {
+        reason: 'checked the changelog',
+      });
       expect(approved.status).toBe(200);
       expect(approved.body.approval).toMatchObject({
         status: 'approved',
@@ -473,15 +658,28 @@ describe('freeze windows and four-eyes approval through the router', () => {
         decidedAt: '2026-12-20T12:01:00.000Z',
         decisionReason: 'checked the changelog',
       });
-      expect(approved.body.rollout).toMatchObject({ phase: 'Progressing', targetImage: 'ghcr.io/acme/payments:2.0.0' });
+      expect(approved.body.rollout).toMatchObject({
+        phase: 'Progressing',
+        targetImage: 'ghcr.io/acme/payments:2.0.0',
+      });
       expect((await t.views('payments'))[0].pendingApproval).toBeUndefined();
-      const again = await t.decide(approval.id, 'approve', { reason: 'twice' }, LEAD);
+      const again = await t.decide(
+        approval.id,
+        'approve',
+        { reason: 'twice' },
+        LEAD,
+      );
       expect(again.status).toBe(409);
-      expect(again.body.error.message).toBe(`Approval request ${approval.id} was approved already by ${SECOND}`);
+      expect(again.body.error.message).toBe(
+        `Approval request ${approval.id} was approved already by ${SECOND}`,
+      );
 
       const rows = await t.history('payments');
       expect(
-        rows.filter(r => r.actor !== 'system').map(r => `${r.action}:${r.actor}:${r.outcome}`).reverse(),
+        rows
+          .filter(r => r.actor !== 'system')
+          .map(r => `${r.action}:${r.actor}:${r.outcome}`)
+          .reverse(),
       ).toEqual([
         `request-approval:${OWNER}:succeeded`,
         `approve:${OWNER}:denied`,
@@ -489,18 +687,32 @@ describe('freeze windows and four-eyes approval through the router', () => {
         `approve:${SECOND}:succeeded`,
         `start:${SECOND}:succeeded`,
       ]);
-      expect(rows.find(r => r.action === 'start' && r.outcome === 'succeeded')?.message).toContain(`(approved request of ${OWNER})`);
+      expect(
+        rows.find(r => r.action === 'start' && r.outcome === 'succeeded')
+          ?.message,
+      ).toContain(`(approved request of ${OWNER})`);
       // The start's audit events: the request (pending) by the requester, the action by the approver.
       expect(
         t.auditEvents
-          .filter(e => e.eventId === 'rollout-start' && e.meta?.approvalId === approval.id)
-          .map(e => [e.outcome, e.meta.actor, e.meta.requestedBy, e.meta.pending]),
+          .filter(
+            e =>
+              e.eventId === 'rollout-start' &&
+              e.meta?.approvalId === approval.id,
+          )
+          .map(e => [
+            e.outcome,
+            e.meta.actor,
+            e.meta.requestedBy,
+            e.meta.pending,
+          ]),
       ).toEqual([
         ['success', OWNER, undefined, true],
         ['success', SECOND, OWNER, undefined],
       ]);
       expect(
-        t.auditEvents.filter(e => e.eventId === 'rollout-approval').map(e => [e.meta.actor, e.outcome]),
+        t.auditEvents
+          .filter(e => e.eventId === 'rollout-approval')
+          .map(e => [e.meta.actor, e.outcome]),
       ).toEqual([
         // The 400s (a body naming people, no reason) are refused before auditing, as every route.
         [OWNER, 'fail'],
@@ -510,22 +722,45 @@ describe('freeze windows and four-eyes approval through the router', () => {
       ]);
 
       // A protected promote-full is a request too; the freeze holds an approval back as well.
-      await t.waitFor('payments', v => v.phase === 'Paused', 'the canary pause');
+      await t.waitFor(
+        'payments',
+        v => v.phase === 'Paused',
+        'the canary pause',
+      );
       t.clock.set('2026-12-23T22:00:00.000Z');
-      const full = await t.action('payments', 'promote-full', { cluster: 'production', reason: 'all good' }, SECOND);
+      const full = await t.action(
+        'payments',
+        'promote-full',
+        { cluster: 'production', reason: 'all good' },
+        SECOND,
+      );
       expect(full.status).toBe(202);
-      expect(full.body.approval).toMatchObject({ action: 'promote-full', requestedBy: SECOND });
+      expect(full.body.approval).toMatchObject({
+        action: 'promote-full',
+        requestedBy: SECOND,
+      });
       t.clock.set('2026-12-23T23:00:00.000Z');
-      const frozen = await t.decide(full.body.approval.id, 'approve', { reason: 'go' }, OWNER);
+      const frozen = await t.decide(
+        full.body.approval.id,
+        'approve',
+        { reason: 'go' },
+        OWNER,
+      );
       expect(frozen.status).toBe(409);
-      expect(frozen.body.error.message).toContain('Freeze window "year-end" is in force for production/shop');
+      expect(frozen.body.error.message).toContain(
+        'Freeze window "year-end" is in force for production/shop',
+      );
       expect((await t.approvals('payments'))[0].status).toBe('pending');
     },
   );
 
   it('refuses an expired request with 409, and a request whose workload was rebound meanwhile with 403', async () => {
     const t = await start();
-    const asked = await t.start('orders', { cluster: 'production', image: 'ghcr.io/acme/orders:2.0.0', reason: 'release' });
+    const asked = await t.start('orders', {
+      cluster: 'production',
+      image: 'ghcr.io/acme/orders:2.0.0',
+      reason: 'release',
+    });
     expect(asked.status).toBe(202);
     const { id, expiresAt } = asked.body.approval;
     // One millisecond before it expires it could still be decided; at the instant, not.
@@ -542,26 +777,55 @@ describe('freeze windows and four-eyes approval through the router', () => {
     expect(imageOf('shop', 'orders')).toBe('ghcr.io/acme/orders:1.0.0');
 
     // A new request, then the cluster binds the workload to another entity before approval.
-    const again = await t.start('orders', { cluster: 'production', image: 'ghcr.io/acme/orders:2.0.0', reason: 'release, again' });
+    const again = await t.start('orders', {
+      cluster: 'production',
+      image: 'ghcr.io/acme/orders:2.0.0',
+      reason: 'release, again',
+    });
     expect(again.status).toBe(202);
     const orders = sim.control.get('apps/v1', 'Deployment', 'shop', 'orders');
-    orders.metadata.annotations[ROLLOUT_ANNOTATIONS.entity] = 'component:default/someone-else';
+    orders.metadata.annotations[ROLLOUT_ANNOTATIONS.entity] =
+      'component:default/someone-else';
     await sim.control.apply([orders]);
-    await t.waitFor('orders', v => v.binding.status === 'elsewhere', 'the new binding');
-    const rebound = await t.decide(again.body.approval.id, 'approve', { reason: 'go' });
+    await t.waitFor(
+      'orders',
+      v => v.binding.status === 'elsewhere',
+      'the new binding',
+    );
+    const rebound = await t.decide(again.body.approval.id, 'approve', {
+      reason: 'go',
+    });
     expect(rebound.status).toBe(403);
-    expect(rebound.body.error.message).toContain('component:default/someone-else');
+    expect(rebound.body.error.message).toContain(
+      'component:default/someone-else',
+    );
     expect(imageOf('shop', 'orders')).toBe('ghcr.io/acme/orders:1.0.0');
     // Still pending: nobody's approval was spent on an action that did not happen.
     expect((await t.approvals('orders'))[0].status).toBe('pending');
 
     // The requester withdraws it; another owner could deny it the same way.
-    const withdrawn = await t.decide(again.body.approval.id, 'deny', { reason: 'wrong cluster' }, OWNER);
+    const withdrawn = await t.decide(
+      again.body.approval.id,
+      'deny',
+      { reason: 'wrong cluster' },
+      OWNER,
+    );
     expect(withdrawn.status).toBe(200);
-    expect(withdrawn.body.approval).toMatchObject({ status: 'denied', decidedBy: OWNER, decisionReason: 'wrong cluster' });
-    const bad = await request(t.app).post('/api/rollouts/approvals/not-an-id/approve').set('Authorization', mockCredentials.user.header(SECOND)).send({ reason: 'x' });
+    expect(withdrawn.body.approval).toMatchObject({
+      status: 'denied',
+      decidedBy: OWNER,
+      decisionReason: 'wrong cluster',
+    });
+    const bad = await request(t.app)
+      .post('/api/rollouts/approvals/not-an-id/approve')
+      .set('Authorization', mockCredentials.user.header(SECOND))
+      .send({ reason: 'x' });
     expect(bad.status).toBe(400);
-    const unknown = await t.decide('00000000-0000-4000-8000-000000000000', 'approve', { reason: 'x' });
+    const unknown = await t.decide(
+      '00000000-0000-4000-8000-000000000000',
+      'approve',
+      { reason: 'x' },
+    );
     expect(unknown.status).toBe(404);
   });
 });

@@ -29,7 +29,9 @@ export function assertTimeZone(timeZone: string, where: string) {
   try {
     formatterOf(timeZone);
   } catch {
-    throw new Error(`${where}: unknown time zone "${timeZone}" (use an IANA name such as Europe/Berlin)`);
+    throw new Error(
+      `${where}: unknown time zone "${timeZone}" (use an IANA name such as Europe/Berlin)`,
+    );
   }
 }
 
@@ -52,7 +54,14 @@ export function localPartsOf(instant: number, timeZone: string) {
 /** The zone's offset from UTC at an instant, in ms (Berlin in winter: +3 600 000). */
 function offsetAt(instant: number, timeZone: string) {
   const p = localPartsOf(instant, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  const asUtc = Date.UTC(
+    p.year,
+    p.month - 1,
+    p.day,
+    p.hour,
+    p.minute,
+    p.second,
+  );
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
@@ -65,7 +74,8 @@ export function instantOf(
   local: { year: number; month: number; day: number; minutes: number },
   timeZone: string,
 ): number {
-  const wall = Date.UTC(local.year, local.month - 1, local.day) + local.minutes * 60_000;
+  const wall =
+    Date.UTC(local.year, local.month - 1, local.day) + local.minutes * 60_000;
   // The zone's offsets around that day; a zone changes its offset at most once within a day.
   const day = 86_400_000;
   const candidates = [wall - day, wall, wall + day]

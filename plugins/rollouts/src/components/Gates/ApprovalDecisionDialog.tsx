@@ -55,9 +55,17 @@ export function ApprovalDecisionDialog(props: {
   };
 
   return (
-    <Dialog open onClose={submitting ? undefined : onClose} aria-labelledby={`${id}-title`} fullWidth maxWidth="sm">
+    <Dialog
+      open
+      onClose={submitting ? undefined : onClose}
+      aria-labelledby={`${id}-title`}
+      fullWidth
+      maxWidth="sm"
+    >
       <form onSubmit={submit} noValidate>
-        <DialogTitle id={`${id}-title`}>{`${TITLES[decision]}: ${describeApproval(approval)}`}</DialogTitle>
+        <DialogTitle id={`${id}-title`}>{`${
+          TITLES[decision]
+        }: ${describeApproval(approval)}`}</DialogTitle>
         <DialogContent>
           <DialogContentText>
             {decision === 'approve'
@@ -88,7 +96,12 @@ export function ApprovalDecisionDialog(props: {
           <Button onClick={onClose} disabled={submitting}>
             Cancel
           </Button>
-          <Button type="submit" color="primary" variant="contained" disabled={!reason.trim() || submitting}>
+          <Button
+            type="submit"
+            color="primary"
+            variant="contained"
+            disabled={!reason.trim() || submitting}
+          >
             {TITLES[decision]}
           </Button>
         </DialogActions>

@@ -8,17 +8,26 @@ export function FreezeNotice(props: { freeze?: FreezeWindowView }) {
   if (!freeze) return null;
   if (freeze.active) {
     return (
-      <Alert severity="warning" role="status" aria-label={`Freeze ${freeze.name}`}>
+      <Alert
+        severity="warning"
+        role="status"
+        aria-label={`Freeze ${freeze.name}`}
+      >
         <strong>{`Frozen: ${freeze.name}`}</strong>
-        {` until ${formatAbsolute(freeze.end)} (${formatRelative(freeze.end)}). ${freeze.message}. `}
-        Starts and promotes are refused until then; abort, rollback and pause stay available.
+        {` until ${formatAbsolute(freeze.end)} (${formatRelative(
+          freeze.end,
+        )}). ${freeze.message}. `}
+        Starts and promotes are refused until then; abort, rollback and pause
+        stay available.
       </Alert>
     );
   }
   return (
     <Alert severity="info" role="status" aria-label={`Freeze ${freeze.name}`}>
       <strong>{`Upcoming freeze: ${freeze.name}`}</strong>
-      {` from ${formatAbsolute(freeze.start)} (${formatRelative(freeze.start)}) until ${formatAbsolute(freeze.end)}. ${freeze.message}.`}
+      {` from ${formatAbsolute(freeze.start)} (${formatRelative(
+        freeze.start,
+      )}) until ${formatAbsolute(freeze.end)}. ${freeze.message}.`}
     </Alert>
   );
 }
@@ -37,5 +46,7 @@ export function freezeExplanation(
   action: string,
 ): string | undefined {
   if (!freeze?.active || !FROZEN_ACTIONS.has(action)) return undefined;
-  return `Freeze "${freeze.name}" until ${formatAbsolute(freeze.end)}: ${freeze.message}. The server refuses this unless someone allowed to override the freeze gives a reason.`;
+  return `Freeze "${freeze.name}" until ${formatAbsolute(freeze.end)}: ${
+    freeze.message
+  }. The server refuses this unless someone allowed to override the freeze gives a reason.`;
 }

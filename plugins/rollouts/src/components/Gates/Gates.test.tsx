@@ -1,10 +1,20 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { identityApiRef } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
-import { EntityProvider, entityRouteRef } from '@backstage/plugin-catalog-react';
-import type { ApprovalView, RolloutView } from '@internal/plugin-rollouts-common';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
+import type {
+  ApprovalView,
+  RolloutView,
+} from '@internal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import { pausedCanary, paymentsApi } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';
@@ -66,50 +76,80 @@ const withRollouts = (...rollouts: RolloutView[]) =>
 
 describe('freeze windows and approvals in the frontend', () => {
   it('shows an active freeze on the card with its name, message and end', async () => {
-    await render(<EntityRolloutCard />, withRollouts(pausedCanary({ freeze: frozen })));
-    const notice = await screen.findByRole('status', { name: 'Freeze year-end' });
+    await render(
+      <EntityRolloutCard />,
+      withRollouts(pausedCanary({ freeze: frozen })),
+    );
+    const notice = await screen.findByRole('status', {
+      name: 'Freeze year-end',
+    });
     expect(notice).toHaveTextContent('Frozen: year-end until');
     expect(notice).toHaveTextContent('No production changes over the holidays');
-    expect(notice).toHaveTextContent('abort, rollback and pause stay available');
+    expect(notice).toHaveTextContent(
+      'abort, rollback and pause stay available',
+    );
   });
 
   it('shows an upcoming freeze', async () => {
     await render(
       <EntityRolloutCard />,
-      withRollouts(pausedCanary({ freeze: { ...frozen, active: false, start: inAnHour } })),
+      withRollouts(
+        pausedCanary({ freeze: { ...frozen, active: false, start: inAnHour } }),
+      ),
     );
-    expect(await screen.findByRole('status', { name: 'Freeze year-end' })).toHaveTextContent(
-      /Upcoming freeze: year-end from .* until/,
-    );
+    expect(
+      await screen.findByRole('status', { name: 'Freeze year-end' }),
+    ).toHaveTextContent(/Upcoming freeze: year-end from .* until/);
   });
 
   it('lets another owner approve a pending request, with a reason', async () => {
     const api = withRollouts(pausedCanary({ pendingApproval: approval() }));
     await render(<EntityRolloutCard />, api);
-    const region = await screen.findByRole('region', { name: 'Approval request for payments-api' });
-    expect(region).toHaveTextContent('Approval asked: promote fully on payments-api in local');
+    const region = await screen.findByRole('region', {
+      name: 'Approval request for payments-api',
+    });
+    expect(region).toHaveTextContent(
+      'Approval asked: promote fully on payments-api in local',
+    );
     expect(region).toHaveTextContent('user:default/ada: “metrics are fine”');
-    await userEvent.click(within(region).getByRole('button', { name: 'Approve' }));
+    await userEvent.click(
+      within(region).getByRole('button', { name: 'Approve' }),
+    );
     const dialog = await screen.findByRole('dialog');
     const confirm = within(dialog).getByRole('button', { name: 'Approve' });
     expect(confirm).toBeDisabled();
-    await userEvent.type(within(dialog).getByLabelText(/Reason/), 'checked the dashboards');
+    await userEvent.type(
+      within(dialog).getByLabelText(/Reason/),
+      'checked the dashboards',
+    );
     await userEvent.click(confirm);
     await waitFor(() =>
-      expect(api.approve).toHaveBeenCalledWith('a1', { reason: 'checked the dashboards' }),
+      expect(api.approve).toHaveBeenCalledWith('a1', {
+        reason: 'checked the dashboards',
+      }),
     );
-    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
   });
 
-  it('shows the server\'s refusal of a decision in the dialog', async () => {
+  it("shows the server's refusal of a decision in the dialog", async () => {
     const api = withRollouts(pausedCanary({ pendingApproval: approval() }));
-    api.deny.mockRejectedValue(await backendError(409, 'ConflictError', 'Approval request a1 expired at 2026-12-02T10:00:00.000Z; ask again'));
+    api.deny.mockRejectedValue(
+      await backendError(
+        409,
+        'ConflictError',
+        'Approval request a1 expired at 2026-12-02T10:00:00.000Z; ask again',
+      ),
+    );
     await render(<EntityRolloutCard />, api);
     await userEvent.click(await screen.findByRole('button', { name: 'Deny' }));
     const dialog = await screen.findByRole('dialog');
     await userEvent.type(within(dialog).getByLabelText(/Reason/), 'not now');
     await userEvent.click(within(dialog).getByRole('button', { name: 'Deny' }));
-    expect(await within(dialog).findByRole('alert')).toHaveTextContent('expired at 2026-12-02T10:00:00.000Z; ask again');
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+      'expired at 2026-12-02T10:00:00.000Z; ask again',
+    );
   });
 
   it('tells the requester it waits for another owner, without an Approve button', async () => {
@@ -118,18 +158,28 @@ describe('freeze windows and approvals in the frontend', () => {
       withRollouts(pausedCanary({ pendingApproval: approval() })),
       'user:default/ada',
     );
-    const region = await screen.findByRole('region', { name: 'Approval request for payments-api' });
+    const region = await screen.findByRole('region', {
+      name: 'Approval request for payments-api',
+    });
     expect(region).toHaveTextContent('Waiting for approval by another owner.');
-    expect(within(region).queryByRole('button', { name: 'Approve' })).not.toBeInTheDocument();
-    expect(within(region).getByRole('button', { name: 'Withdraw' })).toBeInTheDocument();
+    expect(
+      within(region).queryByRole('button', { name: 'Approve' }),
+    ).not.toBeInTheDocument();
+    expect(
+      within(region).getByRole('button', { name: 'Withdraw' }),
+    ).toBeInTheDocument();
   });
 
   it('shows a viewer who is not an owner only that it waits', async () => {
     await render(
       <EntityRolloutCard />,
-      withRollouts(pausedCanary({ pendingApproval: approval(), allowedActions: [] })),
+      withRollouts(
+        pausedCanary({ pendingApproval: approval(), allowedActions: [] }),
+      ),
     );
-    const region = await screen.findByRole('region', { name: 'Approval request for payments-api' });
+    const region = await screen.findByRole('region', {
+      name: 'Approval request for payments-api',
+    });
     expect(region).toHaveTextContent('Waiting for approval by an owner.');
     expect(within(region).queryByRole('button')).not.toBeInTheDocument();
   });
@@ -137,35 +187,52 @@ describe('freeze windows and approvals in the frontend', () => {
   it('explains a frozen promote and sends an override reason when one is given', async () => {
     const api = withRollouts(pausedCanary({ freeze: frozen }));
     await render(<EntityRolloutsContent />, api);
-    await userEvent.click(await screen.findByRole('button', { name: 'Promote full' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Promote full' }),
+    );
     const dialog = await screen.findByRole('dialog');
     expect(within(dialog).getByRole('note')).toHaveTextContent(
       'Freeze "year-end" until',
     );
     await userEvent.type(within(dialog).getByLabelText(/^Reason/), 'hotfix');
-    await userEvent.type(within(dialog).getByLabelText(/Emergency override reason/), 'CVE fix');
-    await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+    await userEvent.type(
+      within(dialog).getByLabelText(/Emergency override reason/),
+      'CVE fix',
+    );
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Confirm' }),
+    );
     await waitFor(() =>
       expect(api.runAction).toHaveBeenCalledWith(
         expect.anything(),
         'promote-full',
-        expect.objectContaining({ reason: 'hotfix', override: { reason: 'CVE fix' } }),
+        expect.objectContaining({
+          reason: 'hotfix',
+          override: { reason: 'CVE fix' },
+        }),
       ),
     );
   });
 
   it('says a protected action became an approval request', async () => {
     const api = withRollouts(pausedCanary());
-    api.runAction.mockResolvedValue({ approval: approval({ requestedBy: 'user:default/bob' }) });
+    api.runAction.mockResolvedValue({
+      approval: approval({ requestedBy: 'user:default/bob' }),
+    });
     await render(<EntityRolloutsContent />, api);
-    await userEvent.click(await screen.findByRole('button', { name: 'Promote full' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Promote full' }),
+    );
     const dialog = await screen.findByRole('dialog');
     await userEvent.type(within(dialog).getByLabelText(/^Reason/), 'go');
-    await userEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Confirm' }),
+    );
     await waitFor(() =>
       expect(toastApi.post).toHaveBeenCalledWith(
         expect.objectContaining({
-          title: 'Asked another owner of payments-api on local to approve: Promote full.',
+          title:
+            'Asked another owner of payments-api on local to approve: Promote full.',
         }),
       ),
     );
@@ -183,15 +250,48 @@ describe('freeze windows and approvals in the frontend', () => {
       <HistoryTable
         label="History"
         events={[
-          { ...base, id: '1', action: 'request-approval', actor: 'user:default/ada', outcome: 'succeeded', reason: 'release' },
-          { ...base, id: '2', action: 'approve', actor: 'user:default/ada', outcome: 'denied', message: 'You asked for this start yourself' },
-          { ...base, id: '3', action: 'freeze-override', actor: 'user:default/lead', outcome: 'succeeded', reason: 'CVE fix' },
-          { ...base, id: '4', action: 'deny', actor: 'user:default/bob', outcome: 'succeeded', reason: 'not now' },
+          {
+            ...base,
+            id: '1',
+            action: 'request-approval',
+            actor: 'user:default/ada',
+            outcome: 'succeeded',
+            reason: 'release',
+          },
+          {
+            ...base,
+            id: '2',
+            action: 'approve',
+            actor: 'user:default/ada',
+            outcome: 'denied',
+            message: 'You asked for this start yourself',
+          },
+          {
+            ...base,
+            id: '3',
+            action: 'freeze-override',
+            actor: 'user:default/lead',
+            outcome: 'succeeded',
+            reason: 'CVE fix',
+          },
+          {
+            ...base,
+            id: '4',
+            action: 'deny',
+            actor: 'user:default/bob',
+            outcome: 'succeeded',
+            reason: 'not now',
+          },
         ]}
       />,
     );
     const table = screen.getByRole('table', { name: 'History' });
-    for (const words of ['approval asked', 'approve request', 'freeze override', 'deny request']) {
+    for (const words of [
+      'approval asked',
+      'approve request',
+      'freeze override',
+      'deny request',
+    ]) {
       expect(within(table).getByText(words)).toBeInTheDocument();
     }
   });

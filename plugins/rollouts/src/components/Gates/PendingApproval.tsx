@@ -6,7 +6,10 @@ import { identityApiRef, useApi } from '@backstage/core-plugin-api';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
 import useAsync from 'react-use/esm/useAsync';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
-import { ApprovalDecision, ApprovalDecisionDialog } from './ApprovalDecisionDialog';
+import {
+  ApprovalDecision,
+  ApprovalDecisionDialog,
+} from './ApprovalDecisionDialog';
 import { describeApproval } from './describeApproval';
 
 /**
@@ -14,7 +17,10 @@ import { describeApproval } from './describeApproval';
  * sees that it waits for someone else (and may withdraw it). The server decides who may: an
  * approval by the requester is refused whatever this shows.
  */
-export function PendingApproval(props: { rollout: RolloutView; onRefresh: () => void }) {
+export function PendingApproval(props: {
+  rollout: RolloutView;
+  onRefresh: () => void;
+}) {
   const { rollout, onRefresh } = props;
   const approval = rollout.pendingApproval;
   const identityApi = useApi(identityApiRef);
@@ -24,25 +30,47 @@ export function PendingApproval(props: { rollout: RolloutView; onRefresh: () => 
   );
   const [decision, setDecision] = useState<ApprovalDecision>();
   if (!approval) return null;
-  const mine = me !== undefined && me.toLocaleLowerCase('en-US') === approval.requestedBy.toLocaleLowerCase('en-US');
+  const mine =
+    me !== undefined &&
+    me.toLocaleLowerCase('en-US') ===
+      approval.requestedBy.toLocaleLowerCase('en-US');
   // An owner sees the requested action among the ones they may take (start is always theirs).
-  const mayDecide = !mine && (rollout.allowedActions as string[]).includes(approval.action);
+  const mayDecide =
+    !mine && (rollout.allowedActions as string[]).includes(approval.action);
   let waiting = 'Waiting for approval by an owner.';
   if (mine) waiting = 'Waiting for approval by another owner.';
   return (
-    <Alert severity="info" role="region" aria-label={`Approval request for ${rollout.workload}`}>
+    <Alert
+      severity="info"
+      role="region"
+      aria-label={`Approval request for ${rollout.workload}`}
+    >
       <strong>{`Approval asked: ${describeApproval(approval)}`}</strong>
       <div>
-        {`${approval.requestedBy}: “${approval.reason}”. Expires ${formatRelative(approval.expiresAt)} (${formatAbsolute(approval.expiresAt)}).`}
+        {`${approval.requestedBy}: “${
+          approval.reason
+        }”. Expires ${formatRelative(approval.expiresAt)} (${formatAbsolute(
+          approval.expiresAt,
+        )}).`}
       </div>
       {!mayDecide && <div>{waiting}</div>}
       <Box mt={1} display="flex" gridGap={8}>
         {mayDecide && (
           <>
-            <Button size="small" variant="outlined" color="primary" onClick={() => setDecision('approve')}>
+            <Button
+              size="small"
+              variant="outlined"
+              color="primary"
+              onClick={() => setDecision('approve')}
+            >
               Approve
             </Button>
-            <Button size="small" variant="outlined" color="secondary" onClick={() => setDecision('deny')}>
+            <Button
+              size="small"
+              variant="outlined"
+              color="secondary"
+              onClick={() => setDecision('deny')}
+            >
               Deny
             </Button>
           </>

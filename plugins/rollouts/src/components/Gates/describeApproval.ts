@@ -9,7 +9,7 @@ const VERBS: Record<ApprovalView['action'], string> = {
 
 /** "start ghcr.io/acme/payments:2.0.0 on payments in production" */
 export function describeApproval(approval: ApprovalView): string {
-  return `${VERBS[approval.action]}${approval.image ? ` ${approval.image}` : ''} on ${
-    approval.workload
-  } in ${approval.cluster}`;
+  return `${VERBS[approval.action]}${
+    approval.image ? ` ${approval.image}` : ''
+  } on ${approval.workload} in ${approval.cluster}`;
 }

@@ -109,7 +109,9 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
       }
       announce(
         isApprovalRequested(answer)
-          ? `Asked another owner of ${rolloutName(rollout)} to approve: ${definition.label}.`
+          ? `Asked another owner of ${rolloutName(rollout)} to approve: ${
+              definition.label
+            }.`
           : `${definition.done} ${rolloutName(rollout)}.`,
       );
       setSubmitting(false);
