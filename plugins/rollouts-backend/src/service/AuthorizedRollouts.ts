@@ -475,7 +475,11 @@ export class AuthorizedRollouts {
         (await this.entityOf(
           parseEntityRef(found.entityRef),
           decision.credentials,
-        ).catch(() => undefined));
+        ).catch(error => {
+          // A request on an entity the caller may not read does not exist for them.
+          if (error instanceof NotFoundError) return undefined;
+          throw error;
+        }));
       if (!found || !entity) {
         throw new NotFoundError(`No approval request ${decision.id}`);
       }
