@@ -5,8 +5,8 @@ import authPlugin from '@backstage/plugin-auth-backend';
 import githubProvider from '@backstage/plugin-auth-backend-module-github-provider';
 import oidcProvider from '@backstage/plugin-auth-backend-module-oidc-provider';
 import guestProvider from '@backstage/plugin-auth-backend-module-guest-provider';
-import { loadProductionConfig } from './productionConfig';
-import { dummyProductionEnv } from './dummyProductionEnv';
+import { loadProductionConfig } from './__testUtils__/productionConfig';
+import { dummyProductionEnv } from './__testUtils__/dummyProductionEnv';
 
 /** An OIDC issuer's discovery document on loopback: the provider reads it when it starts. */
 async function startFakeIssuer(): Promise<{ server: Server; url: string }> {

@@ -2,7 +2,10 @@ import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfigSchema } from '@backstage/config-loader';
-import { REPO_ROOT, requiredProductionEnv } from './productionConfig';
+import {
+  REPO_ROOT,
+  requiredProductionEnv,
+} from './__testUtils__/productionConfig';
 
 type Schema = {
   properties?: Record<string, Schema>;

@@ -8,8 +8,8 @@ import {
   PRODUCTION_CONFIG_FILES,
   REPO_ROOT,
   requiredProductionEnv,
-} from './productionConfig';
-import { dummyProductionEnv } from './dummyProductionEnv';
+} from './__testUtils__/productionConfig';
+import { dummyProductionEnv } from './__testUtils__/dummyProductionEnv';
 
 function configCheck(env: Record<string, string>) {
   const withoutProductionEnv = Object.fromEntries(

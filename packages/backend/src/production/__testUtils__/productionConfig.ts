@@ -1,10 +1,11 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { ConfigSources } from '@backstage/config-loader';
 import type { Config } from '@backstage/config';
 
 /** The repository root, where the app-config files live. */
-export const REPO_ROOT = resolve(__dirname, '../../../..');
+export const REPO_ROOT = resolve(resolvePackagePath('backend'), '../..');
 
 /** The files the backend image runs with, in the order of its CMD (later wins). */
 export const PRODUCTION_CONFIG_FILES = [
