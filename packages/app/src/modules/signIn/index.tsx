@@ -1,20 +1,38 @@
 import { SignInPage } from '@backstage/core-components';
+import { configApiRef, useApi } from '@backstage/core-plugin-api';
 import { createFrontendModule } from '@backstage/frontend-plugin-api';
-import { SignInPageBlueprint } from '@backstage/plugin-app-react';
+import {
+  SignInPageBlueprint,
+  type SignInPageProps,
+} from '@backstage/plugin-app-react';
+import { oidcAuthApi } from './oidcAuthApi';
+import { signInProvidersFor } from './signInProviders';
 
 /**
- * Guest sign-in against the backend's guest provider, so every request carries a real Backstage
- * token for user:default/guest and the server's permission policy sees who is asking.
+ * In development, guest sign-in against the backend's guest provider, at once, so every request
+ * carries a real Backstage token for user:default/guest. In production, GitHub or OIDC; the
+ * backend's resolvers admit only users of the catalog.
  */
+export function PortalSignInPage(props: SignInPageProps) {
+  const environment =
+    useApi(configApiRef).getOptionalString('auth.environment');
+  const providers = signInProvidersFor(environment);
+  return (
+    <SignInPage
+      {...props}
+      auto={providers.length === 1 && providers[0] === 'guest'}
+      providers={providers}
+    />
+  );
+}
+
 const signInPage = SignInPageBlueprint.make({
   params: {
-    loader: async () => props => (
-      <SignInPage {...props} auto providers={['guest']} />
-    ),
+    loader: async () => PortalSignInPage,
   },
 });
 
 export const signInModule = createFrontendModule({
   pluginId: 'app',
-  extensions: [signInPage],
+  extensions: [signInPage, oidcAuthApi],
 });
