@@ -49,6 +49,14 @@ function fixedBackend(options: {
     getHistory: async () => options.history ?? [],
     startRollout: act,
     runAction: act,
+    // The dev app shows the card's states, not the four-eyes flow: no approval requests.
+    getApprovals: async () => [],
+    approve: async () => {
+      throw new Error('The dev app has no approval requests to decide');
+    },
+    deny: async () => {
+      throw new Error('The dev app has no approval requests to decide');
+    },
   };
 }
 
