@@ -54,12 +54,15 @@ export class ClusterMirror {
   private readonly open = new Set<{ destroy(): void }>();
   /** Watches that ended with 410 Gone and were re-listed: what only a compacting server does. */
   relists = 0;
+  private readonly mirrored = new Set<string>();
+  private readonly listeners = new Set<(obj: any) => void>();
 
   constructor(private readonly client: RestClient) {}
 
   async start(kinds = MIRRORED_KINDS): Promise<void> {
     for (const [apiVersion, kind] of kinds) {
       const k = await this.resolve(apiVersion, kind);
+      this.mirrored.add(`${apiVersion}/${kind}`);
       await this.relist(k);
     }
   }
@@ -99,6 +102,27 @@ export class ClusterMirror {
       : `${base}/${k.plural}`;
   }
 
+  /** Called with every object the mirror takes in (or, deleted, lets go of). */
+  onChange(listener: (obj: any) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(obj: any) {
+    for (const l of this.listeners) l(obj);
+  }
+
+  /**
+   * Takes in what a write answered, ahead of its watch event, unless the mirror already holds a
+   * newer version: a controller reads its own writes at once.
+   */
+  observe(obj: any) {
+    const k = this.kinds.get(`${obj.apiVersion}/${obj.kind}`);
+    if (!k || !this.mirrored.has(`${k.apiVersion}/${k.kind}`)) return;
+    if (this.has(obj)) return;
+    this.put(k, obj);
+  }
+
   private put(k: MirroredKind, obj: any) {
     obj.apiVersion ??= k.apiVersion;
     obj.kind ??= k.kind;
@@ -111,6 +135,7 @@ export class ClusterMirror {
       ),
       obj,
     );
+    this.changed(obj);
   }
 
   private async relist(k: MirroredKind) {
@@ -158,6 +183,7 @@ export class ClusterMirror {
             if (event.type === 'BOOKMARK') continue;
             const o = event.object;
             if (event.type === 'DELETED') {
+              this.changed({ ...o, apiVersion: k.apiVersion, kind: k.kind });
               this.objects.delete(
                 key(
                   k.apiVersion,
@@ -233,7 +259,7 @@ export class ClusterMirror {
   }
 
   isMirrored(apiVersion: string, kind: string): boolean {
-    return MIRRORED_KINDS.some(([a, k]) => a === apiVersion && k === kind);
+    return this.mirrored.has(`${apiVersion}/${kind}`);
   }
 
   stop() {

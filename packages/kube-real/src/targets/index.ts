@@ -10,3 +10,4 @@ export type { ClusterFaults, FaultProxy } from './FaultProxy';
 export { ClusterMirror, MIRRORED_KINDS } from './ClusterMirror';
 export { RestClient } from './RestClient';
 export type { ClusterEndpoint, RestResponse } from './RestClient';
+export type { ProxiedWrite } from './FaultProxy';
