@@ -81,7 +81,6 @@ describe.each(clusterTargets())(
             weight: 80,
           },
           {
-            group: '',
             kind: 'Service',
             name: 'web-canary',
             port: 80,
@@ -134,11 +133,11 @@ describe.each(clusterTargets())(
       if (target.name === 'real') {
         expect(negative.status).toBe(422);
         expect(negative.body.message).toMatch(
-          /backendRefs\[0\]\.weight.*should be greater than or equal to 0/,
+          /spec\.rules\.backendRefs\.weight in body should be greater than or equal to 0/,
         );
         expect(nameless.status).toBe(422);
         expect(nameless.body.message).toMatch(
-          /backendRefs\[0\]\.name.*Required/,
+          /spec\.rules\.backendRefs\.name: Required value/,
         );
       } else {
         // kube-sim validates no custom schema (README's fidelity table).

@@ -76,6 +76,8 @@ export interface TestCluster {
   proxy?: FaultProxy;
   /** A client of the cluster itself, past any proxy, as `token`'s user. */
   rest: RestClient;
+  /** On the real target: the watch-fed copy `control.get`/`list` read (and `recordChanges`). */
+  mirror?: ClusterMirror;
   /** On the real target with `crds`: kube-sim's controllers for them, run against the server. */
   controllers?: SimulatedControllers;
   close(): Promise<void>;
@@ -256,6 +258,7 @@ async function startRealTarget(
       proxy: p,
       rest: client,
       controllers: c,
+      mirror: m,
       close: async () => {
         c?.stop();
         m.stop();
