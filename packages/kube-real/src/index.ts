@@ -38,3 +38,4 @@ export {
 export type { CrdSet } from './crds';
 export { startSimulatedControllers } from './controllers/SimulatedControllers';
 export type { SimulatedControllers } from './controllers/SimulatedControllers';
+export { kubectl } from './kubectl';
