@@ -233,7 +233,9 @@ async function startRealTarget(
     };
     if (options.seed) {
       await apply(
-        options.seed === 'demo' ? demoSeedForRealCluster() : options.seed,
+        options.seed === 'demo'
+          ? demoSeedForRealCluster(options.crds)
+          : options.seed,
       );
     }
     if (options.faults) proxy.setFaults(options.faults);
