@@ -40,6 +40,83 @@ function matches(labels: Record<string, string>, selector?: string): boolean {
     });
 }
 
+/** The states a recorded stretch of changes went through, in the server's order (see recordChanges). */
+export class ChangeReplay {
+  constructor(
+    private readonly base: Map<string, any>,
+    private readonly changes: Array<{ obj: any; deleted: boolean }>,
+  ) {}
+
+  get length() {
+    return this.changes.length;
+  }
+
+  /**
+   * Calls `check` with the cluster as it was when recording began, then after each change; the
+   * state reads as `control.get`/`list` do.
+   */
+  forEachState(
+    check: (state: {
+      get(
+        apiVersion: string,
+        kind: string,
+        namespace: string,
+        name: string,
+      ): any;
+      list(
+        apiVersion: string,
+        kind: string,
+        namespace?: string,
+        labelSelector?: string,
+      ): any[];
+    }) => void,
+  ) {
+    const objects = new Map(this.base);
+    const rv = (o: any) => BigInt(o.metadata.resourceVersion ?? 0);
+    const ordered = [...this.changes].sort((a, b) => {
+      const d = rv(a.obj) - rv(b.obj);
+      return d < 0n ? -1 : Number(d > 0n);
+    });
+    const state = {
+      get: (
+        apiVersion: string,
+        kind: string,
+        namespace: string,
+        name: string,
+      ) => objects.get(key(apiVersion, kind, namespace, name)),
+      list: (
+        apiVersion: string,
+        kind: string,
+        namespace?: string,
+        labelSelector?: string,
+      ) => {
+        const prefix = `${apiVersion}/${kind}/${
+          namespace === undefined ? '' : `${namespace}/`
+        }`;
+        return [...objects.entries()]
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([, o]) => o)
+          .filter(o => matches(o.metadata?.labels ?? {}, labelSelector));
+      },
+    };
+    check(state);
+    for (const { obj, deleted } of ordered) {
+      const k = key(
+        obj.apiVersion,
+        obj.kind,
+        obj.metadata.namespace ?? '',
+        obj.metadata.name,
+      );
+      const before = objects.get(k);
+      // A write's answer and its watch event carry the same version: apply once, never go back.
+      if (!deleted && before && rv(before) >= rv(obj)) continue;
+      if (deleted) objects.delete(k);
+      else objects.set(k, obj);
+      check(state);
+    }
+  }
+}
+
 /**
  * A list+watch copy of a real API server's objects of the mirrored kinds, so that tests read the
  * cluster synchronously, as they read kube-sim's store through `control.get` / `control.list`.
@@ -289,82 +366,5 @@ export class ClusterMirror {
     this.stopped = true;
     for (const req of this.open) req.destroy();
     this.client.close();
-  }
-}
-
-/** The states a recorded stretch of changes went through, in the server's order (see recordChanges). */
-export class ChangeReplay {
-  constructor(
-    private readonly base: Map<string, any>,
-    private readonly changes: Array<{ obj: any; deleted: boolean }>,
-  ) {}
-
-  get length() {
-    return this.changes.length;
-  }
-
-  /**
-   * Calls `check` with the cluster as it was when recording began, then after each change; the
-   * state reads as `control.get`/`list` do.
-   */
-  forEachState(
-    check: (state: {
-      get(
-        apiVersion: string,
-        kind: string,
-        namespace: string,
-        name: string,
-      ): any;
-      list(
-        apiVersion: string,
-        kind: string,
-        namespace?: string,
-        labelSelector?: string,
-      ): any[];
-    }) => void,
-  ) {
-    const objects = new Map(this.base);
-    const rv = (o: any) => BigInt(o.metadata.resourceVersion ?? 0);
-    const ordered = [...this.changes].sort((a, b) => {
-      const d = rv(a.obj) - rv(b.obj);
-      return d < 0n ? -1 : Number(d > 0n);
-    });
-    const state = {
-      get: (
-        apiVersion: string,
-        kind: string,
-        namespace: string,
-        name: string,
-      ) => objects.get(key(apiVersion, kind, namespace, name)),
-      list: (
-        apiVersion: string,
-        kind: string,
-        namespace?: string,
-        labelSelector?: string,
-      ) => {
-        const prefix = `${apiVersion}/${kind}/${
-          namespace === undefined ? '' : `${namespace}/`
-        }`;
-        return [...objects.entries()]
-          .filter(([k]) => k.startsWith(prefix))
-          .map(([, o]) => o)
-          .filter(o => matches(o.metadata?.labels ?? {}, labelSelector));
-      },
-    };
-    check(state);
-    for (const { obj, deleted } of ordered) {
-      const k = key(
-        obj.apiVersion,
-        obj.kind,
-        obj.metadata.namespace ?? '',
-        obj.metadata.name,
-      );
-      const before = objects.get(k);
-      // A write's answer and its watch event carry the same version: apply once, never go back.
-      if (!deleted && before && rv(before) >= rv(obj)) continue;
-      if (deleted) objects.delete(k);
-      else objects.set(k, obj);
-      check(state);
-    }
   }
 }

@@ -195,11 +195,11 @@ describe.each(clusterTargets())(SUITE, target => {
     sim.control.setFaults(FAULTS);
     const splits: string[] = [];
     const unserved = new Set<string>();
-    const look = (state: Pick<TestCluster['control'], 'get' | 'list'>) => {
-      const w = routeWeights(state, NS, 'orders');
+    const look = (seen: Pick<TestCluster['control'], 'get' | 'list'>) => {
+      const w = routeWeights(seen, NS, 'orders');
       const split = `${w['orders-stable'] ?? 0}/${w['orders-canary'] ?? 0}`;
       if (splits[splits.length - 1] !== split) splits.push(split);
-      for (const u of unservedRouteBackends(state, NS)) unserved.add(u);
+      for (const u of unservedRouteBackends(seen, NS)) unserved.add(u);
     };
     const recording = sim.mirror?.recordChanges();
     const sample = recording
