@@ -55,6 +55,12 @@ export const ROLLOUT_ANNOTATIONS = {
   autoPromotion: `${PREFIX}/auto-promotion`,
   /** BlueGreen: how long the old version stays up after promotion (e.g. `30s`, `5m`). Default `30s`. */
   scaleDownDelay: `${PREFIX}/scale-down-delay`,
+  /**
+   * The name of a ConfigMap in the workload's namespace, bound to the same entity, whose
+   * `analysis.yaml` is an Argo Rollouts AnalysisTemplate `spec` (Prometheus metrics) the engine
+   * judges the canary or preview by.
+   */
+  analysis: `${PREFIX}/analysis`,
   /** Written by the engine: the rollout's own state (JSON), guarded by the object's resourceVersion. */
   state: `${PREFIX}/state`,
   /**
