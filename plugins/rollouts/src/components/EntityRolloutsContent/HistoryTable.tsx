@@ -8,6 +8,16 @@ import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
 import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 
+/**
+ * The engine's own events in words; actions a person takes keep their verb (`promote`), which is
+ * also the button's name.
+ */
+const engineEventNames: Record<string, string> = {
+  analysis: 'analysis measurement',
+  'analysis-abort': 'aborted by analysis',
+  'health-gate-abort': 'aborted by health gate',
+};
+
 function What(props: { event: RolloutHistoryEvent }) {
   const { event } = props;
   const details = [
@@ -17,7 +27,7 @@ function What(props: { event: RolloutHistoryEvent }) {
   ].filter(Boolean);
   return (
     <>
-      <strong>{event.action}</strong>
+      <strong>{engineEventNames[event.action] ?? event.action}</strong>
       {details.length > 0 && ` (${details.join(', ')})`}
       {event.message && <div>{event.message}</div>}
     </>
