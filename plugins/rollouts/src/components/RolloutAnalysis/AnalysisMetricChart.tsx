@@ -95,7 +95,12 @@ export function AnalysisMetricChart(props: { metric: AnalysisMetricView }) {
     index?: number;
     payload?: Point;
   }) => {
-    if (dot.cx === undefined || dot.cy === undefined || !dot.payload) {
+    // A measurement without a canary value has no point on the line (its marker is the triangle).
+    if (
+      !Number.isFinite(dot.cx) ||
+      !Number.isFinite(dot.cy) ||
+      dot.payload?.canary === undefined
+    ) {
       return <g key={`dot-${dot.index}`} />;
     }
     return (
@@ -120,7 +125,9 @@ export function AnalysisMetricChart(props: { metric: AnalysisMetricView }) {
         <Typography variant="subtitle2" component="h4">
           {metric.name}
         </Typography>
-        <AnalysisPhaseStatus phase={metric.phase} />
+        <Typography variant="body2" component="span">
+          <AnalysisPhaseStatus phase={metric.phase} />
+        </Typography>
         <Typography variant="caption" className={classes.caption}>
           {[
             metric.successCondition && `pass: ${metric.successCondition}`,
@@ -139,7 +146,7 @@ export function AnalysisMetricChart(props: { metric: AnalysisMetricView }) {
         <ResponsiveContainer width="100%" height={180}>
           <ComposedChart
             data={points}
-            margin={{ top: 12, right: 16, bottom: 0, left: 0 }}
+            margin={{ top: 4, right: 28, bottom: 0, left: 0 }}
           >
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="time" tick={{ fontSize: 11 }} />
@@ -149,7 +156,7 @@ export function AnalysisMetricChart(props: { metric: AnalysisMetricView }) {
               tickFormatter={(value: number) => formatMetricValue(value)}
             />
             <Tooltip formatter={(value: number) => formatMetricValue(value)} />
-            <Legend />
+            <Legend iconSize={10} />
             {threshold !== undefined && (
               <ReferenceLine
                 y={threshold}

@@ -151,6 +151,11 @@ describe('the analysis on the Deployment tab', () => {
     );
     const errors = await chartOf('error-ratio');
     expect(within(errors).getByText('no data')).toBeInTheDocument();
+    // No point on the canary's line for it: its marker is the triangle on the axis.
+    expect(verdictsIn(errors)).toEqual(['Successful']);
+    expect(
+      errors.querySelectorAll('.recharts-scatter-symbol path'),
+    ).toHaveLength(1);
     expect(errors).toHaveTextContent('● inconclusive');
     expect(errors).toHaveTextContent(
       '1 passed · 0 failed (limit 1) · 1 inconclusive (limit 0)',

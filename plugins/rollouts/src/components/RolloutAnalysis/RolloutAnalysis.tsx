@@ -50,7 +50,9 @@ export function RolloutAnalysis(props: { rollout: RolloutView }) {
   return (
     <Box>
       <Box className={classes.header}>
-        <AnalysisPhaseStatus phase={analysis.phase} />
+        <Typography variant="body2" component="span">
+          <AnalysisPhaseStatus phase={analysis.phase} />
+        </Typography>
         {analysis.name && (
           <Typography variant="body2" component="span">
             <code>{analysis.name}</code>
