@@ -90,6 +90,24 @@ describe('the analysis on the Deployment tab', () => {
     ).not.toBeInTheDocument();
   });
 
+  it('says when a declared analysis has not measured yet', async () => {
+    await renderTab(
+      canaryWithAnalysis({
+        analysis: {
+          name: 'payments-api-analysis',
+          phase: 'Pending',
+          metrics: [],
+        },
+      }),
+    );
+    expect(await screen.findByText(/No measurement yet/)).toBeInTheDocument();
+    expect(screen.getAllByText('Pending').length).toBeGreaterThan(0);
+    expect(screen.queryByRole('figure')).not.toBeInTheDocument();
+    expect(
+      screen.queryByText('Analysis not configured'),
+    ).not.toBeInTheDocument();
+  });
+
   it('draws a running analysis: canary against stable, the threshold, a verdict per point', async () => {
     await renderTab(canaryWithAnalysis());
     const errors = await chartOf('error-ratio');

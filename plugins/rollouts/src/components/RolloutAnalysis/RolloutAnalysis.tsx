@@ -71,6 +71,11 @@ export function RolloutAnalysis(props: { rollout: RolloutView }) {
           }. Promote to go on regardless, or abort.`}
         </Typography>
       )}
+      {analysis.metrics?.length === 0 && (
+        <Typography variant="body2" className={classes.hint}>
+          No measurement yet.
+        </Typography>
+      )}
       {analysis.metrics && analysis.metrics.length > 0 && (
         <Suspense fallback={<Progress aria-label="Loading the charts" />}>
           <AnalysisCharts metrics={analysis.metrics} />
