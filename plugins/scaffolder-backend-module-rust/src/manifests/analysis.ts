@@ -34,6 +34,12 @@ export const ERROR_RATIO_QUERY = [
 export const LATENCY_P99_QUERY = `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${PODS},route!~"${UNJUDGED_ROUTES}"}[1m])))`;
 
 /**
+ * `rate(...[1m])` needs two scrapes of the canary inside its window: measured earlier, a fresh
+ * canary gives an empty result and pauses for nothing. So the first measurement waits a window.
+ */
+const INITIAL_DELAY = '1m';
+
+/**
  * The analysis as an Argo Rollouts AnalysisTemplate `spec` (the vocabulary the engine reads):
  * the 5xx share passes below the maximum, fails at the failing share, and is inconclusive in
  * between; the p99 latency passes below its limit and fails otherwise.
@@ -43,6 +49,7 @@ export function analysisSpec(analysis: AnalysisParams) {
     metrics: [
       {
         name: 'error-ratio',
+        initialDelay: INITIAL_DELAY,
         interval: analysis.interval,
         successCondition: `result < ${analysis.maxErrorRatio}`,
         failureCondition: `result >= ${analysis.failErrorRatio}`,
@@ -51,6 +58,7 @@ export function analysisSpec(analysis: AnalysisParams) {
       },
       {
         name: 'latency-p99',
+        initialDelay: INITIAL_DELAY,
         interval: analysis.interval,
         successCondition: `result < ${analysis.maxLatencySeconds}`,
         failureLimit: analysis.failureLimit,

@@ -118,6 +118,7 @@ describe('canary analysis of the rust-service template (real scaffolder, dry run
       expect(spec.metrics).toMatchObject([
         {
           name: 'error-ratio',
+          initialDelay: '1m',
           interval: '30s',
           successCondition: 'result < 0.01',
           failureCondition: 'result >= 0.05',
@@ -125,6 +126,7 @@ describe('canary analysis of the rust-service template (real scaffolder, dry run
         },
         {
           name: 'latency-p99',
+          initialDelay: '1m',
           interval: '30s',
           successCondition: 'result < 0.5',
           failureLimit: 1,
