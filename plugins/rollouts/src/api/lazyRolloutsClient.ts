@@ -51,5 +51,8 @@ export function lazyRolloutsClient(options: {
     getHistory: forward('getHistory'),
     startRollout: forward('startRollout'),
     runAction: forward('runAction'),
+    getApprovals: forward('getApprovals'),
+    approve: forward('approve'),
+    deny: forward('deny'),
   };
 }

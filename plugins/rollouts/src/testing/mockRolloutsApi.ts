@@ -9,6 +9,9 @@ export function mockRolloutsApi(
     getHistory: jest.fn().mockResolvedValue([]),
     startRollout: jest.fn().mockResolvedValue(undefined),
     runAction: jest.fn().mockResolvedValue(undefined),
+    getApprovals: jest.fn().mockResolvedValue([]),
+    approve: jest.fn().mockResolvedValue(undefined),
+    deny: jest.fn().mockResolvedValue(undefined),
     ...overrides,
   } as jest.Mocked<RolloutsApi>;
 }

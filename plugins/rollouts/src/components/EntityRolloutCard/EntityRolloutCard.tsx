@@ -12,6 +12,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import { useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
+import { FreezeNotice, PendingApproval } from '../Gates';
 import {
   isReadOnlyByBinding,
   WorkloadBindingNotice,
@@ -28,7 +29,7 @@ export interface EntityRolloutCardProps {
 }
 
 function RolloutCardBody(props: { entity: Entity }) {
-  const { rollouts, loading, error } = useRollouts(props.entity);
+  const { rollouts, loading, error, retry } = useRollouts(props.entity);
   if (!rollouts && loading) {
     return <Progress aria-label="Loading rollouts" />;
   }
@@ -62,6 +63,16 @@ function RolloutCardBody(props: { entity: Entity }) {
                   rollout={rollout}
                   entityRef={stringifyEntityRef(props.entity)}
                 />
+              </Box>
+            )}
+            {rollout.freeze && (
+              <Box mb={2}>
+                <FreezeNotice freeze={rollout.freeze} />
+              </Box>
+            )}
+            {rollout.pendingApproval && (
+              <Box mb={2}>
+                <PendingApproval rollout={rollout} onRefresh={retry} />
               </Box>
             )}
             <RolloutSummary rollout={rollout} />

@@ -9,10 +9,14 @@ import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 
 /**
- * The engine's own events in words; actions a person takes keep their verb (`promote`), which is
- * also the button's name.
+ * Rows of freeze overrides, approvals and the engine's own events, in words; other actions read
+ * as their own name (`promote`, which is also the button's name).
  */
-const engineEventNames: Record<string, string> = {
+const ACTION_LABELS: Record<string, string> = {
+  'request-approval': 'approval asked',
+  approve: 'approve request',
+  deny: 'deny request',
+  'freeze-override': 'freeze override',
   analysis: 'analysis measurement',
   'analysis-abort': 'aborted by analysis',
   'health-gate-abort': 'aborted by health gate',
@@ -20,6 +24,7 @@ const engineEventNames: Record<string, string> = {
 
 function What(props: { event: RolloutHistoryEvent }) {
   const { event } = props;
+  const label = ACTION_LABELS[event.action] ?? event.action;
   const details = [
     event.stepIndex !== undefined ? `step ${event.stepIndex + 1}` : undefined,
     event.revision !== undefined ? `revision ${event.revision}` : undefined,
@@ -27,7 +32,7 @@ function What(props: { event: RolloutHistoryEvent }) {
   ].filter(Boolean);
   return (
     <>
-      <strong>{engineEventNames[event.action] ?? event.action}</strong>
+      <strong>{label}</strong>
       {details.length > 0 && ` (${details.join(', ')})`}
       {event.message && <div>{event.message}</div>}
     </>
