@@ -19,6 +19,10 @@ import type {
 import { useRolloutHistory, useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutActionBar } from '../RolloutActions';
+import {
+  RolloutAnalysis,
+  takesAnalysis,
+} from '../RolloutAnalysis/RolloutAnalysis';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
 import {
   MissingKubernetesAnnotation,
@@ -91,6 +95,14 @@ function RolloutPanel(props: {
           </Typography>
           <RevisionsTable rollout={rollout} />
         </Grid>
+        {takesAnalysis(rollout) && (
+          <Grid item xs={12}>
+            <Typography variant="h6" component="h3">
+              Analysis
+            </Typography>
+            <RolloutAnalysis rollout={rollout} />
+          </Grid>
+        )}
         <Grid item xs={12}>
           <Typography variant="h6" component="h3">
             History
