@@ -83,6 +83,17 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 export class ApiServer {
   faults: KubeSimFaults = { ...NO_FAULTS };
   counts = new Map<string, number>();
+  /**
+   * What the watch streams carried, by resource (plural): events and bytes since the last
+   * `resetCounts`, and the streams open now. The benchmark's watch load per backend replica.
+   */
+  readonly watchTraffic = new Map<string, { events: number; bytes: number }>();
+  openWatches(): Record<string, number> {
+    const open: Record<string, number> = {};
+    for (const w of this.watches.values())
+      open[w.plural] = (open[w.plural] ?? 0) + 1;
+    return open;
+  }
   totalRequests = 0;
   /** The last writes (POST, PUT, PATCH, DELETE) with their bodies. */
   readonly writes: RecordedWrite[] = [];
@@ -90,7 +101,7 @@ export class ApiServer {
   /** Open watch streams and when they started, for closing and for `dropWatchAfterMs`. */
   private readonly watches = new Map<
     http.ServerResponse,
-    { startedAt: number; cut?: NodeJS.Timeout }
+    { startedAt: number; plural: string; cut?: NodeJS.Timeout }
   >();
   serverAddress = '127.0.0.1:0';
 
@@ -668,9 +679,19 @@ export class ApiServer {
       'Cache-Control': 'no-cache, private',
     });
     res.flushHeaders();
-    const watchState: { startedAt: number; cut?: NodeJS.Timeout } = {
+    const watchState: {
+      startedAt: number;
+      plural: string;
+      cut?: NodeJS.Timeout;
+    } = {
       startedAt: Date.now(),
+      plural: type.plural,
     };
+    let traffic = this.watchTraffic.get(type.plural);
+    if (!traffic) {
+      traffic = { events: 0, bytes: 0 };
+      this.watchTraffic.set(type.plural, traffic);
+    }
     this.watches.set(res, watchState);
     // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as kube-apiserver sends.
     const asTable = wantsTable(res.req);
@@ -687,8 +708,14 @@ export class ApiServer {
               ),
             )
           : json;
-      if (!res.writableEnded && !res.destroyed)
-        res.write(`{"type":"${evType}","object":${body}}\n`);
+      if (!res.writableEnded && !res.destroyed) {
+        const line = `{"type":"${evType}","object":${body}}\n`;
+        // Looked up again: resetCounts replaces the entry while streams stay open.
+        const t = this.watchTraffic.get(type.plural) ?? traffic!;
+        t.events++;
+        t.bytes += Buffer.byteLength(line);
+        res.write(line);
+      }
     };
     const relay = (e: ChangeEvent) => {
       if (
