@@ -108,8 +108,8 @@ describe('ClusterCache on a cluster full of pods no rollout touches', () => {
         [ROLLOUT_LABELS.owner]: 'payments',
       }),
     ]);
-    const podsOf = (app: string) =>
-      sim.control.list('v1', 'Pod', 'default', `app=${app}`);
+    const podsOf = (label: string) =>
+      sim.control.list('v1', 'Pod', 'default', `app=${label}`);
     await sim.control.waitFor(
       () => podsOf('unrelated').length === 6 && podsOf('payments').length === 2,
       20_000,
