@@ -178,6 +178,8 @@ export class KindCache<T extends KubernetesObject> {
       (type: string, obj: any) => this.event(type, obj),
       (err: unknown) => this.watchEnded(err),
     );
+    // Stopped while the watch was being opened: it must not outlive the cache.
+    if (this.stopped) this.request.abort();
   }
 
   private event(type: string, raw: any) {
