@@ -687,11 +687,6 @@ export class ApiServer {
       startedAt: Date.now(),
       plural: type.plural,
     };
-    let traffic = this.watchTraffic.get(type.plural);
-    if (!traffic) {
-      traffic = { events: 0, bytes: 0 };
-      this.watchTraffic.set(type.plural, traffic);
-    }
     this.watches.set(res, watchState);
     // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as kube-apiserver sends.
     const asTable = wantsTable(res.req);
@@ -710,8 +705,12 @@ export class ApiServer {
           : json;
       if (!res.writableEnded && !res.destroyed) {
         const line = `{"type":"${evType}","object":${body}}\n`;
-        // Looked up again: resetCounts replaces the entry while streams stay open.
-        const t = this.watchTraffic.get(type.plural) ?? traffic!;
+        // Looked up on every write: resetCounts clears the map while streams stay open.
+        let t = this.watchTraffic.get(type.plural);
+        if (!t) {
+          t = { events: 0, bytes: 0 };
+          this.watchTraffic.set(type.plural, t);
+        }
         t.events++;
         t.bytes += Buffer.byteLength(line);
         res.write(line);

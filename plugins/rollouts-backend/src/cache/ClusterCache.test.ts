@@ -151,6 +151,7 @@ describe('ClusterCache on a cluster full of pods no rollout touches', () => {
 
     // A canary pod's change reaches the cache through the watch, slimmed too.
     changes.length = 0;
+    sim.control.resetCounts();
     await sim.control.apply([
       {
         ...app('payments-canary', 3, {
@@ -165,6 +166,10 @@ describe('ClusterCache on a cluster full of pods no rollout touches', () => {
       20_000,
     );
     expect(changes.some(c => c.startsWith('pods payments-canary-'))).toBe(true);
+    // kube-sim counted what the pod watch carried since the reset: the new canary pod only.
+    const { traffic } = sim.control.watchStats();
+    expect(traffic.pods.events).toBeGreaterThan(0);
+    expect(traffic.pods.bytes).toBeGreaterThan(traffic.pods.events * 100);
     expect(cache.pods.list('default').every(p => p.spec === undefined)).toBe(
       true,
     );
