@@ -532,8 +532,10 @@ export class AuthorizedRollouts {
         }
         throw error;
       }
-      // Dated before the action it allows, so the history reads "approved", then "start".
-      const at = new Date();
+      // Dated before the action it allows, so the history reads "approved", then "start". One
+      // millisecond before: the history orders by time, then by insertion, and this row is
+      // written after the action's, which may fall in the same millisecond.
+      const at = new Date(Date.now() - 1);
       const rollout = await act(found);
       const decided = (await gates.get(found.id)) ?? found;
       await this.record(row, {

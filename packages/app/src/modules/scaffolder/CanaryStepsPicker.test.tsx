@@ -75,6 +75,11 @@ function escape(text: string) {
   return text.replace(/[()%]/g, c => `\\${c}`);
 }
 
+// The whole Delivery step of the real template is rendered and typed into: about 2 s per test on
+// a quiet machine, and well past jest's 5 s default on a loaded one (the analysis fields made
+// the form longer). A wait that is not a timing assertion.
+jest.setTimeout(30_000);
+
 describe('CanaryStepsPicker in the Rust service template', () => {
   it('asks for the canary weights with this field', () => {
     expect(deliveryStep.dependencies.strategy.oneOf).toContainEqual(
