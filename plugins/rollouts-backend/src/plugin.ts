@@ -13,6 +13,7 @@ import { RolloutEngine } from './engine/RolloutEngine';
 import { RolloutPublisher } from './engine/RolloutPublisher';
 import { readEngineSettings } from './engine/settings';
 import { createRouter } from './service/router';
+import { readPipelineDefaults } from './pipelines/declaration';
 
 /**
  * The rollouts backend plugin: rolling update, canary and blue-green rollouts on Kubernetes.
@@ -89,6 +90,19 @@ export const rolloutsPlugin = createBackendPlugin({
             readCacheMs: settings.readCacheMs,
             githubActionsSubjectPrefix: settings.githubActionsSubjectPrefix,
             githubActionsDeployContexts: settings.githubActionsDeployContexts,
+            pipelines: {
+              defaults: readPipelineDefaults(deps.config),
+              logger: deps.logger,
+              scheduleAutoPromotion: pass =>
+                deps.scheduler.scheduleTask({
+                  id: 'rollouts-pipeline-promotion',
+                  scope: 'global',
+                  frequency: settings.pipelinePromotionInterval,
+                  timeout: { minutes: 2 },
+                  initialDelay: { seconds: 10 },
+                  fn: pass,
+                }),
+            },
           }),
         );
       },

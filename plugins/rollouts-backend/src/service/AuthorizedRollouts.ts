@@ -9,7 +9,11 @@ import {
   Entity,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -49,8 +53,20 @@ export interface Mutation {
   credentials: BackstageCredentials;
   action: RolloutAction | 'start';
   body: MutationBody;
-  /** For the audit event (who, from where). */
-  request: Request;
+  /** For the audit event (who, from where); absent when the pipeline promotes on its own. */
+  request?: Request;
+  /** What set the mutation off when no person asked (`pipeline`), for the audit event. */
+  trigger?: 'pipeline';
+}
+
+/** A rule a start must pass, besides permission and binding (release pipelines' soak). */
+export interface StartRule {
+  /** Why the start must wait (409), or undefined when it may go ahead. */
+  startRefusal(
+    entity: Entity,
+    located: LocatedWorkload,
+    image: string,
+  ): Promise<string | undefined>;
 }
 
 export interface AuthorizedRolloutsOptions {
@@ -66,6 +82,8 @@ export interface AuthorizedRolloutsOptions {
   githubActionsSubjectPrefix: string;
   /** The subject contexts a GitHub Actions job may deploy from (`environment:production`). */
   githubActionsDeployContexts: string[];
+  /** The release pipelines' rule for starts in a stage after the first. */
+  pipelineGate?: StartRule;
 }
 
 /** A history row before its outcome is known. */
@@ -110,11 +128,20 @@ export class AuthorizedRollouts {
     ref: CompoundEntityRef,
     credentials: BackstageCredentials,
   ): Promise<RolloutView[]> {
+    return (await this.entityViews(ref, credentials)).views;
+  }
+
+  /** The views and the entity they were read for (the release pipelines read its stages). */
+  async entityViews(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<{ entity: Entity; views: RolloutView[] }> {
     const { entity, granted } = await this.viewers.resolve(ref, credentials);
     const allowed = this.restrictForCi(granted, credentials, entity);
-    return (await this.options.engine.views(entity)).map(w =>
+    const views = (await this.options.engine.views(entity)).map(w =>
       this.withAllowed(w, allowed),
     );
+    return { entity, views };
   }
 
   async history(
@@ -153,7 +180,7 @@ export class AuthorizedRollouts {
       eventId: action === 'start' ? 'rollout-start' : 'rollout-action',
       severityLevel: 'medium',
       request: mutation.request,
-      meta: { ...target },
+      meta: { ...target, ...(mutation.trigger && { trigger: mutation.trigger }) },
     });
     try {
       const entity = await this.entityOf(ref, credentials);
@@ -184,6 +211,17 @@ export class AuthorizedRollouts {
       if (refusal) {
         await this.recordDenial(row, located, refusal);
         throw new NotAllowedError(refusal);
+      }
+      const held =
+        action === 'start' &&
+        (await this.options.pipelineGate?.startRefusal(
+          entity,
+          located,
+          body.image!,
+        ));
+      if (held) {
+        await this.record(row, { outcome: 'failed', message: held });
+        throw new ConflictError(held);
       }
 
       // The row is dated when the action was asked for: the engine's own transitions that follow

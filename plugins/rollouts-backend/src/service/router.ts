@@ -19,6 +19,11 @@ import { RolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
 import { AuthorizedRollouts, MutationBody } from './AuthorizedRollouts';
 import { DEFAULT_DEPLOY_CONTEXTS } from './ciIdentity';
+import { PipelineDefaults } from '../pipelines/declaration';
+import { PipelineGate } from '../pipelines/PipelineGate';
+import { ReleasePipelines } from '../pipelines/ReleasePipelines';
+import { addPipelineRoutes } from '../pipelines/routes';
+import { LoggerService } from '@backstage/backend-plugin-api';
 
 export interface RouterOptions {
   engine: RolloutEngine;
@@ -37,6 +42,13 @@ export interface RouterOptions {
   githubActionsSubjectPrefix?: string;
   /** The subject contexts GitHub Actions jobs may deploy from; default `environment:production`. */
   githubActionsDeployContexts?: string[];
+  /** Release pipelines: the portal's default order, the clock, and the automatic promotion's task. */
+  pipelines?: {
+    defaults: PipelineDefaults;
+    now?: () => Date;
+    logger?: LoggerService;
+    scheduleAutoPromotion?: (pass: () => Promise<void>) => Promise<void>;
+  };
 }
 
 /** Parses with zod and turns its issues into one readable 400. */
@@ -92,7 +104,14 @@ export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
   const { httpAuth } = options;
+  const gate = new PipelineGate({
+    engine: options.engine,
+    history: options.history,
+    defaults: options.pipelines?.defaults ?? { stages: [] },
+    now: options.pipelines?.now,
+  });
   const rollouts = new AuthorizedRollouts({
+    pipelineGate: gate,
     ...options,
     readCacheMs: options.readCacheMs ?? 0,
     githubActionsSubjectPrefix:
@@ -145,6 +164,18 @@ export async function createRouter(
       const body = parse(rolloutActionRequestSchema, req.body, 'request');
       res.json(await mutate(req, action, body));
     },
+  );
+
+  const pipelines = new ReleasePipelines({
+    rollouts,
+    gate,
+    catalog: options.catalog,
+    auth: options.auth,
+    logger: options.pipelines?.logger,
+  });
+  addPipelineRoutes(router, { pipelines, httpAuth, entityRefOf, parse });
+  await options.pipelines?.scheduleAutoPromotion?.(() =>
+    pipelines.promoteAutomatically(),
   );
 
   return router;
