@@ -9,7 +9,9 @@ type StageWorkloadView = Omit<RolloutView, 'allowedActions'> &
   Partial<Pick<RolloutView, 'allowedActions'>>;
 
 /** A declared stage with the entity's workload there, as the caches show it now. */
-export interface ResolvedStage<V extends StageWorkloadView = StageWorkloadView> {
+export interface ResolvedStage<
+  V extends StageWorkloadView = StageWorkloadView,
+> {
   stage: PipelineStage;
   view?: V;
   completed?: CompletedRollout;
@@ -86,7 +88,8 @@ export class PipelineGate {
     }
     const cluster = located.handle.cluster.name;
     const namespace = located.primary.metadata!.namespace!;
-    if (!declared.stages.some(s => inStage(s, cluster, namespace))) return undefined;
+    if (!declared.stages.some(s => inStage(s, cluster, namespace)))
+      return undefined;
     const views = (await this.options.engine.views(entity)).map(w => w.view);
     const { stages } = await this.resolve(entity, views);
     const index = stages.findIndex(s => inStage(s.stage, cluster, namespace));

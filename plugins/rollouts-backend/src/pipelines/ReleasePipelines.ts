@@ -121,7 +121,8 @@ export class ReleasePipelines {
         message:
           view.binding.status === 'bound'
             ? `You may not start rollouts in ${stage.name}`
-            : view.binding.message ?? `The workload in ${stage.name} is read-only here`,
+            : view.binding.message ??
+              `The workload in ${stage.name} is read-only here`,
       });
     }
     result.waitingFor = waits;
@@ -217,7 +218,8 @@ export class ReleasePipelines {
     // The portal's default order may promote entities that do not declare a pipeline.
     if (gate.defaultsPromoteAutomatically()) {
       filter.push({
-        [`metadata.annotations.${KUBERNETES_ID_ANNOTATION}`]: CATALOG_FILTER_EXISTS,
+        [`metadata.annotations.${KUBERNETES_ID_ANNOTATION}`]:
+          CATALOG_FILTER_EXISTS,
       });
     }
     const { items } = await catalog.getEntities({ filter }, { credentials });
@@ -259,7 +261,11 @@ export class ReleasePipelines {
         body: {
           stage: stage.name,
           image: candidate,
-          reason: `Automatic promotion by the pipeline: ${candidate} Healthy in ${previous.stage.name} since ${readiness.since.toISOString()} (soak ${previous.stage.soakSeconds}s)`,
+          reason: `Automatic promotion by the pipeline: ${candidate} Healthy in ${
+            previous.stage.name
+          } since ${readiness.since.toISOString()} (soak ${
+            previous.stage.soakSeconds
+          }s)`,
         },
         trigger: 'pipeline',
       });

@@ -49,16 +49,19 @@ function toStages(
       d.soak === undefined ? undefined : parseDuration(d.soak as string);
     if (d.soak !== undefined && soakMs === undefined) {
       throw new Error(
-        `${what}: stage ${i + 1} has soak "${d.soak}", which is not a duration such as 10m`,
+        `${what}: stage ${i + 1} has soak "${
+          d.soak
+        }", which is not a duration such as 10m`,
       );
     }
     return {
-      name:
-        d.name ?? (d.namespace ? `${d.cluster}/${d.namespace}` : d.cluster),
+      name: d.name ?? (d.namespace ? `${d.cluster}/${d.namespace}` : d.cluster),
       cluster: d.cluster,
       ...(d.namespace ? { namespace: d.namespace } : {}),
       soakSeconds:
-        soakMs === undefined ? base?.soakSeconds ?? 0 : Math.round(soakMs / 1000),
+        soakMs === undefined
+          ? base?.soakSeconds ?? 0
+          : Math.round(soakMs / 1000),
       promotion: d.promotion ?? base?.promotion ?? 'manual',
     };
   });
@@ -83,7 +86,9 @@ export function readPipelineDefaults(config: Config): PipelineDefaults {
   const parsed = stagesSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(
-      `rollouts.pipelines.stages is not a list of stages: ${issuesOf(parsed.error)}`,
+      `rollouts.pipelines.stages is not a list of stages: ${issuesOf(
+        parsed.error,
+      )}`,
     );
   }
   return {
@@ -100,7 +105,8 @@ export function pipelineOf(
   entity: Entity,
   defaults: PipelineDefaults,
 ): DeclaredPipeline {
-  const raw = entity.metadata.annotations?.[ROLLOUT_ENTITY_ANNOTATIONS.pipeline];
+  const raw =
+    entity.metadata.annotations?.[ROLLOUT_ENTITY_ANNOTATIONS.pipeline];
   if (raw === undefined) {
     return { source: 'config', stages: defaults.stages };
   }
@@ -114,13 +120,20 @@ export function pipelineOf(
     }
     const parsed = stagesSchema.safeParse(value);
     if (!parsed.success) {
-      throw new Error(`${what} is not a list of stages: ${issuesOf(parsed.error)}`);
+      throw new Error(
+        `${what} is not a list of stages: ${issuesOf(parsed.error)}`,
+      );
     }
     const inherit = (d: DeclaredStage) =>
       defaults.stages.find(
-        s => s.cluster === d.cluster && (s.namespace ?? '') === (d.namespace ?? ''),
+        s =>
+          s.cluster === d.cluster &&
+          (s.namespace ?? '') === (d.namespace ?? ''),
       ) ?? defaults.stages.find(s => s.cluster === d.cluster && !s.namespace);
-    return { source: 'annotation', stages: toStages(parsed.data, inherit, what) };
+    return {
+      source: 'annotation',
+      stages: toStages(parsed.data, inherit, what),
+    };
   } catch (e) {
     return { source: 'annotation', stages: [], error: (e as Error).message };
   }

@@ -43,7 +43,11 @@ function component(name: string, pipeline: string): Entity {
         'rollouts.backstage.io/pipeline': pipeline,
       },
     },
-    spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'production' },
+    spec: {
+      type: 'service',
+      owner: 'group:default/team-a',
+      lifecycle: 'production',
+    },
   };
 }
 
@@ -66,8 +70,12 @@ function workload(name: string, annotations: Record<string, string> = {}) {
         replicas: 2,
         selector: { matchLabels: { app: name } },
         template: {
-          metadata: { labels: { app: name, 'backstage.io/kubernetes-id': name } },
-          spec: { containers: [{ name: 'app', image: V1.replace('checkout', name) }] },
+          metadata: {
+            labels: { app: name, 'backstage.io/kubernetes-id': name },
+          },
+          spec: {
+            containers: [{ name: 'app', image: V1.replace('checkout', name) }],
+          },
         },
       },
     },
@@ -90,8 +98,14 @@ describe('release pipelines across two clusters', () => {
     staging = await startKubeSim({ port: 0, timeScale: 0.05 });
     production = await startKubeSim({ port: 0, timeScale: 0.05 });
     // checkout: manual into production after 10 minutes in staging; ledger: automatic, no soak.
-    await staging.control.apply([...workload('checkout', CANARY), ...workload('ledger').slice(1)]);
-    await production.control.apply([...workload('checkout'), ...workload('ledger').slice(1)]);
+    await staging.control.apply([
+      ...workload('checkout', CANARY),
+      ...workload('ledger').slice(1),
+    ]);
+    await production.control.apply([
+      ...workload('checkout'),
+      ...workload('ledger').slice(1),
+    ]);
   });
 
   afterEach(async () => {
@@ -151,8 +165,14 @@ describe('release pipelines across two clusters', () => {
       history,
       catalog: catalogServiceMock({
         entities: [
-          component('checkout', '- cluster: staging\n  soak: 10m\n- cluster: production\n'),
-          component('ledger', '[{"cluster":"staging"},{"cluster":"production","promotion":"auto"}]'),
+          component(
+            'checkout',
+            '- cluster: staging\n  soak: 10m\n- cluster: production\n',
+          ),
+          component(
+            'ledger',
+            '[{"cluster":"staging"},{"cluster":"production","promotion":"auto"}]',
+          ),
         ],
       }),
       permissions: mockServices.permissions.mock({
@@ -163,7 +183,11 @@ describe('release pipelines across two clusters', () => {
       auth: mockServices.auth(),
       auditor: mockServices.auditor.mock({
         createEvent: async (opts: any) => {
-          const entry = { eventId: opts.eventId, meta: opts.meta, outcome: undefined as string | undefined };
+          const entry = {
+            eventId: opts.eventId,
+            meta: opts.meta,
+            outcome: undefined as string | undefined,
+          };
           audits.push(entry);
           return {
             success: async () => {
@@ -196,16 +220,28 @@ describe('release pipelines across two clusters', () => {
       },
       autoPass: () => autoPass!(),
       pipeline: async (name: string, as = owner): Promise<PipelineView> => {
-        const res = await request(app).get(`${base(name)}/pipeline`).set('Authorization', as);
+        const res = await request(app)
+          .get(`${base(name)}/pipeline`)
+          .set('Authorization', as);
         expect(res.status).toBe(200);
         return res.body;
       },
       promote: (name: string, body: object, as = owner) =>
-        request(app).post(`${base(name)}/pipeline/promote`).set('Authorization', as).send(body),
+        request(app)
+          .post(`${base(name)}/pipeline/promote`)
+          .set('Authorization', as)
+          .send(body),
       start: (name: string, body: object, as = owner) =>
-        request(app).post(`${base(name)}/rollouts`).set('Authorization', as).send(body),
+        request(app)
+          .post(`${base(name)}/rollouts`)
+          .set('Authorization', as)
+          .send(body),
       history: async (name: string): Promise<RolloutHistoryEvent[]> =>
-        (await request(app).get(`${base(name)}/history`).set('Authorization', owner)).body.items,
+        (
+          await request(app)
+            .get(`${base(name)}/history`)
+            .set('Authorization', owner)
+        ).body.items,
     };
   }
 
@@ -223,15 +259,22 @@ describe('release pipelines across two clusters', () => {
       if (predicate(last)) return last;
       await new Promise(r => setTimeout(r, 100));
     }
-    throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(last, null, 2)}`);
+    throw new Error(
+      `Timed out waiting for ${what}: ${JSON.stringify(last, null, 2)}`,
+    );
   }
 
   it('holds production until staging has been Healthy on the release for its soak, then promotes it', async () => {
     const t = await setup();
-    expect((await t.start('checkout', { cluster: 'staging', image: V2 })).status).toBe(201);
+    expect(
+      (await t.start('checkout', { cluster: 'staging', image: V2 })).status,
+    ).toBe(201);
     const soaking = await until(
       () => t.pipeline('checkout'),
-      p => p.stages[0].release?.phase === 'Healthy' && p.stages[0].release.image === V2 && p.stages[1].waitingFor[0]?.kind === 'soak',
+      p =>
+        p.stages[0].release?.phase === 'Healthy' &&
+        p.stages[0].release.image === V2 &&
+        p.stages[1].waitingFor[0]?.kind === 'soak',
       'staging to be Healthy on the release',
     );
     const completed = (await t.history('checkout')).find(
@@ -255,12 +298,18 @@ describe('release pipelines across two clusters', () => {
 
     // Just short: refused (the promote endpoint and a plain start in production alike), saying why.
     t.setNow(new Date(healthySince.getTime() + SOAK_MS - 1));
-    const early = await t.promote('checkout', { stage: 'production', image: V2 });
+    const early = await t.promote('checkout', {
+      stage: 'production',
+      image: V2,
+    });
     expect(early.status).toBe(409);
     expect(early.body.error.message).toMatch(
       /Cannot start ghcr.io\/acme\/checkout:1.1.0 in production: .* soaks until .*\(1s left\)/,
     );
-    const direct = await t.start('checkout', { cluster: 'production', image: V2 });
+    const direct = await t.start('checkout', {
+      cluster: 'production',
+      image: V2,
+    });
     expect(direct.status).toBe(409);
     expect(direct.body.error.message).toMatch(/soaks until/);
     // Someone who may not start in production is refused before the pipeline is even asked.
@@ -271,38 +320,70 @@ describe('release pipelines across two clusters', () => {
     );
     expect(stranger.status).toBe(403);
     // A release the caller did not see is not promoted.
-    const stale = await t.promote('checkout', { stage: 'production', image: V1 });
+    const stale = await t.promote('checkout', {
+      stage: 'production',
+      image: V1,
+    });
     expect(stale.status).toBe(409);
     expect(stale.body.error.message).toMatch(/moved on/);
     // The first stage starts with a normal start; an unknown stage is named.
-    expect((await t.promote('checkout', { stage: 'staging' })).status).toBe(400);
+    expect((await t.promote('checkout', { stage: 'staging' })).status).toBe(
+      400,
+    );
     const unknown = await t.promote('checkout', { stage: 'prod' });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toMatch(/its stages: staging, production/);
+    expect(unknown.body.error.message).toMatch(
+      /its stages: staging, production/,
+    );
 
     // Just long enough: the owner's promotion starts the same release in production.
     t.setNow(new Date(healthySince.getTime() + SOAK_MS));
     const ready = await t.pipeline('checkout');
     expect(ready.stages[1]).toMatchObject({ canPromote: true, waitingFor: [] });
-    const promoted = await t.promote('checkout', { stage: 'production', image: V2 });
+    const promoted = await t.promote('checkout', {
+      stage: 'production',
+      image: V2,
+    });
     expect(promoted.status).toBe(201);
-    expect(promoted.body).toMatchObject({ cluster: 'production', targetImage: V2 });
+    expect(promoted.body).toMatchObject({
+      cluster: 'production',
+      targetImage: V2,
+    });
     const rows = await t.history('checkout');
-    expect(rows.filter(r => r.action === 'start' && r.cluster === 'production')).toEqual([
-      expect.objectContaining({ outcome: 'succeeded', actor: OWNER, image: V2, reason: 'Promoted from staging to production' }),
+    expect(
+      rows.filter(r => r.action === 'start' && r.cluster === 'production'),
+    ).toEqual([
+      expect.objectContaining({
+        outcome: 'succeeded',
+        actor: OWNER,
+        image: V2,
+        reason: 'Promoted from staging to production',
+      }),
       expect.objectContaining({ outcome: 'denied', actor: STRANGER }),
-      expect.objectContaining({ outcome: 'failed', actor: OWNER, message: expect.stringMatching(/soaks until/) }),
-      expect.objectContaining({ outcome: 'failed', actor: OWNER, reason: 'Promoted from staging to production', message: expect.stringMatching(/soaks until/) }),
+      expect.objectContaining({
+        outcome: 'failed',
+        actor: OWNER,
+        message: expect.stringMatching(/soaks until/),
+      }),
+      expect.objectContaining({
+        outcome: 'failed',
+        actor: OWNER,
+        reason: 'Promoted from staging to production',
+        message: expect.stringMatching(/soaks until/),
+      }),
     ]);
-    expect(t.audits.filter(a => a.eventId === 'rollout-start' && a.meta.cluster === 'production').map(a => a.outcome)).toEqual([
-      'fail',
-      'fail',
-      'fail',
-      'success',
-    ]);
+    expect(
+      t.audits
+        .filter(
+          a => a.eventId === 'rollout-start' && a.meta.cluster === 'production',
+        )
+        .map(a => a.outcome),
+    ).toEqual(['fail', 'fail', 'fail', 'success']);
     await until(
       () => t.pipeline('checkout'),
-      p => p.stages[1].release?.phase === 'Healthy' && p.stages[1].release.image === V2,
+      p =>
+        p.stages[1].release?.phase === 'Healthy' &&
+        p.stages[1].release.image === V2,
       'production to be Healthy on the release',
     );
   });
@@ -310,7 +391,9 @@ describe('release pipelines across two clusters', () => {
   it('stops a release that failed in staging: no start with it in production', async () => {
     const t = await setup();
     const broken = 'ghcr.io/acme/checkout:1.2.0-crashloop';
-    expect((await t.start('checkout', { cluster: 'staging', image: broken })).status).toBe(201);
+    expect(
+      (await t.start('checkout', { cluster: 'staging', image: broken })).status,
+    ).toBe(201);
     const failed = await until(
       () => t.pipeline('checkout'),
       p => p.stages[0].release?.phase === 'Aborted',
@@ -322,10 +405,17 @@ describe('release pipelines across two clusters', () => {
       waitingFor: [expect.objectContaining({ kind: 'failed' })],
     });
     t.setNow(new Date(Date.now() + 24 * 3_600_000));
-    const refused = await t.start('checkout', { cluster: 'production', image: broken });
+    const refused = await t.start('checkout', {
+      cluster: 'production',
+      image: broken,
+    });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toMatch(/failed in staging \(Aborted: .*it stops there/);
-    expect((await t.promote('checkout', { stage: 'production' })).status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      /failed in staging \(Aborted: .*it stops there/,
+    );
+    expect((await t.promote('checkout', { stage: 'production' })).status).toBe(
+      409,
+    );
   });
 
   it('promotes automatically where the stage says so, as the pipeline, once', async () => {
@@ -333,8 +423,12 @@ describe('release pipelines across two clusters', () => {
     const v2 = V2.replace('checkout', 'ledger');
     // Nothing to promote yet: production already runs what staging runs.
     await t.autoPass();
-    expect((await t.history('ledger')).filter(r => r.action === 'start')).toEqual([]);
-    expect((await t.start('ledger', { cluster: 'staging', image: v2 })).status).toBe(201);
+    expect(
+      (await t.history('ledger')).filter(r => r.action === 'start'),
+    ).toEqual([]);
+    expect(
+      (await t.start('ledger', { cluster: 'staging', image: v2 })).status,
+    ).toBe(201);
     await until(
       () => t.pipeline('ledger'),
       // A rolling update's view turns Healthy from the Deployment's status a moment before the
@@ -345,17 +439,26 @@ describe('release pipelines across two clusters', () => {
     await t.autoPass();
     await t.autoPass();
     expect(t.logger.warn).not.toHaveBeenCalled();
-    const starts = (await t.history('ledger')).filter(r => r.action === 'start' && r.cluster === 'production');
+    const starts = (await t.history('ledger')).filter(
+      r => r.action === 'start' && r.cluster === 'production',
+    );
     expect(starts).toEqual([
       expect.objectContaining({
         outcome: 'succeeded',
         image: v2,
         actor: expect.stringMatching(/^service:/),
-        reason: expect.stringMatching(/^Automatic promotion by the pipeline: .* Healthy in staging since/),
+        reason: expect.stringMatching(
+          /^Automatic promotion by the pipeline: .* Healthy in staging since/,
+        ),
       }),
     ]);
     expect(
-      t.audits.find(a => a.eventId === 'rollout-start' && a.meta.cluster === 'production'),
-    ).toMatchObject({ outcome: 'success', meta: { trigger: 'pipeline', image: v2 } });
+      t.audits.find(
+        a => a.eventId === 'rollout-start' && a.meta.cluster === 'production',
+      ),
+    ).toMatchObject({
+      outcome: 'success',
+      meta: { trigger: 'pipeline', image: v2 },
+    });
   });
 });

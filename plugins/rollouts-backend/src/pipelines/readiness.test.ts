@@ -46,7 +46,9 @@ describe('readinessOf', () => {
   });
 
   it('is ready at once when the stage has no soak', () => {
-    expect(readinessOf(staging({ soakSeconds: 0 }), IMAGE, COMPLETED_AT).ready).toBe(true);
+    expect(
+      readinessOf(staging({ soakSeconds: 0 }), IMAGE, COMPLETED_AT).ready,
+    ).toBe(true);
   });
 
   it('stops a release that failed in the previous stage', () => {
@@ -66,20 +68,39 @@ describe('readinessOf', () => {
       ready: false,
       wait: {
         kind: 'failed',
-        message: expect.stringMatching(/failed in staging \(Aborted: Health gate.*it stops there/),
+        message: expect.stringMatching(
+          /failed in staging \(Aborted: Health gate.*it stops there/,
+        ),
       },
     });
   });
 
   it('waits while the release still rolls out, and for another release in flight', () => {
     const rolling = readinessOf(
-      staging({ view: { phase: 'Progressing', message: '', stableImage: 'x:1', targetImage: IMAGE } }),
+      staging({
+        view: {
+          phase: 'Progressing',
+          message: '',
+          stableImage: 'x:1',
+          targetImage: IMAGE,
+        },
+      }),
       IMAGE,
       at(3_600_000),
     );
-    expect(!rolling.ready && rolling.wait).toMatchObject({ kind: 'previous-stage', message: expect.stringMatching(/still rolling out/) });
+    expect(!rolling.ready && rolling.wait).toMatchObject({
+      kind: 'previous-stage',
+      message: expect.stringMatching(/still rolling out/),
+    });
     const other = readinessOf(
-      staging({ view: { phase: 'Progressing', message: '', stableImage: IMAGE, targetImage: 'x:2' } }),
+      staging({
+        view: {
+          phase: 'Progressing',
+          message: '',
+          stableImage: IMAGE,
+          targetImage: 'x:2',
+        },
+      }),
       IMAGE,
       at(3_600_000),
     );
@@ -88,12 +109,20 @@ describe('readinessOf', () => {
 
   it('needs the completed event to name the same release as the live view', () => {
     const stale = readinessOf(
-      staging({ completed: { image: 'ghcr.io/acme/checkout:1.0.0', at: COMPLETED_AT } }),
+      staging({
+        completed: { image: 'ghcr.io/acme/checkout:1.0.0', at: COMPLETED_AT },
+      }),
       IMAGE,
       at(3_600_000),
     );
-    expect(!stale.ready && stale.wait.message).toMatch(/no record of a completed rollout/);
-    const none = readinessOf(staging({ completed: undefined }), IMAGE, at(3_600_000));
+    expect(!stale.ready && stale.wait.message).toMatch(
+      /no record of a completed rollout/,
+    );
+    const none = readinessOf(
+      staging({ completed: undefined }),
+      IMAGE,
+      at(3_600_000),
+    );
     expect(none.ready).toBe(false);
   });
 
@@ -111,7 +140,9 @@ describe('readinessOf', () => {
     );
     expect(!failed.ready && failed.wait.kind).toBe('failed');
     const passed = readinessOf(
-      staging({ view: { ...staging().view!, analysis: { phase: 'Successful' } } }),
+      staging({
+        view: { ...staging().view!, analysis: { phase: 'Successful' } },
+      }),
       IMAGE,
       at(3_600_000),
     );
@@ -119,15 +150,25 @@ describe('readinessOf', () => {
   });
 
   it('refuses when the stage runs another release or is not Healthy', () => {
-    const other = readinessOf(staging(), 'ghcr.io/acme/checkout:1.2.0', at(3_600_000));
-    expect(!other.ready && other.wait.message).toMatch(/runs ghcr.io\/acme\/checkout:1.1.0, not/);
+    const other = readinessOf(
+      staging(),
+      'ghcr.io/acme/checkout:1.2.0',
+      at(3_600_000),
+    );
+    expect(!other.ready && other.wait.message).toMatch(
+      /runs ghcr.io\/acme\/checkout:1.1.0, not/,
+    );
     const paused = readinessOf(
       staging({ view: { ...staging().view!, phase: 'Paused' } }),
       IMAGE,
       at(3_600_000),
     );
     expect(!paused.ready && paused.wait.message).toMatch(/is Paused/);
-    const missing = readinessOf(staging({ view: undefined }), IMAGE, at(3_600_000));
+    const missing = readinessOf(
+      staging({ view: undefined }),
+      IMAGE,
+      at(3_600_000),
+    );
     expect(!missing.ready && missing.wait.message).toMatch(/no workload/);
   });
 });
@@ -135,15 +176,38 @@ describe('readinessOf', () => {
 describe('sameRelease', () => {
   const digest = `sha256:${'a'.repeat(64)}`;
   it('identifies a release by its digest where it has one', () => {
-    expect(sameRelease(`ghcr.io/acme/api:1.4@${digest}`, `ghcr.io/acme/api@${digest}`)).toBe(true);
-    expect(sameRelease(`ghcr.io/acme/api:1.4@${digest}`, `ghcr.io/acme/api:1.4@sha256:${'b'.repeat(64)}`)).toBe(false);
-    expect(sameRelease(`ghcr.io/acme/api@${digest}`, `ghcr.io/acme/other@${digest}`)).toBe(false);
-    expect(sameRelease(`localhost:5000/api@${digest}`, `localhost:5000/api:2@${digest}`)).toBe(true);
+    expect(
+      sameRelease(
+        `ghcr.io/acme/api:1.4@${digest}`,
+        `ghcr.io/acme/api@${digest}`,
+      ),
+    ).toBe(true);
+    expect(
+      sameRelease(
+        `ghcr.io/acme/api:1.4@${digest}`,
+        `ghcr.io/acme/api:1.4@sha256:${'b'.repeat(64)}`,
+      ),
+    ).toBe(false);
+    expect(
+      sameRelease(`ghcr.io/acme/api@${digest}`, `ghcr.io/acme/other@${digest}`),
+    ).toBe(false);
+    expect(
+      sameRelease(
+        `localhost:5000/api@${digest}`,
+        `localhost:5000/api:2@${digest}`,
+      ),
+    ).toBe(true);
   });
   it('never takes a tag for a digest, and compares tags exactly', () => {
-    expect(sameRelease(`ghcr.io/acme/api:1.4@${digest}`, 'ghcr.io/acme/api:1.4')).toBe(false);
-    expect(sameRelease('ghcr.io/acme/api:1.4', 'ghcr.io/acme/api:1.4')).toBe(true);
-    expect(sameRelease('ghcr.io/acme/api:1.4', 'ghcr.io/acme/api:1.40')).toBe(false);
+    expect(
+      sameRelease(`ghcr.io/acme/api:1.4@${digest}`, 'ghcr.io/acme/api:1.4'),
+    ).toBe(false);
+    expect(sameRelease('ghcr.io/acme/api:1.4', 'ghcr.io/acme/api:1.4')).toBe(
+      true,
+    );
+    expect(sameRelease('ghcr.io/acme/api:1.4', 'ghcr.io/acme/api:1.40')).toBe(
+      false,
+    );
     expect(sameRelease(undefined, 'x')).toBe(false);
   });
 });

@@ -1,7 +1,4 @@
-import {
-  PipelineWait,
-  RolloutView,
-} from '@internal/plugin-rollouts-common';
+import { PipelineWait, RolloutView } from '@internal/plugin-rollouts-common';
 import { sameRelease } from './release';
 
 /** The engine's statement that a rollout of `image` completed on a workload, at `at`. */
@@ -47,29 +44,58 @@ export function readinessOf(
     ready: false,
     wait: { kind, message },
   });
-  if (!view) return wait('previous-stage', `${name} has no workload of this entity`);
+  if (!view)
+    return wait('previous-stage', `${name} has no workload of this entity`);
   if (view.targetImage && sameRelease(view.targetImage, image)) {
     if (view.phase === 'Degraded' || view.phase === 'Aborted') {
-      return wait('failed', `${image} failed in ${name} (${view.phase}: ${view.message}); it stops there`);
+      return wait(
+        'failed',
+        `${image} failed in ${name} (${view.phase}: ${view.message}); it stops there`,
+      );
     }
     if (view.analysis && FAILED_ANALYSIS.includes(view.analysis.phase)) {
-      return wait('failed', `The analysis of ${image} in ${name} did not pass (${view.analysis.phase}${view.analysis.message ? `: ${view.analysis.message}` : ''}); it stops there`);
+      return wait(
+        'failed',
+        `The analysis of ${image} in ${name} did not pass (${
+          view.analysis.phase
+        }${
+          view.analysis.message ? `: ${view.analysis.message}` : ''
+        }); it stops there`,
+      );
     }
-    return wait('previous-stage', `${image} is still rolling out in ${name} (${view.phase})`);
+    return wait(
+      'previous-stage',
+      `${image} is still rolling out in ${name} (${view.phase})`,
+    );
   }
   if (view.targetImage) {
-    return wait('previous-stage', `${name} is rolling out ${view.targetImage}, not ${image}`);
+    return wait(
+      'previous-stage',
+      `${name} is rolling out ${view.targetImage}, not ${image}`,
+    );
   }
   if (!sameRelease(view.stableImage, image)) {
-    return wait('previous-stage', `${name} runs ${view.stableImage}, not ${image}`);
+    return wait(
+      'previous-stage',
+      `${name} runs ${view.stableImage}, not ${image}`,
+    );
   }
   if (view.phase !== 'Healthy') {
-    return wait('previous-stage', `${name} is ${view.phase} on ${image} (${view.message})`);
+    return wait(
+      'previous-stage',
+      `${name} is ${view.phase} on ${image} (${view.message})`,
+    );
   }
   if (view.analysis && view.analysis.phase !== 'Successful') {
     return FAILED_ANALYSIS.includes(view.analysis.phase)
-      ? wait('failed', `The analysis of ${image} in ${name} did not pass (${view.analysis.phase}); it stops there`)
-      : wait('analysis', `The analysis of ${image} in ${name} is ${view.analysis.phase}`);
+      ? wait(
+          'failed',
+          `The analysis of ${image} in ${name} did not pass (${view.analysis.phase}); it stops there`,
+        )
+      : wait(
+          'analysis',
+          `The analysis of ${image} in ${name} is ${view.analysis.phase}`,
+        );
   }
   const { completed } = previous;
   if (!completed || !sameRelease(completed.image, image)) {
@@ -80,7 +106,9 @@ export function readinessOf(
   }
   const until = new Date(completed.at.getTime() + previous.soakSeconds * 1000);
   if (now.getTime() < until.getTime()) {
-    const remainingSeconds = Math.ceil((until.getTime() - now.getTime()) / 1000);
+    const remainingSeconds = Math.ceil(
+      (until.getTime() - now.getTime()) / 1000,
+    );
     return {
       ready: false,
       wait: {

@@ -16,7 +16,11 @@ export function addPipelineRoutes(
     pipelines: ReleasePipelines;
     httpAuth: HttpAuthService;
     entityRefOf: (req: Request) => CompoundEntityRef;
-    parse: <T extends z.ZodTypeAny>(schema: T, value: unknown, what: string) => z.infer<T>;
+    parse: <T extends z.ZodTypeAny>(
+      schema: T,
+      value: unknown,
+      what: string,
+    ) => z.infer<T>;
   },
 ) {
   const { pipelines, httpAuth, entityRefOf, parse } = options;
@@ -34,7 +38,9 @@ export function addPipelineRoutes(
       const credentials = await httpAuth.credentials(req);
       res
         .status(201)
-        .json(await pipelines.promote({ ref, credentials, body, request: req }));
+        .json(
+          await pipelines.promote({ ref, credentials, body, request: req }),
+        );
     },
   );
 }

@@ -1,6 +1,8 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
 import type {
+  PipelineView,
+  PromoteReleaseRequest,
   RolloutAction,
   RolloutActionRequest,
   RolloutHistoryEvent,
@@ -27,6 +29,13 @@ export interface RolloutsApi {
     entity: CompoundEntityRef,
     action: RolloutAction,
     request: RolloutActionRequest,
+  ): Promise<void>;
+  /** The entity's release pipeline: which release is where, and what each stage waits for. */
+  getPipeline(entity: CompoundEntityRef): Promise<PipelineView>;
+  /** Starts the previous stage's release in a stage, through the same start path as any start. */
+  promoteRelease(
+    entity: CompoundEntityRef,
+    request: PromoteReleaseRequest,
   ): Promise<void>;
 }
 

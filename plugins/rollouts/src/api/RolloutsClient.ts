@@ -2,6 +2,8 @@ import type { CompoundEntityRef } from '@backstage/catalog-model';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  PipelineView,
+  PromoteReleaseRequest,
   RolloutAction,
   RolloutActionRequest,
   RolloutHistoryEvent,
@@ -53,6 +55,17 @@ export class RolloutsClient implements RolloutsApi {
       `actions/${encodeURIComponent(action)}`,
       request,
     );
+  }
+
+  async getPipeline(entity: CompoundEntityRef): Promise<PipelineView> {
+    return this.request<PipelineView>(entity, 'pipeline');
+  }
+
+  async promoteRelease(
+    entity: CompoundEntityRef,
+    request: PromoteReleaseRequest,
+  ): Promise<void> {
+    await this.request(entity, 'pipeline/promote', request);
   }
 
   private async request<T = unknown>(

@@ -51,5 +51,7 @@ export function lazyRolloutsClient(options: {
     getHistory: forward('getHistory'),
     startRollout: forward('startRollout'),
     runAction: forward('runAction'),
+    getPipeline: forward('getPipeline'),
+    promoteRelease: forward('promoteRelease'),
   };
 }

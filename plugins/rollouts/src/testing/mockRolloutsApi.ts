@@ -9,6 +9,10 @@ export function mockRolloutsApi(
     getHistory: jest.fn().mockResolvedValue([]),
     startRollout: jest.fn().mockResolvedValue(undefined),
     runAction: jest.fn().mockResolvedValue(undefined),
+    getPipeline: jest
+      .fn()
+      .mockResolvedValue({ entityRef: '', source: 'config', stages: [] }),
+    promoteRelease: jest.fn().mockResolvedValue(undefined),
     ...overrides,
   } as jest.Mocked<RolloutsApi>;
 }

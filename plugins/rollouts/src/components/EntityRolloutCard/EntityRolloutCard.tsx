@@ -10,6 +10,7 @@ import {
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { useRollouts } from '../../hooks/useRollouts';
+import { ReleasePipeline } from '../ReleasePipeline';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
 import {
@@ -28,7 +29,7 @@ export interface EntityRolloutCardProps {
 }
 
 function RolloutCardBody(props: { entity: Entity }) {
-  const { rollouts, loading, error } = useRollouts(props.entity);
+  const { rollouts, loading, error, retry } = useRollouts(props.entity);
   if (!rollouts && loading) {
     return <Progress aria-label="Loading rollouts" />;
   }
@@ -40,6 +41,7 @@ function RolloutCardBody(props: { entity: Entity }) {
   }
   return (
     <>
+      <ReleasePipeline entity={props.entity} onPromoted={retry} />
       {rollouts.map((rollout, i) => (
         <Fragment
           key={`${rollout.cluster}/${rollout.namespace}/${rollout.workload}`}

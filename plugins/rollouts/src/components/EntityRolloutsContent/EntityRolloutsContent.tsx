@@ -19,6 +19,7 @@ import type {
 import { useRolloutHistory, useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutActionBar } from '../RolloutActions';
+import { ReleasePipeline } from '../ReleasePipeline';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
 import {
   MissingKubernetesAnnotation,
@@ -123,6 +124,9 @@ function RolloutsContentBody(props: { entity: Entity }) {
   }
   return (
     <Grid container spacing={3} direction="column">
+      <Grid item>
+        <ReleasePipeline entity={entity} onPromoted={refresh} asCard />
+      </Grid>
       {rollouts.rollouts.map(rollout => (
         <Grid
           item
