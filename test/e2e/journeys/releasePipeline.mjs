@@ -55,7 +55,7 @@ export const releasePipeline = {
     const region = page.getByRole('region', { name: 'Release pipeline' });
     await region.waitFor({ timeout: 60000 });
     await waitForPipeline(stack, p => healthyOn(stage(p, 'staging'), V14), 'staging Healthy on 1.4.0');
-    await region.getByRole('listitem', { name: 'Stage 1: staging' }).getByText(V14).waitFor();
+    await region.getByRole('listitem', { name: 'Stage 1: staging' }).getByText(V14, { exact: true }).waitFor();
     await screenshot('pipeline-staging-1.4.0');
 
     await promoteToProduction(page, 'Soaked in staging: ship 1.4.0');
@@ -88,7 +88,7 @@ export const releasePipeline = {
     await promoteToProduction(page, 'Soaked in staging: ship 1.5.0');
     await waitForPipeline(stack, p => healthyOn(stage(p, 'production'), V15), 'production Healthy on 1.5.0');
     if ((await productionImage(stack)) !== V15) throw new Error('kube-sim production does not run 1.5.0');
-    await production.getByText(V15).waitFor({ timeout: 30000 });
+    await production.getByText(V15, { exact: true }).waitFor({ timeout: 30000 });
     await waitForText(page, 'Soaked in staging: ship 1.5.0');
     await screenshot('pipeline-production-1.5.0');
   },

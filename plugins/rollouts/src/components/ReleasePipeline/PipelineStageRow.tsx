@@ -28,9 +28,12 @@ export function formatRemaining(seconds: number): string {
     .join(' ');
 }
 
+/** A soak in a few words (the server's sentence stays in the title); anything else as the server says. */
 function waitText(wait: PipelineWait) {
   if (wait.kind === 'soak' && wait.remainingSeconds !== undefined) {
-    return `${formatRemaining(wait.remainingSeconds)} left: ${wait.message}`;
+    return `${formatRemaining(wait.remainingSeconds)} left${
+      wait.until ? `, until ${formatAbsolute(wait.until)}` : ''
+    }`;
   }
   return wait.message;
 }
@@ -55,6 +58,7 @@ function StageWaits(props: { stage: PipelineStageView }) {
           component="li"
           variant="body2"
           key={`${wait.kind}:${wait.message}`}
+          title={wait.message}
         >
           <strong>{`${WAIT_LABELS[wait.kind]}: `}</strong>
           {waitText(wait)}
