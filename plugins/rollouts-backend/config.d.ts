@@ -72,6 +72,48 @@ export interface Config {
      * `github.com/project-slug` is its repository, and only images of the entity's
      * `rollouts.backstage.io/image-repository`.
      */
+    /**
+     * Windows in which starts, promotes and retries are refused (409); abort, rollback, pause
+     * and resume stay allowed. Each has either `start` and `end`, or `recurring`.
+     */
+    freezeWindows?: Array<{
+      /** Named in the refusal and on the card; unique. */
+      name: string;
+      message?: string;
+      /** Clusters it applies to; absent = all. */
+      clusters?: string[];
+      /** Namespaces it applies to; absent = all. */
+      namespaces?: string[];
+      /** ISO 8601 with an offset, e.g. 2026-12-24T00:00:00+01:00 (included). */
+      start?: string;
+      /** ISO 8601 with an offset (excluded: changes are allowed again at this instant). */
+      end?: string;
+      /** A weekly window in a time zone. */
+      recurring?: {
+        /** The days a window begins: monday ... sunday. */
+        days: string[];
+        /** HH:MM, local time. */
+        from: string;
+        /** HH:MM, local time. */
+        to: string;
+        /** The day it ends, when that is days later (friday to monday); default the next `to`. */
+        endDay?: string;
+        /** IANA time zone, e.g. Europe/Berlin. */
+        timeZone: string;
+      };
+    }>;
+    /** Four-eyes approval: on protected targets another owner approves starts and promotes. */
+    approvals?: {
+      /** How long a request waits for a decision. Default 24 hours. */
+      expiresAfter?: HumanDuration | string;
+      rules?: Array<{
+        clusters?: string[];
+        namespaces?: string[];
+        /** `start` (and retry), `promote-full`, or `promote` (any promote). */
+        actions: Array<'start' | 'promote-full' | 'promote'>;
+        expiresAfter?: HumanDuration | string;
+      }>;
+    };
     githubActions?: {
       /** The `subjectPrefix` of that `jwks` entry. Default `github-actions`. */
       subjectPrefix?: string;

@@ -14,6 +14,8 @@ import { RolloutPublisher } from './engine/RolloutPublisher';
 import { readEngineSettings } from './engine/settings';
 import { createRouter } from './service/router';
 import { readPipelineDefaults } from './pipelines/declaration';
+import { ApprovalStore } from './database/ApprovalStore';
+import { ReleaseGates } from './service/gates/ReleaseGates';
 
 /**
  * The rollouts backend plugin: rolling update, canary and blue-green rollouts on Kubernetes.
@@ -44,6 +46,13 @@ export const rolloutsPlugin = createBackendPlugin({
         deps.permissionsRegistry.addPermissions(rolloutsPermissions);
         const history = await DatabaseRolloutHistoryStore.create({
           database: deps.database,
+        });
+        // Its table comes with the history's migrations, applied just above.
+        const gates = ReleaseGates.fromConfig(deps.config, {
+          store: new ApprovalStore(await deps.database.getClient()),
+          notifications: deps.notifications,
+          logger: deps.logger,
+          now: () => new Date(),
         });
         const engine = RolloutEngine.fromClusters(
           readClusters(deps.config, deps.logger),
@@ -90,6 +99,7 @@ export const rolloutsPlugin = createBackendPlugin({
             readCacheMs: settings.readCacheMs,
             githubActionsSubjectPrefix: settings.githubActionsSubjectPrefix,
             githubActionsDeployContexts: settings.githubActionsDeployContexts,
+            gates,
             pipelines: {
               defaults: readPipelineDefaults(deps.config),
               logger: deps.logger,

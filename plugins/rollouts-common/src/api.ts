@@ -21,6 +21,15 @@ const imageRef = z
     'must be an image reference such as ghcr.io/acme/api:1.2.3',
   );
 
+/**
+ * An emergency override of a freeze window: needs the `rollouts.freeze.override` permission and
+ * a reason, and is audited as such.
+ */
+const freezeOverride = z
+  .object({ reason: z.string().trim().min(1).max(1000) })
+  .strict()
+  .describe('Act during a freeze window (needs rollouts.freeze.override)');
+
 /** Body of `POST /entities/:kind/:namespace/:name/rollouts`. @public */
 export const startRolloutRequestSchema = z
   .object({
@@ -30,6 +39,7 @@ export const startRolloutRequestSchema = z
     workload: k8sName.optional(),
     image: imageRef,
     reason: z.string().max(1000).optional(),
+    override: freezeOverride.optional(),
   })
   .strict();
 
@@ -45,8 +55,26 @@ export const rolloutActionRequestSchema = z
     stepIndex: z.number().int().min(0).optional(),
     /** For rollback: the revision to go back to (default: the previous one). */
     toRevision: z.number().int().min(1).optional(),
+    override: freezeOverride.optional(),
   })
   .strict();
+
+/**
+ * Body of `POST /approvals/:id/approve` and `/deny`. Who decides comes from the credentials only;
+ * any other field is refused.
+ * @public
+ */
+export const approvalDecisionRequestSchema = z
+  .object({
+    reason: z.string().trim().min(1).max(1000),
+    override: freezeOverride.optional(),
+  })
+  .strict();
+
+/** @public */
+export type ApprovalDecisionRequest = z.infer<
+  typeof approvalDecisionRequestSchema
+>;
 
 /** @public */
 export const rolloutActionSchema = z.enum(ROLLOUT_ACTIONS);

@@ -9,3 +9,4 @@ export * from './permissions';
 export * from './api';
 export * from './signals';
 export * from './pipelines';
+export * from './gates';

@@ -35,6 +35,17 @@ export const rolloutPausePermission = act('pause');
 export const rolloutRestartPermission = act('restart');
 
 /**
+ * Starting or promoting during a freeze window (an emergency override, with a reason). It lifts
+ * only the freeze: the action's own permission is still needed.
+ * @public
+ */
+export const rolloutFreezeOverridePermission = createPermission({
+  name: 'rollouts.freeze.override',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/**
  * The permission each action needs. Promote and promote-full share one; pause and resume share one.
  * @public
  */
@@ -59,4 +70,5 @@ export const rolloutsPermissions = [
   rolloutRollbackPermission,
   rolloutPausePermission,
   rolloutRestartPermission,
+  rolloutFreezeOverridePermission,
 ];

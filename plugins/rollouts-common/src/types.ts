@@ -1,3 +1,5 @@
+import type { ApprovalView, FreezeWindowView } from './gates';
+
 /** @public */
 export type RolloutStrategy = 'RollingUpdate' | 'Canary' | 'BlueGreen';
 
@@ -147,6 +149,10 @@ export interface RolloutView {
   analysis?: AnalysisView;
   /** A caveat the user should see before acting (for example Argo's ignored abort after promote-full). */
   warning?: string;
+  /** The freeze window in force for this target, or the next one to come (see `freezeWindows`). */
+  freeze?: FreezeWindowView;
+  /** The approval request waiting for another owner on this target, if any. */
+  pendingApproval?: ApprovalView;
 }
 
 /**

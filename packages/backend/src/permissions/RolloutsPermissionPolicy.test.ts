@@ -7,6 +7,7 @@ import {
   catalogLocationDeletePermission,
 } from '@backstage/plugin-catalog-common/alpha';
 import {
+  rolloutFreezeOverridePermission,
   rolloutAbortPermission,
   rolloutPromotePermission,
   rolloutReadPermission,
@@ -46,11 +47,14 @@ describe('RolloutsPermissionPolicy', () => {
       await policy.handle({ permission: catalogEntityReadPermission }, guest),
     ).toEqual({ result: AuthorizeResult.ALLOW });
     expect(
-      await policy.handle({ permission: catalogLocationCreatePermission }, guest),
+      await policy.handle(
+        { permission: catalogLocationCreatePermission },
+        guest,
+      ),
     ).toEqual({ result: AuthorizeResult.ALLOW });
   });
 
-  it('lets only the owners delete an entity, so nobody frees another team\'s entity ref', async () => {
+  it("lets only the owners delete an entity, so nobody frees another team's entity ref", async () => {
     expect(
       await policy.handle({ permission: catalogEntityDeletePermission }, guest),
     ).toEqual({
@@ -66,7 +70,10 @@ describe('RolloutsPermissionPolicy', () => {
       },
     });
     expect(
-      await policy.handle({ permission: catalogLocationDeletePermission }, guest),
+      await policy.handle(
+        { permission: catalogLocationDeletePermission },
+        guest,
+      ),
     ).toEqual({ result: AuthorizeResult.DENY });
   });
 
@@ -159,5 +166,20 @@ describe('RolloutsPermissionPolicy and the Kubernetes proxy', () => {
         await policyFor(refs).handle({ permission }, userIn(...refs)),
       ).toEqual({ result: AuthorizeResult.ALLOW });
     }
+  });
+
+  it('lets only the platform team override a freeze window, never a service', async () => {
+    const owner = ['user:default/guest', 'group:default/team-rust'];
+    const platform = ['user:default/pat', 'group:default/platform'];
+    const permission = rolloutFreezeOverridePermission;
+    expect(
+      await policyFor(owner).handle({ permission }, userIn(...owner)),
+    ).toEqual({ result: AuthorizeResult.DENY });
+    expect(
+      await policyFor(platform).handle({ permission }, userIn(...platform)),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+    expect(await policyFor(platform).handle({ permission })).toEqual({
+      result: AuthorizeResult.DENY,
+    });
   });
 });

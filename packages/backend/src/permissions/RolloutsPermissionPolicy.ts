@@ -20,6 +20,7 @@ import {
   createCatalogConditionalDecision,
 } from '@backstage/plugin-catalog-backend/alpha';
 import {
+  rolloutFreezeOverridePermission,
   rolloutReadPermission,
   rolloutStartPermission,
   rolloutsPermissions,
@@ -41,6 +42,9 @@ export const DEFAULT_PLATFORM_GROUPS = ['group:default/platform'];
  *   delete an entity could register one of the same ref as their own and inherit its workloads.
  * - Any other permission that is not a rollout action (catalog, scaffolder, ...) is allowed, as
  *   the Backstage defaults for a guest-friendly portal.
+ * - Overriding a freeze window (`rollouts.freeze.override`) is for the platform team only: the
+ *   owners are the ones a freeze holds back, so the emergency exit is somebody else's call (the
+ *   owner still needs the action's own permission; the override lifts only the freeze).
  * - Rollout reads are allowed for everyone.
  * - Rollout actions are allowed when the user's ownership claims include the entity's owner
  *   (a conditional decision the catalog evaluates against the entity).
@@ -77,7 +81,8 @@ export class RolloutsPermissionPolicy implements PermissionPolicy {
     const { permission } = request;
     if (
       permission.name === kubernetesProxyPermission.name ||
-      permission.name === catalogLocationDeletePermission.name
+      permission.name === catalogLocationDeletePermission.name ||
+      permission.name === rolloutFreezeOverridePermission.name
     ) {
       return this.platformOnly(user);
     }

@@ -7,10 +7,12 @@ import {
 import {
   CompoundEntityRef,
   Entity,
+  parseEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import {
   ConflictError,
+  InputError,
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
@@ -19,6 +21,8 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   AllowedAction,
+  ApprovalRequestedResponse,
+  ApprovalView,
   RolloutAction,
   RolloutHistoryEvent,
   RolloutView,
@@ -36,6 +40,9 @@ import {
 import { ACTING, grantedActions, permissionOf } from './acting';
 import { githubActionsIdentityOf, githubActionsRefusal } from './ciIdentity';
 import { ViewerAccess } from './ViewerAccess';
+import { StoredApproval } from '../database/ApprovalStore';
+import { ReleaseGates, approvalView } from './gates/ReleaseGates';
+import { authorizeFreezeOverride } from './gates/override';
 
 /** What a start or an action asks for, as the router parsed it. */
 export interface MutationBody {
@@ -46,6 +53,8 @@ export interface MutationBody {
   revision?: number;
   stepIndex?: number;
   toRevision?: number;
+  /** Act during a freeze window (needs `rollouts.freeze.override`). */
+  override?: { reason: string };
 }
 
 export interface Mutation {
@@ -57,6 +66,17 @@ export interface Mutation {
   request?: Request;
   /** What set the mutation off when no person asked (`pipeline`), for the audit event. */
   trigger?: 'pipeline';
+  /** Set only by `approve`: the request this mutation carries out, and the approver's reason. */
+  approval?: { request: StoredApproval; reason: string };
+}
+
+/** What a start or an action answers: the rollout, or the approval request it became (202). */
+export type MutationResult = RolloutView | ApprovalRequestedResponse;
+
+export function isApprovalRequested(
+  result: MutationResult,
+): result is ApprovalRequestedResponse {
+  return 'approval' in result;
 }
 
 /** A rule a start must pass, besides permission and binding (release pipelines' soak). */
@@ -84,12 +104,14 @@ export interface AuthorizedRolloutsOptions {
   githubActionsDeployContexts: string[];
   /** The release pipelines' rule for starts in a stage after the first. */
   pipelineGate?: StartRule;
+  /** Freeze windows and four-eyes approval (gates/), with the clock they are judged by. */
+  gates: ReleaseGates;
 }
 
 /** A history row before its outcome is known. */
 type HistoryRow = Omit<NewHistoryEvent, 'outcome' | 'message'>;
 
-function actorOf(credentials: BackstageCredentials) {
+export function actorOf(credentials: BackstageCredentials) {
   const p = credentials.principal as {
     type: string;
     userEntityRef?: string;
@@ -138,8 +160,11 @@ export class AuthorizedRollouts {
   ): Promise<{ entity: Entity; views: RolloutView[] }> {
     const { entity, granted } = await this.viewers.resolve(ref, credentials);
     const allowed = this.restrictForCi(granted, credentials, entity);
-    const views = (await this.options.engine.views(entity)).map(w =>
-      this.withAllowed(w, allowed),
+    const views = await this.options.gates.decorate(
+      entity,
+      (
+        await this.options.engine.views(entity)
+      ).map(w => this.withAllowed(w, allowed)),
     );
     return { entity, views };
   }
@@ -160,8 +185,9 @@ export class AuthorizedRollouts {
    * Runs one start or action: audited (allowed, denied or failed alike, with its target),
    * permission- and binding-checked afresh, and recorded in the history.
    */
-  async mutate(mutation: Mutation): Promise<RolloutView> {
+  async mutate(mutation: Mutation): Promise<MutationResult> {
     const { ref, credentials, action, body } = mutation;
+    const approval = mutation.approval?.request;
     const { engine, auditor } = this.options;
     const actor = actorOf(credentials);
     const target = {
@@ -175,12 +201,19 @@ export class AuthorizedRollouts {
       step: body.stepIndex,
       revision: body.revision,
       reason: body.reason,
+      ...(approval
+        ? { approvalId: approval.id, requestedBy: approval.requestedBy }
+        : {}),
+      ...(body.override ? { freezeOverride: body.override.reason } : {}),
     };
     const auditorEvent = await auditor.createEvent({
       eventId: action === 'start' ? 'rollout-start' : 'rollout-action',
       severityLevel: 'medium',
       request: mutation.request,
-      meta: { ...target, ...(mutation.trigger && { trigger: mutation.trigger }) },
+      meta: {
+        ...target,
+        ...(mutation.trigger && { trigger: mutation.trigger }),
+      },
     });
     try {
       const entity = await this.entityOf(ref, credentials);
@@ -224,6 +257,15 @@ export class AuthorizedRollouts {
         throw new ConflictError(held);
       }
 
+      // Freeze windows and four-eyes approval, after the permission and the binding, before acting.
+      const gated = await this.passGates(mutation, entity, row);
+      if (gated) {
+        await auditorEvent.success({
+          meta: { ...target, approvalId: gated.approval.id, pending: true },
+        });
+        return gated;
+      }
+
       // The row is dated when the action was asked for: the engine's own transitions that follow
       // from it (recorded while it acts) come after it in the history.
       const at = new Date();
@@ -239,6 +281,8 @@ export class AuthorizedRollouts {
           actor,
         });
       } catch (error) {
+        // An approval whose action could not be taken stays pending for the owners to decide again.
+        if (approval) await this.options.gates.reopen(approval);
         if (error instanceof NotAllowedError) {
           // The binding changed between the cached look and the fresh read.
           await this.recordDenial(row, located, error.message);
@@ -263,7 +307,9 @@ export class AuthorizedRollouts {
         // An action is recorded at the step it was taken on; a start begins the new rollout's first.
         stepIndex: action === 'start' ? 0 : result.before.stepIndex,
         revision: view.revision,
-        message: view.message,
+        message: approval
+          ? `${view.message} (approved request of ${approval.requestedBy})`
+          : view.message,
         at,
       });
       await auditorEvent.success({
@@ -275,9 +321,270 @@ export class AuthorizedRollouts {
           phase: view.phase,
         },
       });
-      return this.withAllowed(result, granted.allowed);
+      const [rollout] = await this.options.gates.decorate(entity, [
+        this.withAllowed(result, granted.allowed),
+      ]);
+      return rollout;
     } catch (error) {
       await auditorEvent.fail({ error: error as Error, meta: { ...target } });
+      throw error;
+    }
+  }
+
+  /**
+   * The gates of a start or promote: a freeze window refuses it (409) unless overridden by
+   * someone the policy allows to (audited, in the history); on a protected target an owner's
+   * request becomes a pending approval (returned), and an approved one is claimed here, once.
+   */
+  private async passGates(
+    mutation: Mutation,
+    entity: Entity,
+    row: HistoryRow,
+  ): Promise<ApprovalRequestedResponse | undefined> {
+    const { gates } = this.options;
+    const { action, body, credentials } = mutation;
+    const where = { cluster: row.cluster, namespace: row.namespace };
+    const freeze = gates.freezeOf(action, where);
+    if (freeze) {
+      const message = gates.freezeMessage(freeze, action, where);
+      if (!body.override) {
+        await this.record(row, { outcome: 'denied', message });
+        throw new ConflictError(message);
+      }
+      const refusal = await authorizeFreezeOverride(
+        this.options,
+        entity,
+        credentials,
+        freeze,
+      );
+      await this.record(
+        { ...row, action: 'freeze-override', reason: body.override.reason },
+        {
+          outcome: refusal ? 'denied' : 'succeeded',
+          message:
+            refusal ??
+            `Overrode freeze window "${freeze.name}" (until ${freeze.end}) to ${action}`,
+        },
+      );
+      if (refusal) throw new NotAllowedError(refusal);
+    }
+    if (mutation.approval) {
+      const { request: approval, reason } = mutation.approval;
+      if (
+        approval.cluster !== row.cluster ||
+        approval.namespace !== row.namespace ||
+        approval.workload !== row.workload
+      ) {
+        throw new ConflictError(
+          `Approval request ${approval.id} was for ${approval.cluster}/${approval.namespace}/${approval.workload}, but ${row.entityRef} now has ${row.cluster}/${row.namespace}/${row.workload} there; ask again`,
+        );
+      }
+      // Claimed last, once every check passed: one approval, one action, even when two owners
+      // approve at once; given back if the action then fails.
+      await gates.decide(approval, 'approved', row.actor, reason);
+      return undefined;
+    }
+    if (!gates.needsApproval(action, where)) return undefined;
+    if (!body.reason?.trim()) {
+      throw new InputError(
+        `${action} on ${row.workload} in ${row.cluster} needs another owner's approval: give a reason for them`,
+      );
+    }
+    const requested = await gates.request({
+      entity,
+      target: { ...where, workload: row.workload },
+      action,
+      image: body.image,
+      input: {
+        reason: body.reason,
+        revision: body.revision,
+        stepIndex: body.stepIndex,
+      },
+      requestedBy: row.actor,
+    });
+    await this.record(
+      { ...row, action: 'request-approval' },
+      {
+        outcome: 'succeeded',
+        message: `Asked another owner to approve ${action}${
+          body.image ? ` of ${body.image}` : ''
+        } (request ${requested.id}, expires ${requested.expiresAt})`,
+      },
+    );
+    return { approval: approvalView(requested) };
+  }
+
+  /** Approvals of the entity's rollouts, newest first, for whoever may read the entity. */
+  async approvals(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<ApprovalView[]> {
+    const entity = await this.entityOf(ref, credentials);
+    return (await this.options.gates.list(stringifyEntityRef(entity))).map(
+      approvalView,
+    );
+  }
+
+  /**
+   * Another owner approves a pending request: the requested action is then taken through
+   * `mutate` as the approver (permission, binding, freeze and revision guard checked again). The
+   * requester is whoever the request's credentials were, and can never approve it.
+   */
+  async approve(decision: {
+    id: string;
+    credentials: BackstageCredentials;
+    reason: string;
+    override?: { reason: string };
+    request: Request;
+  }): Promise<{ approval: ApprovalView; rollout: RolloutView }> {
+    return this.decideOn(decision, 'approved', async approval => {
+      const result = await this.mutate({
+        ref: parseEntityRef(approval.entityRef),
+        credentials: decision.credentials,
+        action: approval.action,
+        approval: { request: approval, reason: decision.reason },
+        request: decision.request,
+        body: {
+          cluster: approval.cluster,
+          workload: approval.workload,
+          image: approval.image,
+          reason: approval.reason,
+          revision: approval.input.revision,
+          stepIndex: approval.input.stepIndex,
+          override: decision.override,
+        },
+      });
+      return result as RolloutView;
+    });
+  }
+
+  /** An owner denies a pending request; the requester may withdraw their own the same way. */
+  async deny(decision: {
+    id: string;
+    credentials: BackstageCredentials;
+    reason: string;
+    request: Request;
+  }): Promise<{ approval: ApprovalView }> {
+    const { approval } = await this.decideOn(decision, 'denied', async a => {
+      await this.options.gates.decide(
+        a,
+        'denied',
+        actorOf(decision.credentials),
+        decision.reason,
+      );
+      return undefined;
+    });
+    return { approval };
+  }
+
+  /**
+   * One decision on a request, audited with requester and decider: the request must exist and be
+   * pending, the decider must be allowed the requested action on the entity (an owner), and must
+   * not be the requester when approving.
+   */
+  private async decideOn<T>(
+    decision: {
+      id: string;
+      credentials: BackstageCredentials;
+      reason: string;
+      request: Request;
+    },
+    status: 'approved' | 'denied',
+    act: (approval: StoredApproval) => Promise<T>,
+  ): Promise<{ approval: ApprovalView; rollout: T }> {
+    const { gates, auditor } = this.options;
+    const actor = actorOf(decision.credentials);
+    const auditorEvent = await auditor.createEvent({
+      eventId: 'rollout-approval',
+      severityLevel: 'medium',
+      request: decision.request,
+      meta: {
+        approvalId: decision.id,
+        decision: status,
+        actor,
+        reason: decision.reason,
+      },
+    });
+    try {
+      const found = await gates.get(decision.id);
+      const entity =
+        found &&
+        (await this.entityOf(
+          parseEntityRef(found.entityRef),
+          decision.credentials,
+        ).catch(error => {
+          // A request on an entity the caller may not read does not exist for them.
+          if (error instanceof NotFoundError) return undefined;
+          throw error;
+        }));
+      if (!found || !entity) {
+        throw new NotFoundError(`No approval request ${decision.id}`);
+      }
+      const meta = {
+        approvalId: found.id,
+        decision: status,
+        actor,
+        reason: decision.reason,
+        requestedBy: found.requestedBy,
+        entityRef: found.entityRef,
+        cluster: found.cluster,
+        namespace: found.namespace,
+        workload: found.workload,
+        action: found.action,
+        image: found.image,
+      };
+      const row: HistoryRow = {
+        entityRef: found.entityRef,
+        cluster: found.cluster,
+        namespace: found.namespace,
+        workload: found.workload,
+        action: status === 'approved' ? 'approve' : 'deny',
+        actor,
+        reason: decision.reason,
+        image: found.image,
+        stepIndex: found.input.stepIndex,
+        revision: found.input.revision,
+      };
+      try {
+        if (found.status !== 'pending')
+          throw new ConflictError(gates.undecidable(found));
+        const own = found.requestedBy === actor;
+        if (own && status === 'approved') {
+          throw new NotAllowedError(
+            `You asked for this ${found.action} yourself: another owner of ${found.entityRef} must approve it`,
+          );
+        }
+        if (!own) {
+          const granted = await this.authorizeOn(entity, decision.credentials);
+          if (!granted.allowed.has(found.action)) {
+            throw new NotAllowedError(
+              `Only another owner of ${found.entityRef}, who may ${found.action} its rollouts, can decide on this request`,
+            );
+          }
+        }
+      } catch (error) {
+        if (error instanceof NotAllowedError) {
+          await this.record(row, { outcome: 'denied', message: error.message });
+        }
+        throw error;
+      }
+      // Dated before the action it allows, so the history reads "approved", then "start".
+      const at = new Date();
+      const rollout = await act(found);
+      const decided = (await gates.get(found.id)) ?? found;
+      await this.record(row, {
+        at,
+        outcome: 'succeeded',
+        message: `${status === 'approved' ? 'Approved' : 'Denied'} ${
+          found.action
+        }${found.image ? ` of ${found.image}` : ''} asked by ${
+          found.requestedBy
+        }`,
+      });
+      await auditorEvent.success({ meta });
+      return { approval: approvalView(decided), rollout };
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
       throw error;
     }
   }

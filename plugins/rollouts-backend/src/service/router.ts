@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import {
+  approvalDecisionRequestSchema,
   RolloutAction,
   rolloutActionRequestSchema,
   rolloutActionSchema,
@@ -15,9 +16,17 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { parseEntityRef } from '@backstage/catalog-model';
 import { RolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
-import { AuthorizedRollouts, MutationBody } from './AuthorizedRollouts';
+import {
+  AuthorizedRollouts,
+  isApprovalRequested,
+  MutationBody,
+} from './AuthorizedRollouts';
+import { FreezeCalendar } from './gates/FreezeCalendar';
+import { ApprovalRules } from './gates/ApprovalRules';
+import { ReleaseGates } from './gates/ReleaseGates';
 import { DEFAULT_DEPLOY_CONTEXTS } from './ciIdentity';
 import { PipelineDefaults } from '../pipelines/declaration';
 import { PipelineGate } from '../pipelines/PipelineGate';
@@ -49,6 +58,8 @@ export interface RouterOptions {
     logger?: LoggerService;
     scheduleAutoPromotion?: (pass: () => Promise<void>) => Promise<void>;
   };
+  /** Freeze windows and four-eyes approval; default none. */
+  gates?: ReleaseGates;
 }
 
 /** Parses with zod and turns its issues into one readable 400. */
@@ -96,6 +107,26 @@ const historyQuerySchema = z.object({
     .optional(),
 });
 
+/** `GET /approvals?entityRef=component:default/payments` */
+const approvalsQuerySchema = z.object({
+  entityRef: z
+    .string()
+    .transform((ref, ctx) => {
+      try {
+        return parseEntityRef(ref);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be an entity ref' });
+        return z.NEVER;
+      }
+    })
+    .pipe(entityPathSchema),
+});
+
+const approvalPathSchema = z.object({
+  id: z.string().uuid('must be an approval request id'),
+  decision: z.enum(['approve', 'deny']),
+});
+
 /**
  * The REST API under `/api/rollouts`: views, starts, actions and history of an entity's rollouts.
  * It parses requests and hands them to AuthorizedRollouts, which decides and acts.
@@ -118,6 +149,13 @@ export async function createRouter(
       options.githubActionsSubjectPrefix ?? 'github-actions',
     githubActionsDeployContexts:
       options.githubActionsDeployContexts ?? DEFAULT_DEPLOY_CONTEXTS,
+    gates:
+      options.gates ??
+      new ReleaseGates({
+        freeze: new FreezeCalendar([]),
+        rules: new ApprovalRules([]),
+        now: () => new Date(),
+      }),
   });
   const router = Router();
   router.use(express.json());
@@ -154,7 +192,8 @@ export async function createRouter(
 
   router.post('/entities/:kind/:namespace/:name/rollouts', async (req, res) => {
     const body = parse(startRolloutRequestSchema, req.body, 'request');
-    res.status(201).json(await mutate(req, 'start', body));
+    const result = await mutate(req, 'start', body);
+    res.status(isApprovalRequested(result) ? 202 : 201).json(result);
   });
 
   router.post(
@@ -162,9 +201,39 @@ export async function createRouter(
     async (req, res) => {
       const action = parse(rolloutActionSchema, req.params.action, 'action');
       const body = parse(rolloutActionRequestSchema, req.body, 'request');
-      res.json(await mutate(req, action, body));
+      const result = await mutate(req, action, body);
+      res.status(isApprovalRequested(result) ? 202 : 200).json(result);
     },
   );
+
+  router.get('/approvals', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const { entityRef } = parse(approvalsQuerySchema, req.query, 'query');
+    res.json({ items: await rollouts.approvals(entityRef, credentials) });
+  });
+
+  router.post('/approvals/:id/:decision', async (req, res) => {
+    const { id, decision } = parse(approvalPathSchema, req.params, 'path');
+    const body = parse(approvalDecisionRequestSchema, req.body, 'request');
+    const credentials = await httpAuth.credentials(req);
+    if (decision === 'approve') {
+      res.json(
+        await rollouts.approve({ id, credentials, ...body, request: req }),
+      );
+    } else {
+      if (body.override) {
+        throw new InputError('A denial takes no freeze override');
+      }
+      res.json(
+        await rollouts.deny({
+          id,
+          credentials,
+          reason: body.reason,
+          request: req,
+        }),
+      );
+    }
+  });
 
   const pipelines = new ReleasePipelines({
     rollouts,

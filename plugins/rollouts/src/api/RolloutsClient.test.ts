@@ -8,6 +8,7 @@ import {
 } from '@backstage/test-utils';
 import { pausedCanary } from '../testing/fixtures';
 import { RolloutsClient } from './RolloutsClient';
+import { isApprovalRequested } from './RolloutsApi';
 
 const server = setupServer();
 registerMswTestHooks(server);
@@ -116,5 +117,74 @@ describe('RolloutsClient', () => {
       name: 'ConflictError',
       message: 'rollout moved on',
     });
+  });
+
+  it('answers a protected start with the approval request (202)', async () => {
+    const approval = { id: 'a1', status: 'pending', action: 'start' };
+    server.use(
+      http.post(`${base}/rollouts`, () =>
+        HttpResponse.json({ approval }, { status: 202 }),
+      ),
+    );
+    const answer = await client.startRollout(entity, {
+      cluster: 'production',
+      image: 'ghcr.io/acme/payments:2.0.0',
+      reason: 'release',
+    });
+    expect(isApprovalRequested(answer)).toBe(true);
+    expect(answer).toEqual({ approval });
+  });
+
+  it('lists, approves and denies approval requests', async () => {
+    const calls: Array<{ url: string; body?: unknown }> = [];
+    server.use(
+      http.get('http://example.com/api/rollouts/approvals', ({ request }) => {
+        calls.push({ url: request.url });
+        return HttpResponse.json({ items: [{ id: 'a1' }] });
+      }),
+      http.post(
+        'http://example.com/api/rollouts/approvals/:id/:decision',
+        async ({ request }) => {
+          calls.push({ url: request.url, body: await request.json() });
+          return HttpResponse.json({ approval: { id: 'a1' } });
+        },
+      ),
+    );
+    await expect(client.getApprovals(entity)).resolves.toEqual([{ id: 'a1' }]);
+    await client.approve('a1', { reason: 'lgtm' });
+    await client.deny('a1', { reason: 'not now' });
+    expect(calls).toEqual([
+      {
+        url: 'http://example.com/api/rollouts/approvals?entityRef=component%3Adefault%2Fpayments-api',
+      },
+      {
+        url: 'http://example.com/api/rollouts/approvals/a1/approve',
+        body: { reason: 'lgtm' },
+      },
+      {
+        url: 'http://example.com/api/rollouts/approvals/a1/deny',
+        body: { reason: 'not now' },
+      },
+    ]);
+  });
+
+  it('throws the backend error of a refused approval', async () => {
+    server.use(
+      http.post('http://example.com/api/rollouts/approvals/a1/approve', () =>
+        HttpResponse.json(
+          {
+            error: {
+              name: 'NotAllowedError',
+              message: 'You asked for this start yourself',
+            },
+            response: { statusCode: 403 },
+          },
+          { status: 403 },
+        ),
+      ),
+    );
+    const error = await client.approve('a1', { reason: 'x' }).catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.body.error.message).toBe('You asked for this start yourself');
   });
 });

@@ -4,6 +4,9 @@ import { ResponseError } from '@backstage/errors';
 import type {
   PipelineView,
   PromoteReleaseRequest,
+  ApprovalDecisionRequest,
+  ApprovalsListResponse,
+  ApprovalView,
   RolloutAction,
   RolloutActionRequest,
   RolloutHistoryEvent,
@@ -12,7 +15,7 @@ import type {
   RolloutView,
   StartRolloutRequest,
 } from '@internal/plugin-rollouts-common';
-import type { RolloutsApi } from './RolloutsApi';
+import type { MutationAnswer, RolloutsApi } from './RolloutsApi';
 
 /**
  * Talks to the rollouts backend (plugin id `rollouts`) through the app's discovery and fetch APIs,
@@ -41,16 +44,16 @@ export class RolloutsClient implements RolloutsApi {
   async startRollout(
     entity: CompoundEntityRef,
     request: StartRolloutRequest,
-  ): Promise<void> {
-    await this.request(entity, 'rollouts', request);
+  ): Promise<MutationAnswer> {
+    return this.request<MutationAnswer>(entity, 'rollouts', request);
   }
 
   async runAction(
     entity: CompoundEntityRef,
     action: RolloutAction,
     request: RolloutActionRequest,
-  ): Promise<void> {
-    await this.request(
+  ): Promise<MutationAnswer> {
+    return this.request<MutationAnswer>(
       entity,
       `actions/${encodeURIComponent(action)}`,
       request,
@@ -64,8 +67,32 @@ export class RolloutsClient implements RolloutsApi {
   async promoteRelease(
     entity: CompoundEntityRef,
     request: PromoteReleaseRequest,
-  ): Promise<void> {
-    await this.request(entity, 'pipeline/promote', request);
+  ): Promise<MutationAnswer> {
+    return this.request<MutationAnswer>(entity, 'pipeline/promote', request);
+  }
+
+  async getApprovals(entity: CompoundEntityRef): Promise<ApprovalView[]> {
+    const ref = `${entity.kind}:${entity.namespace}/${entity.name}`;
+    const body = await this.send<ApprovalsListResponse>(
+      `approvals?entityRef=${encodeURIComponent(
+        ref.toLocaleLowerCase('en-US'),
+      )}`,
+    );
+    return body.items;
+  }
+
+  async approve(id: string, request: ApprovalDecisionRequest) {
+    return this.send<{ approval: ApprovalView; rollout: RolloutView }>(
+      `approvals/${encodeURIComponent(id)}/approve`,
+      request,
+    );
+  }
+
+  async deny(id: string, request: Pick<ApprovalDecisionRequest, 'reason'>) {
+    return this.send<{ approval: ApprovalView }>(
+      `approvals/${encodeURIComponent(id)}/deny`,
+      request,
+    );
   }
 
   private async request<T = unknown>(
@@ -73,7 +100,6 @@ export class RolloutsClient implements RolloutsApi {
     path: string,
     body?: object,
   ): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('rollouts');
     // Kind and namespace are case-insensitive in entity refs; send them in canonical lower case.
     const entityPath = [
       entity.kind.toLocaleLowerCase('en-US'),
@@ -82,8 +108,14 @@ export class RolloutsClient implements RolloutsApi {
     ]
       .map(part => encodeURIComponent(part))
       .join('/');
+    return this.send<T>(`entities/${entityPath}/${path}`, body);
+  }
+
+  /** GET without a body, POST with one; a Backstage error response throws ResponseError. */
+  private async send<T>(path: string, body?: object): Promise<T> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('rollouts');
     const response = await this.fetchApi.fetch(
-      `${baseUrl}/entities/${entityPath}/${path}`,
+      `${baseUrl}/${path}`,
       body === undefined
         ? undefined
         : {

@@ -1,3 +1,3 @@
-export { rolloutsApiRef } from './RolloutsApi';
-export type { RolloutsApi } from './RolloutsApi';
+export { isApprovalRequested, rolloutsApiRef } from './RolloutsApi';
+export type { MutationAnswer, RolloutsApi } from './RolloutsApi';
 export { RolloutsClient } from './RolloutsClient';

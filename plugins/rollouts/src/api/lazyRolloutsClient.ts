@@ -53,5 +53,8 @@ export function lazyRolloutsClient(options: {
     runAction: forward('runAction'),
     getPipeline: forward('getPipeline'),
     promoteRelease: forward('promoteRelease'),
+    getApprovals: forward('getApprovals'),
+    approve: forward('approve'),
+    deny: forward('deny'),
   };
 }

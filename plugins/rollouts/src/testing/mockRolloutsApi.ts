@@ -13,6 +13,9 @@ export function mockRolloutsApi(
       .fn()
       .mockResolvedValue({ entityRef: '', source: 'config', stages: [] }),
     promoteRelease: jest.fn().mockResolvedValue(undefined),
+    getApprovals: jest.fn().mockResolvedValue([]),
+    approve: jest.fn().mockResolvedValue(undefined),
+    deny: jest.fn().mockResolvedValue(undefined),
     ...overrides,
   } as jest.Mocked<RolloutsApi>;
 }

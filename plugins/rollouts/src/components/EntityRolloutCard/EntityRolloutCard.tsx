@@ -13,6 +13,7 @@ import { useRollouts } from '../../hooks/useRollouts';
 import { ReleasePipeline } from '../ReleasePipeline';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
+import { FreezeNotice, PendingApproval } from '../Gates';
 import {
   isReadOnlyByBinding,
   WorkloadBindingNotice,
@@ -64,6 +65,16 @@ function RolloutCardBody(props: { entity: Entity }) {
                   rollout={rollout}
                   entityRef={stringifyEntityRef(props.entity)}
                 />
+              </Box>
+            )}
+            {rollout.freeze && (
+              <Box mb={2}>
+                <FreezeNotice freeze={rollout.freeze} />
+              </Box>
+            )}
+            {rollout.pendingApproval && (
+              <Box mb={2}>
+                <PendingApproval rollout={rollout} onRefresh={retry} />
               </Box>
             )}
             <RolloutSummary rollout={rollout} />

@@ -27,6 +27,7 @@ import {
 } from '../RolloutStatus/RolloutsEmptyState';
 import { formatStrategy, rolloutName } from '../RolloutStatus/format';
 import { HistoryTable } from './HistoryTable';
+import { FreezeNotice, PendingApproval } from '../Gates';
 import { RevisionsTable } from './RevisionsTable';
 import { RolloutSteps } from './RolloutSteps';
 
@@ -69,7 +70,11 @@ function RolloutPanel(props: {
         rollout.strategy,
       )}`}
     >
-      <Box mb={2}>
+      <FreezeNotice freeze={rollout.freeze} />
+      <Box my={rollout.pendingApproval ? 2 : 0}>
+        <PendingApproval rollout={rollout} onRefresh={onRefresh} />
+      </Box>
+      <Box mb={2} mt={rollout.freeze ? 2 : 0}>
         <RolloutActionBar
           entityRef={entityRef}
           rollout={rollout}

@@ -8,8 +8,17 @@ import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
 import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 
+/** Rows of freeze overrides and approvals, in words; other actions read as their own name. */
+const ACTION_LABELS: Record<string, string> = {
+  'request-approval': 'approval asked',
+  approve: 'approve request',
+  deny: 'deny request',
+  'freeze-override': 'freeze override',
+};
+
 function What(props: { event: RolloutHistoryEvent }) {
   const { event } = props;
+  const label = ACTION_LABELS[event.action] ?? event.action;
   const details = [
     event.stepIndex !== undefined ? `step ${event.stepIndex + 1}` : undefined,
     event.revision !== undefined ? `revision ${event.revision}` : undefined,
@@ -17,7 +26,7 @@ function What(props: { event: RolloutHistoryEvent }) {
   ].filter(Boolean);
   return (
     <>
-      <strong>{event.action}</strong>
+      <strong>{label}</strong>
       {details.length > 0 && ` (${details.join(', ')})`}
       {event.message && <div>{event.message}</div>}
     </>

@@ -15,6 +15,7 @@ import {
 } from '../RolloutStatus/WorkloadBindingNotice';
 import { ACTIONS, ActionDefinition } from './actions';
 import { RolloutActionDialog } from './RolloutActionDialog';
+import { freezeExplanation } from '../Gates';
 
 /**
  * Why a button is disabled. The server sends only what this user may do now, so an empty list
@@ -72,6 +73,11 @@ export function RolloutActionBar(props: RolloutActionBarProps) {
       >
         {ACTIONS.map(definition => {
           const enabled = allowed.has(definition.action);
+          // Frozen actions stay clickable (the server decides, and may take an override); the
+          // tooltip says what will happen.
+          const frozen = enabled
+            ? freezeExplanation(rollout.freeze, definition.action)
+            : undefined;
           const button = (
             <Button
               variant={enabled ? 'outlined' : 'text'}
@@ -84,6 +90,13 @@ export function RolloutActionBar(props: RolloutActionBarProps) {
               {definition.label}
             </Button>
           );
+          if (frozen) {
+            return (
+              <Tooltip key={definition.action} title={frozen}>
+                <span>{button}</span>
+              </Tooltip>
+            );
+          }
           return enabled ? (
             <span key={definition.action}>{button}</span>
           ) : (

@@ -13,7 +13,8 @@ import { CompoundEntityRef } from '@backstage/catalog-model';
 import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
-import { rolloutsApiRef } from '../../api';
+import { isApprovalRequested, rolloutsApiRef } from '../../api';
+import { freezeExplanation } from '../Gates';
 import { rolloutName } from '../RolloutStatus/format';
 import {
   ActionDefinition,
@@ -49,6 +50,7 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
   const [toRevision, setToRevision] = useState(() =>
     defaultRollbackRevision(rollout),
   );
+  const [override, setOverride] = useState('');
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<ActionErrorDescription>();
 
@@ -60,6 +62,10 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
     reason.trim().length > 0 &&
     (!isStart || image.trim().length > 0);
   const id = dialogId(rollout, definition);
+  const frozen = freezeExplanation(rollout.freeze, definition.action);
+  const overrideBody = override.trim()
+    ? { override: { reason: override.trim() } }
+    : {};
 
   // Toasts replace alerts in current apps; older apps only have the alert API.
   const announce = (message: string) => {
@@ -81,15 +87,18 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
     setSubmitting(true);
     setError(undefined);
     try {
+      let answer;
       if (definition.action === 'start') {
-        await rolloutsApi.startRollout(entityRef, {
+        answer = await rolloutsApi.startRollout(entityRef, {
           cluster: rollout.cluster,
           workload: rollout.workload,
           image: image.trim(),
           reason: reason.trim(),
+          ...overrideBody,
         });
       } else {
-        await rolloutsApi.runAction(entityRef, definition.action, {
+        answer = await rolloutsApi.runAction(entityRef, definition.action, {
+          ...overrideBody,
           cluster: rollout.cluster,
           workload: rollout.workload,
           reason: reason.trim(),
@@ -98,7 +107,13 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
           ...(isRollback && toRevision !== undefined ? { toRevision } : {}),
         });
       }
-      announce(`${definition.done} ${rolloutName(rollout)}.`);
+      announce(
+        isApprovalRequested(answer)
+          ? `Asked another owner of ${rolloutName(rollout)} to approve: ${
+              definition.label
+            }.`
+          : `${definition.done} ${rolloutName(rollout)}.`,
+      );
       setSubmitting(false);
       onRefresh();
       onClose();
@@ -156,6 +171,29 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
                 </MenuItem>
               ))}
             </TextField>
+          )}
+          {frozen && (
+            <Alert severity="warning" role="note">
+              {frozen}
+            </Alert>
+          )}
+          {frozen && (
+            <TextField
+              id={`${id}-override`}
+              label="Emergency override reason"
+              value={override}
+              onChange={e => setOverride(e.target.value)}
+              helperText="Only for someone allowed to override the freeze; audited."
+              fullWidth
+              margin="dense"
+              variant="outlined"
+              inputProps={{ maxLength: 1000 }}
+            />
+          )}
+          {rollout.pendingApproval && (
+            <Alert severity="info" role="note">
+              {`${rollout.pendingApproval.requestedBy} is waiting for an approval on this workload already.`}
+            </Alert>
           )}
           <TextField
             id={`${id}-reason`}

@@ -1,0 +1,2 @@
+export { FreezeNotice, freezeExplanation } from './FreezeNotice';
+export { PendingApproval } from './PendingApproval';
