@@ -72,6 +72,8 @@ export interface PipelineStageView extends PipelineStage {
   waitingFor: PipelineWait[];
   /** True when the candidate may be started here by the caller now (the server decides again). */
   canPromote: boolean;
+  /** Starting here needs another owner's approval: a promotion asks for it (202) instead of acting. */
+  approvalRequired?: boolean;
 }
 
 /** @public */

@@ -119,7 +119,7 @@ export class PipelineGate {
     const rows = await this.rowsOf(entity, view);
     return rows.some(
       r =>
-        r.action === 'start' &&
+        (r.action === 'start' || r.action === 'request-approval') &&
         r.image === image &&
         new Date(r.createdAt).getTime() >= after.getTime(),
     );

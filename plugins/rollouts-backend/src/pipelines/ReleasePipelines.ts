@@ -29,6 +29,13 @@ import { sameRelease } from './release';
 
 export interface ReleasePipelinesOptions {
   rollouts: AuthorizedRollouts;
+  /** Whether a start on a target needs another owner's approval (the gates' rules). */
+  approvals?: {
+    needsApproval(
+      action: 'start',
+      target: { cluster: string; namespace: string },
+    ): boolean;
+  };
   gate: PipelineGate;
   catalog: CatalogService;
   auth: AuthService;
@@ -115,6 +122,21 @@ export class ReleasePipelines {
         kind: 'permission',
         message: `The entity has no workload in ${stage.name}`,
       });
+    } else if (view.freeze?.active) {
+      waits.push({
+        kind: 'freeze',
+        message: `Freeze window "${view.freeze.name}" until ${view.freeze.end}: ${view.freeze.message}`,
+        until: view.freeze.end,
+      });
+    } else if (view.pendingApproval) {
+      waits.push({
+        kind: 'approval',
+        message: `${view.pendingApproval.requestedBy} asked to start ${
+          view.pendingApproval.image ?? 'a release'
+        } here; waiting for another owner's approval (expires ${
+          view.pendingApproval.expiresAt
+        })`,
+      });
     } else if (!view.allowedActions.includes('start')) {
       waits.push({
         kind: 'permission',
@@ -127,6 +149,15 @@ export class ReleasePipelines {
     }
     result.waitingFor = waits;
     result.canPromote = waits.length === 0;
+    if (
+      view &&
+      this.options.approvals?.needsApproval('start', {
+        cluster: view.cluster,
+        namespace: view.namespace,
+      })
+    ) {
+      result.approvalRequired = true;
+    }
     return result;
   }
 
@@ -203,8 +234,9 @@ export class ReleasePipelines {
    * `auto` gets the previous stage's release once it has soaked. It acts as the rollouts plugin
    * itself (its own service credentials: no person asked; the stage's declaration did), through
    * the same start path and its binding check, with the reason naming the pipeline, and the audit
-   * event's `trigger: pipeline`. A release is started automatically once per stage: a failed or
-   * refused attempt is left to people, not retried on every pass.
+   * event's `trigger: pipeline`; on a protected stage that start becomes an approval request for
+   * the entity's owners, like anyone's. A release is started (or asked for) automatically once per
+   * stage: a failed, refused or denied attempt is left to people, not retried on every pass.
    */
   async promoteAutomatically(): Promise<void> {
     const { catalog, auth, logger, gate } = this.options;
@@ -250,6 +282,8 @@ export class ReleasePipelines {
       const candidate = releaseOf(previous.view);
       if (stage.promotion !== 'auto' || !view || !candidate) continue;
       if (hasRelease(view, candidate)) continue;
+      // A freeze holds it, and a request already waits for an owner: nothing to ask again.
+      if (view.freeze?.active || view.pendingApproval) continue;
       const readiness = readinessOf(gate.previousOf(previous), candidate, now);
       if (!readiness.ready) continue;
       if (await gate.startedBefore(entity, view, candidate, readiness.since)) {

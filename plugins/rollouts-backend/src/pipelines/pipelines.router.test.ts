@@ -21,11 +21,14 @@ import { DatabaseRolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
 import { RolloutPublisher } from '../engine/RolloutPublisher';
 import { createRouter } from '../service/router';
+import { ApprovalStore } from '../database/ApprovalStore';
+import { ReleaseGates } from '../service/gates/ReleaseGates';
 
 jest.setTimeout(120_000);
 
 const OWNER = 'user:default/owner';
 const STRANGER = 'user:default/stranger';
+const SECOND_OWNER = 'user:default/second-owner';
 const V1 = 'ghcr.io/acme/checkout:1.0.0';
 const V2 = 'ghcr.io/acme/checkout:1.1.0';
 const SOAK_MS = 10 * 60_000;
@@ -114,7 +117,7 @@ describe('release pipelines across two clusters', () => {
     await production.close();
   });
 
-  async function setup() {
+  async function setup(gatesConfig: object = {}) {
     // The wall clock until a test sets it: the soak is then judged at exactly the time it says.
     let now: Date | undefined;
     const config = new ConfigReader({
@@ -155,11 +158,18 @@ describe('release pipelines across two clusters', () => {
         result:
           r.permission.attributes.action === 'read' ||
           opts.credentials.principal.userEntityRef === OWNER ||
+          opts.credentials.principal.userEntityRef === SECOND_OWNER ||
           opts.credentials.principal.type === 'service'
             ? AuthorizeResult.ALLOW
             : AuthorizeResult.DENY,
       }));
     let autoPass: (() => Promise<void>) | undefined;
+    const gates = ReleaseGates.fromConfig(new ConfigReader(gatesConfig), {
+      store: new ApprovalStore(knex),
+      notifications: { send: async () => {} } as any,
+      logger,
+      now: () => now ?? new Date(),
+    });
     const router = await createRouter({
       engine,
       history,
@@ -199,6 +209,7 @@ describe('release pipelines across two clusters', () => {
           };
         },
       } as any),
+      gates,
       pipelines: {
         defaults: { stages: [] },
         now: () => now ?? new Date(),
@@ -231,6 +242,8 @@ describe('release pipelines across two clusters', () => {
           .post(`${base(name)}/pipeline/promote`)
           .set('Authorization', as)
           .send(body),
+      decide: (id: string, decision: string, body: object, as: string) =>
+        request(app).post(`/approvals/${id}/${decision}`).set('Authorization', as).send(body),
       start: (name: string, body: object, as = owner) =>
         request(app)
           .post(`${base(name)}/rollouts`)
@@ -460,5 +473,66 @@ describe('release pipelines across two clusters', () => {
       outcome: 'success',
       meta: { trigger: 'pipeline', image: v2 },
     });
+  });
+
+  it('asks another owner to approve a promotion into a protected stage, and holds it in a freeze', async () => {
+    const t = await setup({
+      rollouts: {
+        approvals: { rules: [{ clusters: ['production'], actions: ['start'] }] },
+        freezeWindows: [
+          {
+            name: 'year-end',
+            message: 'No production changes over the holidays',
+            clusters: ['production'],
+            start: '2030-12-24T00:00:00+01:00',
+            end: '2031-01-02T08:00:00+01:00',
+          },
+        ],
+      },
+    });
+    expect((await t.start('checkout', { cluster: 'staging', image: V2 })).status).toBe(201);
+    await until(
+      () => t.pipeline('checkout'),
+      p => p.stages[1].waitingFor[0]?.kind === 'soak',
+      'staging to complete the release',
+    );
+    const completed = (await t.history('checkout')).find(r => r.action === 'completed')!;
+    const soaked = new Date(new Date(completed.createdAt).getTime() + SOAK_MS);
+    t.setNow(soaked);
+    expect((await t.pipeline('checkout')).stages[1]).toMatchObject({ canPromote: true, approvalRequired: true });
+
+    // During the freeze: the stage says so, and the promotion is refused naming the window and its end.
+    t.setNow(new Date('2030-12-30T12:00:00Z'));
+    expect((await t.pipeline('checkout')).stages[1]).toMatchObject({
+      canPromote: false,
+      waitingFor: [expect.objectContaining({ kind: 'freeze', until: '2031-01-02T07:00:00.000Z' })],
+    });
+    const frozen = await t.promote('checkout', { stage: 'production', image: V2, reason: 'ship it' });
+    expect(frozen.status).toBe(409);
+    expect(frozen.body.error.message).toMatch(/Freeze window "year-end" .* until 2031-01-02T07:00:00.000Z/);
+
+    // After it: the owner's promotion becomes a request; the requester cannot approve it himself.
+    t.setNow(soaked);
+    const asked = await t.promote('checkout', { stage: 'production', image: V2, reason: 'soaked for 10 minutes' });
+    expect(asked.status).toBe(202);
+    expect(asked.body.approval).toMatchObject({ cluster: 'production', image: V2, requestedBy: OWNER, status: 'pending' });
+    expect((await t.pipeline('checkout')).stages[1]).toMatchObject({
+      canPromote: false,
+      waitingFor: [expect.objectContaining({ kind: 'approval' })],
+    });
+    const own = await t.decide(asked.body.approval.id, 'approve', { reason: 'me' }, mockCredentials.user.header(OWNER));
+    expect(own.status).toBe(403);
+    const approved = await t.decide(
+      asked.body.approval.id,
+      'approve',
+      { reason: 'looked at staging' },
+      mockCredentials.user.header(SECOND_OWNER),
+    );
+    expect(approved.status).toBe(200);
+    await until(
+      () => t.pipeline('checkout'),
+      p => p.stages[1].release?.image === V2,
+      'production to start the release',
+    );
   });
 });

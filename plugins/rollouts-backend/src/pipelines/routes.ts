@@ -4,11 +4,12 @@ import { promoteReleaseRequestSchema } from '@internal/plugin-rollouts-common';
 import { Request, Router } from 'express';
 import { z } from 'zod';
 import { ReleasePipelines } from './ReleasePipelines';
+import { isApprovalRequested } from '../service/AuthorizedRollouts';
 
 /**
  * `GET  /entities/:kind/:namespace/:name/pipeline` -> PipelineView;
  * `POST /entities/:kind/:namespace/:name/pipeline/promote` `{ stage, image?, reason? }` -> the
- * start's answer (201 with the new stage's RolloutView).
+ * start's answer: 201 with the new stage's RolloutView, or 202 with the approval request.
  */
 export function addPipelineRoutes(
   router: Router,
@@ -36,11 +37,14 @@ export function addPipelineRoutes(
       const ref = entityRefOf(req);
       const body = parse(promoteReleaseRequestSchema, req.body, 'request');
       const credentials = await httpAuth.credentials(req);
-      res
-        .status(201)
-        .json(
-          await pipelines.promote({ ref, credentials, body, request: req }),
-        );
+      const result = await pipelines.promote({
+        ref,
+        credentials,
+        body,
+        request: req,
+      });
+      // A protected stage answers with the approval request another owner decides (202).
+      res.status(isApprovalRequested(result) ? 202 : 201).json(result);
     },
   );
 }

@@ -135,6 +135,13 @@ export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
   const { httpAuth } = options;
+  const gates =
+    options.gates ??
+    new ReleaseGates({
+      freeze: new FreezeCalendar([]),
+      rules: new ApprovalRules([]),
+      now: () => new Date(),
+    });
   const gate = new PipelineGate({
     engine: options.engine,
     history: options.history,
@@ -149,13 +156,7 @@ export async function createRouter(
       options.githubActionsSubjectPrefix ?? 'github-actions',
     githubActionsDeployContexts:
       options.githubActionsDeployContexts ?? DEFAULT_DEPLOY_CONTEXTS,
-    gates:
-      options.gates ??
-      new ReleaseGates({
-        freeze: new FreezeCalendar([]),
-        rules: new ApprovalRules([]),
-        now: () => new Date(),
-      }),
+    gates,
   });
   const router = Router();
   router.use(express.json());
@@ -237,6 +238,7 @@ export async function createRouter(
 
   const pipelines = new ReleasePipelines({
     rollouts,
+    approvals: gates,
     gate,
     catalog: options.catalog,
     auth: options.auth,
