@@ -104,6 +104,7 @@ export function PipelineStageRow(props: PipelineStageRowProps) {
               ? `soak ${formatRemaining(stage.soakSeconds)}`
               : undefined,
             stage.promotion === 'auto' ? 'automatic' : undefined,
+            stage.approvalRequired ? 'needs approval' : undefined,
           ]
             .filter(Boolean)
             .join(' · ')}

@@ -13,7 +13,7 @@ import { ResponseError } from '@backstage/errors';
 import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
 import type { PipelineStageView } from '@internal/plugin-rollouts-common';
-import { rolloutsApiRef } from '../../api';
+import { isApprovalRequested, rolloutsApiRef } from '../../api';
 
 /** @public */
 export interface PromoteReleaseDialogProps {
@@ -53,13 +53,15 @@ export function PromoteReleaseDialog(props: PromoteReleaseDialogProps) {
     setSubmitting(true);
     setError(undefined);
     try {
-      await api.promoteRelease(entityRef, {
+      const answer = await api.promoteRelease(entityRef, {
         stage: stage.name,
         image: stage.candidate,
         reason: reason.trim(),
       });
       // Toasts replace alerts in current apps; older apps only have the alert API.
-      const message = `Started ${stage.candidate} in ${stage.name}.`;
+      const message = isApprovalRequested(answer)
+        ? `Asked another owner to approve ${stage.candidate} in ${stage.name}.`
+        : `Started ${stage.candidate} in ${stage.name}.`;
       const toastApi = apis.get(coreApis.toast);
       if (toastApi) {
         toastApi.post({ title: message, status: 'success', timeout: 5000 });
@@ -96,6 +98,8 @@ export function PromoteReleaseDialog(props: PromoteReleaseDialogProps) {
             }${
               stage.workload ? ` (${stage.workload} on ${stage.cluster})` : ''
             } with its declared strategy.`}
+            {stage.approvalRequired &&
+              ` ${stage.name} is protected: this asks another owner of the entity to approve, and the release starts once they do.`}
           </DialogContentText>
           <TextField
             id={`${id}-reason`}
