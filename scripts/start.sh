@@ -37,7 +37,15 @@ case "${CLUSTER:-sim}" in
     KUBE_SIM_PORT=${KUBE_SIM_PORT:-6550}
     export KUBE_SIM_URL="http://127.0.0.1:${KUBE_SIM_PORT}"
     mkdir -p .kube-sim
-    node packages/kube-sim/bin/kube-sim --port "$KUBE_SIM_PORT" --seed demo > .kube-sim/kube-sim.log 2>&1 &
+    # With Prometheus on the machine (scripts/ensure-prometheus.sh installs it, as make test does),
+    # kube-sim's pods serve /metrics and a Prometheus on loopback scrapes them: payments-api's
+    # canary is then analysed live. Without it, no analysis is configured.
+    analysis_args=()
+    if command -v prometheus >/dev/null 2>&1; then
+      PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
+      analysis_args=(--prometheus-port "$PROMETHEUS_PORT")
+    fi
+    node packages/kube-sim/bin/kube-sim --port "$KUBE_SIM_PORT" --seed demo "${analysis_args[@]}" > .kube-sim/kube-sim.log 2>&1 &
     sim_pid=$!
     trap 'kill $sim_pid "${pipeline_pids[@]}" 2>/dev/null || true' EXIT
     for _ in $(seq 1 60); do
@@ -46,6 +54,29 @@ case "${CLUSTER:-sim}" in
       sleep 0.5
     done
     echo "kube-sim (local development cluster) on $KUBE_SIM_URL; log in .kube-sim/kube-sim.log"
+    if [ ${#analysis_args[@]} -gt 0 ]; then
+      for _ in $(seq 1 60); do
+        curl -sf "http://127.0.0.1:${PROMETHEUS_PORT}/-/ready" >/dev/null && break
+        kill -0 $sim_pid 2>/dev/null || { cat .kube-sim/kube-sim.log; exit 1; }
+        sleep 0.5
+      done
+      # The engine's credential entry again (config arrays replace, they do not merge), with Prometheus.
+      cat > .kube-sim/app-config.analysis.yaml <<YAML
+rollouts:
+  clusters:
+    - name: local
+      serviceAccountToken: kube-sim-rollouts
+      prometheus:
+        url: http://127.0.0.1:${PROMETHEUS_PORT}
+YAML
+      config_args=(--config "$PWD/app-config.yaml" --config "$PWD/.kube-sim/app-config.analysis.yaml")
+      curl -sf -X PATCH -H 'content-type: application/merge-patch+json' \
+        -d '{"metadata":{"annotations":{"rollouts.backstage.io/analysis":"payments-api-analysis"}}}' \
+        "$KUBE_SIM_URL/apis/apps/v1/namespaces/payments/deployments/payments-api" >/dev/null
+      echo "Prometheus on http://127.0.0.1:${PROMETHEUS_PORT}: payments-api's canary is analysed (error ratio, p99 latency)"
+    else
+      echo "prometheus not installed (scripts/ensure-prometheus.sh): canary analysis is not configured in the demo"
+    fi
     ;;
   real)
     # The first build takes 20 to 40 minutes on 2 cores; later runs find the binaries in the cache.

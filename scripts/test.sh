@@ -19,6 +19,8 @@ scripts/install.sh
 scripts/ensure-chromium.sh
 BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=$(scripts/ensure-postgres.sh)
 export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
+PROMETHEUS_BIN=$(scripts/ensure-prometheus.sh)
+export PROMETHEUS_BIN
 set +e
 
 passed=0 failed=0 failures=()

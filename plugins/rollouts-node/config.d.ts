@@ -11,6 +11,11 @@ export interface Config {
       name: string;
       /** @visibility secret */
       serviceAccountToken?: string;
+      /** The Prometheus that scrapes this cluster's pods, for canary and blue-green analysis. */
+      prometheus?: {
+        /** Base URL of its HTTP API, e.g. `http://prometheus.monitoring:9090`. */
+        url: string;
+      };
     }>;
   };
 }

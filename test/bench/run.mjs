@@ -7,7 +7,9 @@
 //   3. reaction time of the canary health gate
 //   4. cost of 100 / 500 / 1000 rollouts in flight (RSS, CPU per reconcile tick, status p99)
 //   5. the rollouts plugin's share of the production frontend bundle
+//   6. analysis: a canary's first bad scrape -> Aborted, with a real Prometheus (one canary)
 // Every loop is bounded in count and time; nothing here asserts a timing.
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -720,6 +722,26 @@ async function scalePhases(call, names, keys) {
   return phases;
 }
 
+/**
+ * Figure 6: one canary of a release answering 6% errors, judged by a real Prometheus over
+ * kube-sim's pods (test/bench/lib/analysis-child.cjs, its own process and clusters).
+ */
+async function analysisFigure() {
+  log('figure 6: analysis, first bad scrape -> Aborted (one canary, a real Prometheus)...');
+  const child = join(repoRoot, 'test/bench/lib/analysis-child.cjs');
+  const outcome = await new Promise(resolve => {
+    execFile(process.execPath, [child], { timeout: 180_000 }, (error, stdout, stderr) =>
+      resolve({ error, stdout, stderr }),
+    );
+  });
+  writeFileSync(join(logDir, 'analysis.log'), `${outcome.stderr ?? ''}`);
+  if (outcome.error) {
+    results.analysis = { error: `${outcome.error.message} ${String(outcome.stderr).slice(-400)}` };
+    return;
+  }
+  results.analysis = JSON.parse(String(outcome.stdout).trim().split('\n').pop());
+}
+
 /** Figure 5, last: waits for the background build within what is left of the time budget. */
 async function bundleFigure() {
   if (!appBuild) return;
@@ -758,6 +780,11 @@ try {
 }
 // The clusters and the backend are stopped before the build gets the machine to itself.
 await cleanup();
+try {
+  await analysisFigure();
+} catch (e) {
+  results.analysis = { error: String(e.message) };
+}
 try {
   await bundleFigure();
 } catch (e) {

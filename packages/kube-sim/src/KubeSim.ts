@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { AddressInfo } from 'node:net';
 import { ObjectStore } from './store/ObjectStore';
 import {
@@ -13,6 +16,7 @@ import { findKind } from './api/resources';
 import { buildMatcher } from './api/selectors';
 import { TYPES } from './controllers/types';
 import { loadSeed } from './seed';
+import { PodMetricsOptions, PodMetricsServers } from './pods/PodMetricsServers';
 
 export type { KubeSimFaults, RecordedWrite } from './api/ApiServer';
 
@@ -30,12 +34,23 @@ export interface KubeSimOptions {
   log?: (line: string) => void;
   /** How many changes watches can resume from before they get 410 Gone. Default 10000. */
   watchCacheSize?: number;
+  /**
+   * Running pods annotated `prometheus.io/scrape: "true"` serve `/metrics` on their own 127.x pod
+   * IP (request counts, errors and latencies their image tag decides: `-errors`, `-slow`), so a
+   * real Prometheus can scrape them. Off by default.
+   */
+  podMetrics?: boolean | PodMetricsOptions;
 }
 
 /** @public */
 export interface KubeSim {
   url: string;
   port: number;
+  /**
+   * With `podMetrics`: the pod list (Prometheus' `file_sd_configs` format, the labels of its
+   * Kubernetes discovery) that `startPrometheus` scrapes from.
+   */
+  prometheusTargetsFile?: string;
   /** A kubeconfig (cluster server = url, a token user) for kubectl and client libraries. */
   kubeconfig(): string;
   control: {
@@ -180,6 +195,18 @@ export async function startKubeSim(
   api.faults = { ...NO_FAULTS, ...(options.faults ?? {}) };
   if (options.seed) applyObjects(store, loadSeed(options.seed));
   controllers.start();
+  const metricsOptions =
+    options.podMetrics === true ? {} : options.podMetrics || undefined;
+  const targetsDir =
+    metricsOptions && !metricsOptions.targetsFile
+      ? mkdtempSync(path.join(os.tmpdir(), 'kube-sim-targets-'))
+      : undefined;
+  const targetsFile =
+    metricsOptions &&
+    (metricsOptions.targetsFile ?? path.join(targetsDir!, 'pods.json'));
+  const podMetrics = metricsOptions
+    ? new PodMetricsServers(store, log, { ...metricsOptions, targetsFile })
+    : undefined;
 
   const server = http.createServer(api.handler);
   server.keepAliveTimeout = 65000;
@@ -274,10 +301,13 @@ export async function startKubeSim(
   return {
     url,
     port,
+    prometheusTargetsFile: targetsFile,
     kubeconfig: () => kubeconfigYaml(url),
     control,
     async close() {
       controllers.stop();
+      await podMetrics?.close();
+      if (targetsDir) rmSync(targetsDir, { recursive: true, force: true });
       api.closeWatches();
       await new Promise<void>(resolve => {
         server.close(() => resolve());

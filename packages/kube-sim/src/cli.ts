@@ -1,10 +1,18 @@
 import path from 'node:path';
 import { startKubeSim, KubeSimFaults } from './KubeSim';
+import {
+  RunningPrometheus,
+  startPrometheus,
+} from './prometheus/startPrometheus';
 
 /* eslint-disable no-console */
 
 const USAGE = `Usage: kube-sim [--port N] [--host H] [--seed demo|FILE.yaml] [--time-scale N]
                 [--error-rate X] [--latency-ms N] [--drop-watch-after-ms N] [--conflict-rate X]
+                [--prometheus-port N]
+
+--prometheus-port: annotated pods serve /metrics on their 127.x IPs, and a Prometheus (Debian's
+  prometheus binary, which must be installed) scrapes them, listening on 127.0.0.1:N.
 
 kube-sim is a development and test tool that speaks the Kubernetes API; it is not a cluster.`;
 
@@ -54,6 +62,7 @@ async function main() {
     'latency-ms',
     'drop-watch-after-ms',
     'conflict-rate',
+    'prometheus-port',
   ];
   const unknown = Object.keys(args).filter(k => !known.includes(k));
   if (unknown.length) {
@@ -83,6 +92,7 @@ async function main() {
         ? path.resolve(process.env.INIT_CWD ?? process.cwd(), args.seed)
         : args.seed,
     timeScale: num(args, 'time-scale') ?? 1,
+    podMetrics: args['prometheus-port'] !== undefined,
     faults,
     log: line => console.log(line),
   });
@@ -92,7 +102,21 @@ async function main() {
     `kube-sim: kubectl --server ${sim.url} get pods -A   (or use this kubeconfig:)`,
   );
   console.log(sim.kubeconfig().replace(/^/gm, '  '));
+  let prometheus: RunningPrometheus | undefined;
+  const prometheusPort = num(args, 'prometheus-port');
+  if (prometheusPort !== undefined) {
+    prometheus = await startPrometheus({
+      targetsFile: sim.prometheusTargetsFile!,
+      port: prometheusPort,
+      scrapeIntervalSeconds: 2,
+      log: line => console.log(line),
+    });
+    console.log(
+      `kube-sim: Prometheus on ${prometheus.url} scrapes the pods annotated prometheus.io/scrape`,
+    );
+  }
   const stop = async () => {
+    await prometheus?.stop();
     await sim.close();
     process.exit(0);
   };

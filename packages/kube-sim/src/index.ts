@@ -12,6 +12,17 @@ export type {
   RecordedWrite,
 } from './KubeSim';
 export { unservedRouteBackends, routeWeights } from './gatewayTraffic';
+export type { PodMetricsOptions } from './pods/PodMetricsServers';
+export { trafficBehaviour } from './pods/trafficProfile';
+export {
+  startPrometheus,
+  prometheusConfig,
+} from './prometheus/startPrometheus';
+export type {
+  PrometheusOptions,
+  RunningPrometheus,
+} from './prometheus/startPrometheus';
+export type { TrafficBehaviour } from './pods/trafficProfile';
 export {
   podLifecycle,
   imageBehaviour,

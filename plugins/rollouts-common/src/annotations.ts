@@ -55,6 +55,13 @@ export const ROLLOUT_ANNOTATIONS = {
   autoPromotion: `${PREFIX}/auto-promotion`,
   /** BlueGreen: how long the old version stays up after promotion (e.g. `30s`, `5m`). Default `30s`. */
   scaleDownDelay: `${PREFIX}/scale-down-delay`,
+  /**
+   * Canary and blue-green: the name of a ConfigMap in the workload's namespace, bound to the same
+   * entity, whose `analysis.yaml` holds an Argo Rollouts AnalysisTemplate `spec` (metrics with a
+   * Prometheus query, interval, count, conditions and limits). The engine measures it at each
+   * canary step, every interval while the canary runs, and before a blue-green promotion.
+   */
+  analysis: `${PREFIX}/analysis`,
   /** Written by the engine: the rollout's own state (JSON), guarded by the object's resourceVersion. */
   state: `${PREFIX}/state`,
   /**

@@ -25,6 +25,11 @@ export interface RolloutClusterConfig {
    * with the Kubernetes plugin's: that one then needs write access, which its proxy would share.
    */
   sharedCredential: boolean;
+  /**
+   * `rollouts.clusters[].prometheus.url`: the Prometheus that scrapes the cluster's pods, which
+   * the engine's analysis queries (`/api/v1/query`). Absent: analyses there are inconclusive.
+   */
+  prometheusUrl?: string;
 }
 
 /**
@@ -34,11 +39,16 @@ export interface RolloutClusterConfig {
  */
 export function readRolloutClusters(config: Config): RolloutClusterConfig[] {
   const writers = new Map<string, string | undefined>();
+  const prometheus = new Map<string, string | undefined>();
   for (const entry of config.getOptionalConfigArray('rollouts.clusters') ??
     []) {
     writers.set(
       entry.getString('name'),
       entry.getOptionalString('serviceAccountToken'),
+    );
+    prometheus.set(
+      entry.getString('name'),
+      entry.getOptionalString('prometheus.url'),
     );
   }
   return (
@@ -63,6 +73,7 @@ export function readRolloutClusters(config: Config): RolloutClusterConfig[] {
         readerToken,
         writerToken: ownWriter ?? readerToken,
         sharedCredential: ownWriter === undefined,
+        prometheusUrl: prometheus.get(name),
       };
     });
 }

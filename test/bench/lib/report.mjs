@@ -84,6 +84,26 @@ export function formatReport(r) {
     out.push(`   unready threshold ${x.unreadyThreshold}; reconcile every ${p.reconcileSeconds} s | target: p99 < 2000 ms`);
   }
 
+  const an = r.analysis;
+  if (an) {
+    out.push('', '6. Analysis: first bad scrape -> Aborted (one canary answering 6% errors, a real Prometheus)');
+    if (an.error) out.push(`   not measured: ${an.error}`);
+    else {
+      out.push(
+        table(
+          ['measure', 'seconds'],
+          [
+            ['first bad scrape of a canary pod -> engine wrote Aborted', num(an.firstBadScrapeToAbortedSeconds, 1)],
+            ['start request -> engine wrote Aborted', num(an.startToAbortedSeconds, 1)],
+          ],
+        ),
+      );
+      out.push(
+        `   analysis interval ${an.intervalSeconds} s, scrape interval ${an.scrapeIntervalSeconds} s, failureLimit ${an.failureLimit}; measurements: ${an.measurements.join(', ')}`,
+      );
+    }
+  }
+
   const sc = r.scale;
   if (sc) {
     out.push('', `4. Rollouts in flight on one backend (idle window ${sc.windowSeconds} s, reconcile every ${p.reconcileSeconds} s)`);

@@ -1,6 +1,7 @@
 import { NotAllowedError, ServiceUnavailableError } from '@backstage/errors';
 import {
   KubernetesObject,
+  V1ConfigMap,
   V1Deployment,
   V1Namespace,
   V1Service,
@@ -130,6 +131,22 @@ export class WorkloadClient {
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw unavailable(e, `Deployment ${namespace}/${name}`);
+    }
+  }
+
+  /**
+   * Reads a ConfigMap from the API server (ConfigMaps are not cached: only a workload's analysis
+   * declaration is read, once per measurement that falls due).
+   */
+  async readConfigMap(
+    namespace: string,
+    name: string,
+  ): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.cache.core.readNamespacedConfigMap({ name, namespace });
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw unavailable(e, `ConfigMap ${namespace}/${name}`);
     }
   }
 

@@ -11,6 +11,8 @@ export interface RolloutCluster {
   name: string;
   url: string;
   kubeConfig: KubeConfig;
+  /** `rollouts.clusters[].prometheus.url`: where the engine's analysis queries the cluster's metrics. */
+  prometheusUrl?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export function readClusters(
       name: cluster.name,
       url: cluster.url,
       kubeConfig: kubeConfigFor(cluster, 'writer'),
+      prometheusUrl: cluster.prometheusUrl,
     };
   });
 }

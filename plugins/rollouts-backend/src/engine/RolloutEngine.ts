@@ -37,6 +37,7 @@ import { bindingOf } from './binding';
 import { ArgoRolloutsHandler } from '../argo/ArgoRolloutsHandler';
 import { ArgoRollout } from '../argo/types';
 import { TrafficRoutingError } from '../strategies/traffic/gatewayApi';
+import { MetricsQuerier, PrometheusClient } from '../analysis/PrometheusClient';
 
 /** Something the engine did on its own or for a user, for history, signals and notifications. */
 export interface RolloutEvent {
@@ -63,6 +64,8 @@ export interface RolloutEngineListener {
 
 export interface ClusterHandle {
   cluster: { name: string };
+  /** The cluster's Prometheus, for analysis; absent when none is configured. */
+  prometheus?: MetricsQuerier;
   cache: ClusterCache;
   client: WorkloadClient;
 }
@@ -129,7 +132,14 @@ export class RolloutEngine {
       const cache = new ClusterCache(cluster, logger, (kind, obj) =>
         engine?.changed(cluster.name, kind, obj),
       );
-      return { cluster, cache, client: new WorkloadClient(cache) };
+      return {
+        cluster,
+        cache,
+        client: new WorkloadClient(cache),
+        prometheus: cluster.prometheusUrl
+          ? new PrometheusClient(cluster.prometheusUrl)
+          : undefined,
+      };
     });
     engine = new RolloutEngine(handles, logger, defaults);
     return engine;
@@ -279,6 +289,10 @@ export class RolloutEngine {
       state: readState(primary),
       now: new Date(),
       defaults: this.defaults,
+      analysis: {
+        clusterName: handle.cluster.name,
+        prometheus: handle.prometheus,
+      },
       // Slightly late rather than early: the step then finds its time elapsed on the first try.
       requeueAfter: ms => this.queue.addAfter(key, ms + 20),
     };
@@ -624,6 +638,13 @@ export class RolloutEngine {
         if (!fresh) return;
         current = fresh;
         continue;
+      }
+      for (const row of transition.events ?? []) {
+        await this.emitChange(handle, current, row.event, 'system', {
+          ...transition,
+          ...row,
+          notify: undefined,
+        });
       }
       if (transition.event) {
         await this.emitChange(

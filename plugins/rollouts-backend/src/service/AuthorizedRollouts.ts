@@ -111,7 +111,7 @@ export interface AuthorizedRolloutsOptions {
 /** A history row before its outcome is known. */
 type HistoryRow = Omit<NewHistoryEvent, 'outcome' | 'message'>;
 
-export function actorOf(credentials: BackstageCredentials) {
+function actorOf(credentials: BackstageCredentials) {
   const p = credentials.principal as {
     type: string;
     userEntityRef?: string;

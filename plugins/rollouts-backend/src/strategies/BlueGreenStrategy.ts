@@ -1,3 +1,5 @@
+import { runAnalysis } from '../analysis/runAnalysis';
+import { analysisOf } from '../analysis/view';
 import { ConflictError } from '@backstage/errors';
 import {
   AllowedAction,
@@ -194,6 +196,7 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
             method: 'service-switch',
           },
       ...(traffic ? { traffic } : {}),
+      ...analysisOf(d, state, inFlight),
       revisions,
       ...stateViewFields(d, state, { inFlight, phase, now: ctx.now }),
     };
@@ -506,6 +509,18 @@ export class BlueGreenStrategy implements RolloutStrategyHandler {
           message: 'Preview progress deadline exceeded',
           notify: 'degraded',
         };
+      }
+      if (deploymentComplete(preview)) {
+        // Pre-promotion analysis, preview against active: before promoting (on its own or for
+        // a person), and every interval while the preview waits.
+        const moving = state.phase === 'Progressing';
+        const analysis = await runAnalysis(ctx, state, {
+          judged: 'preview',
+          baseline: 'active',
+          gate: moving,
+        });
+        if (analysis.transition) return analysis.transition;
+        if (moving && analysis.hold) return undefined;
       }
       if (state.phase === 'Progressing' && deploymentComplete(preview)) {
         if (

@@ -55,6 +55,9 @@ import {
   routedCanaryReplicas,
   trafficRouteView,
 } from './traffic/gatewayApi';
+import { AnalysisOutcome, runAnalysis } from '../analysis/runAnalysis';
+import { restartedRun } from '../analysis/verdict';
+import { analysisOf } from '../analysis/view';
 
 /**
  * Parsed steps annotations by their text: views read them on every status request, and a YAML
@@ -217,6 +220,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
             method: 'replica-ratio',
           },
       ...(traffic ? { traffic } : {}),
+      ...analysisOf(d, state, inFlight),
       revisions,
       ...stateViewFields(d, state, { inFlight, phase, now: ctx.now }),
     };
@@ -306,6 +310,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
             phase: 'Progressing',
             stepIndex,
             pause: undefined,
+            // Carrying on past an inconclusive analysis is a person's decision: a new run begins.
+            analysis:
+              state.pause?.kind === 'analysis'
+                ? restartedRun(state.analysis)
+                : state.analysis,
             stepStartedAt: now,
             message:
               stepIndex >= steps.length
@@ -466,7 +475,11 @@ export class CanaryStrategy implements RolloutStrategyHandler {
           (current.status?.readyReplicas ?? 0) >= canaryReplicas);
       const stableScaled =
         (ctx.primary.status?.replicas ?? 0) <= stableReplicas;
-      if (state.phase === 'Progressing' && canaryReady && stableScaled) {
+      const moving =
+        state.phase === 'Progressing' && canaryReady && stableScaled;
+      const analysis = await this.analyse(ctx, state, weight, moving);
+      if (analysis.transition) return analysis.transition;
+      if (moving && !analysis.hold) {
         return this.nextStep(
           ctx,
           state,
@@ -475,7 +488,48 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       }
       return undefined;
     }
-    return this.pauseStep(ctx, state, step, steps.length);
+    return this.analysedPause(ctx, state, step, steps.length, weight);
+  }
+
+  /**
+   * The canary's analysis at this step: measured in the background every interval, and before
+   * the rollout moves on (`moving`: a weight reached, a timed pause over).
+   */
+  private async analyse(
+    ctx: StrategyContext,
+    state: RolloutState,
+    weight: number,
+    moving: boolean,
+  ): Promise<AnalysisOutcome> {
+    // No canary pods take traffic at weight 0: there is nothing to judge yet.
+    if (weight <= 0) return { hold: false };
+    return runAnalysis(ctx, state, {
+      judged: 'canary',
+      baseline: 'stable',
+      stepIndex: state.stepIndex,
+      gate: moving,
+    });
+  }
+
+  /** A pause step whose end waits for the step's analysis; the analysis runs during it too. */
+  private async analysedPause(
+    ctx: StrategyContext,
+    state: RolloutState,
+    step: { pause: { duration?: string } },
+    total: number,
+    weight: number,
+  ): Promise<Transition | undefined> {
+    const durationMs = parseDuration(step.pause.duration);
+    const over =
+      durationMs !== undefined &&
+      state.phase === 'Paused' &&
+      state.pause?.kind === 'step' &&
+      ctx.now.getTime() - Date.parse(state.stepStartedAt ?? state.updatedAt) >=
+        durationMs;
+    const analysis = await this.analyse(ctx, state, weight, over);
+    if (analysis.transition) return analysis.transition;
+    if (over && analysis.hold) return undefined;
+    return this.pauseStep(ctx, state, step, total);
   }
 
   private nextStep(
@@ -728,7 +782,10 @@ export class CanaryStrategy implements RolloutStrategyHandler {
     }
     const step = steps[state.stepIndex];
     if ('setWeight' in step) {
-      if (state.phase === 'Progressing' && atWeight && keep === need) {
+      const moving = state.phase === 'Progressing' && atWeight && keep === need;
+      const analysis = await this.analyse(ctx, state, weight, moving);
+      if (analysis.transition) return analysis.transition;
+      if (moving && !analysis.hold) {
         return this.nextStep(
           ctx,
           state,
@@ -739,7 +796,7 @@ export class CanaryStrategy implements RolloutStrategyHandler {
       }
       return undefined;
     }
-    return this.pauseStep(ctx, state, step, steps.length);
+    return this.analysedPause(ctx, state, step, steps.length, weight);
   }
 
   /**

@@ -4,6 +4,7 @@ import {
 } from '@internal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 import { imageOf, isoTime } from './kube';
+import type { AnalysisRecord } from '../analysis/verdict';
 
 /**
  * The rollout's own state, kept as JSON in the primary Deployment's `rollouts.backstage.io/state`
@@ -27,8 +28,13 @@ export interface RolloutState {
   pause?: {
     reason: string;
     since: string;
-    kind: 'step' | 'user' | 'approval' | 'traffic';
+    kind: 'step' | 'user' | 'approval' | 'traffic' | 'analysis';
   };
+  /**
+   * The analysis of this revision (see analysis/runAnalysis.ts): its counters, when each metric
+   * was last measured and the last measurements, bounded, so a restart keeps the verdict counts.
+   */
+  analysis?: AnalysisRecord;
   /** When the current step began (timed pauses and delays count from here). */
   stepStartedAt?: string;
   message?: string;

@@ -8,6 +8,7 @@ import { V1Deployment } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 import { WorkloadClient } from '../clusters/WorkloadClient';
 import { RolloutState } from './state';
+import { MetricsQuerier } from '../analysis/PrometheusClient';
 
 export interface StrategyContext {
   cache: ClusterCache;
@@ -17,6 +18,8 @@ export interface StrategyContext {
   state?: RolloutState;
   now: Date;
   defaults: { unreadyThresholdMs: number };
+  /** The cluster's metrics backend for analysis (`rollouts.clusters[].prometheus.url`), if any. */
+  analysis?: { clusterName: string; prometheus?: MetricsQuerier };
   /**
    * Asks for another reconcile of this rollout in `ms`, when a time-based condition (a pause
    * duration, a scale-down delay, the health gate's threshold) will have elapsed. Without it the
@@ -33,6 +36,8 @@ export interface Transition {
   /** History action for engine-made transitions (`step`, `completed`, `health-gate-abort`, ...); none for bookkeeping. */
   event?: string;
   message?: string;
+  /** History rows recorded before `event` (one per analysis measurement). */
+  events?: Array<{ event: string; message: string }>;
   /** Tell the entity's owners. */
   notify?: 'paused' | 'degraded' | 'aborted';
 }

@@ -1,6 +1,7 @@
 import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
 import {
   KubernetesObject,
+  V1ConfigMap,
   V1Deployment,
   V1Namespace,
   V1Pod,
@@ -54,6 +55,8 @@ export class FakeCluster {
   /** Argo Rollouts: none unless a test puts some (the engine only reads them from the cache). */
   readonly rollouts = new Kind<ArgoRollout>();
   readonly httpRoutes = new Kind<HttpRoute>();
+  /** Not cached by the engine: read through `client.readConfigMap` (analysis declarations). */
+  readonly configMaps = new Kind<V1ConfigMap>();
   readonly writes: string[] = [];
   /**
    * Every moment a route sent weight to a Service without ready pods, checked after each write:
@@ -81,6 +84,10 @@ export class FakeCluster {
 
   constructor() {
     this.client = {
+      readConfigMap: async (ns: string, name: string) => {
+        const cm = this.configMaps.get(ns, name);
+        return cm && clone(cm);
+      },
       readDeployment: async (ns: string, name: string) => {
         const d = this.deployments.get(ns, name);
         return d && clone(d);
