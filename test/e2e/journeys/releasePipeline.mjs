@@ -143,7 +143,7 @@ async function startDuringFreeze({ page, stack, screenshot }) {
   await button.click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Image').fill('ghcr.io/acme/inventory-svc:9.9.9');
-  await dialog.getByLabel('Reason', { exact: true }).fill('during the freeze (e2e)');
+  await dialog.getByRole('textbox', { name: 'Reason', exact: true }).fill('during the freeze (e2e)');
   await dialog.getByRole('button', { name: 'Confirm' }).click();
   await dialog.getByRole('alert').getByText(/e2e-freeze/).waitFor({ timeout: 30000 });
   await screenshot('start-refused-during-freeze');
