@@ -62,6 +62,8 @@ suite() {
 check kube-real-build packages/kube-real/scripts/build.sh
 check types yarn tsc
 check lint yarn backstage-cli repo lint
+# The backend image without a Docker engine: lint the Dockerfile, build the bundle it copies, check it.
+check dockerfile scripts/check-dockerfile.sh
 # --watchAll=false: outside CI the Backstage CLI would otherwise run only the tests of changed files.
 suite unit "$out/jest.json" yarn backstage-cli repo test --ci --watchAll=false --json --outputFile="$out/jest.json"
 suite e2e "$out/e2e.json" node test/e2e/run.mjs --report "$out/e2e.json"

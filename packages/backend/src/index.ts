@@ -1,6 +1,6 @@
 /*
  * The portal's backend: catalog, scaffolder (with the Rust template's actions), kubernetes,
- * rollouts, permissions with our policy, guest sign-in, signals and notifications.
+ * rollouts, permissions with our policy, GitHub/OIDC (and local guest) sign-in, signals and notifications.
  */
 import { createBackend } from '@backstage/backend-defaults';
 
@@ -8,8 +8,12 @@ const backend = createBackend();
 
 backend.add(import('@backstage/plugin-app-backend'));
 
-// auth: guest sign-in for the local portal; add real providers in production config
+// auth: GitHub and OIDC sign-in (configured in app-config.production.yaml); guest sign-in only
+// where app-config.yaml configures it, i.e. the local portal. A module whose provider has no
+// config for the current auth.environment registers nothing.
 backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
+backend.add(import('@backstage/plugin-auth-backend-module-oidc-provider'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 // and the demo organisation's users, so one person can act as two owners (four-eyes approval)
 backend.add(import('./modules/demoUsers'));

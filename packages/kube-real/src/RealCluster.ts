@@ -15,6 +15,8 @@ import { tokenKubeconfig } from './kubeconfig';
 import { freePorts } from './ports';
 import { probe, waitFor } from './probe';
 import { NodeAgent, startNodeAgent } from './agent/NodeAgent';
+import { CrdSet, installCrds } from './crds';
+import { RestClient } from './targets/RestClient';
 
 /** Service cluster IPs; nothing routes them (there is no kube-proxy), they are only names. */
 const SERVICE_CIDR = '10.96.0.0/16';
@@ -31,6 +33,12 @@ export interface RealClusterOptions {
   keepFiles?: boolean;
   /** Extra kube-apiserver flags, e.g. `--etcd-compaction-interval=10s`. */
   apiServerArgs?: string[];
+  /**
+   * API groups this server lacks, installed as our own CRDs once it is ready: 'gateway-api'
+   * (Gateway, HTTPRoute v1), 'argo-rollouts' (Rollout v1alpha1). Nothing acts on them unless a
+   * controller is started (`startSimulatedControllers`, or the test targets' `crds` option).
+   */
+  crds?: CrdSet[];
   /** Folder with kube-apiserver, kube-controller-manager and kube-scheduler; default the build cache. */
   binDir?: string;
   /** How long the control plane may take to come up; default 120 s (the machine may be busy). */
@@ -209,6 +217,23 @@ export async function startRealCluster(
         )?.status === 200,
     );
     log(`kube-real: kube-apiserver on ${url} after ${Date.now() - begun} ms`);
+    if (options.crds?.length) {
+      const client = new RestClient({
+        url,
+        token: adminToken,
+        caData: certs.caData,
+      });
+      try {
+        await installCrds(client, options.crds, timeout);
+      } finally {
+        client.close();
+      }
+      log(
+        `kube-real: CRDs ${options.crds.join(', ')} served after ${
+          Date.now() - begun
+        } ms`,
+      );
+    }
 
     mkdirSync(file('kcm-certs'));
     mkdirSync(file('scheduler-certs'));

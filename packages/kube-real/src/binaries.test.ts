@@ -20,7 +20,7 @@ describe('locateBinaries', () => {
       '/home/dev/.cache/rust-delivery-portal/kube-real',
     );
     expect(binDir({ KUBE_REAL_CACHE: '/var/cache/kr' })).toBe(
-      '/var/cache/kr/v1.20.2/bin',
+      '/var/cache/kr/v1.20.2-b3/bin',
     );
   });
 });

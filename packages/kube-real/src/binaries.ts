@@ -6,6 +6,13 @@ import { PACKAGE_DIR } from './packageDir';
 /** The Kubernetes release Debian's bookworm source package carries; the cache is keyed by it. */
 export const KUBERNETES_VERSION = 'v1.20.2';
 
+/**
+ * The build's revision (scripts/build.sh `revision`): binaries of another revision live in
+ * another folder. b3 replaced the vendored reflect2, without which the API server crashes on the
+ * first custom resource (README, "Build it").
+ */
+export const BUILD_REVISION = 'b3';
+
 /** The build script, for messages and for callers that want to build on demand. */
 export const BUILD_SCRIPT = join(PACKAGE_DIR, 'scripts', 'build.sh');
 
@@ -25,7 +32,7 @@ export function cacheRoot(env = process.env): string {
 }
 
 export function binDir(env = process.env): string {
-  return join(cacheRoot(env), KUBERNETES_VERSION, 'bin');
+  return join(cacheRoot(env), `${KUBERNETES_VERSION}-${BUILD_REVISION}`, 'bin');
 }
 
 function onPath(name: string, env = process.env): string | undefined {

@@ -97,6 +97,41 @@ describe('bin/kube-real', () => {
         'application/merge-patch+json',
       );
       expect(scaled.spec.replicas).toBe(3);
+
+      // The whole demo: payments-api's HTTPRoute accepted by the simulated gateway and the Argo
+      // Rollout shipping-api brought to Healthy by the simulated Argo controller, on our CRDs.
+      const admin = ApiClient.fromKubeconfig(
+        readFileSync(join(state, 'kubeconfig'), 'utf8'),
+      );
+      let route: any;
+      let rollout: any;
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        route = await admin.request(
+          'GET',
+          '/apis/gateway.networking.k8s.io/v1/namespaces/payments/httproutes/payments-api',
+        );
+        rollout = await admin.request(
+          'GET',
+          '/apis/argoproj.io/v1alpha1/namespaces/shipping/rollouts/shipping-api',
+        );
+        const accepted = route.status?.parents?.[0]?.conditions?.some(
+          (c: any) => c.type === 'Accepted' && c.status === 'True',
+        );
+        if (
+          (accepted && rollout.status?.phase === 'Healthy') ||
+          Date.now() > deadline
+        )
+          break;
+        await new Promise(r => setTimeout(r, 500));
+      }
+      expect(
+        route.status.parents[0].conditions.map((c: any) => [c.type, c.status]),
+      ).toEqual([
+        ['Accepted', 'True'],
+        ['ResolvedRefs', 'True'],
+      ]);
+      expect(rollout.status).toMatchObject({ phase: 'Healthy' });
       const clusterDir = /logs in (\S+)/.exec(output)![1];
       expect(existsSync(clusterDir)).toBe(true);
 

@@ -4,6 +4,10 @@ import { stringify } from 'yaml';
 import { kubectl } from './kubectl';
 import { startRealCluster } from './RealCluster';
 import { demoSeedForRealCluster } from './demoSeed';
+import { crdKinds } from './crds';
+import { startSimulatedControllers } from './controllers/SimulatedControllers';
+import { ClusterMirror, MIRRORED_KINDS } from './targets/ClusterMirror';
+import { RestClient } from './targets/RestClient';
 
 /* eslint-disable no-console */
 
@@ -11,15 +15,12 @@ const USAGE = `Usage: kube-real [--state-dir DIR] [--apply FILE.yaml]... [--seed
                  [--nodes N] [--time-scale N] [--cluster-name local]
 
 Starts a real Kubernetes control plane on loopback (etcd, kube-apiserver, controller manager,
-scheduler, built once by packages/kube-real/scripts/build.sh) with simulated nodes, applies the
+scheduler, built once by packages/kube-real/scripts/build.sh) with simulated nodes, the Gateway API
+and Argo Rollouts CRDs with kube-sim's simulated controllers for them, applies the
 files with kubectl (--apply in order, then --seed), writes DIR/kubeconfig (admin),
 DIR/cluster.json and DIR/app-config.yaml (the portal's cluster entry: reader token for the
 Kubernetes plugin, engine token for the rollouts engine), and runs until interrupted.`;
 
-/**
- * The demo seed without its Argo Rollout: this control plane has neither the Argo Rollouts CRD nor
- * its controller (kube-sim serves and simulates both). Written to `dir`, for kubectl.
- */
 function parseArgs(argv: string[]) {
   const args: Record<string, string[]> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -60,9 +61,32 @@ async function main() {
     nodes: one('nodes') ? Number(one('nodes')) : 2,
     timeScale: one('time-scale') ? Number(one('time-scale')) : 1,
     log: line => console.log(line),
+    crds: ['gateway-api', 'argo-rollouts'],
+  });
+  // The demo's payments-api routes through an HTTPRoute and shipping-api is an Argo Rollout:
+  // kube-sim's simulated gateway and Argo controllers move them here, against the real server.
+  const endpoint = {
+    url: cluster.url,
+    token: cluster.adminToken,
+    caData: cluster.caData,
+  };
+  const mirror = new ClusterMirror(new RestClient(endpoint));
+  await mirror.start([
+    ...MIRRORED_KINDS,
+    ...crdKinds(['gateway-api', 'argo-rollouts']),
+  ]);
+  const controllers = startSimulatedControllers({
+    client: new RestClient(endpoint),
+    mirror,
+    gatewayApi: true,
+    argoRollouts: true,
+    timeScale: one('time-scale') ? Number(one('time-scale')) : 1,
+    log: line => console.log(line),
   });
   const stop = async (signal: string) => {
     console.log(`kube-real: ${signal}, stopping`);
+    controllers.stop();
+    mirror.stop();
     await cluster.stop();
     process.exit(0);
   };
@@ -79,7 +103,7 @@ async function main() {
     seedFile = join(stateDir, 'demo-seed.yaml');
     writeFileSync(
       seedFile,
-      demoSeedForRealCluster()
+      demoSeedForRealCluster(['gateway-api', 'argo-rollouts'])
         .map(o => stringify(o))
         .join('---\n'),
     );

@@ -1,24 +1,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { CrdSet } from './crds';
 
-/** API groups of the demo that kube-sim serves and simulates, and this control plane has no CRDs for. */
-const SIMULATED_ONLY = ['gateway.networking.k8s.io/', 'argoproj.io/'];
+/** API groups of the demo that need our CRDs (and kube-sim's simulated controllers for them). */
+const GROUPS: Record<CrdSet, string> = {
+  'gateway-api': 'gateway.networking.k8s.io/',
+  'argo-rollouts': 'argoproj.io/',
+};
 
 /**
- * kube-sim's demo seed as this control plane can take it: without its Gateway API objects
- * (payments-api's HTTPRoute and the Gateway) and its Argo Rollout (shipping-api), which kube-sim
- * serves and simulates controllers for, and which need CRDs and controllers this control plane
- * does not have.
+ * kube-sim's demo seed as a real cluster with the given CRD sets can take it: its Gateway API
+ * objects (payments-api's HTTPRoute and the Gateway) only with 'gateway-api', its Argo Rollout
+ * (shipping-api) only with 'argo-rollouts'. The CLI installs both and runs the simulated
+ * controllers (`startSimulatedControllers`), so `make start CLUSTER=real` gets the whole demo.
  */
-export function demoSeedForRealCluster(): object[] {
+export function demoSeedForRealCluster(crds: CrdSet[] = []): object[] {
   const dir = path.dirname(require.resolve('@internal/kube-sim/package.json'));
   const text = fs.readFileSync(path.join(dir, 'seeds', 'demo.yaml'), 'utf8');
+  const missing = (Object.keys(GROUPS) as CrdSet[])
+    .filter(set => !crds.includes(set))
+    .map(set => GROUPS[set]);
   return parseAllDocuments(text)
     .map(d => d.toJSON())
     .filter(Boolean)
     .filter(
       (o: any) =>
-        !SIMULATED_ONLY.some(group => String(o.apiVersion).startsWith(group)),
+        !missing.some(group => String(o.apiVersion).startsWith(group)),
     );
 }

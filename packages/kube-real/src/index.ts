@@ -26,3 +26,16 @@ export { tokenKubeconfig } from './kubeconfig';
 
 // One suite, two targets: kube-sim and this real cluster behind the same test controls.
 export * from './targets';
+
+// Gateway API and Argo Rollouts on the real server: our CRDs, and kube-sim's simulated controllers.
+export {
+  installCrds,
+  crdKinds,
+  CRD_SETS,
+  GATEWAY_API_CRDS,
+  ARGO_ROLLOUTS_CRDS,
+} from './crds';
+export type { CrdSet } from './crds';
+export { startSimulatedControllers } from './controllers/SimulatedControllers';
+export type { SimulatedControllers } from './controllers/SimulatedControllers';
+export { kubectl } from './kubectl';

@@ -36,3 +36,14 @@ export type {
   KubeletEvent,
   ImageBehaviour,
 } from './lifecycle/podLifecycle';
+// kube-sim's simulated Gateway API and Argo Rollouts controllers, for kube-real to run against a
+// real API server as external controllers (packages/kube-real/src/controllers).
+export {
+  reconcileGateway,
+  reconcileHttpRoute,
+  SIMULATED_GATEWAY_CONTROLLER,
+} from './controllers/gateways';
+export { ArgoRolloutController } from './controllers/argoRollouts';
+export { TYPES as CONTROLLER_TYPES, PodRuntime } from './controllers/types';
+export type { ControllerContext } from './controllers/types';
+export type { ResourceType } from './api/resources';

@@ -40,6 +40,83 @@ function matches(labels: Record<string, string>, selector?: string): boolean {
     });
 }
 
+/** The states a recorded stretch of changes went through, in the server's order (see recordChanges). */
+export class ChangeReplay {
+  constructor(
+    private readonly base: Map<string, any>,
+    private readonly changes: Array<{ obj: any; deleted: boolean }>,
+  ) {}
+
+  get length() {
+    return this.changes.length;
+  }
+
+  /**
+   * Calls `check` with the cluster as it was when recording began, then after each change; the
+   * state reads as `control.get`/`list` do.
+   */
+  forEachState(
+    check: (state: {
+      get(
+        apiVersion: string,
+        kind: string,
+        namespace: string,
+        name: string,
+      ): any;
+      list(
+        apiVersion: string,
+        kind: string,
+        namespace?: string,
+        labelSelector?: string,
+      ): any[];
+    }) => void,
+  ) {
+    const objects = new Map(this.base);
+    const rv = (o: any) => BigInt(o.metadata.resourceVersion ?? 0);
+    const ordered = [...this.changes].sort((a, b) => {
+      const d = rv(a.obj) - rv(b.obj);
+      return d < 0n ? -1 : Number(d > 0n);
+    });
+    const state = {
+      get: (
+        apiVersion: string,
+        kind: string,
+        namespace: string,
+        name: string,
+      ) => objects.get(key(apiVersion, kind, namespace, name)),
+      list: (
+        apiVersion: string,
+        kind: string,
+        namespace?: string,
+        labelSelector?: string,
+      ) => {
+        const prefix = `${apiVersion}/${kind}/${
+          namespace === undefined ? '' : `${namespace}/`
+        }`;
+        return [...objects.entries()]
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([, o]) => o)
+          .filter(o => matches(o.metadata?.labels ?? {}, labelSelector));
+      },
+    };
+    check(state);
+    for (const { obj, deleted } of ordered) {
+      const k = key(
+        obj.apiVersion,
+        obj.kind,
+        obj.metadata.namespace ?? '',
+        obj.metadata.name,
+      );
+      const before = objects.get(k);
+      // A write's answer and its watch event carry the same version: apply once, never go back.
+      if (!deleted && before && rv(before) >= rv(obj)) continue;
+      if (deleted) objects.delete(k);
+      else objects.set(k, obj);
+      check(state);
+    }
+  }
+}
+
 /**
  * A list+watch copy of a real API server's objects of the mirrored kinds, so that tests read the
  * cluster synchronously, as they read kube-sim's store through `control.get` / `control.list`.
@@ -54,12 +131,15 @@ export class ClusterMirror {
   private readonly open = new Set<{ destroy(): void }>();
   /** Watches that ended with 410 Gone and were re-listed: what only a compacting server does. */
   relists = 0;
+  private readonly mirrored = new Set<string>();
+  private readonly listeners = new Set<(obj: any, deleted: boolean) => void>();
 
   constructor(private readonly client: RestClient) {}
 
   async start(kinds = MIRRORED_KINDS): Promise<void> {
     for (const [apiVersion, kind] of kinds) {
       const k = await this.resolve(apiVersion, kind);
+      this.mirrored.add(`${apiVersion}/${kind}`);
       await this.relist(k);
     }
   }
@@ -99,6 +179,47 @@ export class ClusterMirror {
       : `${base}/${k.plural}`;
   }
 
+  /** Called with every object the mirror takes in (or, deleted, lets go of). */
+  onChange(listener: (obj: any, deleted: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(obj: any, deleted = false) {
+    for (const l of this.listeners) l(obj, deleted);
+  }
+
+  /**
+   * Records every change from now on, for a check of an invariant in the server's own order of
+   * changes: replaying them sorted by resourceVersion (etcd's revision, one sequence for all kinds)
+   * gives each state the cluster went through, which sampling a mirror fed by one watch per kind
+   * (each with its own lag) cannot. `stop()` returns the replay.
+   */
+  recordChanges(): { stop(): ChangeReplay } {
+    const base = new Map(this.objects);
+    const changes: Array<{ obj: any; deleted: boolean }> = [];
+    const unsubscribe = this.onChange((obj, deleted) =>
+      changes.push({ obj: structuredClone(obj), deleted }),
+    );
+    return {
+      stop: () => {
+        unsubscribe();
+        return new ChangeReplay(base, changes);
+      },
+    };
+  }
+
+  /**
+   * Takes in what a write answered, ahead of its watch event, unless the mirror already holds a
+   * newer version: a controller reads its own writes at once.
+   */
+  observe(obj: any) {
+    const k = this.kinds.get(`${obj.apiVersion}/${obj.kind}`);
+    if (!k || !this.mirrored.has(`${k.apiVersion}/${k.kind}`)) return;
+    if (this.has(obj)) return;
+    this.put(k, obj);
+  }
+
   private put(k: MirroredKind, obj: any) {
     obj.apiVersion ??= k.apiVersion;
     obj.kind ??= k.kind;
@@ -111,6 +232,7 @@ export class ClusterMirror {
       ),
       obj,
     );
+    this.changed(obj);
   }
 
   private async relist(k: MirroredKind) {
@@ -158,6 +280,10 @@ export class ClusterMirror {
             if (event.type === 'BOOKMARK') continue;
             const o = event.object;
             if (event.type === 'DELETED') {
+              this.changed(
+                { ...o, apiVersion: k.apiVersion, kind: k.kind },
+                true,
+              );
               this.objects.delete(
                 key(
                   k.apiVersion,
@@ -233,7 +359,7 @@ export class ClusterMirror {
   }
 
   isMirrored(apiVersion: string, kind: string): boolean {
-    return MIRRORED_KINDS.some(([a, k]) => a === apiVersion && k === kind);
+    return this.mirrored.has(`${apiVersion}/${kind}`);
   }
 
   stop() {

@@ -22,6 +22,21 @@ export const NO_FAULTS: ClusterFaults = {
   conflictRate: 0,
 };
 
+/** A write that reached the API server through the proxy, as kube-sim records them. */
+export interface ProxiedWrite {
+  method: string;
+  /** The request path without the query string. */
+  path: string;
+  contentType: string;
+  /** The body, parsed when it is JSON. */
+  body: unknown;
+  /** The API server's response status, once answered. */
+  status?: number;
+}
+
+/** How many writes the recorder keeps (the oldest are dropped), as kube-sim's. */
+const RECORDED_WRITES = 1000;
+
 const status = (code: number, reason: string, message: string) =>
   JSON.stringify({
     kind: 'Status',
@@ -50,6 +65,7 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
   /** Requests seen, faults injected, and watch streams that carried a 410 Gone ERROR event. */
   const counts = { total: 0, injected: 0, watchesGone: 0 };
   let held: Promise<void> | undefined;
+  const writes: ProxiedWrite[] = [];
 
   const armWatch = (w: {
     opened: number;
@@ -105,6 +121,28 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
     }
     const isWatch = /[?&]watch=(1|true)/.test(path);
     if (isWatch && held) await held;
+    let recorded: ProxiedWrite | undefined;
+    if (isWrite) {
+      const entry: ProxiedWrite = {
+        method: req.method ?? '',
+        path: path.split('?')[0],
+        contentType: String(req.headers['content-type'] ?? ''),
+        body: undefined,
+      };
+      recorded = entry;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          entry.body = text ? JSON.parse(text) : undefined;
+        } catch {
+          entry.body = text;
+        }
+      });
+      writes.push(entry);
+      if (writes.length > RECORDED_WRITES) writes.shift();
+    }
     const options: https.RequestOptions = {
       host: target.hostname,
       port: target.port,
@@ -114,6 +152,7 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
       headers: { ...req.headers, host: target.host },
     };
     const onResponse = (up: http.IncomingMessage) => {
+      if (recorded) recorded.status = up.statusCode;
       res.writeHead(up.statusCode ?? 502, up.headers);
       res.flushHeaders();
       up.pipe(res);
@@ -166,6 +205,15 @@ export async function startFaultProxy(upstream: ClusterEndpoint) {
   return {
     url: `http://127.0.0.1:${port}`,
     counts,
+    /** Writes sent through the proxy (optionally those whose path contains `pathPart`). */
+    writes(pathPart?: string): ProxiedWrite[] {
+      return writes
+        .filter(w => !pathPart || w.path.includes(pathPart))
+        .map(w => structuredClone(w));
+    },
+    resetWrites() {
+      writes.length = 0;
+    },
     setFaults(next: Partial<ClusterFaults>) {
       faults = { ...faults, ...next };
       for (const w of watches) armWatch(w as any);

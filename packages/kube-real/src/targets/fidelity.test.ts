@@ -103,7 +103,8 @@ describe.each(clusterTargets())('what $name answers', target => {
     expect(cm.status).toBe(201);
     expect({
       versions,
-      namespaceNameLabel: ns.body.metadata.labels?.['kubernetes.io/metadata.name'],
+      namespaceNameLabel:
+        ns.body.metadata.labels?.['kubernetes.io/metadata.name'],
       serviceSpecKeys: Object.keys(svc.body.spec).sort(),
       managedFields: Array.isArray(ns.body.metadata.managedFields),
       unknownFieldKept: 'bogus' in cm.body,
@@ -115,10 +116,14 @@ describe.each(clusterTargets())('what $name answers', target => {
     });
 
     // The same failures, with the same status, reason and message.
-    const stale = await r('PUT', '/api/v1/namespaces/fidelity/configmaps/settings', {
-      ...cm.body,
-      metadata: { ...cm.body.metadata, resourceVersion: '1' },
-    });
+    const stale = await r(
+      'PUT',
+      '/api/v1/namespaces/fidelity/configmaps/settings',
+      {
+        ...cm.body,
+        metadata: { ...cm.body.metadata, resourceVersion: '1' },
+      },
+    );
     const missing = await r('POST', '/api/v1/namespaces/nowhere/configmaps', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -130,7 +135,11 @@ describe.each(clusterTargets())('what $name answers', target => {
       metadata: { name: 'Bad_Name' },
     });
     expect(
-      [stale, missing, invalid].map(a => [a.status, a.body.reason, a.body.message]),
+      [stale, missing, invalid].map(a => [
+        a.status,
+        a.body.reason,
+        a.body.message,
+      ]),
     ).toEqual([
       [
         409,

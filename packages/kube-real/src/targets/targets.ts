@@ -1,8 +1,18 @@
 import { KubeSim, startKubeSim } from '@internal/kube-sim';
 import { RealCluster, startRealCluster } from '../RealCluster';
 import { demoSeedForRealCluster } from '../demoSeed';
-import { ClusterMirror } from './ClusterMirror';
-import { ClusterFaults, FaultProxy, startFaultProxy } from './FaultProxy';
+import { CrdSet, crdKinds } from '../crds';
+import {
+  SimulatedControllers,
+  startSimulatedControllers,
+} from '../controllers/SimulatedControllers';
+import { ClusterMirror, MIRRORED_KINDS } from './ClusterMirror';
+import {
+  ClusterFaults,
+  FaultProxy,
+  ProxiedWrite,
+  startFaultProxy,
+} from './FaultProxy';
 import { RestClient } from './RestClient';
 
 export type ClusterTargetName = 'kube-sim' | 'real';
@@ -16,6 +26,12 @@ export interface TestClusterOptions {
   faults?: Partial<ClusterFaults>;
   /** Real target only: extra kube-apiserver flags (e.g. `--etcd-compaction-interval=2s`). */
   apiServerArgs?: string[];
+  /**
+   * API groups the suite needs beyond core Kubernetes. kube-sim serves both, with its simulated
+   * controllers; the real target installs them as CRDs (packages/kube-real/src/crds) and runs
+   * kube-sim's simulated Gateway API and Argo Rollouts controllers against the real API server.
+   */
+  crds?: CrdSet[];
 }
 
 /**
@@ -48,6 +64,9 @@ export interface TestCluster {
       labelSelector?: string,
     ): any[];
     waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
+    /** The writes clients sent to `url` (kube-sim's recorder, or the fault proxy's). */
+    writes(pathPart?: string): ProxiedWrite[];
+    resetWrites(): void;
   };
   /** The started kube-sim, on that target. */
   sim?: KubeSim;
@@ -57,6 +76,10 @@ export interface TestCluster {
   proxy?: FaultProxy;
   /** A client of the cluster itself, past any proxy, as `token`'s user. */
   rest: RestClient;
+  /** On the real target: the watch-fed copy `control.get`/`list` read (and `recordChanges`). */
+  mirror?: ClusterMirror;
+  /** On the real target with `crds`: kube-sim's controllers for them, run against the server. */
+  controllers?: SimulatedControllers;
   close(): Promise<void>;
 }
 
@@ -87,6 +110,8 @@ async function startSimTarget(
       get: (...a) => sim.control.get(...a),
       list: (...a) => sim.control.list(...a),
       waitFor: (p, t) => sim.control.waitFor(p, t),
+      writes: p => sim.control.writes(p),
+      resetWrites: () => sim.control.resetWrites(),
     },
     sim,
     rest,
@@ -167,9 +192,11 @@ async function startRealTarget(
   const real = await startRealCluster({
     timeScale: options.timeScale ?? 0.05,
     apiServerArgs: options.apiServerArgs,
+    crds: options.crds,
   });
   let proxy: FaultProxy | undefined;
   let mirror: ClusterMirror | undefined;
+  let controllers: SimulatedControllers | undefined;
   try {
     const direct = {
       url: real.url,
@@ -180,7 +207,17 @@ async function startRealTarget(
     const client = new RestClient(direct);
     const m = new ClusterMirror(new RestClient(direct));
     mirror = m;
-    await m.start();
+    await m.start([...MIRRORED_KINDS, ...crdKinds(options.crds ?? [])]);
+    if (options.crds?.length) {
+      controllers = startSimulatedControllers({
+        client: new RestClient(direct),
+        mirror: m,
+        gatewayApi: options.crds.includes('gateway-api'),
+        argoRollouts: options.crds.includes('argo-rollouts'),
+        timeScale: options.timeScale ?? 0.05,
+      });
+    }
+    const c = controllers;
     const apply = async (objects: object[]) => {
       for (const obj of objects as any[]) {
         const stored = await createOrReplace(client, m, obj);
@@ -196,7 +233,9 @@ async function startRealTarget(
     };
     if (options.seed) {
       await apply(
-        options.seed === 'demo' ? demoSeedForRealCluster() : options.seed,
+        options.seed === 'demo'
+          ? demoSeedForRealCluster(options.crds)
+          : options.seed,
       );
     }
     if (options.faults) proxy.setFaults(options.faults);
@@ -214,11 +253,16 @@ async function startRealTarget(
         list: (...a) => m.list(...a),
         waitFor: (predicate, timeoutMs = 10_000) =>
           waitUntil(predicate, timeoutMs),
+        writes: pathPart => p.writes(pathPart),
+        resetWrites: () => p.resetWrites(),
       },
       real,
       proxy: p,
       rest: client,
+      controllers: c,
+      mirror: m,
       close: async () => {
+        c?.stop();
         m.stop();
         client.close();
         await p.close();
@@ -226,6 +270,7 @@ async function startRealTarget(
       },
     };
   } catch (e) {
+    controllers?.stop();
     mirror?.stop();
     await proxy?.close();
     await real.stop();

@@ -40,7 +40,6 @@ const SUITE =
 describe.each(clusterTargets())(SUITE, target => {
   // kube-sim or the real cluster: the name stays so that the tests read as they did.
   let sim: TestCluster;
-  const routed = target.name === 'kube-sim';
   let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
   let portal: Portal;
   const tally = new ClientTally();
@@ -51,15 +50,15 @@ describe.each(clusterTargets())(SUITE, target => {
     sim = await target.start({
       timeScale: 0.1,
       faults: { dropWatchAfterMs: FAULTS.dropWatchAfterMs },
+      // kube-sim serves the Gateway API itself; the real server gets our CRDs and kube-sim's
+      // simulated gateway controller run against it.
+      crds: ['gateway-api'],
     });
     await sim.control.apply([
       namespaceObject,
       ...canaryWorkload('checkout', 'registry.test/checkout:1.0.0'),
       ...blueGreenWorkload('ledger', 'registry.test/ledger:1.0.0'),
-      // The Gateway API is kube-sim's (the real control plane has no Gateway API CRDs here).
-      ...(routed
-        ? routedCanaryWorkload('orders', 'registry.test/orders:1.0.0')
-        : []),
+      ...routedCanaryWorkload('orders', 'registry.test/orders:1.0.0'),
     ]);
     await sim.control.waitFor(
       () =>
@@ -69,7 +68,7 @@ describe.each(clusterTargets())(SUITE, target => {
             p.status?.conditions?.some(
               (c: any) => c.type === 'Ready' && c.status === 'True',
             ),
-          ).length >= (routed ? 12 : 8),
+          ).length >= 12,
       20_000,
     );
     proxy = await startCountingProxy(sim.url);
@@ -188,41 +187,64 @@ describe.each(clusterTargets())(SUITE, target => {
     ).toEqual([1, 3, 4]);
   });
 
-  // Only where the Gateway API is served (kube-sim and its simulated gateway controller).
-  if (routed) {
-    it('runs a canary through the Gateway API to completion, its route never sending to a backend without ready pods', async () => {
-      // Sampled from the simulator directly (faults apply to HTTP only): every split the route went
-      // through, and every moment it gave weight to a Service that had no ready pod.
-      sim.control.setFaults(FAULTS);
-      const splits: string[] = [];
-      const unserved = new Set<string>();
-      const sample = setInterval(() => {
-        const w = routeWeights(sim.control, NS, 'orders');
-        const split = `${w['orders-stable'] ?? 0}/${w['orders-canary'] ?? 0}`;
-        if (splits[splits.length - 1] !== split) splits.push(split);
-        for (const u of unservedRouteBackends(sim.control, NS)) unserved.add(u);
-      }, 5);
-      try {
-        await driveToHealthy({
-          portal,
-          entityPath: '/entities/component/default/orders',
-          workload: 'orders',
-          image: 'registry.test/orders:2.0.0',
-          caller: OWNER,
-          tally,
-          timeoutMs: 120_000,
-        });
-      } finally {
-        clearInterval(sample);
-      }
-      sim.control.clearFaults();
-      figures.routedSplits = splits;
-      expect(image(deploymentOf('orders'))).toBe('registry.test/orders:2.0.0');
-      // 25% -> 50% -> all on the canary while the stable takes the new image -> back to the stable.
-      expect(splits).toEqual(['100/0', '75/25', '50/50', '0/100', '100/0']);
-      expect([...unserved]).toEqual([]);
-    });
-  }
+  it('runs a canary through the Gateway API to completion, its route never sending to a backend without ready pods', async () => {
+    // Every split the route went through, and every moment it gave weight to a Service that had
+    // no ready pod. kube-sim: sampled from the simulator's store every 5 ms (faults apply to HTTP
+    // only). Real server: every change replayed in etcd's order (resourceVersion), so each state
+    // the cluster went through is checked, not a sample of watches that each lag on their own.
+    sim.control.setFaults(FAULTS);
+    const splits: string[] = [];
+    const unserved = new Set<string>();
+    const look = (seen: Pick<TestCluster['control'], 'get' | 'list'>) => {
+      const w = routeWeights(seen, NS, 'orders');
+      const split = `${w['orders-stable'] ?? 0}/${w['orders-canary'] ?? 0}`;
+      if (splits[splits.length - 1] !== split) splits.push(split);
+      for (const u of unservedRouteBackends(seen, NS)) unserved.add(u);
+    };
+    const recording = sim.mirror?.recordChanges();
+    const sample = recording
+      ? undefined
+      : setInterval(() => look(sim.control), 5);
+    try {
+      await driveToHealthy({
+        portal,
+        entityPath: '/entities/component/default/orders',
+        workload: 'orders',
+        image: 'registry.test/orders:2.0.0',
+        caller: OWNER,
+        tally,
+        timeoutMs: 120_000,
+      });
+    } finally {
+      clearInterval(sample);
+    }
+    sim.control.clearFaults();
+    if (recording) {
+      look(sim.control);
+      const replay = recording.stop();
+      splits.length = 0;
+      replay.forEachState(look);
+      figures.routedChangesReplayed = replay.length;
+    }
+    figures.routedSplits = splits;
+    expect(image(deploymentOf('orders'))).toBe('registry.test/orders:2.0.0');
+    // 25% -> 50% -> all on the canary while the stable takes the new image -> back to the stable.
+    expect(splits).toEqual(['100/0', '75/25', '50/50', '0/100', '100/0']);
+    expect([...unserved]).toEqual([]);
+    // The gateway (kube-sim's simulated controller, on either target) accepted the route throughout.
+    const route = sim.control.get(
+      'gateway.networking.k8s.io/v1',
+      'HTTPRoute',
+      NS,
+      'orders',
+    );
+    expect(
+      route.status.parents[0].conditions.map((c: any) => [c.type, c.status]),
+    ).toEqual([
+      ['Accepted', 'True'],
+      ['ResolvedRefs', 'True'],
+    ]);
+  });
 
   it('runs a blue-green to completion: new image active, no preview left, every step once', async () => {
     sim.control.setFaults(FAULTS);

@@ -14,17 +14,22 @@ import {
   RolloutHistoryEvent,
   RolloutView,
 } from '@internal/plugin-rollouts-common';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { TestCluster, clusterTargets } from '@internal/kube-real';
 import request from 'supertest';
 import rolloutsPlugin from '../index';
 
 /**
- * Argo Rollouts through the REST API against kube-sim's Rollout kind and its simulated Argo
- * controller: the requests each action sends (kube-sim records them) are the kubectl-argo-rollouts
- * plugin's, through the same authorization, binding check, audit and history as the engine's own.
+ * Argo Rollouts through the REST API, on both targets: kube-sim's Rollout kind with its simulated
+ * Argo controller, and a real API server (1.20.2) with our Rollout CRD (status and scale
+ * subresources) and the same simulated controller run against it (packages/kube-real). The
+ * requests each action sends (recorded by kube-sim, or by the proxy in front of the real server)
+ * are the kubectl-argo-rollouts plugin's, through the same authorization, binding check, audit and
+ * history as the engine's own; on the real server they are also what its merge-patch and status
+ * subresource handling accept.
  */
 
-jest.setTimeout(120_000);
+// The real control plane adds up to a minute of start-up on a busy machine.
+jest.setTimeout(240_000);
 
 const OWNER = 'user:default/owner';
 const STRANGER = 'user:default/stranger';
@@ -85,465 +90,488 @@ const CANARY = {
   },
 };
 
-describe('Argo Rollouts through the rollouts API', () => {
-  let sim: KubeSim;
+const NAMES = ['web', 'api', 'cart', 'ledger'];
 
-  beforeEach(async () => {
-    sim = await startKubeSim({ port: 0, timeScale: 0.05 });
-    await sim.control.apply([
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
-      rollout('web', CANARY),
-      rollout('api', CANARY),
-      rollout('ledger', CANARY, 'component:default/someone-else'),
-    ]);
-    await sim.control.waitFor(
-      () =>
-        ['web', 'api', 'ledger'].every(
-          n =>
-            sim.control.get(GV, 'Rollout', 'shop', n)?.status?.phase ===
-            'Healthy',
-        ),
-      20_000,
-    );
-  });
+describe.each(clusterTargets())(
+  'Argo Rollouts through the rollouts API on $name',
+  target => {
+    // Each test has its own Rollout (web, api, cart; ledger is bound elsewhere): one cluster serves all.
+    let sim: TestCluster;
 
-  afterEach(async () => {
-    await sim.close();
-  });
-
-  async function start() {
-    const auditEvents: Array<{
-      eventId: string;
-      outcome?: string;
-      meta?: any;
-    }> = [];
-    const auditor = mockServices.auditor.mock({
-      createEvent: async (opts: { eventId: string; meta?: unknown }) => {
-        const entry: { eventId: string; outcome?: string; meta?: any } = {
-          eventId: opts.eventId,
-          meta: opts.meta,
-        };
-        auditEvents.push(entry);
-        // The target (namespace, workload) is known once located: the outcome carries it.
-        return {
-          success: async (o?: { meta?: object }) => {
-            entry.outcome = 'success';
-            entry.meta = { ...entry.meta, ...o?.meta };
-          },
-          fail: async (o?: { meta?: object }) => {
-            entry.outcome = 'fail';
-            entry.meta = { ...entry.meta, ...o?.meta };
-          },
-        };
-      },
-    });
-    const decide = async (requests: any[], opts: any) =>
-      requests.map(r => ({
-        result:
-          r.permission.attributes.action === 'read' ||
-          opts.credentials.principal.userEntityRef === OWNER
-            ? AuthorizeResult.ALLOW
-            : AuthorizeResult.DENY,
-      }));
-    const permissions = mockServices.permissions.mock({
-      authorize: decide,
-      authorizeConditional: decide,
-    } as any);
-    const signals = { publish: jest.fn(async (_: any) => {}) };
-    const backend = await startTestBackend({
-      features: [
-        rolloutsPlugin,
-        mockServices.rootLogger.factory({ level: 'none' }),
-        mockServices.scheduler.factory(),
-        auditor.factory,
-        permissions.factory,
-        catalogServiceMock.factory({
-          entities: ['web', 'api', 'ledger'].map(component),
-        }),
-        createServiceFactory({
-          service: signalsServiceRef,
-          deps: {},
-          factory: () => signals,
-        }),
-        createServiceFactory({
-          service: notificationService,
-          deps: {},
-          factory: () => ({ send: async () => {} } as any),
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            kubernetes: {
-              clusterLocatorMethods: [
-                {
-                  type: 'config',
-                  clusters: [
-                    {
-                      name: 'sim',
-                      url: sim.url,
-                      authProvider: 'serviceAccount',
-                      serviceAccountToken: 'test-token',
-                      skipTLSVerify: true,
-                    },
-                  ],
-                },
-              ],
-            },
-            rollouts: { readCacheSeconds: 0 },
-          },
-        }),
-      ],
-    });
-    const app = backend.server;
-    const owner = mockCredentials.user.header(OWNER);
-    const base = (name: string) =>
-      `/api/rollouts/entities/component/default/${name}`;
-    async function view(name: string, as = owner): Promise<RolloutView> {
-      const res = await request(app)
-        .get(`${base(name)}/rollouts`)
-        .set('Authorization', as);
-      expect(res.status).toBe(200);
-      expect(res.body.items).toHaveLength(1);
-      return res.body.items[0];
-    }
-    async function waitFor(
-      name: string,
-      predicate: (v: RolloutView) => boolean,
-      what: string,
-    ) {
-      const deadline = Date.now() + 20_000;
-      let last: RolloutView | undefined;
-      while (Date.now() < deadline) {
-        last = await view(name);
-        if (predicate(last)) return last;
-        await new Promise(r => setTimeout(r, 50));
-      }
-      throw new Error(
-        `Timed out waiting for ${what}; last view: ${JSON.stringify(
-          last,
-          null,
-          2,
-        )}`,
+    beforeAll(async () => {
+      sim = await target.start({ timeScale: 0.05, crds: ['argo-rollouts'] });
+      await sim.control.apply([
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+        rollout('web', CANARY),
+        rollout('api', CANARY),
+        rollout('cart', CANARY),
+        rollout('ledger', CANARY, 'component:default/someone-else'),
+      ]);
+      await sim.control.waitFor(
+        () =>
+          NAMES.every(
+            n =>
+              sim.control.get(GV, 'Rollout', 'shop', n)?.status?.phase ===
+              'Healthy',
+          ),
+        60_000,
       );
-    }
-    const action = (name: string, act: string, body: object, as = owner) =>
-      request(app)
-        .post(`${base(name)}/actions/${act}`)
-        .set('Authorization', as)
-        .send(body);
-    async function history(name: string): Promise<RolloutHistoryEvent[]> {
-      const res = await request(app)
-        .get(`${base(name)}/history`)
-        .set('Authorization', owner);
-      expect(res.status).toBe(200);
-      return res.body.items;
-    }
-    return { backend, view, waitFor, action, history, auditEvents, signals };
-  }
-
-  async function setImage(name: string, image: string) {
-    const res = await fetch(`${sim.url}${PATH}/${name}`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/merge-patch+json' },
-      body: JSON.stringify({
-        spec: { template: { spec: { containers: [{ name: 'app', image }] } } },
-      }),
-    });
-    expect(res.status).toBe(200);
-  }
-
-  /** What the backend wrote to Rollouts (and Deployments) since the last reset. */
-  const writes = () =>
-    sim.control
-      .writes()
-      .filter(
-        w => w.path.includes('/rollouts') || w.path.includes('/deployments'),
-      )
-      .map(w => ({
-        method: w.method,
-        path: w.path,
-        contentType: w.contentType,
-        body: w.body,
-        status: w.status,
-      }));
-
-  it('shows an Argo Rollout with its controller, and owners promote, abort, retry and undo it with the plugin patches', async () => {
-    const { backend, waitFor, action, history, auditEvents, signals } =
-      await start();
-    const healthy = await waitFor(
-      'web',
-      v => v.phase === 'Healthy',
-      'web healthy',
-    );
-    expect(healthy).toMatchObject({
-      controller: 'argo-rollouts',
-      cluster: 'sim',
-      namespace: 'shop',
-      workload: 'web',
-      strategy: 'Canary',
-      step: { index: 4, total: 4 },
-      binding: { status: 'bound' },
-      stableImage: 'ghcr.io/acme/web:1.0.0',
     });
 
-    await setImage('web', 'ghcr.io/acme/web:2.0.0');
-    const paused = await waitFor(
-      'web',
-      v => v.phase === 'Paused',
-      'the first pause',
-    );
-    expect(paused).toMatchObject({
-      message: 'CanaryPauseStep',
-      step: { index: 1, total: 4 },
-      weight: { desired: 25, method: 'replica-ratio' },
-      pause: { reason: 'CanaryPauseStep' },
-      targetImage: 'ghcr.io/acme/web:2.0.0',
-      revision: 2,
+    afterAll(async () => {
+      await sim?.close();
     });
-    expect(paused.allowedActions).toEqual(
-      expect.arrayContaining(['promote', 'promote-full', 'abort', 'rollback']),
-    );
-    expect(paused.revisions.map(r => [r.revision, r.role, r.image])).toEqual([
-      [2, 'canary', 'ghcr.io/acme/web:2.0.0'],
-      [1, 'stable', 'ghcr.io/acme/web:1.0.0'],
-    ]);
 
-    // the pages of the bound entity hear of the change (Argo's controller moved it, not the engine)
-    expect(signals.publish).toHaveBeenCalledWith(
-      expect.objectContaining({
-        channel: expect.stringContaining('component:default/web'),
-        message: expect.objectContaining({
-          workload: 'web',
-          phase: 'Paused',
-          cause: 'argo-rollouts',
-        }),
-      }),
-    );
-
-    // promote: one merge patch of the status subresource
-    sim.control.resetWrites();
-    const promoted = await action('web', 'promote', {
-      cluster: 'sim',
-      reason: 'looks good',
-      stepIndex: 1,
-      revision: 2,
-    });
-    expect(promoted.status).toBe(200);
-    expect(writes()).toEqual([
-      {
-        method: 'PATCH',
-        path: `${PATH}/web/status`,
-        contentType: 'application/merge-patch+json',
-        body: { status: { pauseConditions: null } },
-        status: 200,
-      },
-    ]);
-    await waitFor(
-      'web',
-      v => v.phase === 'Paused' && v.step.index === 3,
-      'the second pause',
-    );
-
-    // a stale step is refused and nothing is sent
-    sim.control.resetWrites();
-    const stale = await action('web', 'promote', {
-      cluster: 'sim',
-      stepIndex: 1,
-    });
-    expect(stale.status).toBe(409);
-    expect(writes()).toEqual([]);
-
-    // abort, then retry
-    const aborted = await action('web', 'abort', {
-      cluster: 'sim',
-      reason: 'errors up',
-    });
-    expect(aborted.status).toBe(200);
-    const afterAbort = await waitFor(
-      'web',
-      v => v.phase === 'Aborted',
-      'aborted',
-    );
-    expect(afterAbort.message).toBe(
-      'RolloutAborted: Rollout aborted update to revision 2',
-    );
-    expect(afterAbort.allowedActions).toContain('retry');
-    const retried = await action('web', 'retry', { cluster: 'sim' });
-    expect(retried.status).toBe(200);
-    expect(writes()).toEqual([
-      expect.objectContaining({
-        path: `${PATH}/web/status`,
-        body: { status: { abort: true } },
-        status: 200,
-      }),
-      expect.objectContaining({
-        path: `${PATH}/web/status`,
-        body: { status: { abort: false } },
-        status: 200,
-      }),
-    ]);
-    await waitFor(
-      'web',
-      v => v.phase === 'Paused' && v.step.index === 1,
-      'paused again after retry',
-    );
-
-    // promote-full, then undo back to revision 1 by a JSON patch of /spec/template
-    sim.control.resetWrites();
-    expect(
-      (await action('web', 'promote-full', { cluster: 'sim' })).status,
-    ).toBe(200);
-    await waitFor(
-      'web',
-      v => v.phase === 'Healthy' && v.stableImage === 'ghcr.io/acme/web:2.0.0',
-      'fully promoted',
-    );
-    expect(
-      (
-        await action('web', 'rollback', {
-          cluster: 'sim',
-          reason: 'back to 1.0.0',
-        })
-      ).status,
-    ).toBe(200);
-    expect(writes()).toEqual([
-      expect.objectContaining({
-        path: `${PATH}/web/status`,
-        body: { status: { promoteFull: true } },
-      }),
-      {
-        method: 'PATCH',
-        path: `${PATH}/web`,
-        contentType: 'application/json-patch+json',
-        body: [
-          {
-            op: 'replace',
-            path: '/spec/template',
-            value: expect.objectContaining({
-              metadata: { labels: { app: 'web' } },
-              spec: expect.objectContaining({
-                containers: [
-                  expect.objectContaining({
-                    name: 'app',
-                    image: 'ghcr.io/acme/web:1.0.0',
-                  }),
+    async function start() {
+      const auditEvents: Array<{
+        eventId: string;
+        outcome?: string;
+        meta?: any;
+      }> = [];
+      const auditor = mockServices.auditor.mock({
+        createEvent: async (opts: { eventId: string; meta?: unknown }) => {
+          const entry: { eventId: string; outcome?: string; meta?: any } = {
+            eventId: opts.eventId,
+            meta: opts.meta,
+          };
+          auditEvents.push(entry);
+          // The target (namespace, workload) is known once located: the outcome carries it.
+          return {
+            success: async (o?: { meta?: object }) => {
+              entry.outcome = 'success';
+              entry.meta = { ...entry.meta, ...o?.meta };
+            },
+            fail: async (o?: { meta?: object }) => {
+              entry.outcome = 'fail';
+              entry.meta = { ...entry.meta, ...o?.meta };
+            },
+          };
+        },
+      });
+      const decide = async (requests: any[], opts: any) =>
+        requests.map(r => ({
+          result:
+            r.permission.attributes.action === 'read' ||
+            opts.credentials.principal.userEntityRef === OWNER
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+        }));
+      const permissions = mockServices.permissions.mock({
+        authorize: decide,
+        authorizeConditional: decide,
+      } as any);
+      const signals = { publish: jest.fn(async (_: any) => {}) };
+      const backend = await startTestBackend({
+        features: [
+          rolloutsPlugin,
+          mockServices.rootLogger.factory({ level: 'none' }),
+          mockServices.scheduler.factory(),
+          auditor.factory,
+          permissions.factory,
+          catalogServiceMock.factory({
+            entities: NAMES.map(component),
+          }),
+          createServiceFactory({
+            service: signalsServiceRef,
+            deps: {},
+            factory: () => signals,
+          }),
+          createServiceFactory({
+            service: notificationService,
+            deps: {},
+            factory: () => ({ send: async () => {} } as any),
+          }),
+          mockServices.rootConfig.factory({
+            data: {
+              kubernetes: {
+                clusterLocatorMethods: [
+                  {
+                    type: 'config',
+                    clusters: [
+                      {
+                        name: 'sim',
+                        url: sim.url,
+                        authProvider: 'serviceAccount',
+                        serviceAccountToken: sim.token,
+                        skipTLSVerify: true,
+                      },
+                    ],
+                  },
                 ],
-              }),
-            }),
-          },
+              },
+              rollouts: { readCacheSeconds: 0 },
+            },
+          }),
         ],
-        status: 200,
-      },
-    ]);
-    await waitFor(
-      'web',
-      v => v.targetImage === 'ghcr.io/acme/web:1.0.0',
-      'rolling back to 1.0.0',
-    );
-    expect(
-      sim.control.get(GV, 'Rollout', 'shop', 'web').spec.template.spec
-        .containers[0].image,
-    ).toBe('ghcr.io/acme/web:1.0.0');
+      });
+      const app = backend.server;
+      const owner = mockCredentials.user.header(OWNER);
+      const base = (name: string) =>
+        `/api/rollouts/entities/component/default/${name}`;
+      async function view(name: string, as = owner): Promise<RolloutView> {
+        const res = await request(app)
+          .get(`${base(name)}/rollouts`)
+          .set('Authorization', as);
+        expect(res.status).toBe(200);
+        expect(res.body.items).toHaveLength(1);
+        return res.body.items[0];
+      }
+      async function waitFor(
+        name: string,
+        predicate: (v: RolloutView) => boolean,
+        what: string,
+      ) {
+        const deadline = Date.now() + 60_000;
+        let last: RolloutView | undefined;
+        while (Date.now() < deadline) {
+          last = await view(name);
+          if (predicate(last)) return last;
+          await new Promise(r => setTimeout(r, 50));
+        }
+        throw new Error(
+          `Timed out waiting for ${what}; last view: ${JSON.stringify(
+            last,
+            null,
+            2,
+          )}`,
+        );
+      }
+      const action = (name: string, act: string, body: object, as = owner) =>
+        request(app)
+          .post(`${base(name)}/actions/${act}`)
+          .set('Authorization', as)
+          .send(body);
+      async function history(name: string): Promise<RolloutHistoryEvent[]> {
+        const res = await request(app)
+          .get(`${base(name)}/history`)
+          .set('Authorization', owner);
+        expect(res.status).toBe(200);
+        return res.body.items;
+      }
+      return { backend, view, waitFor, action, history, auditEvents, signals };
+    }
 
-    // each action audited and in the history
-    const actions = auditEvents.filter(e => e.eventId === 'rollout-action');
-    expect(actions.map(e => [e.meta.action, e.outcome])).toEqual([
-      ['promote', 'success'],
-      ['promote', 'fail'],
-      ['abort', 'success'],
-      ['retry', 'success'],
-      ['promote-full', 'success'],
-      ['rollback', 'success'],
-    ]);
-    expect(actions[0].meta).toMatchObject({
-      cluster: 'sim',
-      namespace: 'shop',
-      workload: 'web',
-      reason: 'looks good',
-    });
-    const rows = await history('web');
-    expect(rows.map(r => [r.action, r.outcome]).reverse()).toEqual([
-      ['promote', 'succeeded'],
-      ['promote', 'failed'],
-      ['abort', 'succeeded'],
-      ['retry', 'succeeded'],
-      ['promote-full', 'succeeded'],
-      ['rollback', 'succeeded'],
-    ]);
-    expect(rows.find(r => r.action === 'abort')).toMatchObject({
-      reason: 'errors up',
-      stepIndex: 3,
-      revision: 2,
-    });
-    await backend.stop();
-  });
+    async function setImage(name: string, image: string) {
+      const res = await sim.rest.request(
+        'PATCH',
+        `${PATH}/${name}`,
+        {
+          spec: {
+            template: { spec: { containers: [{ name: 'app', image }] } },
+          },
+        },
+        'application/merge-patch+json',
+      );
+      expect(res.status).toBe(200);
+    }
 
-  it('refuses a stranger (403) and a Rollout bound to another entity (read-only), sending nothing', async () => {
-    const { backend, view, waitFor, action, history, auditEvents } =
-      await start();
-    await setImage('api', 'ghcr.io/acme/api:2.0.0');
-    await waitFor('api', v => v.phase === 'Paused', 'api paused');
-    sim.control.resetWrites();
-    const stranger = mockCredentials.user.header(STRANGER);
-    const denied = await action('api', 'promote', { cluster: 'sim' }, stranger);
-    expect(denied.status).toBe(403);
-    const strangerView = await view('api', stranger);
-    expect(strangerView.allowedActions).toEqual([]);
+    /** What the backend wrote to Rollouts (and Deployments) since the last reset. */
+    const writes = () =>
+      sim.control
+        .writes()
+        .filter(
+          w => w.path.includes('/rollouts') || w.path.includes('/deployments'),
+        )
+        .map(w => ({
+          method: w.method,
+          path: w.path,
+          contentType: w.contentType,
+          body: w.body,
+          status: w.status,
+        }));
 
-    const ledger = await view('ledger');
-    expect(ledger.binding).toMatchObject({
-      status: 'elsewhere',
-      entityRefs: ['component:default/someone-else'],
-    });
-    expect(ledger.allowedActions).toEqual([]);
-    const elsewhere = await action('ledger', 'restart', { cluster: 'sim' });
-    expect(elsewhere.status).toBe(403);
-    expect(elsewhere.body.error.message).toMatch(/someone-else/);
-    expect(writes()).toEqual([]);
+    it('shows an Argo Rollout with its controller, and owners promote, abort, retry and undo it with the plugin patches', async () => {
+      const { backend, waitFor, action, history, auditEvents, signals } =
+        await start();
+      const healthy = await waitFor(
+        'web',
+        v => v.phase === 'Healthy',
+        'web healthy',
+      );
+      expect(healthy).toMatchObject({
+        controller: 'argo-rollouts',
+        cluster: 'sim',
+        namespace: 'shop',
+        workload: 'web',
+        strategy: 'Canary',
+        step: { index: 4, total: 4 },
+        binding: { status: 'bound' },
+        stableImage: 'ghcr.io/acme/web:1.0.0',
+      });
 
-    expect(
-      auditEvents
-        .filter(e => e.eventId === 'rollout-action')
-        .map(e => [e.meta.workload, e.outcome]),
-    ).toEqual([
-      ['api', 'fail'],
-      ['ledger', 'fail'],
-    ]);
-    expect((await history('api'))[0]).toMatchObject({
-      action: 'promote',
-      outcome: 'denied',
-      actor: STRANGER,
-    });
-    expect((await history('ledger'))[0]).toMatchObject({
-      action: 'restart',
-      outcome: 'denied',
-    });
-    await backend.stop();
-  });
+      await setImage('web', 'ghcr.io/acme/web:2.0.0');
+      const paused = await waitFor(
+        'web',
+        v => v.phase === 'Paused',
+        'the first pause',
+      );
+      expect(paused).toMatchObject({
+        message: 'CanaryPauseStep',
+        step: { index: 1, total: 4 },
+        weight: { desired: 25, method: 'replica-ratio' },
+        pause: { reason: 'CanaryPauseStep' },
+        targetImage: 'ghcr.io/acme/web:2.0.0',
+        revision: 2,
+      });
+      expect(paused.allowedActions).toEqual(
+        expect.arrayContaining([
+          'promote',
+          'promote-full',
+          'abort',
+          'rollback',
+        ]),
+      );
+      expect(paused.revisions.map(r => [r.revision, r.role, r.image])).toEqual([
+        [2, 'canary', 'ghcr.io/acme/web:2.0.0'],
+        [1, 'stable', 'ghcr.io/acme/web:1.0.0'],
+      ]);
 
-  it('refuses an abort once a full promotion is under way (argo-rollouts#4461), with the reason', async () => {
-    const { backend, waitFor, action } = await start();
-    // A broken image never becomes available, so the full promotion stays in flight.
-    await setImage('api', 'ghcr.io/acme/api:2.0.0-broken');
-    await waitFor(
-      'api',
-      v => v.step.index === 0 && v.targetImage !== undefined,
-      'api updating',
-    );
-    expect(
-      (await action('api', 'promote-full', { cluster: 'sim' })).status,
-    ).toBe(200);
-    const view = await waitFor(
-      'api',
-      v => v.warning !== undefined,
-      'the promote-full warning',
-    );
-    expect(view.warning).toMatch(/argo-rollouts#4461/);
-    expect(view.allowedActions).not.toContain('abort');
-    sim.control.resetWrites();
-    const refused = await action('api', 'abort', { cluster: 'sim' });
-    expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toMatch(/ignores an abort/);
-    expect(writes()).toEqual([]);
-    await backend.stop();
-  });
-});
+      // the pages of the bound entity hear of the change (Argo's controller moved it, not the engine)
+      expect(signals.publish).toHaveBeenCalledWith(
+        expect.objectContaining({
+          channel: expect.stringContaining('component:default/web'),
+          message: expect.objectContaining({
+            workload: 'web',
+            phase: 'Paused',
+            cause: 'argo-rollouts',
+          }),
+        }),
+      );
+
+      // promote: one merge patch of the status subresource
+      sim.control.resetWrites();
+      const promoted = await action('web', 'promote', {
+        cluster: 'sim',
+        reason: 'looks good',
+        stepIndex: 1,
+        revision: 2,
+      });
+      expect(promoted.status).toBe(200);
+      expect(writes()).toEqual([
+        {
+          method: 'PATCH',
+          path: `${PATH}/web/status`,
+          contentType: 'application/merge-patch+json',
+          body: { status: { pauseConditions: null } },
+          status: 200,
+        },
+      ]);
+      await waitFor(
+        'web',
+        v => v.phase === 'Paused' && v.step.index === 3,
+        'the second pause',
+      );
+
+      // a stale step is refused and nothing is sent
+      sim.control.resetWrites();
+      const stale = await action('web', 'promote', {
+        cluster: 'sim',
+        stepIndex: 1,
+      });
+      expect(stale.status).toBe(409);
+      expect(writes()).toEqual([]);
+
+      // abort, then retry
+      const aborted = await action('web', 'abort', {
+        cluster: 'sim',
+        reason: 'errors up',
+      });
+      expect(aborted.status).toBe(200);
+      const afterAbort = await waitFor(
+        'web',
+        v => v.phase === 'Aborted',
+        'aborted',
+      );
+      expect(afterAbort.message).toBe(
+        'RolloutAborted: Rollout aborted update to revision 2',
+      );
+      expect(afterAbort.allowedActions).toContain('retry');
+      const retried = await action('web', 'retry', { cluster: 'sim' });
+      expect(retried.status).toBe(200);
+      expect(writes()).toEqual([
+        expect.objectContaining({
+          path: `${PATH}/web/status`,
+          body: { status: { abort: true } },
+          status: 200,
+        }),
+        expect.objectContaining({
+          path: `${PATH}/web/status`,
+          body: { status: { abort: false } },
+          status: 200,
+        }),
+      ]);
+      await waitFor(
+        'web',
+        v => v.phase === 'Paused' && v.step.index === 1,
+        'paused again after retry',
+      );
+
+      // promote-full, then undo back to revision 1 by a JSON patch of /spec/template
+      sim.control.resetWrites();
+      expect(
+        (await action('web', 'promote-full', { cluster: 'sim' })).status,
+      ).toBe(200);
+      await waitFor(
+        'web',
+        v =>
+          v.phase === 'Healthy' && v.stableImage === 'ghcr.io/acme/web:2.0.0',
+        'fully promoted',
+      );
+      expect(
+        (
+          await action('web', 'rollback', {
+            cluster: 'sim',
+            reason: 'back to 1.0.0',
+          })
+        ).status,
+      ).toBe(200);
+      expect(writes()).toEqual([
+        expect.objectContaining({
+          path: `${PATH}/web/status`,
+          body: { status: { promoteFull: true } },
+        }),
+        {
+          method: 'PATCH',
+          path: `${PATH}/web`,
+          contentType: 'application/json-patch+json',
+          body: [
+            {
+              op: 'replace',
+              path: '/spec/template',
+              value: expect.objectContaining({
+                // The ReplicaSet's template as the server stores it (a real server adds its
+                // defaults and `creationTimestamp: null`), without the hash label.
+                metadata: expect.objectContaining({ labels: { app: 'web' } }),
+                spec: expect.objectContaining({
+                  containers: [
+                    expect.objectContaining({
+                      name: 'app',
+                      image: 'ghcr.io/acme/web:1.0.0',
+                    }),
+                  ],
+                }),
+              }),
+            },
+          ],
+          status: 200,
+        },
+      ]);
+      await waitFor(
+        'web',
+        v => v.targetImage === 'ghcr.io/acme/web:1.0.0',
+        'rolling back to 1.0.0',
+      );
+      expect(
+        sim.control.get(GV, 'Rollout', 'shop', 'web').spec.template.spec
+          .containers[0].image,
+      ).toBe('ghcr.io/acme/web:1.0.0');
+
+      // each action audited and in the history
+      const actions = auditEvents.filter(e => e.eventId === 'rollout-action');
+      expect(actions.map(e => [e.meta.action, e.outcome])).toEqual([
+        ['promote', 'success'],
+        ['promote', 'fail'],
+        ['abort', 'success'],
+        ['retry', 'success'],
+        ['promote-full', 'success'],
+        ['rollback', 'success'],
+      ]);
+      expect(actions[0].meta).toMatchObject({
+        cluster: 'sim',
+        namespace: 'shop',
+        workload: 'web',
+        reason: 'looks good',
+      });
+      const rows = await history('web');
+      expect(rows.map(r => [r.action, r.outcome]).reverse()).toEqual([
+        ['promote', 'succeeded'],
+        ['promote', 'failed'],
+        ['abort', 'succeeded'],
+        ['retry', 'succeeded'],
+        ['promote-full', 'succeeded'],
+        ['rollback', 'succeeded'],
+      ]);
+      expect(rows.find(r => r.action === 'abort')).toMatchObject({
+        reason: 'errors up',
+        stepIndex: 3,
+        revision: 2,
+      });
+      await backend.stop();
+    });
+
+    it('refuses a stranger (403) and a Rollout bound to another entity (read-only), sending nothing', async () => {
+      const { backend, view, waitFor, action, history, auditEvents } =
+        await start();
+      await setImage('api', 'ghcr.io/acme/api:2.0.0');
+      await waitFor('api', v => v.phase === 'Paused', 'api paused');
+      sim.control.resetWrites();
+      const stranger = mockCredentials.user.header(STRANGER);
+      const denied = await action(
+        'api',
+        'promote',
+        { cluster: 'sim' },
+        stranger,
+      );
+      expect(denied.status).toBe(403);
+      const strangerView = await view('api', stranger);
+      expect(strangerView.allowedActions).toEqual([]);
+
+      const ledger = await view('ledger');
+      expect(ledger.binding).toMatchObject({
+        status: 'elsewhere',
+        entityRefs: ['component:default/someone-else'],
+      });
+      expect(ledger.allowedActions).toEqual([]);
+      const elsewhere = await action('ledger', 'restart', { cluster: 'sim' });
+      expect(elsewhere.status).toBe(403);
+      expect(elsewhere.body.error.message).toMatch(/someone-else/);
+      expect(writes()).toEqual([]);
+
+      expect(
+        auditEvents
+          .filter(e => e.eventId === 'rollout-action')
+          .map(e => [e.meta.workload, e.outcome]),
+      ).toEqual([
+        ['api', 'fail'],
+        ['ledger', 'fail'],
+      ]);
+      expect((await history('api'))[0]).toMatchObject({
+        action: 'promote',
+        outcome: 'denied',
+        actor: STRANGER,
+      });
+      expect((await history('ledger'))[0]).toMatchObject({
+        action: 'restart',
+        outcome: 'denied',
+      });
+      await backend.stop();
+    });
+
+    it('refuses an abort once a full promotion is under way (argo-rollouts#4461), with the reason', async () => {
+      const { backend, waitFor, action } = await start();
+      // A broken image never becomes available, so the full promotion stays in flight.
+      await setImage('cart', 'ghcr.io/acme/cart:2.0.0-broken');
+      await waitFor(
+        'cart',
+        v => v.step.index === 0 && v.targetImage !== undefined,
+        'cart updating',
+      );
+      expect(
+        (await action('cart', 'promote-full', { cluster: 'sim' })).status,
+      ).toBe(200);
+      const view = await waitFor(
+        'cart',
+        v => v.warning !== undefined,
+        'the promote-full warning',
+      );
+      expect(view.warning).toMatch(/argo-rollouts#4461/);
+      expect(view.allowedActions).not.toContain('abort');
+      sim.control.resetWrites();
+      const refused = await action('cart', 'abort', { cluster: 'sim' });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toMatch(/ignores an abort/);
+      expect(writes()).toEqual([]);
+      await backend.stop();
+    });
+  },
+);

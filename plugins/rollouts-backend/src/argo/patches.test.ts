@@ -87,6 +87,52 @@ describe('patchesFor', () => {
     ]);
   });
 
+  it('promote after an inconclusive step analysis also unsets controllerPause and moves past the step', () => {
+    const ro = canary({
+      currentStepIndex: 2,
+      controllerPause: true,
+      pauseConditions: [{ reason: 'InconclusiveAnalysisRun', startTime: 't' }],
+      canary: {
+        currentStepAnalysisRunStatus: {
+          name: 'web-abc-2',
+          status: 'Inconclusive',
+          message: 'Metric "success-rate" assessed Inconclusive',
+        },
+      },
+    });
+    expect(patchesFor(ro, 'promote', sets, { now })).toEqual([
+      {
+        target: 'status',
+        body: {
+          status: {
+            pauseConditions: null,
+            controllerPause: false,
+            currentStepIndex: 3,
+          },
+        },
+        fallback: {
+          spec: { paused: false },
+          status: { pauseConditions: null },
+        },
+      },
+    ]);
+    // Not inconclusive (a pause step): only the pause conditions are cleared, as before.
+    const paused = canary({
+      currentStepIndex: 2,
+      controllerPause: true,
+      pauseConditions: [{ reason: 'CanaryPauseStep', startTime: 't' }],
+      canary: {
+        currentStepAnalysisRunStatus: {
+          name: 'web-abc-1',
+          status: 'Successful',
+        },
+      },
+    });
+    expect(patchesFor(paused, 'promote', sets, { now })[0].body).toEqual({
+      status: { pauseConditions: null },
+    });
+  });
+
   it('promote without a pause condition skips the current canary step', () => {
     const ro = canary({ currentStepIndex: 0 });
     expect(patchesFor(ro, 'promote', sets, { now })).toEqual([

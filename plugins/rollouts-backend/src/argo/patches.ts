@@ -69,7 +69,37 @@ function sameTemplate(a: V1PodTemplateSpec, b: V1PodTemplateSpec): boolean {
 function promote(ro: ArgoRollout): ArgoPatch[] {
   const patches: ArgoPatch[] = [];
   const paused = !!ro.spec?.paused;
-  if ((ro.status?.pauseConditions ?? []).length > 0) {
+  const pausedByController =
+    (ro.status?.pauseConditions ?? []).length > 0 &&
+    !!ro.status?.controllerPause;
+  const inconclusiveIndex = ro.spec?.strategy?.canary
+    ? currentStepIndex(ro)
+    : undefined;
+  if (
+    pausedByController &&
+    inconclusiveIndex !== undefined &&
+    ro.status?.canary?.currentStepAnalysisRunStatus?.status === 'Inconclusive'
+  ) {
+    // An inconclusive step analysis paused the controller: clearing the pause conditions alone
+    // would leave `controllerPause` set, and a pause step next would hold the rollout for good.
+    // The plugin unsets it and moves past the analysis step (its fallback stays the plain one).
+    const steps = ro.spec?.strategy?.canary?.steps ?? [];
+    const next =
+      inconclusiveIndex < steps.length
+        ? inconclusiveIndex + 1
+        : inconclusiveIndex;
+    patches.push({
+      target: 'status',
+      body: {
+        status: {
+          pauseConditions: null,
+          controllerPause: false,
+          currentStepIndex: next,
+        },
+      },
+      fallback: { spec: { paused: false }, status: { pauseConditions: null } },
+    });
+  } else if ((ro.status?.pauseConditions ?? []).length > 0) {
     patches.push({
       target: 'status',
       body: { status: { pauseConditions: null } },

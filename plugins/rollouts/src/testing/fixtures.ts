@@ -331,3 +331,29 @@ export function argoCanaryPromotingFull(
     ...overrides,
   });
 }
+
+/** A canary between steps: the engine is scaling the canary up to 50% on its own. */
+export function progressingCanary(): RolloutView {
+  return pausedCanary({
+    phase: 'Progressing',
+    message: 'Scaling the canary to 50%',
+    step: { index: 2, total: 5 },
+    weight: { desired: 50, actual: 20, method: 'replica-ratio' },
+    pause: undefined,
+    allowedActions: ['pause', 'abort', 'promote-full', 'restart'],
+  });
+}
+
+/** A canary the engine's health gate aborted: traffic is back on stable, the canary kept for a look. */
+export function healthGateAborted(): RolloutView {
+  return pausedCanary({
+    phase: 'Aborted',
+    message: 'Health gate: 1 canary pod(s) crash-looping for over 120s',
+    step: { index: 0, total: 5 },
+    weight: { desired: 0, actual: 0, method: 'replica-ratio' },
+    targetImage: 'ghcr.io/acme/payments-api:1.5.0-broken',
+    pause: undefined,
+    revision: 5,
+    allowedActions: ['retry', 'rollback', 'restart', 'start'],
+  });
+}

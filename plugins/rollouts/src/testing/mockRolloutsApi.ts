@@ -1,4 +1,3 @@
-import { ResponseError } from '@backstage/errors';
 import type { RolloutsApi } from '../api';
 
 export function mockRolloutsApi(
@@ -20,20 +19,4 @@ export function mockRolloutsApi(
   } as jest.Mocked<RolloutsApi>;
 }
 
-/** The error the client throws for a Backstage error response with this status. */
-export function backendError(
-  status: number,
-  name: string,
-  message: string,
-): Promise<ResponseError> {
-  return ResponseError.fromResponse(
-    new Response(
-      JSON.stringify({
-        error: { name, message },
-        request: { method: 'POST', url: '/api/rollouts' },
-        response: { statusCode: status },
-      }),
-      { status, headers: { 'Content-Type': 'application/json' } },
-    ) as any,
-  );
-}
+export { backendError } from './backendError';

@@ -8,13 +8,20 @@ import {
   InfoCard,
   Page,
   ProxiedSignInPage,
+  SignInPage,
 } from '@backstage/core-components';
-import type { IdentityApi } from '@backstage/core-plugin-api';
+import {
+  configApiRef,
+  useApi,
+  type IdentityApi,
+} from '@backstage/core-plugin-api';
 import { createFrontendModule } from '@backstage/frontend-plugin-api';
 import {
   SignInPageBlueprint,
   type SignInPageProps,
 } from '@backstage/plugin-app-react';
+import { oidcAuthApi } from './oidcAuthApi';
+import { signInProvidersFor } from './signInProviders';
 
 /** Who signs in, remembered so a reload signs the same person in again (until they sign out). */
 const CHOICE_KEY = 'portal:sign-in-as';
@@ -49,11 +56,11 @@ function readChoice(): Choice | undefined {
 }
 
 /**
- * The local portal's sign-in: the guest (user:default/guest of team-rust), or one of the demo
- * users. Both are the backend's proxy providers, so every request carries a real Backstage token
- * for that user and the server's permission policy sees who is asking.
+ * The local portal's sign-in (development): the guest (user:default/guest of team-rust), or one of
+ * the demo users. Both are the backend's proxy providers, so every request carries a real
+ * Backstage token for that user and the server's permission policy sees who is asking.
  */
-function PortalSignInPage(props: SignInPageProps) {
+function LocalSignInPage(props: SignInPageProps) {
   const [choice, setChoice] = useState<Choice | undefined>(readChoice);
   const choose = (next: Choice | undefined) => {
     if (next) localStorage.setItem(CHOICE_KEY, JSON.stringify(next));
@@ -139,11 +146,25 @@ function PortalSignInPage(props: SignInPageProps) {
   );
 }
 
+/**
+ * In development, the guest or a demo user (above). In production, GitHub or OIDC; the backend's
+ * resolvers admit only users of the catalog.
+ */
+export function PortalSignInPage(props: SignInPageProps) {
+  const environment =
+    useApi(configApiRef).getOptionalString('auth.environment');
+  const providers = signInProvidersFor(environment);
+  if (providers.length === 1 && providers[0] === 'guest') {
+    return <LocalSignInPage {...props} />;
+  }
+  return <SignInPage {...props} providers={providers} />;
+}
+
 const signInPage = SignInPageBlueprint.make({
   params: { loader: async () => PortalSignInPage },
 });
 
 export const signInModule = createFrontendModule({
   pluginId: 'app',
-  extensions: [signInPage],
+  extensions: [signInPage, oidcAuthApi],
 });

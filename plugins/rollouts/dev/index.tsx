@@ -1,0 +1,4 @@
+import { createRolloutsDevApp, signInAsFrontendGuest } from './devApp';
+
+signInAsFrontendGuest();
+createRolloutsDevApp().render();
