@@ -8,6 +8,7 @@
 //   4. cost of 100 / 500 / 1000 rollouts in flight (RSS, CPU per reconcile tick, status p99)
 //   5. the rollouts plugin's share of the production frontend bundle
 //   6. analysis: a canary's first bad scrape -> Aborted, with a real Prometheus (one canary)
+//   7. the backend's memory with clusters full of pods of no entity, and its watch load per cluster
 // Every loop is bounded in count and time; nothing here asserts a timing.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { NAMESPACE, SCALE_NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
 import { startSims } from './lib/sims.mjs';
 import { printReport } from './lib/report.mjs';
 import { watchRollouts } from './lib/watch.mjs';
+import { UNRELATED_NAMESPACE, unrelatedDeployment, unrelatedPod } from './lib/unrelated.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -33,6 +35,9 @@ const { values: opts } = parseArgs({
     trials: { type: 'string', default: '20' },
     scale: { type: 'string', default: '100,500,1000' },
     'reconcile-seconds': { type: 'string', default: '3' },
+    // Figure 7: pods that belong to no entity (over all clusters), and Deployments the engine watches.
+    'unrelated-pods': { type: 'string', default: '30000' },
+    'watched-deployments': { type: 'string', default: '1500' },
     'skip-bundle': { type: 'boolean', default: false },
     'rebuild-app': { type: 'boolean', default: false },
     // Another entry point than packages/backend/src/index.ts (for trying a backend change).
@@ -42,7 +47,8 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   console.log(`usage: node test/bench/run.mjs [--services 200] [--requests 800] [--concurrency 8]
-       [--trials 20] [--scale 100,500,1000] [--reconcile-seconds 3] [--skip-bundle] [--rebuild-app]`);
+       [--trials 20] [--scale 100,500,1000] [--reconcile-seconds 3] [--unrelated-pods 30000]
+       [--watched-deployments 1500] [--skip-bundle] [--rebuild-app]`);
   process.exit(0);
 }
 const SERVICES = Number(opts.services);
@@ -51,6 +57,8 @@ const CONCURRENCY = Number(opts.concurrency);
 const TRIALS = Number(opts.trials);
 const SCALE = opts.scale.split(',').map(Number).filter(n => n > 0).sort((a, b) => a - b);
 const RECONCILE_SECONDS = Number(opts['reconcile-seconds']);
+const UNRELATED_PODS = Number(opts['unrelated-pods']);
+const WATCHED_DEPLOYMENTS = Number(opts['watched-deployments']);
 const CLUSTERS = ['bench-a', 'bench-b', 'bench-c'];
 /** The whole run stops starting new work after this, so `make bench` stays under 10 minutes. */
 const BUDGET_MS = 9 * 60_000;
@@ -81,6 +89,8 @@ const results = {
     trials: TRIALS,
     scale: SCALE,
     reconcileSeconds: RECONCILE_SECONDS,
+    unrelatedPods: UNRELATED_PODS,
+    watchedDeployments: WATCHED_DEPLOYMENTS,
   },
   notes: [],
 };
@@ -171,11 +181,12 @@ async function main() {
   const catalogStarted = Date.now();
   const entities = await poll(
     async () => {
-      const page = await call(
+      // As the user: the static token may reach the rollouts plugin only (app-config.yaml).
+      const page = await userCall(
         `/api/catalog/entities/by-query?filter=kind=component,metadata.tags=bench&limit=1`,
       );
       if (page.totalItems < plan.entities.length) return undefined;
-      return loadEntities(call);
+      return loadEntities(userCall);
     },
     { timeoutMs: Math.min(300_000, remaining() - 120_000), intervalMs: 1000 },
   );
@@ -213,6 +224,77 @@ async function main() {
   await statusFigures({ call, userCall, sims, plan, entities, backend });
   await reactionFigures({ call, userCall, sims, plan });
   await scaleFigures({ call, userCall, sims, plan, backend });
+  await clusterSizeFigures({ sims, backend });
+}
+
+/**
+ * Figure 7: the backend's memory as the clusters grow with objects the portal never shows, and
+ * the watch load it puts on each cluster. Heap and RSS after a full GC before and after
+ * `--unrelated-pods` pods that belong to no entity (spread over the clusters), then after
+ * `--watched-deployments` Deployments at 0 replicas (watched whole, with their ReplicaSets); then
+ * what the watches carry in an idle window.
+ */
+async function clusterSizeFigures({ sims, backend }) {
+  if (remaining() < 60_000) {
+    results.notes.push('cluster size: left out to stay in the time budget');
+    return;
+  }
+  const measure = async () => {
+    const heap = await heapAfterGc(backend.inspectPort);
+    return { heapMiB: heap.usedBytes / 2 ** 20, rssMiB: rssBytes(backend.pid) / 2 ** 20 };
+  };
+  // Applied in chunks, round-robin over the clusters, until the time budget says stop; then the
+  // clusters' watch events have time to reach the backend. Returns how many were applied.
+  const applyAll = async (count, make) => {
+    let applied = 0;
+    for (let i = 0; i < count && remaining() > 45_000; i += 1000 * CLUSTERS.length) {
+      for (let c = 0; c < CLUSTERS.length; c++) {
+        const objects = [];
+        for (let k = i + c; k < Math.min(count, i + 1000 * CLUSTERS.length); k += CLUSTERS.length) objects.push(make(k));
+        if (objects.length) await sims.call('apply', { cluster: c, objects });
+        applied += objects.length;
+      }
+    }
+    if (applied < count) results.notes.push(`cluster size: applied ${applied} of ${count} to stay in the time budget`);
+    await sims.quiesce({ timeoutMs: 60_000 });
+    await sleep(3000);
+    return applied;
+  };
+  log(`figure 7: ${UNRELATED_PODS} pods of no entity, then ${WATCHED_DEPLOYMENTS} Deployments...`);
+  const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: UNRELATED_NAMESPACE } };
+  for (let c = 0; c < CLUSTERS.length; c++) await sims.call('apply', { cluster: c, objects: [namespace] });
+  const before = await measure();
+  await sims.resetCounts();
+  const podsStarted = Date.now();
+  const unrelatedPods = await applyAll(UNRELATED_PODS, unrelatedPod);
+  const podsSeconds = (Date.now() - podsStarted) / 1000;
+  const whilePods = await sims.watchStats();
+  const afterPods = await measure();
+  const podBytes = unrelatedPod(0);
+  const podJsonBytes = Buffer.byteLength(JSON.stringify(podBytes));
+  const watchedDeployments = await applyAll(WATCHED_DEPLOYMENTS, unrelatedDeployment);
+  const afterDeployments = await measure();
+  const census = await Promise.all(
+    CLUSTERS.map((_, c) => sims.call('census', { cluster: c, kinds: [['v1', 'Pod'], ['apps/v1', 'Deployment'], ['apps/v1', 'ReplicaSet']] })),
+  );
+  // The watch load with nobody acting: streams open, events and bytes per second, per cluster.
+  await sims.resetCounts();
+  const idleMs = 15_000;
+  await sleep(idleMs);
+  const idle = await sims.watchStats();
+  results.clusterSize = {
+    unrelatedPods,
+    watchedDeployments,
+    podJsonBytes,
+    podsSeconds,
+    before,
+    afterPods,
+    afterDeployments,
+    census,
+    whilePods,
+    idle,
+    idleSeconds: idleMs / 1000,
+  };
 }
 
 const rolloutsPath = name => `/api/rollouts/entities/component/default/${name}/rollouts`;
@@ -550,6 +632,8 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
   let idleProfile;
   let startErrors = 0;
   let firstStartError;
+  // Every start must answer 2xx, or 503 "retry": anything else (a 500, no answer) is counted apart.
+  const startAnswers = {};
   for (const level of levels) {
     if (remaining() < 40_000) {
       results.notes.push(`scale: stopped before ${level} rollouts to stay in the time budget`);
@@ -570,7 +654,10 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
             method: 'POST',
             body: { cluster: CLUSTERS[w.cluster], image: imageOf(w.name, '1.1.0'), reason: 'bench: scale' },
           });
+          startAnswers['2xx'] = (startAnswers['2xx'] ?? 0) + 1;
         } catch (e) {
+          const answer = e.status ? String(e.status) : 'no answer';
+          startAnswers[answer] = (startAnswers[answer] ?? 0) + 1;
           startErrors++;
           firstStartError ??= String(e.message);
           throw e;
@@ -692,7 +779,7 @@ async function scaleFigures({ call, userCall, sims, plan, backend }) {
     r.rssMiBAboveIdle = base ? r.rssMiB - base.rssMiB : NaN;
     r.heapMiBAboveIdle = base ? r.heapMiB - base.heapMiB : NaN;
   }
-  results.scale = { windowSeconds: WINDOW_MS / 1000, startErrors, firstStartError, startProfile, idleProfile, rows };
+  results.scale = { windowSeconds: WINDOW_MS / 1000, startErrors, firstStartError, startAnswers, startProfile, idleProfile, rows };
 }
 
 /** When the reconcile task last finished (scheduler API of the rollouts plugin), or undefined. */

@@ -58,6 +58,11 @@ export interface KubeSim {
     clearFaults(): void;
     requestCounts(): { total: number; byType: Record<string, number> };
     resetCounts(): void;
+    /** Watch streams open now, and the events and bytes they carried since `resetCounts`, by resource. */
+    watchStats(): {
+      open: Record<string, number>;
+      traffic: Record<string, { events: number; bytes: number }>;
+    };
     latencies(): Record<string, number[]>;
     /** The last 1000 writes received (oldest first), optionally only those whose path contains `pathPart`. */
     writes(pathPart?: string): RecordedWrite[];
@@ -236,7 +241,16 @@ export async function startKubeSim(
         byType: Object.fromEntries(api.counts),
       };
     },
+    watchStats() {
+      return {
+        open: api.openWatches(),
+        traffic: Object.fromEntries(
+          [...api.watchTraffic].map(([k, v]) => [k, { ...v }]),
+        ),
+      };
+    },
     resetCounts() {
+      api.watchTraffic.clear();
       api.counts.clear();
       api.totalRequests = 0;
       api.latencyByType.clear();

@@ -151,6 +151,14 @@ export function formatReport(r) {
             .join('; '),
       );
     }
+    if (sc.startAnswers) {
+      const answers = Object.entries(sc.startAnswers).sort();
+      const others = answers.filter(([k]) => k !== '2xx' && k !== '503').reduce((n, [, v]) => n + v, 0);
+      out.push(
+        `   start answers: ${answers.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} | ` +
+          `target: every start 2xx or 503 "retry"; other answers: ${others}${others ? ' (FAILED)' : ''}`,
+      );
+    }
     if (sc.startErrors) out.push(`   ${sc.startErrors} starts failed; first: ${sc.firstStartError}`);
     if (sc.startProfile?.top) {
       out.push(
@@ -167,6 +175,50 @@ export function formatReport(r) {
           pr.top.slice(0, 8).map(t => `${t.owner} ${(t.shareOfBusy * 100).toFixed(0)}%`).join(', '),
       );
     }
+  }
+
+  const cs = r.clusterSize;
+  if (cs) {
+    const podsMiB = { heap: cs.afterPods.heapMiB - cs.before.heapMiB, rss: cs.afterPods.rssMiB - cs.before.rssMiB };
+    const depMiB = { heap: cs.afterDeployments.heapMiB - cs.afterPods.heapMiB, rss: cs.afterDeployments.rssMiB - cs.afterPods.rssMiB };
+    const perObject = (mib, n) => (n > 0 ? `${num((mib * 2 ** 20) / n, 0)} B` : '-');
+    out.push('', `7. Clusters bigger than the portal: backend memory after a full GC (pods of no entity: ${cs.podJsonBytes} B of JSON each)`);
+    out.push(
+      table(
+        ['step', 'heap MiB', 'heap +', 'RSS MiB', 'RSS +', 'heap per object'],
+        [
+          ['before', num(cs.before.heapMiB), '-', num(cs.before.rssMiB), '-', '-'],
+          [`+ ${cs.unrelatedPods} pods of no entity`, num(cs.afterPods.heapMiB), num(podsMiB.heap), num(cs.afterPods.rssMiB), num(podsMiB.rss), perObject(podsMiB.heap, cs.unrelatedPods)],
+          [`+ ${cs.watchedDeployments} Deployments (watched)`, num(cs.afterDeployments.heapMiB), num(depMiB.heap), num(cs.afterDeployments.rssMiB), num(depMiB.rss), perObject(depMiB.heap, cs.watchedDeployments)],
+        ],
+      ),
+    );
+    out.push(
+      `   clusters now hold (pods/Deployments/ReplicaSets): ${cs.census.map(c => `${c.Pod}/${c.Deployment}/${c.ReplicaSet}`).join(', ')}; ` +
+        `the pods took ${num(cs.podsSeconds, 0)} s to apply | target: pods of no entity add < 20 MiB (${num(podsMiB.heap)} MiB heap, ${num(podsMiB.rss)} MiB RSS)`,
+    );
+    const traffic = stats => {
+      const t = Object.entries(stats.traffic ?? {});
+      return {
+        events: t.reduce((n, [, v]) => n + v.events, 0),
+        bytes: t.reduce((n, [, v]) => n + v.bytes, 0),
+        pods: stats.traffic?.pods ?? { events: 0, bytes: 0 },
+      };
+    };
+    out.push(
+      `   watch streams while the pods arrived, per cluster: ` +
+        cs.whilePods.map(w => { const t = traffic(w); return `${t.events} events ${kb(t.bytes)} (pods ${t.pods.events} events ${kb(t.pods.bytes)})`; }).join('; '),
+    );
+    out.push(
+      `   watch load of one backend replica with nobody acting (${num(cs.idleSeconds, 0)} s), per cluster: ` +
+        cs.idle
+          .map(w => {
+            const t = traffic(w);
+            const open = Object.values(w.open ?? {}).reduce((n, v) => n + v, 0);
+            return `${open} streams (${Object.keys(w.open ?? {}).sort().join(', ')}), ${num(t.events / cs.idleSeconds, 1)} events/s, ${kb(t.bytes / cs.idleSeconds)}/s`;
+          })
+          .join('; '),
+    );
   }
 
   const b = r.bundle;

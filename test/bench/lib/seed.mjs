@@ -12,7 +12,10 @@ export const ANNOTATIONS = {
   activeService: `${PREFIX}/active-service`,
   previewService: `${PREFIX}/preview-service`,
   autoPromotion: `${PREFIX}/auto-promotion`,
+  // The cluster's word that a workload (or Service) belongs to the entity: actions need it.
+  entity: `${PREFIX}/entity`,
 };
+const KUBERNETES_NAMESPACE = 'backstage.io/kubernetes-namespace';
 const KUBERNETES_ID = 'backstage.io/kubernetes-id';
 const STRATEGIES = ['RollingUpdate', 'Canary', 'BlueGreen'];
 export const NAMESPACE = 'bench';
@@ -26,7 +29,8 @@ export const imageOf = (name, tag) => `ghcr.io/acme/${name}:${tag}`;
 
 function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPLICAS }) {
   const labels = { app: name, [KUBERNETES_ID]: name };
-  const annotations = { [ANNOTATIONS.strategy]: strategy };
+  const bound = { [ANNOTATIONS.entity]: `component:default/${name}` };
+  const annotations = { [ANNOTATIONS.strategy]: strategy, ...bound };
   if (strategy === 'Canary') {
     annotations[ANNOTATIONS.canarySteps] = JSON.stringify(CANARY_STEPS);
     if (unreadyThreshold !== undefined) {
@@ -41,7 +45,7 @@ function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPL
   const service = svcName => ({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: svcName, namespace, labels: { ...labels } },
+    metadata: { name: svcName, namespace, labels: { ...labels }, annotations: { ...bound } },
     spec: {
       selector: { app: name },
       ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
@@ -80,14 +84,15 @@ function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPL
   return objects;
 }
 
-function entity(name, description) {
+function entity(name, description, namespace) {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',
     metadata: {
       name,
       description,
-      annotations: { [KUBERNETES_ID]: name },
+      // Actions are taken in one namespace: the entity names it.
+      annotations: { [KUBERNETES_ID]: name, [KUBERNETES_NAMESPACE]: namespace },
       tags: ['bench'],
     },
     spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-rust' },
@@ -118,7 +123,7 @@ export function planSeed({ services, clusters, maxScale }) {
     perCluster[cluster].push(
       ...workload({ name, namespace: NAMESPACE, strategy, unreadyThreshold: '0s' }),
     );
-    entities.push(entity(name, `Benchmark service (${strategy})`));
+    entities.push(entity(name, `Benchmark service (${strategy})`, NAMESPACE));
     main.push({ name, cluster, strategy });
   }
   const scale = [];
@@ -132,7 +137,7 @@ export function planSeed({ services, clusters, maxScale }) {
       scalePerCluster[c].push(...workload({ name, namespace: SCALE_NAMESPACE, strategy, replicas: 1 }));
       scale.push({ name, cluster: c, strategy });
     }
-    entities.push(entity(name, `Benchmark scale workload (${strategy})`));
+    entities.push(entity(name, `Benchmark scale workload (${strategy})`, SCALE_NAMESPACE));
   }
   return { perCluster, scalePerCluster, entities, main, scale };
 }

@@ -23,6 +23,10 @@ const methods = {
   counts() {
     return sims.map(s => s.control.requestCounts());
   },
+  /** Watch streams open now, and the events and bytes they carried since resetCounts. */
+  watchStats() {
+    return sims.map(s => s.control.watchStats());
+  },
   resetCounts() {
     for (const s of sims) s.control.resetCounts();
     return true;

@@ -79,6 +79,8 @@ export async function startSims({ count, timeScale = 1, logDir }) {
       return (await counts()).total;
     },
     resetCounts: () => all('resetCounts'),
+    /** Per cluster: { open: streams by resource, traffic: { events, bytes } by resource }. */
+    watchStats: async () => (await all('watchStats')).map(c => c[0]),
     /** Waits until no request reached any cluster for `quietMs` (bounded), e.g. after a load run. */
     async quiesce({ quietMs = 1000, timeoutMs = 30_000 } = {}) {
       const deadline = Date.now() + timeoutMs;

@@ -21,6 +21,8 @@ export const canaryPromote = {
     await waitForRollout(stack, name, r => r.phase === 'Healthy', 'the first version Healthy');
     await page.reload();
     await waitForText(page, 'Healthy');
+    // Created without analysis: the tab says so and names the annotation that would declare one.
+    await waitForText(page, 'Analysis not configured');
     await screenshot('deployment-tab');
 
     await act(page, 'Deploy image', { image: IMAGE, reason: 'Ship 1.1.0 to a few users first' });

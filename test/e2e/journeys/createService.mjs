@@ -40,6 +40,15 @@ export const createService = {
       await field.waitFor();
       if ((await field.inputValue()) !== value) throw new Error(`${label} is not the default ${value}`);
     }
+    // The canary analysis is on by default, with its thresholds; this journey's cluster has no
+    // Prometheus (its canary would pause as inconclusive), so the author switches it off and
+    // its fields go away. The analysis itself: the template's and the engine's Prometheus tests.
+    const analysis = page.getByRole('checkbox', { name: /Judge the canary by its metrics/ });
+    if (!(await analysis.isChecked())) throw new Error('the canary analysis is not on by default');
+    const errorShare = page.getByRole('spinbutton', { name: /^Maximum 5xx share/ });
+    if ((await errorShare.inputValue()) !== '1') throw new Error(`the 5xx share is not the default 1: ${await errorShare.inputValue()}`);
+    await analysis.uncheck();
+    await errorShare.waitFor({ state: 'detached' });
     await page.getByRole('textbox', { name: 'Namespace', exact: true }).fill(SERVICE.namespace);
     await screenshot('form-delivery');
     await page.getByRole('button', { name: 'Next' }).click();

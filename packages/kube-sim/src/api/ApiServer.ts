@@ -83,6 +83,17 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 export class ApiServer {
   faults: KubeSimFaults = { ...NO_FAULTS };
   counts = new Map<string, number>();
+  /**
+   * What the watch streams carried, by resource (plural): events and bytes since the last
+   * `resetCounts`, and the streams open now. The benchmark's watch load per backend replica.
+   */
+  readonly watchTraffic = new Map<string, { events: number; bytes: number }>();
+  openWatches(): Record<string, number> {
+    const open: Record<string, number> = {};
+    for (const w of this.watches.values())
+      open[w.plural] = (open[w.plural] ?? 0) + 1;
+    return open;
+  }
   totalRequests = 0;
   /** The last writes (POST, PUT, PATCH, DELETE) with their bodies. */
   readonly writes: RecordedWrite[] = [];
@@ -90,7 +101,7 @@ export class ApiServer {
   /** Open watch streams and when they started, for closing and for `dropWatchAfterMs`. */
   private readonly watches = new Map<
     http.ServerResponse,
-    { startedAt: number; cut?: NodeJS.Timeout }
+    { startedAt: number; plural: string; cut?: NodeJS.Timeout }
   >();
   serverAddress = '127.0.0.1:0';
 
@@ -668,8 +679,13 @@ export class ApiServer {
       'Cache-Control': 'no-cache, private',
     });
     res.flushHeaders();
-    const watchState: { startedAt: number; cut?: NodeJS.Timeout } = {
+    const watchState: {
+      startedAt: number;
+      plural: string;
+      cut?: NodeJS.Timeout;
+    } = {
       startedAt: Date.now(),
+      plural: type.plural,
     };
     this.watches.set(res, watchState);
     // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as kube-apiserver sends.
@@ -687,8 +703,18 @@ export class ApiServer {
               ),
             )
           : json;
-      if (!res.writableEnded && !res.destroyed)
-        res.write(`{"type":"${evType}","object":${body}}\n`);
+      if (!res.writableEnded && !res.destroyed) {
+        const line = `{"type":"${evType}","object":${body}}\n`;
+        // Looked up on every write: resetCounts clears the map while streams stay open.
+        let t = this.watchTraffic.get(type.plural);
+        if (!t) {
+          t = { events: 0, bytes: 0 };
+          this.watchTraffic.set(type.plural, t);
+        }
+        t.events++;
+        t.bytes += Buffer.byteLength(line);
+        res.write(line);
+      }
     };
     const relay = (e: ChangeEvent) => {
       if (

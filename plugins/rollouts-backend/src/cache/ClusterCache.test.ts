@@ -2,6 +2,8 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { KubeConfig } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
+import { KubeSim, startKubeSim } from '@internal/kube-sim';
 import { ClusterCache } from './ClusterCache';
 
 /**
@@ -73,5 +75,104 @@ describe('ClusterCache on a cluster that does not serve HTTPRoutes', () => {
     await cache.stop();
     server.closeAllConnections();
     await new Promise(r => server.close(r));
+  });
+});
+
+function app(name: string, replicas: number, labels: Record<string, string>) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default', labels },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'app', image: `acme/${name}:1.0.0` }] },
+      },
+    },
+  };
+}
+
+describe('ClusterCache on a cluster full of pods no rollout touches', () => {
+  let sim: KubeSim;
+  afterEach(async () => sim?.close());
+
+  it("holds every Deployment and ReplicaSet, only the canaries' pods, and pods without spec or managedFields", async () => {
+    sim = await startKubeSim({ port: 0, timeScale: 0.05 });
+    await sim.control.apply([
+      app('unrelated', 6, { app: 'unrelated' }),
+      app('payments-canary', 2, {
+        app: 'payments',
+        [ROLLOUT_LABELS.role]: 'canary',
+        [ROLLOUT_LABELS.owner]: 'payments',
+      }),
+    ]);
+    const podsOf = (label: string) =>
+      sim.control.list('v1', 'Pod', 'default', `app=${label}`);
+    await sim.control.waitFor(
+      () => podsOf('unrelated').length === 6 && podsOf('payments').length === 2,
+      20_000,
+    );
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(sim.kubeconfig());
+    const logger = mockServices.logger.mock();
+    logger.child.mockReturnValue(logger);
+    const changes: string[] = [];
+    const cache = new ClusterCache(
+      { name: 'sim', url: sim.url, kubeConfig },
+      logger,
+      (kind, obj) => changes.push(`${kind} ${obj.metadata?.name}`),
+    );
+    await cache.synced();
+
+    expect(
+      cache.deployments
+        .list('default')
+        .map(d => d.metadata?.name)
+        .sort(),
+    ).toEqual(['payments-canary', 'unrelated']);
+    expect(cache.replicaSets.list('default')).toHaveLength(2);
+    const pods = cache.pods.list('default');
+    expect(pods.map(p => p.metadata?.labels?.app)).toEqual([
+      'payments',
+      'payments',
+    ]);
+    for (const pod of pods) {
+      expect(pod.spec).toBeUndefined();
+      expect(pod.metadata?.managedFields).toBeUndefined();
+      expect(pod.metadata?.ownerReferences?.[0]?.controller).toBe(true);
+      expect(
+        pod.status?.conditions?.find(c => c.type === 'Ready'),
+      ).toBeDefined();
+    }
+    // The API server filtered: the other pods never crossed the wire.
+    expect(sim.control.watchStats().open.pods).toBe(1);
+
+    // A canary pod's change reaches the cache through the watch, slimmed too.
+    changes.length = 0;
+    sim.control.resetCounts();
+    await sim.control.apply([
+      {
+        ...app('payments-canary', 3, {
+          app: 'payments',
+          [ROLLOUT_LABELS.role]: 'canary',
+          [ROLLOUT_LABELS.owner]: 'payments',
+        }),
+      },
+    ]);
+    await sim.control.waitFor(
+      () => cache.pods.list('default').length === 3,
+      20_000,
+    );
+    expect(changes.some(c => c.startsWith('pods payments-canary-'))).toBe(true);
+    // kube-sim counted what the pod watch carried since the reset: the new canary pod only.
+    const { traffic } = sim.control.watchStats();
+    expect(traffic.pods.events).toBeGreaterThan(0);
+    expect(traffic.pods.bytes).toBeGreaterThan(traffic.pods.events * 100);
+    expect(cache.pods.list('default').every(p => p.spec === undefined)).toBe(
+      true,
+    );
+    await cache.stop();
   });
 });

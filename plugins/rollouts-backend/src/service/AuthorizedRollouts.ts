@@ -43,6 +43,7 @@ import { ViewerAccess } from './ViewerAccess';
 import { StoredApproval } from '../database/ApprovalStore';
 import { ReleaseGates, approvalView } from './gates/ReleaseGates';
 import { authorizeFreezeOverride } from './gates/override';
+import { callOwnBackend } from './unreachable';
 
 /** What a start or an action asks for, as the router parsed it. */
 export interface MutationBody {
@@ -630,18 +631,22 @@ export class AuthorizedRollouts {
   ): Promise<Entity> {
     const { catalog, permissions, auth } = this.options;
     const notFound = new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
-    const entity = await catalog.getEntityByRef(ref, {
-      credentials: await auth.getOwnServiceCredentials(),
-    });
+    const entity = await callOwnBackend('The catalog', async () =>
+      catalog.getEntityByRef(ref, {
+        credentials: await auth.getOwnServiceCredentials(),
+      }),
+    );
     if (!entity) throw notFound;
-    const [read] = await permissions.authorize(
-      [
-        {
-          permission: catalogEntityReadPermission,
-          resourceRef: stringifyEntityRef(entity),
-        },
-      ],
-      { credentials },
+    const [read] = await callOwnBackend('The permission backend', () =>
+      permissions.authorize(
+        [
+          {
+            permission: catalogEntityReadPermission,
+            resourceRef: stringifyEntityRef(entity),
+          },
+        ],
+        { credentials },
+      ),
     );
     if (read.result !== AuthorizeResult.ALLOW) throw notFound;
     return entity;
@@ -657,9 +662,11 @@ export class AuthorizedRollouts {
     image?: string,
   ) {
     const resourceRef = stringifyEntityRef(entity);
-    const decisions = await this.options.permissions.authorize(
-      ACTING.map(a => ({ permission: permissionOf(a), resourceRef })),
-      { credentials },
+    const decisions = await callOwnBackend('The permission backend', () =>
+      this.options.permissions.authorize(
+        ACTING.map(a => ({ permission: permissionOf(a), resourceRef })),
+        { credentials },
+      ),
     );
     const granted = grantedActions(
       this.options.auth.isPrincipal(credentials, 'service'),

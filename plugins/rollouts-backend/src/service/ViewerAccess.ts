@@ -30,6 +30,7 @@ import {
 } from '@internal/plugin-rollouts-common';
 import { ACTING, grantedActions, permissionOf } from './acting';
 import { TtlCache } from './TtlCache';
+import { callOwnBackend } from './unreachable';
 
 /** What a viewer may see and do on one entity. */
 export interface ViewerGrant {
@@ -109,15 +110,19 @@ export class ViewerAccess {
     const entityRef = stringifyEntityRef(ref);
     const entityKey = entityRef.toLocaleLowerCase('en-US');
     const [entity, decisions] = await Promise.all([
-      this.entities.get(entityKey, async () =>
-        catalog.getEntityByRef(ref, {
-          credentials: await auth.getOwnServiceCredentials(),
-        }),
+      this.entities.get(entityKey, () =>
+        callOwnBackend('The catalog', async () =>
+          catalog.getEntityByRef(ref, {
+            credentials: await auth.getOwnServiceCredentials(),
+          }),
+        ),
       ),
       this.decisions.get(principalKey(credentials), () =>
-        permissions.authorizeConditional(
-          QUERIED.map(permission => ({ permission })),
-          { credentials },
+        callOwnBackend('The permission backend', () =>
+          permissions.authorizeConditional(
+            QUERIED.map(permission => ({ permission })),
+            { credentials },
+          ),
         ),
       ),
     ]);

@@ -241,7 +241,13 @@ describe('rollouts backend against kube-sim', () => {
     await sim.close();
   });
 
-  async function start(options: { databaseId?: TestDatabaseId } = {}) {
+  async function start(
+    options: {
+      databaseId?: TestDatabaseId;
+      /** The catalog's own HTTP endpoint refuses connections, as node-fetch reports it. */
+      catalogRefuses?: boolean;
+    } = {},
+  ) {
     // The mock scheduler runs tasks only when triggered: tests drive the reconcile pass themselves.
     const scheduler = mockServices.scheduler() as ReturnType<
       typeof mockServices.scheduler
@@ -291,20 +297,36 @@ describe('rollouts backend against kube-sim', () => {
       scheduler.factory(),
       auditor.factory,
       permissions.factory,
-      catalogServiceMock.factory({
-        entities: [
-          component('payments'),
-          component('checkout'),
-          component('ledger'),
-          component('search'),
-          component('orders'),
-          component('unmapped'),
-        ].map(e =>
-          e.metadata.name === 'unmapped'
-            ? { ...e, metadata: { ...e.metadata, annotations: {} } }
-            : e,
-        ),
-      }),
+      options.catalogRefuses
+        ? catalogServiceMock.mock({
+            getEntityByRef: jest.fn(async () => {
+              throw Object.assign(
+                new Error(
+                  'request to http://127.0.0.1:7007/api/catalog/entities/by-name/component/default/payments failed, reason: connect ECONNREFUSED 127.0.0.1:7007',
+                ),
+                {
+                  name: 'FetchError',
+                  type: 'system',
+                  errno: 'ECONNREFUSED',
+                  code: 'ECONNREFUSED',
+                },
+              );
+            }),
+          }).factory
+        : catalogServiceMock.factory({
+            entities: [
+              component('payments'),
+              component('checkout'),
+              component('ledger'),
+              component('search'),
+              component('orders'),
+              component('unmapped'),
+            ].map(e =>
+              e.metadata.name === 'unmapped'
+                ? { ...e, metadata: { ...e.metadata, annotations: {} } }
+                : e,
+            ),
+          }),
       createServiceFactory({
         service: signalsServiceRef,
         deps: {},
@@ -1394,6 +1416,28 @@ describe('rollouts backend against kube-sim', () => {
       ),
     });
     expect(imageOf('ledger')).toBe('ghcr.io/acme/ledger:1.0.0');
+    await t.backend.stop();
+  });
+
+  it('answers 503 "retry", never 500, when its own catalog refuses the connection', async () => {
+    const t = await start({ catalogRefuses: true });
+    const refused = await t.startRollout('payments', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/payments:2.0.0',
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatchObject({
+      name: 'ServiceUnavailableError',
+      message: expect.stringMatching(
+        /^The catalog could not be reached \(ECONNREFUSED\); nothing was done, retry/,
+      ),
+    });
+    const view = await request(t.backend.server)
+      .get('/api/rollouts/entities/component/default/payments/rollouts')
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(view.status).toBe(503);
+    expect(view.body.error.name).toBe('ServiceUnavailableError');
+    expect(imageOf('payments')).toBe('ghcr.io/acme/payments:1.0.0');
     await t.backend.stop();
   });
 });

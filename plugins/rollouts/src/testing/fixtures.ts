@@ -1,5 +1,7 @@
 import type { Entity } from '@backstage/catalog-model';
 import type {
+  AnalysisMeasurement,
+  AnalysisMetricView,
   RolloutHistoryEvent,
   RolloutView,
 } from '@internal/plugin-rollouts-common';
@@ -356,4 +358,189 @@ export function healthGateAborted(): RolloutView {
     revision: 5,
     allowedActions: ['retry', 'rollback', 'restart', 'start'],
   });
+}
+
+/** Measurements every 30 s up to `minutesAgo(0)`, oldest first, from canary/stable value pairs. */
+function measurements(
+  values: Array<
+    [number | undefined, number | undefined, AnalysisMeasurement['phase']]
+  >,
+  message?: (canary: number | undefined) => string,
+): AnalysisMeasurement[] {
+  return values.map(([canary, stable, phase], i) => ({
+    at: minutesAgo((values.length - 1 - i) / 2),
+    stepIndex: 0,
+    canary,
+    stable,
+    phase,
+    ...(message ? { message: message(canary) } : {}),
+  }));
+}
+
+/** The template's two metrics: the 5xx share and the p99 latency. */
+export function errorRatioMetric(
+  overrides: Partial<AnalysisMetricView> = {},
+): AnalysisMetricView {
+  return {
+    name: 'error-ratio',
+    successCondition: 'result < 0.01',
+    failureCondition: 'result >= 0.05',
+    threshold: 0.01,
+    intervalSeconds: 30,
+    failureLimit: 1,
+    inconclusiveLimit: 0,
+    phase: 'Running',
+    successful: 3,
+    failed: 0,
+    inconclusive: 0,
+    measurements: measurements([
+      [0.002, 0.001, 'Successful'],
+      [0.004, 0.002, 'Successful'],
+      [0.003, 0.001, 'Successful'],
+    ]),
+    ...overrides,
+  };
+}
+
+export function latencyMetric(
+  overrides: Partial<AnalysisMetricView> = {},
+): AnalysisMetricView {
+  return {
+    name: 'latency-p99',
+    successCondition: 'result < 0.5',
+    threshold: 0.5,
+    intervalSeconds: 30,
+    failureLimit: 1,
+    inconclusiveLimit: 0,
+    phase: 'Running',
+    successful: 3,
+    failed: 0,
+    inconclusive: 0,
+    measurements: measurements([
+      [0.21, 0.19, 'Successful'],
+      [0.24, 0.2, 'Successful'],
+      [0.22, 0.18, 'Successful'],
+    ]),
+    ...overrides,
+  };
+}
+
+/** A canary at 20% whose analysis is running, every measurement passing so far. */
+export function canaryWithAnalysis(
+  overrides: Partial<RolloutView> = {},
+): RolloutView {
+  return pausedCanary({
+    phase: 'Progressing',
+    message: 'Canary at 20%: analysis running',
+    step: { index: 0, total: 5 },
+    pause: undefined,
+    analysis: {
+      name: 'payments-api-analysis',
+      phase: 'Running',
+      message: '2 metrics measured every 30s',
+      metrics: [errorRatioMetric(), latencyMetric()],
+    },
+    ...overrides,
+  });
+}
+
+/** The canary answered 6% errors twice: past the failure limit of 1, aborted. */
+export function canaryFailedAnalysis(): RolloutView {
+  return canaryWithAnalysis({
+    phase: 'Aborted',
+    message: 'Aborted by analysis: error-ratio failed',
+    weight: { desired: 0, actual: 0, method: 'replica-ratio' },
+    allowedActions: ['retry', 'rollback', 'restart', 'start'],
+    analysis: {
+      name: 'payments-api-analysis',
+      phase: 'Failed',
+      message: 'error-ratio failed 2 times (limit 1): 0.062 >= 0.05',
+      metrics: [
+        errorRatioMetric({
+          phase: 'Failed',
+          successful: 1,
+          failed: 2,
+          measurements: measurements(
+            [
+              [0.003, 0.001, 'Successful'],
+              [0.058, 0.001, 'Failed'],
+              [0.062, 0.002, 'Failed'],
+            ],
+            canary => `result = ${canary}`,
+          ),
+        }),
+        latencyMetric({ phase: 'Successful' }),
+      ],
+    },
+  });
+}
+
+/** Prometheus answered nothing for the canary: inconclusive, paused for a person. */
+export function canaryInconclusiveAnalysis(): RolloutView {
+  return canaryWithAnalysis({
+    phase: 'Paused',
+    message: 'Analysis inconclusive: paused',
+    pause: {
+      reason:
+        'Analysis inconclusive: error-ratio returned no data for the canary (1 inconclusive, limit 0)',
+      since: minutesAgo(1),
+    },
+    allowedActions: ['promote', 'abort', 'rollback', 'restart', 'start'],
+    analysis: {
+      name: 'payments-api-analysis',
+      phase: 'Inconclusive',
+      message: 'error-ratio is inconclusive',
+      metrics: [
+        errorRatioMetric({
+          phase: 'Inconclusive',
+          successful: 1,
+          inconclusive: 1,
+          measurements: [
+            ...measurements([[0.002, 0.001, 'Successful']]).map(m => ({
+              ...m,
+              at: minutesAgo(0.5),
+            })),
+            {
+              at: minutesAgo(0),
+              stepIndex: 0,
+              phase: 'Inconclusive',
+              stable: 0.001,
+              message: 'empty result',
+            },
+          ],
+        }),
+        latencyMetric(),
+      ],
+    },
+  });
+}
+
+/** The engine's analysis events: one measurement and the abort it caused. */
+export function analysisHistory(rollout: RolloutView): RolloutHistoryEvent[] {
+  const base = {
+    entityRef: 'component:default/payments-api',
+    cluster: rollout.cluster,
+    namespace: rollout.namespace,
+    workload: rollout.workload,
+    actor: 'system',
+    stepIndex: 0,
+  };
+  return [
+    {
+      ...base,
+      id: 'a1',
+      action: 'analysis',
+      outcome: 'failed',
+      message: 'error-ratio: canary 0.062, stable 0.002: Failed',
+      createdAt: minutesAgo(1),
+    },
+    {
+      ...base,
+      id: 'a2',
+      action: 'analysis-abort',
+      outcome: 'succeeded',
+      message: 'error-ratio failed 2 times (limit 1): 0.062 >= 0.05',
+      createdAt: minutesAgo(0.5),
+    },
+  ];
 }

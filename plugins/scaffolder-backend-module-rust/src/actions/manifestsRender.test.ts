@@ -35,6 +35,7 @@ describe('rust:manifests:render', () => {
       'configmap.yaml',
       'deployment.yaml',
       'service.yaml',
+      'analysis.yaml',
       'poddisruptionbudget.yaml',
       'horizontalpodautoscaler.yaml',
     ]);
@@ -49,6 +50,8 @@ describe('rust:manifests:render', () => {
       'rollouts.backstage.io/strategy': 'Canary',
       'rollouts.backstage.io/canary-steps':
         '[{"setWeight":25},{"pause":{}},{"setWeight":75},{"pause":{}},{"setWeight":100}]',
+      // A canary is judged by its metrics unless the analysis is switched off.
+      'rollouts.backstage.io/analysis': 'orders-analysis',
     });
     expect(deployment.spec.template.spec.containers[0].image).toBe(
       'ghcr.io/acme/orders:main',

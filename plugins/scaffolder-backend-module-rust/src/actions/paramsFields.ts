@@ -73,6 +73,50 @@ export const serviceParamsFields: Record<
       .describe(
         'Canary through the Gateway API: the namespace of that Gateway',
       ),
+  analysis: (zod: Zod) =>
+    zod
+      .boolean()
+      .optional()
+      .describe(
+        'Canary: judge the canary by its 5xx share and p99 latency in Prometheus (default true)',
+      ),
+  analysisMaxErrorPercent: (zod: Zod) =>
+    zod
+      .number()
+      .optional()
+      .describe(
+        'Canary analysis: a measurement passes below this share of 5xx responses, in percent (default 1)',
+      ),
+  analysisFailErrorPercent: (zod: Zod) =>
+    zod
+      .number()
+      .optional()
+      .describe(
+        'Canary analysis: a measurement fails at or above this share of 5xx responses, in percent (default 5)',
+      ),
+  analysisMaxLatencyMs: (zod: Zod) =>
+    zod
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'Canary analysis: a measurement passes below this p99 latency in milliseconds, and fails at or above it (default 500)',
+      ),
+  analysisInterval: (zod: Zod) =>
+    zod
+      .string()
+      .optional()
+      .describe(
+        'Canary analysis: time between measurements, 10s to 60m (default 30s)',
+      ),
+  analysisFailureLimit: (zod: Zod) =>
+    zod
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'Canary analysis: failed measurements a metric tolerates before the canary is aborted (default 1)',
+      ),
   cluster: (zod: Zod) =>
     zod.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
   namespace: (zod: Zod) => zod.string().describe('Kubernetes namespace'),

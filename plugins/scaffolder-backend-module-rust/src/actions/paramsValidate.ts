@@ -1,5 +1,6 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { ClusterApplier } from '../clusters/ClusterApplier';
+import type { AnalysisParams } from '../params/analysisParams';
 import { validateServiceParams } from '../params/serviceParams';
 import { serviceParamsFields } from './paramsFields';
 import { yaml } from './examples';
@@ -29,6 +30,12 @@ export function createParamsValidateAction(options: {
                 port: 8080,
                 strategy: 'Canary',
                 canarySteps: [20, 50],
+                analysis: true,
+                analysisMaxErrorPercent: 1,
+                analysisFailErrorPercent: 5,
+                analysisMaxLatencyMs: 500,
+                analysisInterval: '30s',
+                analysisFailureLimit: 1,
                 cluster: 'local',
                 namespace: 'default',
                 imageOrganization: 'acme',
@@ -56,6 +63,14 @@ export function createParamsValidateAction(options: {
         gatewayName: z => z.string().describe('Empty without the Gateway API'),
         gatewayNamespace: z =>
           z.string().describe('Empty without the Gateway API'),
+        analysis: z =>
+          z.boolean().describe('Whether the canary is judged by its metrics'),
+        analysisSummary: z =>
+          z
+            .string()
+            .describe(
+              'The analysis in words, for the README; empty without analysis',
+            ),
         cluster: z => z.string(),
         namespace: z => z.string(),
         imageRepository: z => z.string(),
@@ -84,6 +99,8 @@ export function createParamsValidateAction(options: {
       ctx.output('trafficRouting', params.trafficRouting);
       ctx.output('gatewayName', params.gateway?.name ?? '');
       ctx.output('gatewayNamespace', params.gateway?.namespace ?? '');
+      ctx.output('analysis', params.analysis !== undefined);
+      ctx.output('analysisSummary', describeAnalysis(params.analysis));
       ctx.output('cluster', params.cluster);
       ctx.output('namespace', params.namespace);
       ctx.output('imageRepository', params.imageRepository);
@@ -91,4 +108,22 @@ export function createParamsValidateAction(options: {
       ctx.output('rustVersion', params.rustVersion);
     },
   });
+}
+
+/** "5xx share below 1% (fails at 5%), p99 latency below 500 ms, every 30s, 1 failure tolerated". */
+function describeAnalysis(analysis: AnalysisParams | undefined): string {
+  if (!analysis) return '';
+  const percent = (ratio: number) =>
+    `${Number((ratio * 100).toPrecision(12))}%`;
+  const failures =
+    analysis.failureLimit === 1
+      ? '1 failed measurement tolerated'
+      : `${analysis.failureLimit} failed measurements tolerated`;
+  return `5xx share below ${percent(
+    analysis.maxErrorRatio,
+  )} (fails at ${percent(
+    analysis.failErrorRatio,
+  )}), p99 latency below ${Math.round(
+    analysis.maxLatencySeconds * 1000,
+  )} ms, measured every ${analysis.interval}, ${failures} per metric`;
 }

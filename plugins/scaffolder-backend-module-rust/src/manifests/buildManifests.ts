@@ -8,6 +8,7 @@ import {
   ROLLOUT_LABELS,
 } from '@internal/plugin-rollouts-common';
 import { ServiceParams } from '../params/serviceParams';
+import { ANALYSIS_DATA_KEY, analysisYaml } from './analysis';
 import { HttpRoute } from './httpRoute';
 
 /** One manifest of the generated service, with the file it is written to. */
@@ -31,6 +32,7 @@ export function objectNames(name: string) {
     canaryService: `${name}-canary`,
     httpRoute: name,
     configMap: `${name}-config`,
+    analysisConfigMap: `${name}-analysis`,
     secret: `${name}-secrets`,
     serviceAccount: name,
   };
@@ -98,11 +100,23 @@ export function buildManifests(
     strategyAnnotations[ROLLOUT_ANNOTATIONS.canaryService] =
       names.canaryService;
   }
+  if (params.analysis) {
+    strategyAnnotations[ROLLOUT_ANNOTATIONS.analysis] = names.analysisConfigMap;
+  }
   // Through a route the stable Service must not select the canary's pods: the stable pods say
-  // `role: stable`, the engine's canary pods `role: canary`.
-  const stableRole: Record<string, string> = routed
-    ? { [ROLLOUT_LABELS.role]: 'stable' }
-    : {};
+  // `role: stable`, the engine's canary pods `role: canary`. The analysis' queries tell the two
+  // apart by the same label, so the stable pods need it there too.
+  const stableRole: Record<string, string> =
+    routed || params.analysis ? { [ROLLOUT_LABELS.role]: 'stable' } : {};
+  // Where the pod label selects Services (routed), it must also be on their selector; with a
+  // replica ratio the Service keeps selecting every pod of the service.
+  const stableServiceRole = routed ? stableRole : {};
+  // What Prometheus' usual `kubernetes-pods` job discovers pods by.
+  const scrapeAnnotations = {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(port),
+    'prometheus.io/path': '/metrics',
+  };
   if (strategy === 'BlueGreen') {
     strategyAnnotations[ROLLOUT_ANNOTATIONS.activeService] = names.service;
     strategyAnnotations[ROLLOUT_ANNOTATIONS.previewService] =
@@ -134,7 +148,10 @@ export function buildManifests(
         rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 },
       },
       template: {
-        metadata: { labels: { ...labels, ...stableRole } },
+        metadata: {
+          labels: { ...labels, ...stableRole },
+          annotations: scrapeAnnotations,
+        },
         spec: {
           serviceAccountName: names.serviceAccount,
           automountServiceAccountToken: false,
@@ -234,9 +251,19 @@ export function buildManifests(
     { file: 'deployment.yaml', object: deployment },
     {
       file: 'service.yaml',
-      object: service(names.service, { ...selector, ...stableRole }),
+      object: service(names.service, { ...selector, ...stableServiceRole }),
     },
   ];
+  if (params.analysis) {
+    manifests.push({
+      file: 'analysis.yaml',
+      // Bound to the entity like every object: the engine reads an analysis only when it is.
+      object: new ConfigMap({
+        metadata: metadata(names.analysisConfigMap),
+        data: { [ANALYSIS_DATA_KEY]: analysisYaml(params.analysis) },
+      }),
+    });
+  }
   if (routed) {
     manifests.push(
       {

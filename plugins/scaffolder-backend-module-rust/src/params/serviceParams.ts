@@ -1,5 +1,10 @@
 import { InputError } from '@backstage/errors';
 import { requireServiceNamespace } from '../clusters/binding';
+import {
+  AnalysisParams,
+  AnalysisParamsInput,
+  validateAnalysisParams,
+} from './analysisParams';
 
 /** Delivery strategies the rollouts backend understands. */
 export const STRATEGIES = ['RollingUpdate', 'Canary', 'BlueGreen'] as const;
@@ -47,7 +52,7 @@ const RESERVED_CRATE_NAMES = new Set([
 export const RUST_VERSION = '1.95.0';
 
 /** What the template form sends (after JSON-schema validation, which the scaffolder does first). */
-export interface ServiceParamsInput {
+export interface ServiceParamsInput extends AnalysisParamsInput {
   name: string;
   port: number;
   strategy: string;
@@ -81,6 +86,8 @@ export interface ServiceParams {
   trafficRouting: TrafficRouting;
   /** With `gateway-api`: the platform's Gateway the service's HTTPRoute attaches to. */
   gateway?: { name: string; namespace: string };
+  /** Canary only, on unless switched off: the metrics the engine judges the canary by. */
+  analysis?: AnalysisParams;
   cluster: string;
   namespace: string;
   imageRepository: string;
@@ -244,6 +251,7 @@ export function validateServiceParams(
       )}: use registry/path/name in lower case without tag, e.g. ghcr.io/acme/${name}`,
     );
   }
+  const analysis = validateAnalysisParams(input, strategy);
   return {
     name,
     crateName: name.replace(/-/g, '_'),
@@ -261,6 +269,7 @@ export function validateServiceParams(
           },
         }
       : {}),
+    ...(analysis ? { analysis } : {}),
     cluster: input.cluster,
     namespace: input.namespace,
     imageRepository,

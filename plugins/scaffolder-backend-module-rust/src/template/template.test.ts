@@ -55,6 +55,7 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           { pause: {} },
           { setWeight: 100 },
         ]),
+        'rollouts.backstage.io/analysis': 'orders-api-analysis',
       },
       services: ['orders-api'],
     },
@@ -94,6 +95,7 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
           { pause: {} },
           { setWeight: 100 },
         ]),
+        'rollouts.backstage.io/analysis': 'orders-api-analysis',
         'rollouts.backstage.io/http-route': 'orders-api',
         'rollouts.backstage.io/http-route-rule': '0',
         'rollouts.backstage.io/stable-service': 'orders-api',
@@ -182,7 +184,9 @@ describe('rust-service template, rendered by the real scaffolder (dry run)', () 
         .filter(o => o.kind === 'Service')
         .map(o => o.metadata.name);
       expect(services.sort()).toEqual(expected.services);
-      const configMap = objects.find(o => o.kind === 'ConfigMap');
+      const configMap = objects.find(
+        o => o.kind === 'ConfigMap' && o.metadata.name === 'orders-api-config',
+      );
       expect(configMap.data.PORT).toBe(String(values.port));
     });
 

@@ -65,11 +65,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        // Metrics outside the timeout: a request that times out is counted, with the time it
+        // took, so a slow canary shows in its latency instead of vanishing from it.
+        .layer(TimeoutLayer::new(request_timeout))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
         ))
-        .layer(TimeoutLayer::new(request_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

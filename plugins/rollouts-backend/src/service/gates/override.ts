@@ -9,6 +9,7 @@ import {
   FreezeWindowView,
   rolloutFreezeOverridePermission,
 } from '@internal/plugin-rollouts-common';
+import { callOwnBackend } from '../unreachable';
 
 /**
  * Why the caller may not override this freeze, or undefined when they may. People only: Backstage
@@ -23,14 +24,16 @@ export async function authorizeFreezeOverride(
 ): Promise<string | undefined> {
   const refusal = `You may not override freeze window "${freeze.name}" (${rolloutFreezeOverridePermission.name} is needed)`;
   if (!deps.auth.isPrincipal(credentials, 'user')) return refusal;
-  const [decision] = await deps.permissions.authorize(
-    [
-      {
-        permission: rolloutFreezeOverridePermission,
-        resourceRef: stringifyEntityRef(entity),
-      },
-    ],
-    { credentials },
+  const [decision] = await callOwnBackend('The permission backend', () =>
+    deps.permissions.authorize(
+      [
+        {
+          permission: rolloutFreezeOverridePermission,
+          resourceRef: stringifyEntityRef(entity),
+        },
+      ],
+      { credentials },
+    ),
   );
   return decision.result === AuthorizeResult.ALLOW ? undefined : refusal;
 }

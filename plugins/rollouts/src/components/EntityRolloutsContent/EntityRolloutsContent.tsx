@@ -20,6 +20,10 @@ import { useRolloutHistory, useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutActionBar } from '../RolloutActions';
 import { ReleasePipeline } from '../ReleasePipeline';
+import {
+  RolloutAnalysis,
+  takesAnalysis,
+} from '../RolloutAnalysis/RolloutAnalysis';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
 import {
   MissingKubernetesAnnotation,
@@ -92,6 +96,14 @@ function RolloutPanel(props: {
           </Typography>
           <RevisionsTable rollout={rollout} />
         </Grid>
+        {takesAnalysis(rollout) && (
+          <Grid item xs={12}>
+            <Typography variant="h6" component="h3">
+              Analysis
+            </Typography>
+            <RolloutAnalysis rollout={rollout} />
+          </Grid>
+        )}
         <Grid item xs={12}>
           <Typography variant="h6" component="h3">
             History

@@ -8,12 +8,18 @@ import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
 import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 
-/** Rows of freeze overrides and approvals, in words; other actions read as their own name. */
+/**
+ * Rows of freeze overrides, approvals and the engine's own events, in words; other actions read
+ * as their own name (`promote`, which is also the button's name).
+ */
 const ACTION_LABELS: Record<string, string> = {
   'request-approval': 'approval asked',
   approve: 'approve request',
   deny: 'deny request',
   'freeze-override': 'freeze override',
+  analysis: 'analysis measurement',
+  'analysis-abort': 'aborted by analysis',
+  'health-gate-abort': 'aborted by health gate',
 };
 
 function What(props: { event: RolloutHistoryEvent }) {

@@ -8,6 +8,7 @@ import {
   StatusWarning,
 } from '@backstage/core-components';
 import type {
+  AnalysisPhase,
   RolloutHistoryEvent,
   RolloutPhase,
 } from '@internal/plugin-rollouts-common';
@@ -60,6 +61,25 @@ export function OutcomeStatus(props: {
     <IconAndText
       icon={outcomeIcons[props.outcome] ?? StatusError}
       text={props.outcome}
+    />
+  );
+}
+
+const analysisIcons: Record<AnalysisPhase, StatusIcon> = {
+  Pending: StatusPending,
+  Running: StatusRunning,
+  Successful: StatusOK,
+  Failed: StatusError,
+  Inconclusive: StatusWarning,
+  Error: StatusWarning,
+};
+
+/** The verdict of an analysis, a metric or a measurement, as an icon and its word. */
+export function AnalysisPhaseStatus(props: { phase: AnalysisPhase }) {
+  return (
+    <IconAndText
+      icon={analysisIcons[props.phase] ?? StatusPending}
+      text={props.phase}
     />
   );
 }

@@ -4,6 +4,7 @@ import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { AnalysisSummary } from './AnalysisSummary';
 import { RolloutPhaseStatus } from './RolloutPhaseStatus';
 import {
   formatAbsolute,
@@ -137,13 +138,7 @@ export function RolloutSummary(props: { rollout: RolloutView }) {
     ]);
   }
   if (rollout.analysis) {
-    const { name, phase, message } = rollout.analysis;
-    rows.push([
-      'Analysis',
-      [phase, name && `(${name})`, message && `· ${message}`]
-        .filter(Boolean)
-        .join(' '),
-    ]);
+    rows.push(['Analysis', <AnalysisSummary analysis={rollout.analysis} />]);
   }
   if (rollout.message) {
     rows.push(['Message', rollout.message]);
