@@ -13,6 +13,24 @@ ROLLOUTS_CI_TOKEN=$(scripts/local-token.sh)
 export ROLLOUTS_CI_TOKEN
 echo "Local scripts' token (starts and reads rollouts only): $ROLLOUTS_CI_TOKEN  (in .local/ci-token)"
 
+# The release pipeline's clusters, staging and production: two more kube-sims (in either mode).
+pipeline_pids=()
+for stage in staging:6551 production:6552; do
+  name=${stage%%:*} port=${stage##*:}
+  mkdir -p .kube-sim
+  node packages/kube-sim/bin/kube-sim --port "$port" --seed packages/kube-sim/seeds/checkout-api.yaml > ".kube-sim/kube-sim-$name.log" 2>&1 &
+  pipeline_pids+=($!)
+  export "KUBE_SIM_$(echo "$name" | tr a-z A-Z)_URL=http://127.0.0.1:$port"
+done
+trap 'kill "${pipeline_pids[@]}" 2>/dev/null || true' EXIT
+for port in 6551 6552; do
+  for _ in $(seq 1 60); do
+    curl -sf "http://127.0.0.1:$port/version" >/dev/null && break
+    sleep 0.5
+  done
+done
+echo "kube-sim clusters staging (:6551) and production (:6552); logs in .kube-sim/"
+
 config_args=()
 case "${CLUSTER:-sim}" in
   sim)
@@ -29,7 +47,7 @@ case "${CLUSTER:-sim}" in
     fi
     node packages/kube-sim/bin/kube-sim --port "$KUBE_SIM_PORT" --seed demo "${analysis_args[@]}" > .kube-sim/kube-sim.log 2>&1 &
     sim_pid=$!
-    trap 'kill $sim_pid 2>/dev/null || true' EXIT
+    trap 'kill $sim_pid "${pipeline_pids[@]}" 2>/dev/null || true' EXIT
     for _ in $(seq 1 60); do
       curl -sf "$KUBE_SIM_URL/version" >/dev/null && break
       kill -0 $sim_pid 2>/dev/null || { cat .kube-sim/kube-sim.log; exit 1; }
@@ -71,7 +89,7 @@ YAML
       --apply packages/kube-real/manifests/token-users.yaml \
       --seed demo > .kube-real.log 2>&1 &
     real_pid=$!
-    trap 'kill $real_pid 2>/dev/null || true' EXIT
+    trap 'kill $real_pid "${pipeline_pids[@]}" 2>/dev/null || true' EXIT
     # It writes the portal's cluster entry once the cluster is up and the demo is applied.
     for _ in $(seq 1 600); do
       [ -f "$state/app-config.yaml" ] && break

@@ -40,6 +40,25 @@ export interface Config {
      * owner) change rarely, and a change shows within this time.
      */
     readCacheSeconds?: number;
+    /** Release pipelines: see the README's "Release pipelines". */
+    pipelines?: {
+      /**
+       * The default order of environments, for entities without a `rollouts.backstage.io/pipeline`
+       * annotation (only the stages where they have a workload), and the defaults (soak, promotion)
+       * of the annotation's stages in the same cluster.
+       */
+      stages?: Array<{
+        name?: string;
+        cluster: string;
+        namespace?: string;
+        /** How long the stage is Healthy on a release before the next may start it (`10m`). */
+        soak?: string | number;
+        /** `auto`: the pipeline starts the previous stage's release here. Default `manual`. */
+        promotion?: 'auto' | 'manual';
+      }>;
+      /** How often stages with `promotion: auto` are looked at. Default `{ seconds: 30 }`. */
+      promotionInterval?: HumanDuration | string;
+    };
     history?: {
       /**
        * Days a history row is kept after its last occurrence; a scheduled task deletes older rows.

@@ -33,7 +33,22 @@ async function main() {
     extraConfig: {
       rustTemplate: { localTarget: { directory: join(outDir, 'services') } },
       // The health gate's patience; the product default is 60 s, the journey need not wait that long.
-      rollouts: { defaultUnreadyThresholdSeconds: 10 },
+      rollouts: {
+        defaultUnreadyThresholdSeconds: 10,
+        // The release pipeline's soak in staging: long enough to see production wait, short enough to walk.
+        pipelines: { stages: [{ cluster: 'staging', soak: '20s' }, { cluster: 'production' }] },
+        // A freeze in force for the whole run, on a namespace no other journey starts in.
+        freezeWindows: [
+          {
+            name: 'e2e-freeze',
+            message: 'Inventory is frozen for the e2e run',
+            clusters: ['local'],
+            namespaces: ['inventory'],
+            start: '2020-01-01T00:00:00Z',
+            end: '2099-01-01T00:00:00Z',
+          },
+        ],
+      },
     },
   });
   console.log(`e2e: portal at ${stack.appUrl}, backend at ${stack.backendUrl}, kube-sim at ${stack.simUrl}`);

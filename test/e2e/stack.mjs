@@ -103,6 +103,17 @@ export async function startStack({ outDir, app = true, demo = true, kubeSimArgs 
     });
     children.push(sim);
     await waitFor('kube-sim', async () => (await fetch(`${simUrl}/version`)).ok, 60000, sim);
+    // The release pipeline's clusters, as `make start` runs them.
+    const stageUrls = {};
+    for (const stage of ['staging', 'production']) {
+      const port = await freePort();
+      const child = run(`kube-sim-${stage}`, 'node', ['packages/kube-sim/bin/kube-sim', '--port', String(port), '--seed', 'packages/kube-sim/seeds/checkout-api.yaml'], {
+        cwd: repoRoot, env: {}, logDir,
+      });
+      children.push(child);
+      stageUrls[stage] = `http://127.0.0.1:${port}`;
+      await waitFor(`kube-sim ${stage}`, async () => (await fetch(`${stageUrls[stage]}/version`)).ok, 60000, child);
+    }
 
     const override = join(outDir, 'app-config.e2e.yaml');
     writeFileSync(
@@ -120,7 +131,13 @@ export async function startStack({ outDir, app = true, demo = true, kubeSimArgs 
     const configArgs = ['--config', join(repoRoot, 'app-config.yaml'), '--config', override];
     // The static token of local scripts, new for every run as `make start` makes one per machine.
     const ciToken = randomBytes(24).toString('hex');
-    const env = { KUBE_SIM_URL: simUrl, BROWSER: 'none', ROLLOUTS_CI_TOKEN: ciToken };
+    const env = {
+      KUBE_SIM_URL: simUrl,
+      KUBE_SIM_STAGING_URL: stageUrls.staging,
+      KUBE_SIM_PRODUCTION_URL: stageUrls.production,
+      BROWSER: 'none',
+      ROLLOUTS_CI_TOKEN: ciToken,
+    };
 
     // The backend runs from its sources without the CLI's file watcher, so it never restarts
     // (and loses its in-memory database) in the middle of a run.
@@ -149,7 +166,7 @@ export async function startStack({ outDir, app = true, demo = true, kubeSimArgs 
     if (app) {
       await waitFor('app', async () => (await fetch(appUrl)).ok, 300000, children[children.length - 1]);
     }
-    return { simUrl, backendUrl, appUrl, ciToken, stop, logDir };
+    return { simUrl, stageUrls, backendUrl, appUrl, ciToken, stop, logDir };
   } catch (e) {
     await stop();
     throw e;

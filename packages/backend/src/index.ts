@@ -15,6 +15,8 @@ backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
 backend.add(import('@backstage/plugin-auth-backend-module-oidc-provider'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+// and the demo organisation's users, so one person can act as two owners (four-eyes approval)
+backend.add(import('./modules/demoUsers'));
 
 // catalog
 backend.add(import('@backstage/plugin-catalog-backend'));

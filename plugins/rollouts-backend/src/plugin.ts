@@ -13,6 +13,7 @@ import { RolloutEngine } from './engine/RolloutEngine';
 import { RolloutPublisher } from './engine/RolloutPublisher';
 import { readEngineSettings } from './engine/settings';
 import { createRouter } from './service/router';
+import { readPipelineDefaults } from './pipelines/declaration';
 import { ApprovalStore } from './database/ApprovalStore';
 import { ReleaseGates } from './service/gates/ReleaseGates';
 
@@ -99,6 +100,19 @@ export const rolloutsPlugin = createBackendPlugin({
             githubActionsSubjectPrefix: settings.githubActionsSubjectPrefix,
             githubActionsDeployContexts: settings.githubActionsDeployContexts,
             gates,
+            pipelines: {
+              defaults: readPipelineDefaults(deps.config),
+              logger: deps.logger,
+              scheduleAutoPromotion: pass =>
+                deps.scheduler.scheduleTask({
+                  id: 'rollouts-pipeline-promotion',
+                  scope: 'global',
+                  frequency: settings.pipelinePromotionInterval,
+                  timeout: { minutes: 2 },
+                  initialDelay: { seconds: 10 },
+                  fn: pass,
+                }),
+            },
           }),
         );
       },

@@ -87,6 +87,12 @@ export const ROLLOUT_ENTITY_ANNOTATIONS = {
   imageRepository: `${PREFIX}/image-repository`,
   /** The GitHub repository (`owner/repo`) whose Actions OIDC identity may start the entity's rollouts. */
   githubProjectSlug: 'github.com/project-slug',
+  /**
+   * The entity's release pipeline: its stages in order, as a YAML or JSON list, each with a
+   * `cluster`, an optional `namespace` and `name`, a `soak` time (`10m`) and `promotion`
+   * (`auto` or `manual`, the default), e.g. `[{cluster: staging, soak: 10m}, {cluster: production}]`.
+   */
+  pipeline: `${PREFIX}/pipeline`,
 } as const;
 
 /**

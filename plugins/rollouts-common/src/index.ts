@@ -8,4 +8,5 @@ export * from './types';
 export * from './permissions';
 export * from './api';
 export * from './signals';
+export * from './pipelines';
 export * from './gates';

@@ -57,6 +57,9 @@ function fixedBackend(options: {
     deny: async () => {
       throw new Error('The dev app has no approval requests to decide');
     },
+    // Nor a release pipeline: its states are in the ReleasePipeline tests.
+    getPipeline: async () => ({ entityRef: '', source: 'config', stages: [] }),
+    promoteRelease: act,
   };
 }
 

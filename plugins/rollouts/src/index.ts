@@ -13,6 +13,8 @@ export type { EntityRolloutCardProps } from './components/EntityRolloutCard';
 export { rolloutsApiRef, RolloutsClient } from './api';
 export type { RolloutsApi } from './api';
 export { isRolloutsAvailable } from './isRolloutsAvailable';
+export { ReleasePipeline } from './components/ReleasePipeline';
+export type { ReleasePipelineProps } from './components/ReleasePipeline';
 export {
   useRollouts,
   useRolloutHistory,

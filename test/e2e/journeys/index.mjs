@@ -6,6 +6,7 @@ import { blueGreen } from './blueGreen.mjs';
 import { healthGate } from './healthGate.mjs';
 import { nonOwner } from './nonOwner.mjs';
 import { argoRollouts } from './argoRollouts.mjs';
+import { releasePipeline } from './releasePipeline.mjs';
 
 export const journeys = [
   catalogSmoke,
@@ -15,4 +16,5 @@ export const journeys = [
   healthGate,
   nonOwner,
   argoRollouts,
+  releasePipeline,
 ];

@@ -23,17 +23,23 @@ const ro: ArgoRollout = {
 function cluster(statusAnswer: 'ok' | 'not-found') {
   const sent: Array<{ to: string; body: unknown }> = [];
   const custom = {
-    patchNamespacedCustomObjectStatus: jest.fn(async (req: { body: unknown }) => {
-      if (statusAnswer === 'not-found') throw Object.assign(new Error('not found'), { code: 404 });
-      sent.push({ to: 'status', body: req.body });
-      return ro;
-    }),
+    patchNamespacedCustomObjectStatus: jest.fn(
+      async (req: { body: unknown }) => {
+        if (statusAnswer === 'not-found')
+          throw Object.assign(new Error('not found'), { code: 404 });
+        sent.push({ to: 'status', body: req.body });
+        return ro;
+      },
+    ),
     patchNamespacedCustomObject: jest.fn(async (req: { body: unknown }) => {
       sent.push({ to: 'rollout', body: req.body });
       return ro;
     }),
   };
-  const cache = { custom, rollouts: { observe: () => {} } } as unknown as ClusterCache;
+  const cache = {
+    custom,
+    rollouts: { observe: () => {} },
+  } as unknown as ClusterCache;
   return { client: new ArgoRolloutsClient(cache), sent };
 }
 
@@ -53,7 +59,10 @@ describe('ArgoRolloutsClient', () => {
     const { client, sent } = cluster('not-found');
     await client.send(ro, patches);
     expect(sent).toEqual([
-      { to: 'rollout', body: { spec: { paused: false }, status: { pauseConditions: null } } },
+      {
+        to: 'rollout',
+        body: { spec: { paused: false }, status: { pauseConditions: null } },
+      },
     ]);
   });
 });

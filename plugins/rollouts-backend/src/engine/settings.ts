@@ -12,6 +12,8 @@ export interface EngineSettings {
   githubActionsSubjectPrefix: string;
   /** The subject contexts GitHub Actions jobs may deploy from. */
   githubActionsDeployContexts?: string[];
+  /** How often stages with `promotion: auto` are looked at. */
+  pipelinePromotionInterval: HumanDuration;
 }
 
 /** Reads the `rollouts.*` keys. */
@@ -31,8 +33,16 @@ export function readEngineSettings(config: Config): EngineSettings {
   if (!(retention > 0)) {
     throw new Error('rollouts.history.retentionDays must be a positive number');
   }
+  const pipelinePromotionInterval = config.has(
+    'rollouts.pipelines.promotionInterval',
+  )
+    ? readDurationFromConfig(config, {
+        key: 'rollouts.pipelines.promotionInterval',
+      })
+    : { seconds: 30 };
   return {
     reconcileInterval,
+    pipelinePromotionInterval,
     unreadyThresholdMs: threshold * 1000,
     readCacheMs: readCache * 1000,
     historyRetentionDays: retention,

@@ -63,8 +63,10 @@ export interface Mutation {
   credentials: BackstageCredentials;
   action: RolloutAction | 'start';
   body: MutationBody;
-  /** For the audit event (who, from where). */
-  request: Request;
+  /** For the audit event (who, from where); absent when the pipeline promotes on its own. */
+  request?: Request;
+  /** What set the mutation off when no person asked (`pipeline`), for the audit event. */
+  trigger?: 'pipeline';
   /** Set only by `approve`: the request this mutation carries out, and the approver's reason. */
   approval?: { request: StoredApproval; reason: string };
 }
@@ -76,6 +78,16 @@ export function isApprovalRequested(
   result: MutationResult,
 ): result is ApprovalRequestedResponse {
   return 'approval' in result;
+}
+
+/** A rule a start must pass, besides permission and binding (release pipelines' soak). */
+export interface StartRule {
+  /** Why the start must wait (409), or undefined when it may go ahead. */
+  startRefusal(
+    entity: Entity,
+    located: LocatedWorkload,
+    image: string,
+  ): Promise<string | undefined>;
 }
 
 export interface AuthorizedRolloutsOptions {
@@ -91,6 +103,8 @@ export interface AuthorizedRolloutsOptions {
   githubActionsSubjectPrefix: string;
   /** The subject contexts a GitHub Actions job may deploy from (`environment:production`). */
   githubActionsDeployContexts: string[];
+  /** The release pipelines' rule for starts in a stage after the first. */
+  pipelineGate?: StartRule;
   /** Freeze windows and four-eyes approval (gates/), with the clock they are judged by. */
   gates: ReleaseGates;
 }
@@ -137,14 +151,23 @@ export class AuthorizedRollouts {
     ref: CompoundEntityRef,
     credentials: BackstageCredentials,
   ): Promise<RolloutView[]> {
+    return (await this.entityViews(ref, credentials)).views;
+  }
+
+  /** The views and the entity they were read for (the release pipelines read its stages). */
+  async entityViews(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<{ entity: Entity; views: RolloutView[] }> {
     const { entity, granted } = await this.viewers.resolve(ref, credentials);
     const allowed = this.restrictForCi(granted, credentials, entity);
-    return this.options.gates.decorate(
+    const views = await this.options.gates.decorate(
       entity,
-      (await this.options.engine.views(entity)).map(w =>
-        this.withAllowed(w, allowed),
-      ),
+      (
+        await this.options.engine.views(entity)
+      ).map(w => this.withAllowed(w, allowed)),
     );
+    return { entity, views };
   }
 
   async history(
@@ -188,7 +211,10 @@ export class AuthorizedRollouts {
       eventId: action === 'start' ? 'rollout-start' : 'rollout-action',
       severityLevel: 'medium',
       request: mutation.request,
-      meta: { ...target },
+      meta: {
+        ...target,
+        ...(mutation.trigger && { trigger: mutation.trigger }),
+      },
     });
     try {
       const entity = await this.entityOf(ref, credentials);
@@ -219,6 +245,17 @@ export class AuthorizedRollouts {
       if (refusal) {
         await this.recordDenial(row, located, refusal);
         throw new NotAllowedError(refusal);
+      }
+      const held =
+        action === 'start' &&
+        (await this.options.pipelineGate?.startRefusal(
+          entity,
+          located,
+          body.image!,
+        ));
+      if (held) {
+        await this.record(row, { outcome: 'failed', message: held });
+        throw new ConflictError(held);
       }
 
       // Freeze windows and four-eyes approval, after the permission and the binding, before acting.

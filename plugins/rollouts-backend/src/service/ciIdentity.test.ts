@@ -50,7 +50,10 @@ describe('githubActionsIdentityOf', () => {
 });
 
 describe('githubActionsRefusal', () => {
-  const own = { repository: 'acme/orders-api', context: 'environment:production' };
+  const own = {
+    repository: 'acme/orders-api',
+    context: 'environment:production',
+  };
   const deployContexts = ['environment:production'];
   const refusal = (
     identity: Parameters<typeof githubActionsRefusal>[0],
@@ -80,11 +83,14 @@ describe('githubActionsRefusal', () => {
     'ghcr.io/acme/orders-api:evil/x',
     'ghcr.io/acme/orders:1',
     'ghcr.io/acme/orders-api',
-  ])('refuses the image %s: not a tagged or digested image of the repository', image => {
-    expect(refusal(own, entity, image)).toMatch(
-      /may start only images of ghcr.io\/acme\/orders-api/,
-    );
-  });
+  ])(
+    'refuses the image %s: not a tagged or digested image of the repository',
+    image => {
+      expect(refusal(own, entity, image)).toMatch(
+        /may start only images of ghcr.io\/acme\/orders-api/,
+      );
+    },
+  );
 
   it.each(['pull_request', 'ref:refs/heads/feature-x', 'environment:staging'])(
     'refuses a job that ran for %s: only the deploy context may deploy',
@@ -105,11 +111,9 @@ describe('githubActionsRefusal', () => {
         annotations: { 'github.com/project-slug': 'acme/orders-api' },
       },
     };
-    expect(
-      refusal(own, bare, 'ghcr.io/acme/orders-api:1'),
-    ).toMatch(/names no image repository/);
-    expect(refusal('unparsable', entity)).toMatch(
-      /names no repository/,
+    expect(refusal(own, bare, 'ghcr.io/acme/orders-api:1')).toMatch(
+      /names no image repository/,
     );
+    expect(refusal('unparsable', entity)).toMatch(/names no repository/);
   });
 });

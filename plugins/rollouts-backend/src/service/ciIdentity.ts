@@ -60,7 +60,9 @@ export function githubActionsRefusal(
   // A pull request's or a feature branch's job must not deploy: only the deploy job's context
   // (a protected environment by default) may.
   if (!deployContexts.includes(identity.context)) {
-    return `GitHub Actions of ${identity.repository} may start rollouts only from ${deployContexts.join(
+    return `GitHub Actions of ${
+      identity.repository
+    } may start rollouts only from ${deployContexts.join(
       ' or ',
     )} (rollouts.githubActions.deployContexts), not from ${identity.context}`;
   }

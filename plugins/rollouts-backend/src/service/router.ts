@@ -28,6 +28,11 @@ import { FreezeCalendar } from './gates/FreezeCalendar';
 import { ApprovalRules } from './gates/ApprovalRules';
 import { ReleaseGates } from './gates/ReleaseGates';
 import { DEFAULT_DEPLOY_CONTEXTS } from './ciIdentity';
+import { PipelineDefaults } from '../pipelines/declaration';
+import { PipelineGate } from '../pipelines/PipelineGate';
+import { ReleasePipelines } from '../pipelines/ReleasePipelines';
+import { addPipelineRoutes } from '../pipelines/routes';
+import { LoggerService } from '@backstage/backend-plugin-api';
 
 export interface RouterOptions {
   engine: RolloutEngine;
@@ -46,6 +51,13 @@ export interface RouterOptions {
   githubActionsSubjectPrefix?: string;
   /** The subject contexts GitHub Actions jobs may deploy from; default `environment:production`. */
   githubActionsDeployContexts?: string[];
+  /** Release pipelines: the portal's default order, the clock, and the automatic promotion's task. */
+  pipelines?: {
+    defaults: PipelineDefaults;
+    now?: () => Date;
+    logger?: LoggerService;
+    scheduleAutoPromotion?: (pass: () => Promise<void>) => Promise<void>;
+  };
   /** Freeze windows and four-eyes approval; default none. */
   gates?: ReleaseGates;
 }
@@ -123,20 +135,28 @@ export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
   const { httpAuth } = options;
+  const gates =
+    options.gates ??
+    new ReleaseGates({
+      freeze: new FreezeCalendar([]),
+      rules: new ApprovalRules([]),
+      now: () => new Date(),
+    });
+  const gate = new PipelineGate({
+    engine: options.engine,
+    history: options.history,
+    defaults: options.pipelines?.defaults ?? { stages: [] },
+    now: options.pipelines?.now,
+  });
   const rollouts = new AuthorizedRollouts({
+    pipelineGate: gate,
     ...options,
     readCacheMs: options.readCacheMs ?? 0,
     githubActionsSubjectPrefix:
       options.githubActionsSubjectPrefix ?? 'github-actions',
     githubActionsDeployContexts:
       options.githubActionsDeployContexts ?? DEFAULT_DEPLOY_CONTEXTS,
-    gates:
-      options.gates ??
-      new ReleaseGates({
-        freeze: new FreezeCalendar([]),
-        rules: new ApprovalRules([]),
-        now: () => new Date(),
-      }),
+    gates,
   });
   const router = Router();
   router.use(express.json());
@@ -215,6 +235,19 @@ export async function createRouter(
       );
     }
   });
+
+  const pipelines = new ReleasePipelines({
+    rollouts,
+    approvals: gates,
+    gate,
+    catalog: options.catalog,
+    auth: options.auth,
+    logger: options.pipelines?.logger,
+  });
+  addPipelineRoutes(router, { pipelines, httpAuth, entityRefOf, parse });
+  await options.pipelines?.scheduleAutoPromotion?.(() =>
+    pipelines.promoteAutomatically(),
+  );
 
   return router;
 }

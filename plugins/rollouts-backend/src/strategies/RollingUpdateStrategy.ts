@@ -216,8 +216,14 @@ export class RollingUpdateStrategy implements RolloutStrategyHandler {
     }
     const state = this.next(ctx, { phase });
     if (phase === 'Healthy') {
+      // The completed row names the image now running: release pipelines date a stage's health on
+      // an image from it.
       return {
-        state: { ...state, targetImage: undefined },
+        state: {
+          ...state,
+          targetImage: undefined,
+          stableImage: imageOf(ctx.primary.spec?.template),
+        },
         event: 'completed',
         message: `Rollout of ${imageOf(ctx.primary.spec?.template)} complete`,
       };

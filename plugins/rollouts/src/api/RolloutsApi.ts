@@ -1,6 +1,8 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
 import type {
+  PipelineView,
+  PromoteReleaseRequest,
   ApprovalDecisionRequest,
   ApprovalRequestedResponse,
   ApprovalView,
@@ -33,6 +35,13 @@ export interface RolloutsApi {
     entity: CompoundEntityRef,
     action: RolloutAction,
     request: RolloutActionRequest,
+  ): Promise<MutationAnswer>;
+  /** The entity's release pipeline: which release is where, and what each stage waits for. */
+  getPipeline(entity: CompoundEntityRef): Promise<PipelineView>;
+  /** Starts the previous stage's release in a stage, through the same start path as any start. */
+  promoteRelease(
+    entity: CompoundEntityRef,
+    request: PromoteReleaseRequest,
   ): Promise<MutationAnswer>;
   /** The entity's approval requests, newest first. */
   getApprovals(entity: CompoundEntityRef): Promise<ApprovalView[]>;

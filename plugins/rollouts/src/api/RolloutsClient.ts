@@ -2,6 +2,8 @@ import type { CompoundEntityRef } from '@backstage/catalog-model';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  PipelineView,
+  PromoteReleaseRequest,
   ApprovalDecisionRequest,
   ApprovalsListResponse,
   ApprovalView,
@@ -56,6 +58,17 @@ export class RolloutsClient implements RolloutsApi {
       `actions/${encodeURIComponent(action)}`,
       request,
     );
+  }
+
+  async getPipeline(entity: CompoundEntityRef): Promise<PipelineView> {
+    return this.request<PipelineView>(entity, 'pipeline');
+  }
+
+  async promoteRelease(
+    entity: CompoundEntityRef,
+    request: PromoteReleaseRequest,
+  ): Promise<MutationAnswer> {
+    return this.request<MutationAnswer>(entity, 'pipeline/promote', request);
   }
 
   async getApprovals(entity: CompoundEntityRef): Promise<ApprovalView[]> {

@@ -51,6 +51,8 @@ export function lazyRolloutsClient(options: {
     getHistory: forward('getHistory'),
     startRollout: forward('startRollout'),
     runAction: forward('runAction'),
+    getPipeline: forward('getPipeline'),
+    promoteRelease: forward('promoteRelease'),
     getApprovals: forward('getApprovals'),
     approve: forward('approve'),
     deny: forward('deny'),

@@ -8,6 +8,10 @@ export function mockRolloutsApi(
     getHistory: jest.fn().mockResolvedValue([]),
     startRollout: jest.fn().mockResolvedValue(undefined),
     runAction: jest.fn().mockResolvedValue(undefined),
+    getPipeline: jest
+      .fn()
+      .mockResolvedValue({ entityRef: '', source: 'config', stages: [] }),
+    promoteRelease: jest.fn().mockResolvedValue(undefined),
     getApprovals: jest.fn().mockResolvedValue([]),
     approve: jest.fn().mockResolvedValue(undefined),
     deny: jest.fn().mockResolvedValue(undefined),

@@ -39,9 +39,12 @@ describe('PortalSignInPage', () => {
     expect(screen.queryByText('Guest')).toBeNull();
   });
 
-  it('offers only the guest in development', async () => {
+  it('offers the guest and the demo users in development, and no GitHub', async () => {
     await renderFor('development');
     expect(await screen.findByText('Guest')).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Sign in as Ada Rust' }),
+    ).toBeInTheDocument();
     expect(screen.queryByText('GitHub')).toBeNull();
     expect(screen.queryByText('Single sign-on')).toBeNull();
   });

@@ -10,6 +10,7 @@ import {
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { useRollouts } from '../../hooks/useRollouts';
+import { ReleasePipeline } from '../ReleasePipeline';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutSummary } from '../RolloutStatus/RolloutSummary';
 import { FreezeNotice, PendingApproval } from '../Gates';
@@ -41,6 +42,7 @@ function RolloutCardBody(props: { entity: Entity }) {
   }
   return (
     <>
+      <ReleasePipeline entity={props.entity} onPromoted={retry} />
       {rollouts.map((rollout, i) => (
         <Fragment
           key={`${rollout.cluster}/${rollout.namespace}/${rollout.workload}`}

@@ -553,7 +553,7 @@ describe('EntityRolloutsContent', () => {
       );
       await user.click(within(dialog).getByRole('button', { name: 'Confirm' }));
       expect(await within(dialog).findByRole('alert')).toHaveTextContent(
-        'The rollout moved on since you looked: refresh.',
+        'revision 4 is no longer current (refresh to see where it stands)',
       );
       // Counted from here: on a slow machine the idle poll may already have fetched once more.
       const fetched = (api.getRollouts as jest.Mock).mock.calls.length;

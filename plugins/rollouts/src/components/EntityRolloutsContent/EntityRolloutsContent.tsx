@@ -19,6 +19,7 @@ import type {
 import { useRolloutHistory, useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutActionBar } from '../RolloutActions';
+import { ReleasePipeline } from '../ReleasePipeline';
 import {
   RolloutAnalysis,
   takesAnalysis,
@@ -140,6 +141,9 @@ function RolloutsContentBody(props: { entity: Entity }) {
   }
   return (
     <Grid container spacing={3} direction="column">
+      <Grid item>
+        <ReleasePipeline entity={entity} onPromoted={refresh} asCard />
+      </Grid>
       {rollouts.rollouts.map(rollout => (
         <Grid
           item

@@ -55,8 +55,13 @@ export function describeActionError(
     };
   }
   if (status === 409) {
+    // The server says why it refused in this state (the rollout moved on, a freeze window, a
+    // release that has not soaked in the previous stage); a refresh shows where it stands.
+    const why = bodyMessage(error);
     return {
-      message: 'The rollout moved on since you looked: refresh.',
+      message: why
+        ? `${why} (refresh to see where it stands)`
+        : 'The rollout moved on since you looked: refresh.',
       stale: true,
     };
   }
