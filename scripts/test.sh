@@ -60,6 +60,9 @@ suite() {
 check kube-real-build packages/kube-real/scripts/build.sh
 check types yarn tsc
 check lint yarn backstage-cli repo lint
+# The published packages' public API, against the committed report.api.md files (after the types
+# stage, which writes dist-types): a change to it shows in review. `yarn build:api-reports` updates them.
+check api-reports yarn check:api-reports
 # --watchAll=false: outside CI the Backstage CLI would otherwise run only the tests of changed files.
 suite unit "$out/jest.json" yarn backstage-cli repo test --ci --watchAll=false --json --outputFile="$out/jest.json"
 suite e2e "$out/e2e.json" node test/e2e/run.mjs --report "$out/e2e.json"

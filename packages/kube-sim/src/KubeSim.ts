@@ -162,6 +162,7 @@ function applyObjects(store: ObjectStore, objects: object[]) {
   }
 }
 
+/** @public */
 export async function startKubeSim(
   options: KubeSimOptions = {},
 ): Promise<KubeSim> {
@@ -287,6 +288,7 @@ export async function startKubeSim(
   };
 }
 
+/** @public */
 export function kubeconfigYaml(url: string): string {
   return [
     'apiVersion: v1',
