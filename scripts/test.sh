@@ -67,7 +67,7 @@ check api-reports yarn check:api-reports
 suite unit "$out/jest.json" yarn backstage-cli repo test --ci --watchAll=false --json --outputFile="$out/jest.json"
 suite e2e "$out/e2e.json" node test/e2e/run.mjs --report "$out/e2e.json"
 # The packed packages in a fresh create-app app, by the README's install steps, new and legacy
-# frontend, in Chromium (test/install/run.mjs; it stops itself after 25 minutes).
+# frontend, in Chromium (test/install/run.mjs; it stops itself after 40 minutes).
 suite install "$out/install.json" node test/install/run.mjs --report "$out/install.json"
 
 echo
