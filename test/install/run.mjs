@@ -85,9 +85,9 @@ async function variant(name, { context, appUrl, backendUrl, token, image, screen
     await page.getByText('Rollouts', { exact: true }).first().waitFor({ timeout: 120000 });
     await waitForText(page, 'Healthy');
     await screenshot(page, `${name}-overview-card`);
-    // The tab is on the entity page (in the new system possibly inside the deployment group's
-    // menu, next to Kubernetes); then its own route, as a link to it opens it.
-    await page.getByRole('tab', { name: /Deployment/ }).first().waitFor();
+    // The tab is on the entity page: a tab in the legacy app, in the new system the "Deployment"
+    // group's menu (next to Kubernetes), a button; then its own route, as the link opens it.
+    await page.getByRole('tab', { name: /^Deployment/ }).or(page.getByRole('button', { name: /^Deployment/ })).first().waitFor();
     await page.goto(`${appUrl}/catalog/default/component/${ENTITY}/deployment`);
     await page.getByRole('button', { name: 'Deploy image' }).first().waitFor({ timeout: 60000 });
     await screenshot(page, `${name}-deployment-tab`);
