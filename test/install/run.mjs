@@ -11,6 +11,7 @@ import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { freePort, repoRoot, run, stopChild, waitFor } from '../e2e/stack.mjs';
@@ -183,7 +184,10 @@ async function main() {
     const sim = run('kube-sim', 'node', [join(repoRoot, 'packages/kube-sim/bin/kube-sim'), '--port', String(simPort), '--seed', new URL('./cluster.yaml', import.meta.url).pathname], { cwd: repoRoot, env: {}, logDir });
     children.push(sim);
     await waitFor('kube-sim', async () => (await fetch(`${simUrl}/version`)).ok, 60000, sim);
-    const backend = run('backend', 'yarn', ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', overrideFor(appUrls.new)], {
+    // What `yarn start` runs (the backend from its sources through the CLI's Node transform), without
+    // the CLI's watcher, whose restarted child escaped the stop at the end of the first runs.
+    const nodeTransform = createRequire(join(appDir, 'packages/backend/package.json')).resolve('@backstage/cli-node/config/nodeTransform.cjs');
+    const backend = run('backend', process.execPath, ['--enable-source-maps', '--require', nodeTransform, 'src/index.ts', '--config', '../../app-config.yaml', '--config', overrideFor(appUrls.new)], {
       cwd: join(appDir, 'packages/backend'), env: { ...env, ...clusterEnv, NODE_ENV: 'development' }, logDir,
     });
     children.push(backend);
