@@ -1,7 +1,7 @@
 # The two commands. Both bootstrap the toolchain (Node 22, Yarn 4) and install dependencies first.
 SHELL := /bin/bash
 
-.PHONY: start test bench install lint typecheck unit e2e
+.PHONY: start test bench install lint typecheck unit e2e install-test
 
 ## make start: serve the portal on http://localhost:3000 (backend :7007, kube-sim :6550)
 ## make start CLUSTER=real: the same on a real Kubernetes control plane (packages/kube-real)
@@ -31,3 +31,7 @@ unit: install
 
 e2e: install
 	@. scripts/toolchain.sh && scripts/ensure-chromium.sh && node test/e2e/run.mjs
+
+## make install-test: the packed packages in a fresh create-app app, by the README (test/install)
+install-test: install
+	@. scripts/toolchain.sh && scripts/ensure-chromium.sh && node test/install/run.mjs

@@ -64,9 +64,15 @@ check types yarn tsc
 check lint yarn backstage-cli repo lint
 # The backend image without a Docker engine: lint the Dockerfile, build the bundle it copies, check it.
 check dockerfile scripts/check-dockerfile.sh
+# The published packages' public API, against the committed report.api.md files (after the types
+# stage, which writes dist-types): a change to it shows in review. `yarn build:api-reports` updates them.
+check api-reports yarn check:api-reports
 # --watchAll=false: outside CI the Backstage CLI would otherwise run only the tests of changed files.
 suite unit "$out/jest.json" yarn backstage-cli repo test --ci --watchAll=false --json --outputFile="$out/jest.json"
 suite e2e "$out/e2e.json" node test/e2e/run.mjs --report "$out/e2e.json"
+# The packed packages in a fresh create-app app, by the README's install steps, new and legacy
+# frontend, in Chromium (test/install/run.mjs; it stops itself after 40 minutes).
+suite install "$out/install.json" node test/install/run.mjs --report "$out/install.json"
 
 echo
 [ ${#failures[@]} = 0 ] || echo "Failed stages: ${failures[*]}"

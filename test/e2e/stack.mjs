@@ -26,7 +26,7 @@ export async function freePort() {
   });
 }
 
-async function waitFor(what, probe, timeoutMs, child) {
+export async function waitFor(what, probe, timeoutMs, child) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   while (Date.now() < deadline) {
@@ -43,7 +43,7 @@ async function waitFor(what, probe, timeoutMs, child) {
   throw new Error(`${what} was not ready after ${timeoutMs / 1000} s${lastError ? `: ${lastError.message}` : ''}`);
 }
 
-function run(name, cmd, args, { cwd, env, logDir }) {
+export function run(name, cmd, args, { cwd, env, logDir }) {
   const log = createWriteStream(join(logDir, `${name}.log`));
   const child = spawn(cmd, args, {
     cwd,
@@ -60,7 +60,7 @@ function run(name, cmd, args, { cwd, env, logDir }) {
   return child;
 }
 
-function stopChild(child) {
+export function stopChild(child) {
   if (!child || child.exitCode !== null) return Promise.resolve();
   return new Promise(res => {
     child.once('exit', res);

@@ -182,6 +182,7 @@ function applyObjects(store: ObjectStore, objects: object[]) {
   }
 }
 
+/** @public */
 export async function startKubeSim(
   options: KubeSimOptions = {},
 ): Promise<KubeSim> {
@@ -331,6 +332,7 @@ export async function startKubeSim(
   };
 }
 
+/** @public */
 export function kubeconfigYaml(url: string): string {
   return [
     'apiVersion: v1',

@@ -12,6 +12,7 @@ function ready(pod: any) {
  * For tests of traffic routing: every backendRef of the HTTPRoutes in `namespace` that the route
  * gives weight to while its Service selects no ready pod (a request sent there would fail), as
  * `route -> service (weight)`. Empty when every weighted backend could serve.
+ * @public
  */
 export function unservedRouteBackends(
   control: Pick<KubeSim['control'], 'get' | 'list'>,
@@ -48,7 +49,10 @@ export function unservedRouteBackends(
   return out;
 }
 
-/** The weights of the first rule of an HTTPRoute by backend name: `{ web: 80, 'web-canary': 20 }`. */
+/**
+ * The weights of the first rule of an HTTPRoute by backend name: `{ web: 80, 'web-canary': 20 }`.
+ * @public
+ */
 export function routeWeights(
   control: Pick<KubeSim['control'], 'get' | 'list'>,
   namespace: string,

@@ -8,7 +8,10 @@ export {
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
   KUBERNETES_NAMESPACE_ANNOTATION,
 } from './kubernetesAnnotations';
-/** The label the Kubernetes plugin matches `backstage.io/kubernetes-id` against. */
+/**
+ * The label the Kubernetes plugin matches `backstage.io/kubernetes-id` against.
+ * @public
+ */
 export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
 
 const PREFIX = 'rollouts.backstage.io';

@@ -4,7 +4,10 @@
  * initial chunk, so it must not drag the rest of the annotation names (or anything else) along.
  */
 
-/** Entity annotations of the Backstage Kubernetes plugin that map an entity to its workloads. */
+/**
+ * Entity annotations of the Backstage Kubernetes plugin that map an entity to its workloads.
+ * @public
+ */
 export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
 /** @public */
 export const KUBERNETES_LABEL_SELECTOR_ANNOTATION =

@@ -12,6 +12,7 @@ import {
   preloadRolloutsClient,
 } from './api/lazyRolloutsClient';
 import { rootRouteRef } from './routes';
+import type { EntityRolloutCardProps } from './components/EntityRolloutCard';
 
 /**
  * The rollouts plugin for apps on the legacy frontend system.
@@ -37,7 +38,9 @@ export const rolloutsPlugin = createPlugin({
  * The overview card: each rollout's strategy, phase, step, weights and images.
  * @public
  */
-export const EntityRolloutCard = rolloutsPlugin.provide(
+export const EntityRolloutCard: (
+  props: EntityRolloutCardProps,
+) => JSX.Element | null = rolloutsPlugin.provide(
   createComponentExtension({
     name: 'EntityRolloutCard',
     component: {
@@ -55,15 +58,16 @@ export const EntityRolloutCard = rolloutsPlugin.provide(
  * The Deployment tab: steps, revisions, history and actions per cluster and workload.
  * @public
  */
-export const EntityRolloutsContent = rolloutsPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityRolloutsContent',
-    component: () => {
-      preloadRolloutsClient();
-      return import('./components/EntityRolloutsContent').then(
-        m => m.EntityRolloutsContent,
-      );
-    },
-    mountPoint: rootRouteRef,
-  }),
-);
+export const EntityRolloutsContent: () => JSX.Element | null =
+  rolloutsPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityRolloutsContent',
+      component: () => {
+        preloadRolloutsClient();
+        return import('./components/EntityRolloutsContent').then(
+          m => m.EntityRolloutsContent,
+        );
+      },
+      mountPoint: rootRouteRef,
+    }),
+  );

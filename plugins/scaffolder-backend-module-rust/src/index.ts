@@ -38,10 +38,13 @@ export {
   checkServiceName,
   RUST_VERSION,
   SERVICE_NAME_PATTERN,
+  STRATEGIES,
+  TRAFFIC_ROUTINGS,
 } from './params/serviceParams';
 export type {
   ServiceParams,
   ServiceParamsInput,
   CanaryStep,
   Strategy,
+  TrafficRouting,
 } from './params/serviceParams';

@@ -27,7 +27,10 @@ import {
   decodeKubernetesProtobuf,
 } from './protobuf/decode';
 
-/** Fault injection settings; they apply to HTTP requests only, never to the control handle. */
+/**
+ * Fault injection settings; they apply to HTTP requests only, never to the control handle.
+ * @public
+ */
 export interface KubeSimFaults {
   /** 0..1: share of requests answered 500 or 503 with a Status body. */
   errorRate: number;
@@ -62,7 +65,10 @@ export interface ApiServerOptions {
   podLogs: (pod: any, container: string | undefined) => string;
 }
 
-/** One write request as the server received it, for tests that assert what a client sent. */
+/**
+ * One write request as the server received it, for tests that assert what a client sent.
+ * @public
+ */
 export interface RecordedWrite {
   method: string;
   /** The request path without the query string. */

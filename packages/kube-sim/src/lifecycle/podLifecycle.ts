@@ -12,13 +12,18 @@
 
 import { nowIso } from '../controllers/types';
 
-/** From the binding to the containers' start. */
+/**
+ * From the binding to the containers' start.
+ * @public
+ */
 export const START_AFTER_BINDING = 1.5;
 /** How long a crash-looping container runs before it exits. */
 const CRASH_RUNS_FOR = 2;
 
+/** @public */
 export type ImageBehaviour = 'healthy' | 'crashloop' | 'pullError';
 
+/** @public */
 export function imageBehaviour(image: string): ImageBehaviour {
   const last = image.split('/').pop() ?? '';
   const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : '';
@@ -27,7 +32,10 @@ export function imageBehaviour(image: string): ImageBehaviour {
   return 'healthy';
 }
 
-/** What the kubelet remembers of a pod beyond its API object (wall-clock ms). */
+/**
+ * What the kubelet remembers of a pod beyond its API object (wall-clock ms).
+ * @public
+ */
 export interface PodClock {
   /** When the pod was bound to its node. */
   boundAt: number;
@@ -35,6 +43,7 @@ export interface PodClock {
   readyAt?: number;
 }
 
+/** @public */
 export interface PodLifecycleOptions {
   /** Milliseconds a simulated duration of `seconds` lasts. */
   duration(seconds: number): number;
@@ -43,12 +52,14 @@ export interface PodLifecycleOptions {
   podIP: () => string;
 }
 
+/** @public */
 export interface KubeletEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
 }
 
+/** @public */
 export interface PodLifecycleStep {
   /** The status the pod has now; equal (as JSON) to the current one when nothing changed. */
   status: any;
@@ -205,7 +216,10 @@ function containerView(
   };
 }
 
-/** The status of a bound pod at `now`, and what changed since its current status. */
+/**
+ * The status of a bound pod at `now`, and what changed since its current status.
+ * @public
+ */
 export function podLifecycle(
   pod: any,
   clock: PodClock,
@@ -289,6 +303,7 @@ function sameStatus(next: any, prev: any): boolean {
 /**
  * Sorted keys, and no empty values: a real API server writes back `lastState: {}`, `imageID: ''`
  * and `lastProbeTime: null` where the simulation leaves the field out.
+ * @public
  */
 export function canonicalJson(v: any): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;

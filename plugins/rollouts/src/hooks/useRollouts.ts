@@ -19,7 +19,10 @@ export const IDLE_POLL_MS = 10_000;
 /** Poll faster while a rollout is progressing, so step changes show up without a signal. */
 export const PROGRESSING_POLL_MS = 3_000;
 
-/** The signal channel the backend publishes on whenever one of the entity's rollouts changes. */
+/**
+ * The signal channel the backend publishes on whenever one of the entity's rollouts changes.
+ * @public
+ */
 export function rolloutsSignalChannel(entity: Entity): string {
   return `rollouts:${stringifyEntityRef(entity)}`;
 }

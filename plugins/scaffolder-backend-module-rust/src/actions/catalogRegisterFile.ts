@@ -11,6 +11,7 @@ import { yaml } from './examples';
 /**
  * `rust:catalog:register-file`: registers a `file` location in the catalog, for services
  * published with the local target. Only files inside the local directory are accepted.
+ * @public
  */
 export function createCatalogRegisterFileAction(options: {
   catalog: CatalogService;

@@ -7,6 +7,7 @@ import { yaml } from './examples';
 /**
  * `rust:local:publish`: the `local` target's stand-in for a Git host. Copies the workspace to
  * `<rustTemplate.localTarget.directory>/<name>`, refusing any path outside that folder.
+ * @public
  */
 export function createLocalPublishAction(options: {
   localTarget: LocalTarget;

@@ -11,7 +11,10 @@ import { DNS_LABEL_PATTERN } from '../params/serviceParams';
 import { yaml } from './examples';
 import type { FieldCallback, Zod } from './paramsFields';
 
-/** Reads every manifest of a workspace folder (not `kustomization.yaml`), in file order. */
+/**
+ * Reads every manifest of a workspace folder (not `kustomization.yaml`), in file order.
+ * @public
+ */
 export async function readManifests(
   folder: string,
 ): Promise<KubernetesObject[]> {
@@ -104,6 +107,7 @@ export async function readManifestsTarget(
  * `rust:manifests:apply`: applies the workspace's manifests to a cluster of
  * `kubernetes.clusterLocatorMethods` with the rollouts engine's credential, so the service runs
  * right away. It takes nothing over: see `ClusterApplier`.
+ * @public
  */
 export function createManifestsApplyAction(options: {
   clusters: ClusterApplier;

@@ -49,6 +49,7 @@ async function requireOwnOrFreeEntity(
  * before the repository is published and the entity registered, so a refusal reaches the user
  * while nothing exists anywhere yet. The cluster rule is `ClusterApplier.plan`, the one apply
  * runs again when it writes.
+ * @public
  */
 export function createManifestsCheckAction(options: {
   clusters: ClusterApplier;

@@ -13,6 +13,7 @@ import { serviceParamsFields } from './paramsFields';
  * `rust:manifests:render`: builds the Kubernetes objects of the chosen strategy from typed
  * `kubernetes-models` objects, validates them against the Kubernetes schemas and writes them as
  * YAML into the workspace. No text templating: a value cannot change the documents' structure.
+ * @public
  */
 export function createManifestsRenderAction() {
   return createTemplateAction({

@@ -8,6 +8,7 @@ import { yaml } from './examples';
 /**
  * `rust:params:validate`: checks the form's values on the server and completes them with
  * defaults; the template's later steps read the normalised values from its output.
+ * @public
  */
 export function createParamsValidateAction(options: {
   clusters: ClusterApplier;

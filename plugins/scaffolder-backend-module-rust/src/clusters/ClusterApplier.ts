@@ -11,7 +11,10 @@ import {
 import { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { requireServiceNamespace } from './binding';
 
-/** A kind the apply step may write, by apiVersion and kind. */
+/**
+ * A kind the apply step may write, by apiVersion and kind.
+ * @public
+ */
 export interface AppliedKind {
   apiVersion: string;
   kind: string;
@@ -20,6 +23,7 @@ export interface AppliedKind {
 /**
  * The namespaced kinds the template renders (`buildManifests`), and so the only ones it applies:
  * no Namespace, RBAC, Secret or cluster-scoped object can ride along in a workspace's folder.
+ * @public
  */
 export const APPLIED_KINDS: readonly AppliedKind[] = [
   { apiVersion: 'v1', kind: 'ServiceAccount' },
@@ -32,7 +36,10 @@ export const APPLIED_KINDS: readonly AppliedKind[] = [
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
 ];
 
-/** What happened (or, in a check, would happen) to one object. */
+/**
+ * What happened (or, in a check, would happen) to one object.
+ * @public
+ */
 export interface AppliedObject {
   apiVersion: string;
   kind: string;
@@ -42,7 +49,10 @@ export interface AppliedObject {
   operation: 'created' | 'replaced' | 'skipped';
 }
 
-/** The writes an apply will make, decided from reads only. */
+/**
+ * The writes an apply will make, decided from reads only.
+ * @public
+ */
 export interface ApplyPlan {
   cluster: string;
   namespace: string;
@@ -101,6 +111,7 @@ function describeOwner(refs: string[] | 'invalid' | undefined): string {
  * Every object is read and judged before the first write, so a refusal leaves the cluster as it
  * was. Writes use the rollouts engine's credential; one API client per cluster, built on first
  * use and then reused.
+ * @public
  */
 export class ClusterApplier {
   private readonly clients = new Map<string, KubernetesObjectApi>();

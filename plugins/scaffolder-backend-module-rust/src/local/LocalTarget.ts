@@ -5,7 +5,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Config key of the folder that receives services created with the `local` target. */
+/**
+ * Config key of the folder that receives services created with the `local` target.
+ * @public
+ */
 export const LOCAL_DIRECTORY_CONFIG_KEY = 'rustTemplate.localTarget.directory';
 
 /** Default folder: outside any repository, writable by the backend on every machine. */
@@ -16,6 +19,7 @@ export function defaultLocalDirectory(): string {
 /**
  * The folder that plays the role of a Git host for the `local` target: each service lands in
  * `<directory>/<name>`, and nothing may be written outside it.
+ * @public
  */
 export class LocalTarget {
   constructor(readonly directory: string) {}

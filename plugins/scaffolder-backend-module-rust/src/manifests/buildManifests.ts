@@ -11,7 +11,10 @@ import { ServiceParams } from '../params/serviceParams';
 import { ANALYSIS_DATA_KEY, analysisYaml } from './analysis';
 import { HttpRoute } from './httpRoute';
 
-/** One manifest of the generated service, with the file it is written to. */
+/**
+ * One manifest of the generated service, with the file it is written to.
+ * @public
+ */
 export interface Manifest {
   file: string;
   object: { apiVersion: string; kind: string; metadata?: { name?: string } } & {
@@ -23,7 +26,10 @@ export interface Manifest {
 /** The user of the distroless `nonroot` image the Dockerfile runs as. */
 const NON_ROOT_UID = 65532;
 
-/** Names of the objects generated for a service. */
+/**
+ * Names of the objects generated for a service.
+ * @public
+ */
 export function objectNames(name: string) {
   return {
     deployment: name,
@@ -41,6 +47,7 @@ export function objectNames(name: string) {
 /**
  * The entity the template registers for a service: its catalog-info.yaml has no
  * metadata.namespace, so the entity is in `default`.
+ * @public
  */
 export function serviceEntityRef(name: string): string {
   return `component:default/${name}`;
@@ -54,6 +61,7 @@ export function serviceEntityRef(name: string): string {
  * backend creates the canary or preview Deployments itself during a rollout. Every object names
  * the entity it belongs to (`rollouts.backstage.io/entity`): the cluster side of the binding the
  * rollouts engine and the apply step trust.
+ * @public
  */
 export function buildManifests(
   params: ServiceParams,

@@ -3,15 +3,24 @@ import fs from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { Manifest } from './buildManifests';
 
-/** Folder (relative to the repository root) that holds the Kubernetes manifests. */
+/**
+ * Folder (relative to the repository root) that holds the Kubernetes manifests.
+ * @public
+ */
 export const MANIFESTS_DIRECTORY = 'deploy/kubernetes';
 
-/** Serialises one object as YAML; the library quotes every string that needs it. */
+/**
+ * Serialises one object as YAML; the library quotes every string that needs it.
+ * @public
+ */
 export function toYaml(manifest: Manifest): string {
   return stringify(manifest.object.toJSON(), { lineWidth: 0 });
 }
 
-/** Writes each manifest plus a `kustomization.yaml` listing them, inside the workspace only. */
+/**
+ * Writes each manifest plus a `kustomization.yaml` listing them, inside the workspace only.
+ * @public
+ */
 export async function writeManifests(
   workspacePath: string,
   directory: string,

@@ -6,7 +6,10 @@ import {
   validateAnalysisParams,
 } from './analysisParams';
 
-/** Delivery strategies the rollouts backend understands. */
+/**
+ * Delivery strategies the rollouts backend understands.
+ * @public
+ */
 export const STRATEGIES = ['RollingUpdate', 'Canary', 'BlueGreen'] as const;
 /** @public */
 export type Strategy = (typeof STRATEGIES)[number];
@@ -14,6 +17,7 @@ export type Strategy = (typeof STRATEGIES)[number];
 /**
  * How a canary's traffic is split: by the ratio of stable and canary replicas behind one Service
  * (plain Kubernetes), or exactly by the weights of a Gateway API HTTPRoute.
+ * @public
  */
 export const TRAFFIC_ROUTINGS = ['replica-ratio', 'gateway-api'] as const;
 /** @public */
@@ -23,6 +27,7 @@ export type TrafficRouting = (typeof TRAFFIC_ROUTINGS)[number];
  * A Kubernetes object name (DNS-1123 label) that is also a valid crate name: lower-case letters,
  * digits and dashes, starting with a letter, at most 40 characters so that `<name>-preview` and
  * generated ReplicaSet names stay within Kubernetes' limits.
+ * @public
  */
 export const SERVICE_NAME_PATTERN = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /** A DNS-1123 label: Kubernetes namespaces and cluster names. */
@@ -48,10 +53,16 @@ const RESERVED_CRATE_NAMES = new Set([
   'super',
 ]);
 
-/** The Rust version of the generated service (rust-toolchain.toml, Dockerfile and CI). */
+/**
+ * The Rust version of the generated service (rust-toolchain.toml, Dockerfile and CI).
+ * @public
+ */
 export const RUST_VERSION = '1.95.0';
 
-/** What the template form sends (after JSON-schema validation, which the scaffolder does first). */
+/**
+ * What the template form sends (after JSON-schema validation, which the scaffolder does first).
+ * @public
+ */
 export interface ServiceParamsInput extends AnalysisParamsInput {
   name: string;
   port: number;
@@ -68,12 +79,18 @@ export interface ServiceParamsInput extends AnalysisParamsInput {
   imageOrganization?: string;
 }
 
-/** Argo Rollouts' step vocabulary, as the rollouts backend reads it. */
+/**
+ * Argo Rollouts' step vocabulary, as the rollouts backend reads it.
+ * @public
+ */
 export type CanaryStep =
   | { setWeight: number }
   | { pause: { duration?: string } };
 
-/** Parameters checked and completed with defaults: what the manifests and skeleton are built from. */
+/**
+ * Parameters checked and completed with defaults: what the manifests and skeleton are built from.
+ * @public
+ */
 export interface ServiceParams {
   name: string;
   crateName: string;
@@ -99,7 +116,10 @@ function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-/** Checks a service name, throwing an InputError that says what is wrong and how to fix it. */
+/**
+ * Checks a service name, throwing an InputError that says what is wrong and how to fix it.
+ * @public
+ */
 export function checkServiceName(name: unknown): string {
   if (typeof name !== 'string' || !SERVICE_NAME_PATTERN.test(name)) {
     throw new InputError(
@@ -125,6 +145,7 @@ export function checkServiceName(name: unknown): string {
 /**
  * Checks canary traffic weights: each 1 to 99, strictly increasing, so every step sends more
  * traffic to the new version than the one before; full promotion (100) is appended.
+ * @public
  */
 export function canaryStepsFromWeights(weights: unknown): CanaryStep[] {
   if (!Array.isArray(weights) || weights.length === 0) {
@@ -170,6 +191,7 @@ export function imageRegistryOf(repository: string): string {
 /**
  * Validates everything the form sends, on the server: the form's own checks can be bypassed by a
  * direct API call, and JSON schema cannot say "strictly increasing".
+ * @public
  */
 export function validateServiceParams(
   input: ServiceParamsInput,
