@@ -32,7 +32,7 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
-backend.add(import('@internal/plugin-scaffolder-backend-module-rust'));
+backend.add(import('@rust-delivery-portal/plugin-scaffolder-backend-module-rust'));
 
 // permissions: everyone reads, owners of an entity act on its rollouts
 backend.add(import('@backstage/plugin-permission-backend'));
@@ -40,7 +40,7 @@ backend.add(import('./permissions/policyModule'));
 
 // kubernetes (read-only views) and rollouts (actions) share the cluster config
 backend.add(import('@backstage/plugin-kubernetes-backend'));
-backend.add(import('@internal/plugin-rollouts-backend'));
+backend.add(import('@rust-delivery-portal/plugin-rollouts-backend'));
 
 backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));

@@ -3,7 +3,7 @@
  * and server in this one Node process (so on one core). Prints request counts, throughput and
  * server-side p50/p99 latency per request type.
  *
- *   yarn workspace @internal/kube-sim bench [--requests N] [--concurrency N]
+ *   yarn workspace @rust-delivery-portal/kube-sim bench [--requests N] [--concurrency N]
  */
 import http from 'node:http';
 import { startKubeSim } from '../src';

@@ -10,7 +10,7 @@
  *   a new ReplicaSet, new pods, old pods removed, Endpoints and events updated), with the CPU % and
  *   the longest event-loop block of the simulator during that churn.
  *
- *   yarn workspace @internal/kube-sim bench:scale [--deployments 1000] [--replicas 2]
+ *   yarn workspace @rust-delivery-portal/kube-sim bench:scale [--deployments 1000] [--replicas 2]
  *     [--churn-seconds 30] [--patches-per-second 10] [--time-scale 1] [--idle-seconds 10]
  */
 import http from 'node:http';

@@ -45,5 +45,14 @@ export {
 } from './controllers/gateways';
 export { ArgoRolloutController } from './controllers/argoRollouts';
 export { TYPES as CONTROLLER_TYPES, PodRuntime } from './controllers/types';
-export type { ControllerContext } from './controllers/types';
+export type { ControllerContext, PodTimeline } from './controllers/types';
+export type { EventRecorder } from './controllers/EventRecorder';
+export type {
+  ObjectStore,
+  StoredObject,
+  ChangeEvent,
+  WatchEventType,
+  WriteOptions,
+  Listener,
+} from './store/ObjectStore';
 export type { ResourceType } from './api/resources';

@@ -1,5 +1,5 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 /**

@@ -2,7 +2,7 @@ import type { Entity } from '@backstage/catalog-model';
 import type {
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import type { RolloutsApi } from '../src/api';
 import { backendError } from '../src/testing/backendError';
 import {

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { renderInTestApp } from '@backstage/test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutName } from './components/RolloutStatus/format';
 import { EntityRolloutCard } from './plugin';
 import { EntityRolloutsContent } from './components/EntityRolloutsContent';

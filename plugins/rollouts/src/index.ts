@@ -11,7 +11,7 @@ export {
 } from './plugin';
 export type { EntityRolloutCardProps } from './components/EntityRolloutCard';
 export { rolloutsApiRef, RolloutsClient } from './api';
-export type { RolloutsApi } from './api';
+export type { MutationAnswer, RolloutsApi } from './api';
 export { isRolloutsAvailable } from './isRolloutsAvailable';
 export { ReleasePipeline } from './components/ReleasePipeline';
 export type { ReleasePipelineProps } from './components/ReleasePipeline';

@@ -2,7 +2,7 @@ import type { Entity } from '@backstage/catalog-model';
 import {
   KUBERNETES_ID_ANNOTATION,
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /**
  * True when the entity names its workloads the way the Kubernetes plugin reads them, which is

@@ -6,6 +6,10 @@
  */
 export { scaffolderModuleRust as default } from './module';
 export { createParamsValidateAction } from './actions/paramsValidate';
+export type {
+  AnalysisParams,
+  AnalysisParamsInput,
+} from './params/analysisParams';
 export { createManifestsRenderAction } from './actions/manifestsRender';
 export { createLocalPublishAction } from './actions/localPublish';
 export { createCatalogRegisterFileAction } from './actions/catalogRegisterFile';

@@ -13,7 +13,7 @@ import {
   rolloutReadPermission,
   rolloutRollbackPermission,
   rolloutStartPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   kubernetesClustersReadPermission,
   kubernetesProxyPermission,

@@ -24,7 +24,7 @@ import {
   rolloutReadPermission,
   rolloutStartPermission,
   rolloutsPermissions,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 const rolloutPermissionNames = new Set(rolloutsPermissions.map(p => p.name));
 

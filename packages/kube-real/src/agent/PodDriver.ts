@@ -3,7 +3,7 @@ import {
   KubeletEvent,
   PodClock,
   podLifecycle,
-} from '@internal/kube-sim';
+} from '@rust-delivery-portal/kube-sim';
 import { randomBytes } from 'node:crypto';
 import { ApiClient, isStatus } from './ApiClient';
 import { allocateLoopbackPodIp } from './loopbackAddresses';

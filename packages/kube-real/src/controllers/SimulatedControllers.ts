@@ -6,7 +6,7 @@ import {
   ResourceType,
   reconcileGateway,
   reconcileHttpRoute,
-} from '@internal/kube-sim';
+} from '@rust-delivery-portal/kube-sim';
 import { ClusterMirror } from '../targets/ClusterMirror';
 import { RestClient } from '../targets/RestClient';
 

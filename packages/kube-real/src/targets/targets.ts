@@ -1,4 +1,4 @@
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import { RealCluster, startRealCluster } from '../RealCluster';
 import { demoSeedForRealCluster } from '../demoSeed';
 import { CrdSet, crdKinds } from '../crds';

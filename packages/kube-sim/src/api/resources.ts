@@ -3,6 +3,7 @@
  * routing, OpenAPI and storage, so a kind is either fully served or not at all.
  */
 
+/** @public */
 export interface ResourceType {
   group: string; // '' for the core group
   version: string;

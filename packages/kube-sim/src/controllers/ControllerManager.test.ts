@@ -114,7 +114,11 @@ describe('ControllerManager', () => {
         endpointsOf().length === 2,
       5000,
     );
-    expect(endpointsOf().map((a: any) => a.targetRef.name).sort()).toEqual(
+    expect(
+      endpointsOf()
+        .map((a: any) => a.targetRef.name)
+        .sort(),
+    ).toEqual(
       pods('web')
         .map(p => p.metadata.name)
         .sort(),

@@ -6,7 +6,10 @@ const EVENTS = findResource('v1', 'events')!;
 /** Events kept per namespace; older ones are removed, as the event TTL does on a real cluster. */
 const MAX_EVENTS_PER_NAMESPACE = 300;
 
-/** Writes core/v1 Events the way controllers and the kubelet do, counting repeats. */
+/**
+ * Writes core/v1 Events the way controllers and the kubelet do, counting repeats.
+ * @public
+ */
 export class EventRecorder {
   private readonly seen = new Map<string, string>();
 

@@ -99,6 +99,7 @@ function seconds(duration: unknown): number {
   return Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[m[2] ?? 's'] ?? 1);
 }
 
+/** @public */
 export class ArgoRolloutController {
   constructor(private readonly ctx: ControllerContext) {}
 

@@ -6,6 +6,7 @@ import { ControllerContext, TYPES, canonical, nowIso } from './types';
  * traffic. A route is Accepted by each parent Gateway that exists (`NoMatchingParent` otherwise),
  * and its refs are resolved when every backendRef names an existing Service of its namespace
  * (`BackendNotFound` otherwise).
+ * @public
  */
 export const SIMULATED_GATEWAY_CONTROLLER = 'kube-sim.local/simulated-gateway';
 
@@ -37,6 +38,7 @@ function comparable(status: any) {
   return canonical(status).replace(/"lastTransitionTime":"[^"]*",?/g, '');
 }
 
+/** @public */
 export function reconcileGateway(
   ctx: ControllerContext,
   namespace: string,
@@ -73,6 +75,7 @@ export function reconcileGateway(
   ctx.store.update(TYPES.gateways, next, { subresource: 'status' });
 }
 
+/** @public */
 export function reconcileHttpRoute(
   ctx: ControllerContext,
   namespace: string,

@@ -33,8 +33,7 @@ export function reconcileReplicaSet(
   if (rs.metadata.deletionTimestamp) return undefined;
   const pods = controlled.filter(
     p =>
-      !p.metadata.deletionTimestamp &&
-      controllerOf(p)?.uid === rs.metadata.uid,
+      !p.metadata.deletionTimestamp && controllerOf(p)?.uid === rs.metadata.uid,
   );
   const want = rs.spec.replicas ?? 1;
   if (pods.length < want) {

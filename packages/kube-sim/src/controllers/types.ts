@@ -2,7 +2,10 @@ import { ObjectStore } from '../store/ObjectStore';
 import { findResource, ResourceType } from '../api/resources';
 import { EventRecorder } from './EventRecorder';
 
-/** What every controller gets: the store, the clock scale, a logger and the event recorder. */
+/**
+ * What every controller gets: the store, the clock scale, a logger and the event recorder.
+ * @public
+ */
 export interface ControllerContext {
   store: ObjectStore;
   /** 1 = real seconds; 0.05 = twenty times faster. */
@@ -15,11 +18,13 @@ export interface ControllerContext {
   pods: PodRuntime;
 }
 
+/** @public */
 export interface PodTimeline {
   createdAt: number;
   readyAt?: number;
 }
 
+/** @public */
 export class PodRuntime {
   private readonly timelines = new Map<string, PodTimeline>();
 
@@ -37,6 +42,7 @@ export class PodRuntime {
   }
 }
 
+/** @public */
 export const TYPES = {
   namespaces: findResource('v1', 'namespaces')!,
   nodes: findResource('v1', 'nodes')!,

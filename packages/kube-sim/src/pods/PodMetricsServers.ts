@@ -58,7 +58,6 @@ export function prometheusTarget(pod: any) {
   return { targets: [labels.__address__], labels };
 }
 
-
 /** The loopback address a pod's server binds: its pod IP, which kube-sim allocates in 127.244.0.0/16. */
 function loopbackIp(pod: any): string | undefined {
   const ip = pod.status?.podIP;

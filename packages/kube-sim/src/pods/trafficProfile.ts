@@ -7,8 +7,10 @@
  * `rate()` over scrapes sees the rate.
  */
 
+/** @public */
 export type TrafficBehaviour = 'healthy' | 'errors' | 'slow';
 
+/** @public */
 export function trafficBehaviour(image: string): TrafficBehaviour {
   const last = image.split('/').pop() ?? '';
   const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : '';

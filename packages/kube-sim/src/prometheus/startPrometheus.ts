@@ -32,6 +32,7 @@ export interface RunningPrometheus {
  * `prometheus.io/scrape: "true"`, at their `prometheus.io/port` and `prometheus.io/path`, with
  * every pod label as a Prometheus label (`app.kubernetes.io/name` becomes
  * `app_kubernetes_io_name`) plus `namespace` and `pod`. The label names the analysis queries use.
+ * @public
  */
 export function prometheusConfig(options: {
   targetsFile: string;

@@ -10,6 +10,7 @@ import { applyDefaults } from './defaults';
  * history of changes for watches that resume from a resourceVersion, and a uid index for owners.
  */
 
+/** @public */
 export interface StoredObject {
   readonly obj: any;
   /** The object serialized once per write, so reads cost no JSON.stringify. */
@@ -17,8 +18,10 @@ export interface StoredObject {
   readonly rv: number;
 }
 
+/** @public */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+/** @public */
 export interface ChangeEvent {
   type: WatchEventType;
   key: string;
@@ -28,6 +31,7 @@ export interface ChangeEvent {
   previous?: StoredObject;
 }
 
+/** @public */
 export interface WriteOptions {
   /** `status`: writes only `status` (the status subresource); `all`: writes everything given, for controllers. */
   subresource?: 'status' | 'all';
@@ -35,7 +39,8 @@ export interface WriteOptions {
   checkResourceVersion?: boolean;
 }
 
-type Listener = (event: ChangeEvent) => void;
+/** @public */
+export type Listener = (event: ChangeEvent) => void;
 
 const NAMESPACE_TYPE: ResourceType = {
   group: '',
@@ -48,6 +53,7 @@ const NAMESPACE_TYPE: ResourceType = {
   verbs: [],
 };
 
+/** @public */
 export class ObjectStore {
   private revision = 1;
   private readonly data = new Map<

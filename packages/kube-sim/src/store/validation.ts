@@ -146,7 +146,11 @@ function validateEndpointAddresses(obj: any): StatusCause[] {
           causes.push(invalid(field, ip, 'may not be unspecified (0.0.0.0)'));
         } else if (/^169\.254\./.test(ip)) {
           causes.push(
-            invalid(field, ip, 'may not be in the link-local range (169.254.0.0/16)'),
+            invalid(
+              field,
+              ip,
+              'may not be in the link-local range (169.254.0.0/16)',
+            ),
           );
         } else if (/^224\.0\.0\./.test(ip)) {
           causes.push(

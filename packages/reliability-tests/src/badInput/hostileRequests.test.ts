@@ -1,5 +1,5 @@
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
-import { ROLLOUT_ACTIONS } from '@internal/plugin-rollouts-common';
+import { startKubeSim, KubeSim } from '@rust-delivery-portal/kube-sim';
+import { ROLLOUT_ACTIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 import fc from 'fast-check';
 import request from 'supertest';
 import { authHeader } from '../harness/portal';

@@ -1,9 +1,9 @@
 import { TestCluster, clusterTargets } from '@internal/kube-real';
-import { routeWeights, unservedRouteBackends } from '@internal/kube-sim';
+import { routeWeights, unservedRouteBackends } from '@rust-delivery-portal/kube-sim';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { serviceEntity, userEntity } from '../harness/catalogEntities';
 import { startCountingProxy } from '../harness/countingProxy';
 import {

@@ -1,4 +1,4 @@
-import { KubeSim } from '@internal/kube-sim';
+import { KubeSim } from '@rust-delivery-portal/kube-sim';
 
 /** Every namespaced kind kube-sim serves that a portal door could write. */
 const KINDS: Array<[string, string]> = [

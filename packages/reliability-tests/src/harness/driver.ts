@@ -1,7 +1,7 @@
 import type {
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { Caller, Portal } from './portal';
 
 /** What the driver needs of a backend: in-process (`startPortal`) or a child process (`spawnPortal`). */

@@ -17,7 +17,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 // These suites install the real plugins into test backends, as packages/backend does.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
-import rolloutsPlugin from '@internal/plugin-rollouts-backend';
+import rolloutsPlugin from '@rust-delivery-portal/plugin-rollouts-backend';
 // The portal's permission policy lives in the backend package, which exports nothing; testing
 // that very policy (not a copy of it) is the point of the authorization matrix.
 // eslint-disable-next-line @backstage/no-forbidden-package-imports

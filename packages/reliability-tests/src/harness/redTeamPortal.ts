@@ -10,12 +10,12 @@ import { JsonObject } from '@backstage/types';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import catalogScaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import scaffolderModuleRust from '@internal/plugin-scaffolder-backend-module-rust';
+import scaffolderModuleRust from '@rust-delivery-portal/plugin-scaffolder-backend-module-rust';
 import kubernetesPlugin from '@backstage/plugin-kubernetes-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 // These suites install the real plugins into test backends, as packages/backend does.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
-import rolloutsPlugin from '@internal/plugin-rollouts-backend';
+import rolloutsPlugin from '@rust-delivery-portal/plugin-rollouts-backend';
 // The portal's own policy and catalog location rules (packages/backend exports nothing): the
 // red-team suite attacks that very composition, not a copy of it.
 // eslint-disable-next-line @backstage/no-forbidden-package-imports

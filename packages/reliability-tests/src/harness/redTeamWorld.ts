@@ -2,7 +2,7 @@ import { Entity } from '@backstage/catalog-model';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_ENTITY_ANNOTATIONS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { CANARY_STEPS } from './workloads';
 
 /**

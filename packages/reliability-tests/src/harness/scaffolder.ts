@@ -7,7 +7,7 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
-import scaffolderModuleRust from '@internal/plugin-scaffolder-backend-module-rust';
+import scaffolderModuleRust from '@rust-delivery-portal/plugin-scaffolder-backend-module-rust';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';

@@ -1,7 +1,7 @@
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** Namespace of every test workload. */
 export const NS = 'shop';

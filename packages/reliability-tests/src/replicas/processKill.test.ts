@@ -1,6 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
-import { RolloutView } from '@internal/plugin-rollouts-common';
+import { startKubeSim, KubeSim } from '@rust-delivery-portal/kube-sim';
+import { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { Knex } from 'knex';
 import {
   ClientTally,

@@ -3,7 +3,7 @@ import { TestCluster, clusterTargets } from '@internal/kube-real';
 import {
   ROLLOUT_ANNOTATIONS,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { Knex } from 'knex';
 import { serviceEntity, userEntity } from '../harness/catalogEntities';
 import {

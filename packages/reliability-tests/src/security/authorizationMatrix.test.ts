@@ -1,5 +1,5 @@
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
-import { ROLLOUT_ACTIONS } from '@internal/plugin-rollouts-common';
+import { startKubeSim, KubeSim } from '@rust-delivery-portal/kube-sim';
+import { ROLLOUT_ACTIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 import { serviceEntity, userEntity } from '../harness/catalogEntities';
 import { Caller, Portal, startPortal } from '../harness/portal';
 import { NS, canaryWorkload, namespaceObject } from '../harness/workloads';

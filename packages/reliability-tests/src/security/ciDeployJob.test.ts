@@ -1,6 +1,6 @@
 import { Entity } from '@backstage/catalog-model';
-import { ROLLOUT_ENTITY_ANNOTATIONS } from '@internal/plugin-rollouts-common';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { ROLLOUT_ENTITY_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';

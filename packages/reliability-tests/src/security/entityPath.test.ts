@@ -1,5 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
+import { startKubeSim, KubeSim } from '@rust-delivery-portal/kube-sim';
 import { serviceEntity, userEntity } from '../harness/catalogEntities';
 import { Portal, startPortal } from '../harness/portal';
 import { NS, canaryWorkload, namespaceObject } from '../harness/workloads';

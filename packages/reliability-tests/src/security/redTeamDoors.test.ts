@@ -1,6 +1,6 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import { startKubeSim, KubeSim } from '@rust-delivery-portal/kube-sim';
+import { ROLLOUT_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';

@@ -1,5 +1,5 @@
 import { Entity } from '@backstage/catalog-model';
-import { startKubeSim, KubeSim } from '@internal/kube-sim';
+import { startKubeSim, KubeSim } from '@rust-delivery-portal/kube-sim';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -8,7 +8,7 @@ import {
   createManifestsApplyAction,
   validateServiceParams,
   writeManifests,
-} from '@internal/plugin-scaffolder-backend-module-rust';
+} from '@rust-delivery-portal/plugin-scaffolder-backend-module-rust';
 
 /**
  * The template's `rust:manifests:apply` step and the `kubectl rollout status` a newcomer (and the

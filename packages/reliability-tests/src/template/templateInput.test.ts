@@ -6,7 +6,7 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import scaffolderModuleRust from '@internal/plugin-scaffolder-backend-module-rust';
+import scaffolderModuleRust from '@rust-delivery-portal/plugin-scaffolder-backend-module-rust';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';

@@ -5,11 +5,11 @@ import {
   RunningPrometheus,
   startKubeSim,
   startPrometheus,
-} from '@internal/kube-sim';
+} from '@rust-delivery-portal/kube-sim';
 import {
   ROLLOUT_ANNOTATIONS,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { RolloutEngine, RolloutEvent } from '../engine/RolloutEngine';
 

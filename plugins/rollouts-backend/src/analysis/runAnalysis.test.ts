@@ -4,7 +4,7 @@ import { Entity } from '@backstage/catalog-model';
 import {
   RolloutView,
   ROLLOUT_ANNOTATIONS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1ConfigMap } from '@kubernetes/client-node';
 import { FakeCluster, deployment } from '../testing/FakeCluster';
 import { RolloutEngine } from '../engine/RolloutEngine';

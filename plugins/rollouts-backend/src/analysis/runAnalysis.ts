@@ -2,7 +2,7 @@ import { NotAllowedError } from '@backstage/errors';
 import {
   AnalysisMeasurement,
   ROLLOUT_ANNOTATIONS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { bindingOf, boundEntityOf } from '../engine/binding';
 import { RolloutState, nextState } from '../strategies/state';
 import { StrategyContext, Transition } from '../strategies/types';

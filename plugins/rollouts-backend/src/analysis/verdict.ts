@@ -2,7 +2,7 @@ import {
   AnalysisMeasurement,
   AnalysisMetricView,
   AnalysisPhase,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** Measurements kept per metric in the rollout's state (and so in the view): the most recent. */
 export const MEASUREMENTS_KEPT = 30;

@@ -1,7 +1,7 @@
 import {
   AnalysisView,
   ROLLOUT_ANNOTATIONS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 import { RolloutState } from '../strategies/state';
 

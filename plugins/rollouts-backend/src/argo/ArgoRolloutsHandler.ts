@@ -7,7 +7,7 @@ import {
 import {
   RolloutAction,
   WorkloadBinding,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { bindingOf, boundEntityOf } from '../engine/binding';
 import { WorkloadSelector } from '../engine/selectors';
 import type {

@@ -13,7 +13,7 @@ import {
   ROLLOUT_ANNOTATIONS,
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { TestCluster, clusterTargets } from '@internal/kube-real';
 import request from 'supertest';
 import rolloutsPlugin from '../index';

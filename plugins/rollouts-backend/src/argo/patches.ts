@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import { RolloutAction } from '@internal/plugin-rollouts-common';
+import { RolloutAction } from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import {
   currentStepIndex,

@@ -5,7 +5,7 @@ import {
   RevisionRole,
   RevisionView,
   RolloutPhase,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1ReplicaSet } from '@kubernetes/client-node';
 import { RolloutViewBase } from '../strategies/types';
 import { rolloutPhase } from './phase';

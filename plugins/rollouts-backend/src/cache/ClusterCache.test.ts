@@ -2,8 +2,8 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { KubeConfig } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { ROLLOUT_LABELS } from '@rust-delivery-portal/plugin-rollouts-common';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import { ClusterCache } from './ClusterCache';
 
 /**

@@ -11,7 +11,7 @@ import {
   V1ReplicaSet,
   V1Service,
 } from '@kubernetes/client-node';
-import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_LABELS } from '@rust-delivery-portal/plugin-rollouts-common';
 import { RolloutCluster } from '../clusters/clusters';
 import {
   ARGO_GROUP,

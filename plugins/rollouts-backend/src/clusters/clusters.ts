@@ -3,7 +3,7 @@ import { Config } from '@backstage/config';
 import {
   kubeConfigFor,
   readRolloutClusters,
-} from '@internal/plugin-rollouts-node';
+} from '@rust-delivery-portal/plugin-rollouts-node';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** A cluster the rollouts backend acts on, with the engine's own (writer) credential. */

@@ -6,7 +6,7 @@ import { ApprovalStore, NewApproval } from './ApprovalStore';
 jest.setTimeout(60_000);
 
 const migrationsDir = resolvePackagePath(
-  '@internal/plugin-rollouts-backend',
+  '@rust-delivery-portal/plugin-rollouts-backend',
   'migrations',
 );
 

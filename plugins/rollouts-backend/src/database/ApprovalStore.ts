@@ -3,7 +3,7 @@ import {
   ApprovalStatus,
   ApprovalView,
   GatedAction,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
 

@@ -2,11 +2,11 @@ import {
   DatabaseService,
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
-import { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
+import { RolloutHistoryEvent } from '@rust-delivery-portal/plugin-rollouts-common';
 import { Knex } from 'knex';
 
 const migrationsDir = resolvePackagePath(
-  '@internal/plugin-rollouts-backend',
+  '@rust-delivery-portal/plugin-rollouts-backend',
   'migrations',
 );
 

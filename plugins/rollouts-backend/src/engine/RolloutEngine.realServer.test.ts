@@ -4,7 +4,7 @@ import { TestCluster, clusterTargets } from '@internal/kube-real';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { deployment } from '../testing/FakeCluster';
 import { RolloutEngine } from './RolloutEngine';

@@ -3,7 +3,7 @@ import { Entity } from '@backstage/catalog-model';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 import { FakeCluster, deployment } from '../testing/FakeCluster';
 import { readState } from '../strategies/state';

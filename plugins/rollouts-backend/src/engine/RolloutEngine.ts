@@ -15,7 +15,7 @@ import {
   RolloutStrategy,
   RolloutView,
   WorkloadBinding,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { ClusterCache, WatchedKind } from '../cache/ClusterCache';
 import { RolloutCluster } from '../clusters/clusters';

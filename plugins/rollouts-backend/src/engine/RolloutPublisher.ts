@@ -3,7 +3,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import {
   RolloutSignalMessage,
   rolloutsSignalChannel,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { NotificationService } from '@backstage/plugin-notifications-node';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import { RolloutHistoryStore } from '../database/RolloutHistoryStore';

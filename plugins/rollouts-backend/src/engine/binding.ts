@@ -1,11 +1,11 @@
 import {
   ROLLOUT_ANNOTATIONS,
   WorkloadBinding,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   boundEntityRefs,
   normalizeEntityRef,
-} from '@internal/plugin-rollouts-node';
+} from '@rust-delivery-portal/plugin-rollouts-node';
 import { KubernetesObject } from '@kubernetes/client-node';
 
 /**

@@ -5,7 +5,7 @@ import {
   KUBERNETES_ID_LABEL,
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
   KUBERNETES_NAMESPACE_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** One requirement of a label selector. */
 export interface Requirement {

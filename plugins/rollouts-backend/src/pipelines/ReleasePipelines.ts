@@ -20,7 +20,7 @@ import {
   PromoteReleaseRequest,
   ROLLOUT_ENTITY_ANNOTATIONS,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { Request } from 'express';
 import { AuthorizedRollouts } from '../service/AuthorizedRollouts';
 import { PipelineGate, ResolvedStage } from './PipelineGate';

@@ -3,7 +3,7 @@ import { Entity } from '@backstage/catalog-model';
 import {
   PipelineStage,
   ROLLOUT_ENTITY_ANNOTATIONS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../strategies/state';

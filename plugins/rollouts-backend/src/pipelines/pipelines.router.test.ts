@@ -12,8 +12,8 @@ import {
   PipelineView,
   ROLLOUT_ANNOTATIONS,
   RolloutHistoryEvent,
-} from '@internal/plugin-rollouts-common';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+} from '@rust-delivery-portal/plugin-rollouts-common';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import express from 'express';
 import request from 'supertest';
 import { readClusters } from '../clusters/clusters';

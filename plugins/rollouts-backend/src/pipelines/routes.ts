@@ -1,6 +1,6 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { CompoundEntityRef } from '@backstage/catalog-model';
-import { promoteReleaseRequestSchema } from '@internal/plugin-rollouts-common';
+import { promoteReleaseRequestSchema } from '@rust-delivery-portal/plugin-rollouts-common';
 import { Request, Router } from 'express';
 import { z } from 'zod';
 import { ReleasePipelines } from './ReleasePipelines';

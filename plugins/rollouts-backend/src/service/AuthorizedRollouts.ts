@@ -26,7 +26,7 @@ import {
   RolloutAction,
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { Request } from 'express';
 import {
   NewHistoryEvent,

@@ -27,7 +27,7 @@ import {
 import {
   AllowedAction,
   rolloutReadPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { ACTING, grantedActions, permissionOf } from './acting';
 import { TtlCache } from './TtlCache';
 import { callOwnBackend } from './unreachable';

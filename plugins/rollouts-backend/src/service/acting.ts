@@ -3,7 +3,7 @@ import {
   ROLLOUT_ACTIONS,
   rolloutActionPermissions,
   rolloutStartPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** Everything a user may be allowed to do: start a rollout, or any action on one. */
 export const ACTING: AllowedAction[] = ['start', ...ROLLOUT_ACTIONS];

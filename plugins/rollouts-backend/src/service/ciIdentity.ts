@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { ROLLOUT_ENTITY_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_ENTITY_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** A CI job signed in with its repository's GitHub Actions OIDC token. */
 export interface GitHubActionsIdentity {

@@ -16,13 +16,13 @@ import {
   ROLLOUT_LABELS,
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   KubeSim,
   routeWeights,
   startKubeSim,
   unservedRouteBackends,
-} from '@internal/kube-sim';
+} from '@rust-delivery-portal/kube-sim';
 import request from 'supertest';
 import rolloutsPlugin from '../index';
 

@@ -11,7 +11,7 @@ import {
   rolloutActionRequestSchema,
   rolloutActionSchema,
   startRolloutRequestSchema,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';

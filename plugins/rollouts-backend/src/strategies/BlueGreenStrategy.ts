@@ -6,7 +6,7 @@ import {
   ROLLOUT_ANNOTATIONS,
   RevisionView,
   RolloutAction,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import {
   clone,

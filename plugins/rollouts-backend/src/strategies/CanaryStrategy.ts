@@ -5,7 +5,7 @@ import {
   ROLLOUT_ANNOTATIONS,
   RevisionView,
   RolloutAction,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import {

@@ -4,7 +4,7 @@ import {
   RolloutAction,
   RolloutPhase,
   RevisionView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   currentReplicaSet,
   deploymentComplete,

@@ -5,7 +5,7 @@ import {
   V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { ConflictError } from '@backstage/errors';
-import { ROLLOUT_LABELS } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_LABELS } from '@rust-delivery-portal/plugin-rollouts-common';
 import { ClusterCache } from '../cache/ClusterCache';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';

@@ -1,7 +1,7 @@
 import {
   RolloutPhase,
   ROLLOUT_ANNOTATIONS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 import { imageOf, isoTime } from './kube';
 import type { AnalysisRecord } from '../analysis/verdict';

@@ -3,7 +3,7 @@ import {
   RolloutAction,
   RolloutStrategy,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { V1Deployment } from '@kubernetes/client-node';
 import { ClusterCache } from '../cache/ClusterCache';
 import { WorkloadClient } from '../clusters/WorkloadClient';

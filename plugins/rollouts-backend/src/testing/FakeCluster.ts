@@ -1,4 +1,4 @@
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   KubernetesObject,
   V1ConfigMap,

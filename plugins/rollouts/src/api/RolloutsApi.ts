@@ -11,7 +11,7 @@ import type {
   RolloutHistoryEvent,
   RolloutView,
   StartRolloutRequest,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /**
  * The rollouts backend as the frontend sees it: one call per REST route.

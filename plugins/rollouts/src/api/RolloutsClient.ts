@@ -14,7 +14,7 @@ import type {
   RolloutsListResponse,
   RolloutView,
   StartRolloutRequest,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import type { MutationAnswer, RolloutsApi } from './RolloutsApi';
 
 /**

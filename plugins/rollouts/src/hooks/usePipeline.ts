@@ -5,7 +5,7 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { useApi } from '@backstage/core-plugin-api';
-import type { PipelineView } from '@internal/plugin-rollouts-common';
+import type { PipelineView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../api';
 import { useLiveRefresh } from './useRollouts';
 

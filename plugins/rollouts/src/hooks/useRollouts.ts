@@ -11,7 +11,7 @@ import { useSignal } from '@backstage/plugin-signals-react';
 import type {
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../api';
 
 /** Poll this often when nothing is moving; signals make most refreshes immediate anyway. */

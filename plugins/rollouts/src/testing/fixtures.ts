@@ -4,7 +4,7 @@ import type {
   AnalysisMetricView,
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 export const paymentsApi: Entity = {
   apiVersion: 'backstage.io/v1alpha1',

@@ -1,7 +1,7 @@
 import { ConfigReader } from '@backstage/config';
 import { createMockDirectory } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import { stringify } from 'yaml';
 import { ClusterApplier } from '../clusters/ClusterApplier';
 import {

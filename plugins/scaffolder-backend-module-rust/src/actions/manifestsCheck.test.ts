@@ -13,7 +13,7 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';

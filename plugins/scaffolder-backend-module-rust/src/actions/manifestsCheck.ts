@@ -8,7 +8,7 @@ import { InputError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { ClusterApplier } from '../clusters/ClusterApplier';
-import { normalizeEntityRef } from '@internal/plugin-rollouts-node';
+import { normalizeEntityRef } from '@rust-delivery-portal/plugin-rollouts-node';
 import { yaml } from './examples';
 import { manifestsTargetFields, readManifestsTarget } from './manifestsApply';
 

@@ -1,5 +1,5 @@
 import { ConfigReader } from '@backstage/config';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { APPLIED_KINDS, ClusterApplier } from './ClusterApplier';

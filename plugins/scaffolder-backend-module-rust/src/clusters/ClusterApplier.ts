@@ -1,13 +1,13 @@
 import { Config } from '@backstage/config';
 import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   boundEntityRefs,
   kubeConfigFor,
   normalizeEntityRef,
   readRolloutClusters,
   RolloutClusterConfig,
-} from '@internal/plugin-rollouts-node';
+} from '@rust-delivery-portal/plugin-rollouts-node';
 import { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { requireServiceNamespace } from './binding';
 

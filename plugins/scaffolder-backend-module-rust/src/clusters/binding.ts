@@ -1,5 +1,5 @@
 import { InputError } from '@backstage/errors';
-import { normalizeEntityRef } from '@internal/plugin-rollouts-node';
+import { normalizeEntityRef } from '@rust-delivery-portal/plugin-rollouts-node';
 
 /** The catalog's name rules for kind, namespace and name (`kind:namespace/name`, all written out). */
 const FULL_ENTITY_REF_PATTERN =

@@ -6,7 +6,7 @@ import {
   KUBERNETES_ID_LABEL,
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { ServiceParams } from '../params/serviceParams';
 import { ANALYSIS_DATA_KEY, analysisYaml } from './analysis';
 import { HttpRoute } from './httpRoute';

@@ -3,6 +3,7 @@ import { InputError } from '@backstage/errors';
 /**
  * The canary analysis the template renders: the canary's 5xx ratio and its p99 latency, judged by
  * the rollouts engine against Prometheus at every interval while the canary runs.
+ * @public
  */
 export interface AnalysisParams {
   /** Below this share of 5xx responses (0..1) a measurement passes. */
@@ -17,7 +18,10 @@ export interface AnalysisParams {
   failureLimit: number;
 }
 
-/** What the form sends for the analysis (all optional: the defaults below apply). */
+/**
+ * What the form sends for the analysis (all optional: the defaults below apply).
+ * @public
+ */
 export interface AnalysisParamsInput {
   analysis?: boolean;
   analysisMaxErrorPercent?: number;

@@ -1,4 +1,4 @@
-import { startRolloutRequestSchema } from '@internal/plugin-rollouts-common';
+import { startRolloutRequestSchema } from '@rust-delivery-portal/plugin-rollouts-common';
 import { createMockDirectory } from '@backstage/backend-test-utils';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -7,7 +7,7 @@ import {
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';

@@ -1,6 +1,6 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
-import { AllowedAction } from '@internal/plugin-rollouts-common';
+import { AllowedAction } from '@rust-delivery-portal/plugin-rollouts-common';
 import { GateTarget, TargetScope, scopeMatches } from './targets';
 
 /**

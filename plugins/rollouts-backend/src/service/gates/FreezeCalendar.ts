@@ -2,7 +2,7 @@ import { Config } from '@backstage/config';
 import {
   FreezeWindowView,
   GatedAction,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { GateTarget, TargetScope, scopeMatches } from './targets';
 import { assertTimeZone, instantOf, localPartsOf } from './zonedTime';
 

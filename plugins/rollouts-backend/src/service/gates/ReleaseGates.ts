@@ -13,7 +13,7 @@ import {
   FreezeWindowView,
   GatedAction,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   ApprovalStore,
   ApprovedInput,

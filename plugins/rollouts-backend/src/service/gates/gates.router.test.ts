@@ -18,8 +18,8 @@ import {
   ROLLOUT_ANNOTATIONS,
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
-import { KubeSim, startKubeSim } from '@internal/kube-sim';
+} from '@rust-delivery-portal/plugin-rollouts-common';
+import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import request from 'supertest';
 import { readClusters } from '../../clusters/clusters';
 import { ApprovalStore } from '../../database/ApprovalStore';

@@ -8,7 +8,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   FreezeWindowView,
   rolloutFreezeOverridePermission,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { callOwnBackend } from '../unreachable';
 
 /**

@@ -3,7 +3,7 @@ import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
   TrafficRouteView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   KubernetesObject,
   V1Deployment,

@@ -6,7 +6,7 @@ import {
 } from '@backstage/plugin-catalog-react';
 import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
 import type { Entity } from '@backstage/catalog-model';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import {
   argoCanaryPromotingFull,

@@ -13,7 +13,7 @@ import {
   entityRouteRef,
 } from '@backstage/plugin-catalog-react';
 import { coreApis } from '@backstage/frontend-plugin-api';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import {
   blueGreenAwaitingPromotion,

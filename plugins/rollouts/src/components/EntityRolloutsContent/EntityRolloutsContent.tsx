@@ -15,7 +15,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import type {
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { useRolloutHistory, useRollouts } from '../../hooks/useRollouts';
 import { isRolloutsAvailable } from '../../isRolloutsAvailable';
 import { RolloutActionBar } from '../RolloutActions';

@@ -4,7 +4,7 @@ import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
-import type { RolloutHistoryEvent } from '@internal/plugin-rollouts-common';
+import type { RolloutHistoryEvent } from '@rust-delivery-portal/plugin-rollouts-common';
 import { OutcomeStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 

@@ -7,7 +7,7 @@ import TableRow from '@material-ui/core/TableRow';
 import type {
   RevisionRole,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutName } from '../RolloutStatus/format';
 
 const roleColors: Record<RevisionRole, 'primary' | 'secondary' | 'default'> = {

@@ -2,7 +2,7 @@ import Step from '@material-ui/core/Step';
 import StepLabel from '@material-ui/core/StepLabel';
 import Stepper from '@material-ui/core/Stepper';
 import Typography from '@material-ui/core/Typography';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { describeStep, formatStep, rolloutName } from '../RolloutStatus/format';
 
 /** Steps of a strategy that declares none: what the engine does, in order. */

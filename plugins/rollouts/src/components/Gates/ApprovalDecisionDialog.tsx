@@ -8,7 +8,7 @@ import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
 import { useApi } from '@backstage/core-plugin-api';
-import type { ApprovalView } from '@internal/plugin-rollouts-common';
+import type { ApprovalView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../../api';
 import { describeApproval } from './describeApproval';
 

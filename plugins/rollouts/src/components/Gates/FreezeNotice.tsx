@@ -1,5 +1,5 @@
 import Alert from '@material-ui/lab/Alert';
-import type { FreezeWindowView } from '@internal/plugin-rollouts-common';
+import type { FreezeWindowView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 
 /** The freeze in force for a target, or the next one: what it is called, why, and until when. */

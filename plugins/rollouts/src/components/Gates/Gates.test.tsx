@@ -14,7 +14,7 @@ import {
 import type {
   ApprovalView,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import { pausedCanary, paymentsApi } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';

@@ -3,7 +3,7 @@ import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
 import { identityApiRef, useApi } from '@backstage/core-plugin-api';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import useAsync from 'react-use/esm/useAsync';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 import {

@@ -1,4 +1,4 @@
-import type { ApprovalView } from '@internal/plugin-rollouts-common';
+import type { ApprovalView } from '@rust-delivery-portal/plugin-rollouts-common';
 
 const VERBS: Record<ApprovalView['action'], string> = {
   start: 'start',

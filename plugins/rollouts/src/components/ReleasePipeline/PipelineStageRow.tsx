@@ -4,7 +4,7 @@ import Typography from '@material-ui/core/Typography';
 import type {
   PipelineStageView,
   PipelineWait,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { RolloutPhaseStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import { formatAbsolute, formatRelative } from '../RolloutStatus/format';
 

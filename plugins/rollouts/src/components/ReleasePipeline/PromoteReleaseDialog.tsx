@@ -12,7 +12,7 @@ import { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
-import type { PipelineStageView } from '@internal/plugin-rollouts-common';
+import type { PipelineStageView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { isApprovalRequested, rolloutsApiRef } from '../../api';
 
 /** @public */

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import type { PipelineView } from '@internal/plugin-rollouts-common';
+import type { PipelineView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef, RolloutsApi } from '../../api';
 import { paymentsApi } from '../../testing/fixtures';
 import { backendError, mockRolloutsApi } from '../../testing/mockRolloutsApi';

@@ -4,7 +4,7 @@ import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { InfoCard, ResponseErrorPanel } from '@backstage/core-components';
 import { Entity, getCompoundEntityRef } from '@backstage/catalog-model';
-import type { PipelineStageView } from '@internal/plugin-rollouts-common';
+import type { PipelineStageView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { usePipeline } from '../../hooks/usePipeline';
 import { PipelineStageRow } from './PipelineStageRow';
 import { PromoteReleaseDialog } from './PromoteReleaseDialog';

@@ -7,7 +7,7 @@ import {
   CompoundEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutName } from '../RolloutStatus/format';
 import {
   isReadOnlyByBinding,

@@ -12,7 +12,7 @@ import Alert from '@material-ui/lab/Alert';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { isApprovalRequested, rolloutsApiRef } from '../../api';
 import { freezeExplanation } from '../Gates';
 import { rolloutName } from '../RolloutStatus/format';

@@ -1,5 +1,5 @@
 import { ResponseError } from '@backstage/errors';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import type { ActionDefinition } from './actions';
 
 /** What went wrong, in words the user can act on. */

@@ -1,7 +1,7 @@
 import type {
   AllowedAction,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import {
   formatStep,
   formatStrategy,

@@ -1,5 +1,5 @@
 import Grid from '@material-ui/core/Grid';
-import type { AnalysisMetricView } from '@internal/plugin-rollouts-common';
+import type { AnalysisMetricView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { AnalysisMetricChart } from './AnalysisMetricChart';
 
 /**

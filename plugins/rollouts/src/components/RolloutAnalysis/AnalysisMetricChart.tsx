@@ -17,7 +17,7 @@ import {
 import type {
   AnalysisMeasurement,
   AnalysisMetricView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { AnalysisPhaseStatus } from '../RolloutStatus/RolloutPhaseStatus';
 import {
   describeMeasurement,

@@ -8,7 +8,7 @@ import {
 import type {
   RolloutHistoryEvent,
   RolloutView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../../api';
 import {
   analysisHistory,

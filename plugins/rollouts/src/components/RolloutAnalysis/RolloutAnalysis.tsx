@@ -3,8 +3,8 @@ import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { Progress } from '@backstage/core-components';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { AnalysisPhaseStatus } from '../RolloutStatus/RolloutPhaseStatus';
 
 const AnalysisCharts = lazy(() => import('./AnalysisCharts'));

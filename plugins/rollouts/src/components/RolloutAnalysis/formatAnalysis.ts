@@ -1,7 +1,7 @@
 import type {
   AnalysisMeasurement,
   AnalysisMetricView,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** A measured value in at most three significant digits: `0.062`, `0.5`, `1.23e-4`. */
 export function formatMetricValue(value: number | undefined): string {

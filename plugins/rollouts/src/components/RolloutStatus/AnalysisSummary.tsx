@@ -1,5 +1,5 @@
 import Typography from '@material-ui/core/Typography';
-import type { AnalysisView } from '@internal/plugin-rollouts-common';
+import type { AnalysisView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { formatMetricValue } from '../RolloutAnalysis/formatAnalysis';
 import { AnalysisPhaseStatus } from './RolloutPhaseStatus';
 

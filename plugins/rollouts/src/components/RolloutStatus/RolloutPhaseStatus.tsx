@@ -11,7 +11,7 @@ import type {
   AnalysisPhase,
   RolloutHistoryEvent,
   RolloutPhase,
-} from '@internal/plugin-rollouts-common';
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 type StatusIcon = typeof StatusOK;
 

@@ -3,7 +3,7 @@ import Chip from '@material-ui/core/Chip';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { AnalysisSummary } from './AnalysisSummary';
 import { RolloutPhaseStatus } from './RolloutPhaseStatus';
 import {

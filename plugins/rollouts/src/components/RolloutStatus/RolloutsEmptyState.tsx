@@ -1,6 +1,6 @@
 import { EmptyState } from '@backstage/core-components';
 import { MissingAnnotationEmptyState } from '@backstage/plugin-catalog-react';
-import { KUBERNETES_ID_ANNOTATION } from '@internal/plugin-rollouts-common';
+import { KUBERNETES_ID_ANNOTATION } from '@rust-delivery-portal/plugin-rollouts-common';
 
 const KUBERNETES_DOCS =
   'https://backstage.io/docs/features/kubernetes/configuration#surfacing-your-kubernetes-components-as-part-of-an-entity';

@@ -3,8 +3,8 @@ import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { makeStyles } from '@material-ui/core/styles';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import { ROLLOUT_ANNOTATIONS } from '@internal/plugin-rollouts-common';
-import type { RolloutView } from '@internal/plugin-rollouts-common';
+import { ROLLOUT_ANNOTATIONS } from '@rust-delivery-portal/plugin-rollouts-common';
+import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutName } from './format';
 
 const useStyles = makeStyles(theme => ({

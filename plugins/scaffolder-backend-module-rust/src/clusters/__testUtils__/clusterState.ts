@@ -1,4 +1,4 @@
-import type { KubeSim } from '@internal/kube-sim';
+import type { KubeSim } from '@rust-delivery-portal/kube-sim';
 
 /** Every kind a refused apply could have touched, and the Secrets a pod would load. */
 const WATCHED_KINDS = [

@@ -15,7 +15,7 @@ import scaffolderModuleRust from '../../index';
 
 /** The template folder of the repository. */
 export const TEMPLATE_DIR = resolvePackagePath(
-  '@internal/plugin-scaffolder-backend-module-rust',
+  '@rust-delivery-portal/plugin-scaffolder-backend-module-rust',
   '../../templates/rust-service',
 );
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 /** The repository root. */
 export const REPO_ROOT = resolvePackagePath(
-  '@internal/plugin-scaffolder-backend-module-rust',
+  '@rust-delivery-portal/plugin-scaffolder-backend-module-rust',
   '../..',
 );
 
