@@ -95,7 +95,7 @@ describe('app-config.production.yaml', () => {
     }
   });
 
-  it('keeps the guest provider of app-config.yaml out (it is there, so the removal is real)', async () => {
+  it('keeps the guest and demo providers of app-config.yaml out (it is there, so the removal is real)', async () => {
     const development = await ConfigSources.toConfig(
       ConfigSources.default({
         rootDir: REPO_ROOT,
@@ -108,6 +108,9 @@ describe('app-config.production.yaml', () => {
     try {
       expect(development.has('auth.providers.guest')).toBe(true);
       expect(production.has('auth.providers.guest')).toBe(false);
+      // The development-only demo users (sign in as a second owner for four-eyes approval).
+      expect(development.has('auth.providers.demo')).toBe(true);
+      expect(production.has('auth.providers.demo')).toBe(false);
     } finally {
       development.close();
       production.close();
