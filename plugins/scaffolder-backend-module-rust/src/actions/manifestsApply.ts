@@ -9,7 +9,7 @@ import { requireEntityRef } from '../clusters/binding';
 import { MANIFESTS_DIRECTORY } from '../manifests/writeManifests';
 import { DNS_LABEL_PATTERN } from '../params/serviceParams';
 import { yaml } from './examples';
-import type { FieldCallback, Zod } from './paramsFields';
+import type { FieldsOf, Zod } from './paramsFields';
 
 /**
  * Reads every manifest of a workspace folder (not `kustomization.yaml`), in file order.
@@ -47,10 +47,14 @@ export async function readManifests(
 }
 
 /** The inputs `rust:manifests:check` and `rust:manifests:apply` share. */
-export const manifestsTargetFields: Record<
-  'cluster' | 'namespace' | 'entityRef' | 'directory',
-  FieldCallback
-> = {
+interface ManifestsTargetInput {
+  cluster: string;
+  namespace: string;
+  entityRef: string;
+  directory?: string;
+}
+
+export const manifestsTargetFields: FieldsOf<ManifestsTargetInput> = {
   cluster: (z: Zod) =>
     z.string().describe('Cluster name from kubernetes.clusterLocatorMethods'),
   namespace: (z: Zod) =>

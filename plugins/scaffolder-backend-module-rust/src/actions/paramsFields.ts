@@ -10,14 +10,18 @@ export type FieldCallback = FieldCallbacks[string];
 export type Zod = Parameters<FieldCallback>[0];
 
 /**
+ * One zod field per property of `T`, in `T`'s declaration order. A mapped type over `keyof T`
+ * keeps that order; `Record<keyof T, ...>` would not (it follows the key union's internal order,
+ * which differs between compilations and made the API report flip).
+ */
+export type FieldsOf<T> = { [K in keyof T]-?: FieldCallback };
+
+/**
  * The service parameters as zod fields, shared by the actions that take them. The JSON schema the
  * scaffolder derives from these checks types; `validateServiceParams` checks the rest. (Typed
  * loosely on purpose: the scaffolder's own zod copy cannot be named in a declaration.)
  */
-export const serviceParamsFields: Record<
-  keyof ServiceParamsInput,
-  FieldCallback
-> = {
+export const serviceParamsFields: FieldsOf<ServiceParamsInput> = {
   name: (zod: Zod) =>
     zod
       .string()
