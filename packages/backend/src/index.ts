@@ -32,7 +32,9 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
-backend.add(import('@rust-delivery-portal/plugin-scaffolder-backend-module-rust'));
+backend.add(
+  import('@rust-delivery-portal/plugin-scaffolder-backend-module-rust'),
+);
 
 // permissions: everyone reads, owners of an entity act on its rollouts
 backend.add(import('@backstage/plugin-permission-backend'));

@@ -16,7 +16,9 @@ const GROUPS: Record<CrdSet, string> = {
  * controllers (`startSimulatedControllers`), so `make start CLUSTER=real` gets the whole demo.
  */
 export function demoSeedForRealCluster(crds: CrdSet[] = []): object[] {
-  const dir = path.dirname(require.resolve('@rust-delivery-portal/kube-sim/package.json'));
+  const dir = path.dirname(
+    require.resolve('@rust-delivery-portal/kube-sim/package.json'),
+  );
   const text = fs.readFileSync(path.join(dir, 'seeds', 'demo.yaml'), 'utf8');
   const missing = (Object.keys(GROUPS) as CrdSet[])
     .filter(set => !crds.includes(set))

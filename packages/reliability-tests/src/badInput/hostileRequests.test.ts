@@ -86,20 +86,19 @@ const encodedTraversal = fc.constantFrom(
   '....%2F%2F',
 );
 /** A path segment that is surely not a known entity part; always one segment of the URL. */
-const hostileSegment = fc
-  .oneof(
-    encodedTraversal,
-    weirdString
-      .filter(
-        s =>
-          !['component', 'default', 'fuzz'].includes(
-            s.toLocaleLowerCase('en-US'),
-          ),
-      )
-      .map(s => encodeURIComponent(s))
-      // A literal `.`/`..` segment is resolved by the HTTP client before it is sent.
-      .filter(s => s.length > 0 && s !== '.' && s !== '..'),
-  );
+const hostileSegment = fc.oneof(
+  encodedTraversal,
+  weirdString
+    .filter(
+      s =>
+        !['component', 'default', 'fuzz'].includes(
+          s.toLocaleLowerCase('en-US'),
+        ),
+    )
+    .map(s => encodeURIComponent(s))
+    // A literal `.`/`..` segment is resolved by the HTTP client before it is sent.
+    .filter(s => s.length > 0 && s !== '.' && s !== '..'),
+);
 
 /** Entity path params with at least one hostile part (unknown entity, traversal, junk). */
 const badEntityPath = fc

@@ -1,5 +1,8 @@
 import { TestCluster, clusterTargets } from '@internal/kube-real';
-import { routeWeights, unservedRouteBackends } from '@rust-delivery-portal/kube-sim';
+import {
+  routeWeights,
+  unservedRouteBackends,
+} from '@rust-delivery-portal/kube-sim';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,

@@ -1,5 +1,8 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { PipelineStage, RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
+import {
+  PipelineStage,
+  RolloutView,
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { RolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { LocatedWorkload, RolloutEngine } from '../engine/RolloutEngine';
 import { DeclaredPipeline, PipelineDefaults, pipelineOf } from './declaration';

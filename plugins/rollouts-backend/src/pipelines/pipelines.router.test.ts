@@ -243,7 +243,10 @@ describe('release pipelines across two clusters', () => {
           .set('Authorization', as)
           .send(body),
       decide: (id: string, decision: string, body: object, as: string) =>
-        request(app).post(`/approvals/${id}/${decision}`).set('Authorization', as).send(body),
+        request(app)
+          .post(`/approvals/${id}/${decision}`)
+          .set('Authorization', as)
+          .send(body),
       start: (name: string, body: object, as = owner) =>
         request(app)
           .post(`${base(name)}/rollouts`)
@@ -478,7 +481,9 @@ describe('release pipelines across two clusters', () => {
   it('asks another owner to approve a promotion into a protected stage, and holds it in a freeze', async () => {
     const t = await setup({
       rollouts: {
-        approvals: { rules: [{ clusters: ['production'], actions: ['start'] }] },
+        approvals: {
+          rules: [{ clusters: ['production'], actions: ['start'] }],
+        },
         freezeWindows: [
           {
             name: 'year-end',
@@ -490,37 +495,69 @@ describe('release pipelines across two clusters', () => {
         ],
       },
     });
-    expect((await t.start('checkout', { cluster: 'staging', image: V2 })).status).toBe(201);
+    expect(
+      (await t.start('checkout', { cluster: 'staging', image: V2 })).status,
+    ).toBe(201);
     await until(
       () => t.pipeline('checkout'),
       p => p.stages[1].waitingFor[0]?.kind === 'soak',
       'staging to complete the release',
     );
-    const completed = (await t.history('checkout')).find(r => r.action === 'completed')!;
+    const completed = (await t.history('checkout')).find(
+      r => r.action === 'completed',
+    )!;
     const soaked = new Date(new Date(completed.createdAt).getTime() + SOAK_MS);
     t.setNow(soaked);
-    expect((await t.pipeline('checkout')).stages[1]).toMatchObject({ canPromote: true, approvalRequired: true });
+    expect((await t.pipeline('checkout')).stages[1]).toMatchObject({
+      canPromote: true,
+      approvalRequired: true,
+    });
 
     // During the freeze: the stage says so, and the promotion is refused naming the window and its end.
     t.setNow(new Date('2030-12-30T12:00:00Z'));
     expect((await t.pipeline('checkout')).stages[1]).toMatchObject({
       canPromote: false,
-      waitingFor: [expect.objectContaining({ kind: 'freeze', until: '2031-01-02T07:00:00.000Z' })],
+      waitingFor: [
+        expect.objectContaining({
+          kind: 'freeze',
+          until: '2031-01-02T07:00:00.000Z',
+        }),
+      ],
     });
-    const frozen = await t.promote('checkout', { stage: 'production', image: V2, reason: 'ship it' });
+    const frozen = await t.promote('checkout', {
+      stage: 'production',
+      image: V2,
+      reason: 'ship it',
+    });
     expect(frozen.status).toBe(409);
-    expect(frozen.body.error.message).toMatch(/Freeze window "year-end" .* until 2031-01-02T07:00:00.000Z/);
+    expect(frozen.body.error.message).toMatch(
+      /Freeze window "year-end" .* until 2031-01-02T07:00:00.000Z/,
+    );
 
     // After it: the owner's promotion becomes a request; the requester cannot approve it himself.
     t.setNow(soaked);
-    const asked = await t.promote('checkout', { stage: 'production', image: V2, reason: 'soaked for 10 minutes' });
+    const asked = await t.promote('checkout', {
+      stage: 'production',
+      image: V2,
+      reason: 'soaked for 10 minutes',
+    });
     expect(asked.status).toBe(202);
-    expect(asked.body.approval).toMatchObject({ cluster: 'production', image: V2, requestedBy: OWNER, status: 'pending' });
+    expect(asked.body.approval).toMatchObject({
+      cluster: 'production',
+      image: V2,
+      requestedBy: OWNER,
+      status: 'pending',
+    });
     expect((await t.pipeline('checkout')).stages[1]).toMatchObject({
       canPromote: false,
       waitingFor: [expect.objectContaining({ kind: 'approval' })],
     });
-    const own = await t.decide(asked.body.approval.id, 'approve', { reason: 'me' }, mockCredentials.user.header(OWNER));
+    const own = await t.decide(
+      asked.body.approval.id,
+      'approve',
+      { reason: 'me' },
+      mockCredentials.user.header(OWNER),
+    );
     expect(own.status).toBe(403);
     const approved = await t.decide(
       asked.body.approval.id,

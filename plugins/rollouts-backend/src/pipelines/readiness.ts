@@ -1,4 +1,7 @@
-import { PipelineWait, RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
+import {
+  PipelineWait,
+  RolloutView,
+} from '@rust-delivery-portal/plugin-rollouts-common';
 import { sameRelease } from './release';
 
 /** The engine's statement that a rollout of `image` completed on a workload, at `at`. */

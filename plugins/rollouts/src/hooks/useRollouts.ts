@@ -31,7 +31,11 @@ export function rolloutsSignalChannel(entity: Entity): string {
  * Re-runs `retry` whenever a signal arrives on the entity's channel, and on an interval as the
  * fallback for apps without signals (or a dropped connection).
  */
-export function useLiveRefresh(entity: Entity, retry: () => void, fast: boolean) {
+export function useLiveRefresh(
+  entity: Entity,
+  retry: () => void,
+  fast: boolean,
+) {
   const { lastSignal } = useSignal(rolloutsSignalChannel(entity));
   useEffect(() => {
     if (lastSignal) {

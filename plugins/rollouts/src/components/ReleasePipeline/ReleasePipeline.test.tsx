@@ -164,17 +164,36 @@ it('says a protected stage asks for approval, and takes the 202 answer as asked'
   const api = mockRolloutsApi({
     getPipeline: jest
       .fn()
-      .mockResolvedValue(pipeline({ waitingFor: [], canPromote: true, approvalRequired: true })),
-    promoteRelease: jest.fn().mockResolvedValue({ approval: { id: 'a1', status: 'pending' } }),
+      .mockResolvedValue(
+        pipeline({ waitingFor: [], canPromote: true, approvalRequired: true }),
+      ),
+    promoteRelease: jest
+      .fn()
+      .mockResolvedValue({ approval: { id: 'a1', status: 'pending' } }),
   });
   await render(api);
-  expect(await screen.findByRole('listitem', { name: 'Stage 2: production' })).toHaveTextContent('needs approval');
-  await userEvent.click(screen.getByRole('button', { name: 'Promote to production' }));
-  const dialog = await screen.findByRole('dialog', { name: 'Promote to production' });
-  expect(dialog).toHaveTextContent('asks another owner of the entity to approve');
-  await userEvent.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'soaked');
-  await userEvent.click(within(dialog).getByRole('button', { name: 'Promote to production' }));
-  await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+  expect(
+    await screen.findByRole('listitem', { name: 'Stage 2: production' }),
+  ).toHaveTextContent('needs approval');
+  await userEvent.click(
+    screen.getByRole('button', { name: 'Promote to production' }),
+  );
+  const dialog = await screen.findByRole('dialog', {
+    name: 'Promote to production',
+  });
+  expect(dialog).toHaveTextContent(
+    'asks another owner of the entity to approve',
+  );
+  await userEvent.type(
+    within(dialog).getByRole('textbox', { name: /Reason/ }),
+    'soaked',
+  );
+  await userEvent.click(
+    within(dialog).getByRole('button', { name: 'Promote to production' }),
+  );
+  await waitFor(() =>
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+  );
 });
 
 describe('formatRemaining', () => {

@@ -1,5 +1,8 @@
 import { DateTime } from 'luxon';
-import type { CanaryStep, RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
+import type {
+  CanaryStep,
+  RolloutView,
+} from '@rust-delivery-portal/plugin-rollouts-common';
 
 /** "Step 2 of 5": the step index is 0-based and may equal `total` once every step is done. */
 export function formatStep(step: RolloutView['step']): string {
