@@ -108,10 +108,20 @@ describe('ClusterCache on a cluster full of pods no rollout touches', () => {
         [ROLLOUT_LABELS.owner]: 'payments',
       }),
     ]);
-    const podsOf = (label: string) =>
-      sim.control.list('v1', 'Pod', 'default', `app=${label}`);
+    // Ready pods, so that their status (conditions among it) is there to be slimmed: a pod the
+    // simulated scheduler has not bound yet has no conditions at all, as on a real cluster.
+    const readyPodsOf = (label: string) =>
+      sim.control
+        .list('v1', 'Pod', 'default', `app=${label}`)
+        .filter((p: any) =>
+          p.status?.conditions?.some(
+            (c: any) => c.type === 'Ready' && c.status === 'True',
+          ),
+        );
     await sim.control.waitFor(
-      () => podsOf('unrelated').length === 6 && podsOf('payments').length === 2,
+      () =>
+        readyPodsOf('unrelated').length === 6 &&
+        readyPodsOf('payments').length === 2,
       20_000,
     );
     const kubeConfig = new KubeConfig();
