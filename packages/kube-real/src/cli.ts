@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { kubectl } from './kubectl';
+import { REAL_CLUSTER_KUBERNETES_PLUGIN } from './kubernetesPlugin';
 import { startRealCluster } from './RealCluster';
 import { demoSeedForRealCluster } from './demoSeed';
 import { crdKinds } from './crds';
@@ -132,21 +133,7 @@ async function main() {
     join(stateDir, 'app-config.yaml'),
     stringify({
       kubernetes: {
-        // The plugin's default object types less the two 1.20 does not serve (autoscaling/v2
-        // HorizontalPodAutoscalers, batch/v1 CronJobs): each would be an error on every tab.
-        objectTypes: [
-          'pods',
-          'services',
-          'configmaps',
-          'limitranges',
-          'resourcequotas',
-          'deployments',
-          'replicasets',
-          'jobs',
-          'ingresses',
-          'statefulsets',
-          'daemonsets',
-        ],
+        apiVersionOverrides: REAL_CLUSTER_KUBERNETES_PLUGIN.apiVersionOverrides,
         clusterLocatorMethods: [
           {
             type: 'config',
@@ -157,7 +144,8 @@ async function main() {
                 authProvider: 'serviceAccount',
                 serviceAccountToken: cluster.tokens.reader,
                 caData: Buffer.from(cluster.caData).toString('base64'),
-                skipMetricsLookup: true,
+                skipMetricsLookup:
+                  REAL_CLUSTER_KUBERNETES_PLUGIN.skipMetricsLookup,
               },
             ],
           },

@@ -23,6 +23,8 @@ export {
 } from './binaries';
 export type { ControlPlaneBinaries } from './binaries';
 export { tokenKubeconfig } from './kubeconfig';
+export { REAL_CLUSTER_KUBERNETES_PLUGIN } from './kubernetesPlugin';
+export type { KubernetesPluginSettings } from './kubernetesPlugin';
 
 // One suite, two targets: kube-sim and this real cluster behind the same test controls.
 export * from './targets';

@@ -14,6 +14,10 @@ import {
   startFaultProxy,
 } from './FaultProxy';
 import { RestClient } from './RestClient';
+import {
+  KubernetesPluginSettings,
+  REAL_CLUSTER_KUBERNETES_PLUGIN,
+} from '../kubernetesPlugin';
 
 export type ClusterTargetName = 'kube-sim' | 'real';
 
@@ -44,6 +48,8 @@ export interface TestCluster {
   url: string;
   /** A token that may do anything on this cluster. */
   token: string;
+  /** What the Backstage Kubernetes plugin must be told about this cluster (kube-sim: nothing). */
+  kubernetesPlugin: KubernetesPluginSettings;
   /** A kubeconfig for kubectl: kube-sim's, or the real server's own https endpoint with its CA. */
   kubeconfig(): string;
   control: {
@@ -102,6 +108,7 @@ async function startSimTarget(
     target: 'kube-sim',
     url: sim.url,
     token: 'kube-sim-token',
+    kubernetesPlugin: {},
     kubeconfig: () => sim.kubeconfig(),
     control: {
       setFaults: f => sim.control.setFaults(f),
@@ -244,6 +251,7 @@ async function startRealTarget(
       target: 'real',
       url: p.url,
       token: real.adminToken,
+      kubernetesPlugin: REAL_CLUSTER_KUBERNETES_PLUGIN,
       kubeconfig: () => real.kubeconfig('admin'),
       control: {
         setFaults: f => p.setFaults(f),

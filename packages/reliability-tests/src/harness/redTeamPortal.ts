@@ -7,6 +7,7 @@ import {
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
+import type { KubernetesPluginSettings } from '@internal/kube-real';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import catalogScaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
@@ -119,6 +120,13 @@ export interface RedTeamBackendOptions {
   locationHost: string;
   reconcileMs?: number;
   /**
+   * The cluster credentials: the Kubernetes plugin's reader and the engine's own, as
+   * plugins/rollouts-backend/rbac names them (default: fixed tokens, which kube-sim takes).
+   */
+  kubeTokens?: { reader: string; engine: string };
+  /** What the Kubernetes plugin must be told about the cluster (TestCluster.kubernetesPlugin). */
+  kubernetesPlugin?: KubernetesPluginSettings;
+  /**
    * Adds the scaffolder with the Rust template's module (and `file` locations, which its local
    * target registers): the template's working folder and its local target folder.
    */
@@ -223,6 +231,9 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
     },
     kubernetes: {
       serviceLocatorMethod: { type: 'multiTenant' },
+      ...(options.kubernetesPlugin?.apiVersionOverrides
+        ? { apiVersionOverrides: options.kubernetesPlugin.apiVersionOverrides }
+        : {}),
       clusterLocatorMethods: [
         {
           type: 'config',
@@ -231,8 +242,11 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
               name: CLUSTER,
               url: options.kubeUrl,
               authProvider: 'serviceAccount',
-              serviceAccountToken: 'kubernetes-reader-token',
+              serviceAccountToken:
+                options.kubeTokens?.reader ?? 'kubernetes-reader-token',
               skipTLSVerify: true,
+              skipMetricsLookup:
+                options.kubernetesPlugin?.skipMetricsLookup ?? false,
             },
           ],
         },
@@ -242,7 +256,11 @@ export async function composeRedTeamBackend(options: RedTeamBackendOptions) {
       reconcileInterval: { milliseconds: options.reconcileMs ?? 500 },
       readCacheSeconds: 0,
       clusters: [
-        { name: CLUSTER, serviceAccountToken: 'rollouts-engine-token' },
+        {
+          name: CLUSTER,
+          serviceAccountToken:
+            options.kubeTokens?.engine ?? 'rollouts-engine-token',
+        },
       ],
       githubActions: { subjectPrefix: 'github-actions' },
     },
@@ -286,6 +304,8 @@ export interface RedTeamPortalOptions {
   /** Users the tests sign in as, with the groups they are members of. */
   users: Record<string, readonly string[]>;
   reconcileMs?: number;
+  kubeTokens?: RedTeamBackendOptions['kubeTokens'];
+  kubernetesPlugin?: RedTeamBackendOptions['kubernetesPlugin'];
   scaffolder?: RedTeamBackendOptions['scaffolder'];
 }
 
@@ -318,6 +338,8 @@ export async function startRedTeamPortal(options: RedTeamPortalOptions) {
     ownership,
     locationHost: locations.host,
     reconcileMs: options.reconcileMs,
+    kubeTokens: options.kubeTokens,
+    kubernetesPlugin: options.kubernetesPlugin,
     scaffolder: options.scaffolder,
   };
   const proc = await spawnHarnessProcess(

@@ -56,7 +56,8 @@ function service(name: string, app: string) {
     metadata: {
       name,
       namespace: NS,
-      labels: { app },
+      // Found by the Kubernetes plugin as the Deployment is: by the entity's kubernetes-id.
+      labels: { app, 'backstage.io/kubernetes-id': app },
       annotations: bindingTo(app),
     },
     spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
