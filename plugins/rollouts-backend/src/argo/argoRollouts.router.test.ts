@@ -3,20 +3,25 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { createServiceFactory } from '@backstage/backend-plugin-api';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { notificationService } from '@backstage/plugin-notifications-node';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   ROLLOUT_ANNOTATIONS,
-  RolloutHistoryEvent,
   RolloutView,
 } from '@rust-delivery-portal/plugin-rollouts-common';
 import { TestCluster, clusterTargets } from '@internal/kube-real';
-import request from 'supertest';
 import rolloutsPlugin from '../index';
+import {
+  OWNER,
+  STRANGER,
+  component,
+  kubernetesConfig,
+  pollUntil,
+  readOrActors,
+  recordingAuditor,
+  recordingMessaging,
+  rolloutsRequests,
+  testRootLogger,
+} from '../testing/routerTestBackend';
 
 /**
  * Argo Rollouts through the REST API, on both targets: kube-sim's Rollout kind with its simulated
@@ -31,30 +36,8 @@ import rolloutsPlugin from '../index';
 // The real control plane adds up to a minute of start-up on a busy machine.
 jest.setTimeout(240_000);
 
-const OWNER = 'user:default/owner';
-const STRANGER = 'user:default/stranger';
 const GV = 'argoproj.io/v1alpha1';
 const PATH = `/apis/${GV}/namespaces/shop/rollouts`;
-
-function component(name: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: {
-        'backstage.io/kubernetes-id': name,
-        'backstage.io/kubernetes-namespace': 'shop',
-      },
-    },
-    spec: {
-      type: 'service',
-      owner: 'group:default/team-a',
-      lifecycle: 'production',
-    },
-  };
-}
 
 function rollout(
   name: string,
@@ -123,82 +106,25 @@ describe.each(clusterTargets())(
     });
 
     async function start() {
-      const auditEvents: Array<{
-        eventId: string;
-        outcome?: string;
-        meta?: any;
-      }> = [];
-      const auditor = mockServices.auditor.mock({
-        createEvent: async (opts: { eventId: string; meta?: unknown }) => {
-          const entry: { eventId: string; outcome?: string; meta?: any } = {
-            eventId: opts.eventId,
-            meta: opts.meta,
-          };
-          auditEvents.push(entry);
-          // The target (namespace, workload) is known once located: the outcome carries it.
-          return {
-            success: async (o?: { meta?: object }) => {
-              entry.outcome = 'success';
-              entry.meta = { ...entry.meta, ...o?.meta };
-            },
-            fail: async (o?: { meta?: object }) => {
-              entry.outcome = 'fail';
-              entry.meta = { ...entry.meta, ...o?.meta };
-            },
-          };
-        },
-      });
-      const decide = async (requests: any[], opts: any) =>
-        requests.map(r => ({
-          result:
-            r.permission.attributes.action === 'read' ||
-            opts.credentials.principal.userEntityRef === OWNER
-              ? AuthorizeResult.ALLOW
-              : AuthorizeResult.DENY,
-        }));
-      const permissions = mockServices.permissions.mock({
-        authorize: decide,
-        authorizeConditional: decide,
-      } as any);
-      const signals = { publish: jest.fn(async (_: any) => {}) };
+      const { events: auditEvents, auditor } = recordingAuditor();
+      const permissions = readOrActors([OWNER]);
+      const { signals, factories } = recordingMessaging();
       const backend = await startTestBackend({
         features: [
           rolloutsPlugin,
-          mockServices.rootLogger.factory({ level: 'none' }),
+          testRootLogger(),
           mockServices.scheduler.factory(),
           auditor.factory,
           permissions.factory,
           catalogServiceMock.factory({
-            entities: NAMES.map(component),
+            entities: NAMES.map(name => component(name)),
           }),
-          createServiceFactory({
-            service: signalsServiceRef,
-            deps: {},
-            factory: () => signals,
-          }),
-          createServiceFactory({
-            service: notificationService,
-            deps: {},
-            factory: () => ({ send: async () => {} } as any),
-          }),
+          ...factories,
           mockServices.rootConfig.factory({
             data: {
-              kubernetes: {
-                clusterLocatorMethods: [
-                  {
-                    type: 'config',
-                    clusters: [
-                      {
-                        name: 'sim',
-                        url: sim.url,
-                        authProvider: 'serviceAccount',
-                        serviceAccountToken: sim.token,
-                        skipTLSVerify: true,
-                      },
-                    ],
-                  },
-                ],
-              },
+              kubernetes: kubernetesConfig([
+                { name: 'sim', url: sim.url, token: sim.token },
+              ]),
               rollouts: { readCacheSeconds: 0 },
             },
           }),
@@ -206,48 +132,26 @@ describe.each(clusterTargets())(
       });
       const app = backend.server;
       const owner = mockCredentials.user.header(OWNER);
-      const base = (name: string) =>
-        `/api/rollouts/entities/component/default/${name}`;
+      const api = rolloutsRequests(app, { defaultAuth: owner });
       async function view(name: string, as = owner): Promise<RolloutView> {
-        const res = await request(app)
-          .get(`${base(name)}/rollouts`)
-          .set('Authorization', as);
-        expect(res.status).toBe(200);
-        expect(res.body.items).toHaveLength(1);
-        return res.body.items[0];
+        const items = await api.views(name, as);
+        expect(items).toHaveLength(1);
+        return items[0];
       }
-      async function waitFor(
+      const waitFor = (
         name: string,
         predicate: (v: RolloutView) => boolean,
         what: string,
-      ) {
-        const deadline = Date.now() + 60_000;
-        let last: RolloutView | undefined;
-        while (Date.now() < deadline) {
-          last = await view(name);
-          if (predicate(last)) return last;
-          await new Promise(r => setTimeout(r, 50));
-        }
-        throw new Error(
-          `Timed out waiting for ${what}; last view: ${JSON.stringify(
-            last,
-            null,
-            2,
-          )}`,
-        );
-      }
-      const action = (name: string, act: string, body: object, as = owner) =>
-        request(app)
-          .post(`${base(name)}/actions/${act}`)
-          .set('Authorization', as)
-          .send(body);
-      async function history(name: string): Promise<RolloutHistoryEvent[]> {
-        const res = await request(app)
-          .get(`${base(name)}/history`)
-          .set('Authorization', owner);
-        expect(res.status).toBe(200);
-        return res.body.items;
-      }
+      ) =>
+        pollUntil({
+          look: () => view(name),
+          predicate,
+          what,
+          timeoutMs: 60_000,
+          intervalMs: 50,
+        });
+      const action = api.action;
+      const history = (name: string) => api.historyItems(name, owner);
       return { backend, view, waitFor, action, history, auditEvents, signals };
     }
 

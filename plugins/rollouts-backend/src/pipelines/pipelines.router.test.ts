@@ -5,9 +5,7 @@ import {
   mockServices,
 } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   PipelineView,
   ROLLOUT_ANNOTATIONS,
@@ -15,7 +13,6 @@ import {
 } from '@rust-delivery-portal/plugin-rollouts-common';
 import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
 import express from 'express';
-import request from 'supertest';
 import { readClusters } from '../clusters/clusters';
 import { DatabaseRolloutHistoryStore } from '../database/RolloutHistoryStore';
 import { RolloutEngine } from '../engine/RolloutEngine';
@@ -23,35 +20,29 @@ import { RolloutPublisher } from '../engine/RolloutPublisher';
 import { createRouter } from '../service/router';
 import { ApprovalStore } from '../database/ApprovalStore';
 import { ReleaseGates } from '../service/gates/ReleaseGates';
+import {
+  OWNER,
+  STRANGER,
+  component as catalogComponent,
+  kubernetesConfig,
+  pollUntil,
+  readOrActors,
+  recordingAuditor,
+  rolloutsRequests,
+} from '../testing/routerTestBackend';
 
 jest.setTimeout(120_000);
 
-const OWNER = 'user:default/owner';
-const STRANGER = 'user:default/stranger';
 const SECOND_OWNER = 'user:default/second-owner';
 const V1 = 'ghcr.io/acme/checkout:1.0.0';
 const V2 = 'ghcr.io/acme/checkout:1.1.0';
 const SOAK_MS = 10 * 60_000;
 
-function component(name: string, pipeline: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: {
-        'backstage.io/kubernetes-id': name,
-        'backstage.io/kubernetes-namespace': 'shop',
-        'rollouts.backstage.io/pipeline': pipeline,
-      },
-    },
-    spec: {
-      type: 'service',
-      owner: 'group:default/team-a',
-      lifecycle: 'production',
-    },
-  };
+/** A Component whose release pipeline is the annotation `pipeline`. */
+function component(name: string, pipeline: string) {
+  return catalogComponent(name, {
+    annotations: { 'rollouts.backstage.io/pipeline': pipeline },
+  });
 }
 
 function workload(name: string, annotations: Record<string, string> = {}) {
@@ -121,20 +112,10 @@ describe('release pipelines across two clusters', () => {
     // The wall clock until a test sets it: the soak is then judged at exactly the time it says.
     let now: Date | undefined;
     const config = new ConfigReader({
-      kubernetes: {
-        clusterLocatorMethods: [
-          {
-            type: 'config',
-            clusters: [staging, production].map((sim, i) => ({
-              name: i === 0 ? 'staging' : 'production',
-              url: sim.url,
-              authProvider: 'serviceAccount',
-              serviceAccountToken: 'test-token',
-              skipTLSVerify: true,
-            })),
-          },
-        ],
-      },
+      kubernetes: kubernetesConfig([
+        { name: 'staging', url: staging.url },
+        { name: 'production', url: production.url },
+      ]),
     });
     const logger = mockServices.logger.mock();
     const knex = await databases.init('SQLITE_3');
@@ -152,17 +133,7 @@ describe('release pipelines across two clusters', () => {
         logger,
       ),
     );
-    const audits: Array<{ eventId: string; meta?: any; outcome?: string }> = [];
-    const decide = async (requests: any[], opts: any) =>
-      requests.map(r => ({
-        result:
-          r.permission.attributes.action === 'read' ||
-          opts.credentials.principal.userEntityRef === OWNER ||
-          opts.credentials.principal.userEntityRef === SECOND_OWNER ||
-          opts.credentials.principal.type === 'service'
-            ? AuthorizeResult.ALLOW
-            : AuthorizeResult.DENY,
-      }));
+    const { events: audits, auditor } = recordingAuditor();
     let autoPass: (() => Promise<void>) | undefined;
     const gates = ReleaseGates.fromConfig(new ConfigReader(gatesConfig), {
       store: new ApprovalStore(knex),
@@ -185,30 +156,10 @@ describe('release pipelines across two clusters', () => {
           ),
         ],
       }),
-      permissions: mockServices.permissions.mock({
-        authorize: decide,
-        authorizeConditional: decide,
-      } as any),
+      permissions: readOrActors([OWNER, SECOND_OWNER], { services: true }),
       httpAuth: mockServices.httpAuth(),
       auth: mockServices.auth(),
-      auditor: mockServices.auditor.mock({
-        createEvent: async (opts: any) => {
-          const entry = {
-            eventId: opts.eventId,
-            meta: opts.meta,
-            outcome: undefined as string | undefined,
-          };
-          audits.push(entry);
-          return {
-            success: async () => {
-              entry.outcome = 'success';
-            },
-            fail: async () => {
-              entry.outcome = 'fail';
-            },
-          };
-        },
-      } as any),
+      auditor,
       gates,
       pipelines: {
         defaults: { stages: [] },
@@ -221,7 +172,7 @@ describe('release pipelines across two clusters', () => {
     });
     const app = express().use(router).use(mockErrorHandler());
     const owner = mockCredentials.user.header(OWNER);
-    const base = (name: string) => `/entities/component/default/${name}`;
+    const api = rolloutsRequests(app, { prefix: '', defaultAuth: owner });
     return {
       app,
       audits,
@@ -230,54 +181,28 @@ describe('release pipelines across two clusters', () => {
         now = d;
       },
       autoPass: () => autoPass!(),
-      pipeline: async (name: string, as = owner): Promise<PipelineView> => {
-        const res = await request(app)
-          .get(`${base(name)}/pipeline`)
-          .set('Authorization', as);
-        expect(res.status).toBe(200);
-        return res.body;
-      },
-      promote: (name: string, body: object, as = owner) =>
-        request(app)
-          .post(`${base(name)}/pipeline/promote`)
-          .set('Authorization', as)
-          .send(body),
+      pipeline: api.pipeline,
+      promote: api.promote,
       decide: (id: string, decision: string, body: object, as: string) =>
-        request(app)
-          .post(`/approvals/${id}/${decision}`)
-          .set('Authorization', as)
-          .send(body),
-      start: (name: string, body: object, as = owner) =>
-        request(app)
-          .post(`${base(name)}/rollouts`)
-          .set('Authorization', as)
-          .send(body),
+        api.decide(id, decision, body, as),
+      start: api.startRollout,
       history: async (name: string): Promise<RolloutHistoryEvent[]> =>
-        (
-          await request(app)
-            .get(`${base(name)}/history`)
-            .set('Authorization', owner)
-        ).body.items,
+        (await api.history(name)).body.items,
     };
   }
 
   /** Polls the pipeline (reconciling between looks) until `predicate` holds. */
-  async function until(
+  function until(
     look: () => Promise<PipelineView>,
     predicate: (p: PipelineView) => boolean,
     what: string,
   ) {
-    const deadline = Date.now() + 30_000;
-    let last: PipelineView | undefined;
-    while (Date.now() < deadline) {
-      await engine.reconcileAll();
-      last = await look();
-      if (predicate(last)) return last;
-      await new Promise(r => setTimeout(r, 100));
-    }
-    throw new Error(
-      `Timed out waiting for ${what}: ${JSON.stringify(last, null, 2)}`,
-    );
+    return pollUntil({
+      step: () => engine.reconcileAll(),
+      look,
+      predicate,
+      what,
+    });
   }
 
   it('holds production until staging has been Healthy on the release for its soak, then promotes it', async () => {

@@ -5,16 +5,10 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { createServiceFactory } from '@backstage/backend-plugin-api';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { notificationService } from '@backstage/plugin-notifications-node';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   ROLLOUT_ANNOTATIONS,
   ROLLOUT_LABELS,
-  RolloutHistoryEvent,
   RolloutView,
 } from '@rust-delivery-portal/plugin-rollouts-common';
 import {
@@ -25,31 +19,20 @@ import {
 } from '@rust-delivery-portal/kube-sim';
 import request from 'supertest';
 import rolloutsPlugin from '../index';
+import {
+  OWNER,
+  STRANGER,
+  component,
+  kubernetesConfig,
+  pollUntil,
+  readOrActors,
+  recordingAuditor,
+  recordingMessaging,
+  rolloutsRequests,
+  testRootLogger,
+} from '../testing/routerTestBackend';
 
 jest.setTimeout(120_000);
-
-const OWNER = 'user:default/owner';
-const STRANGER = 'user:default/stranger';
-
-function component(name: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: {
-        'backstage.io/kubernetes-id': name,
-        'backstage.io/kubernetes-namespace': 'shop',
-      },
-    },
-    spec: {
-      type: 'service',
-      owner: 'group:default/team-a',
-      lifecycle: 'production',
-    },
-  };
-}
 
 function deployment(
   name: string,
@@ -252,48 +235,13 @@ describe('rollouts backend against kube-sim', () => {
     const scheduler = mockServices.scheduler() as ReturnType<
       typeof mockServices.scheduler
     > & { factory(): ReturnType<typeof mockServices.scheduler.factory> };
-    const auditEvents: Array<{
-      eventId: string;
-      outcome?: string;
-      meta?: unknown;
-    }> = [];
-    const auditor = mockServices.auditor.mock({
-      createEvent: async (opts: { eventId: string; meta?: unknown }) => {
-        const entry: { eventId: string; outcome?: string; meta?: unknown } = {
-          eventId: opts.eventId,
-          meta: opts.meta,
-        };
-        auditEvents.push(entry);
-        return {
-          success: async () => {
-            entry.outcome = 'success';
-          },
-          fail: async () => {
-            entry.outcome = 'fail';
-          },
-        };
-      },
-    });
+    const { events: auditEvents, auditor } = recordingAuditor();
     // Everyone reads; only OWNER acts. Views ask authorizeConditional, actions authorize.
-    const decide = async (requests: any[], opts: any) =>
-      requests.map(r => ({
-        result:
-          r.permission.attributes.action === 'read' ||
-          opts.credentials.principal.userEntityRef === OWNER
-            ? AuthorizeResult.ALLOW
-            : AuthorizeResult.DENY,
-      }));
-    const permissions = mockServices.permissions.mock({
-      authorize: decide,
-      authorizeConditional: decide,
-    } as any);
-    const signals = { publish: jest.fn(async () => {}) };
-    const notifications = { send: jest.fn(async () => {}) };
+    const permissions = readOrActors([OWNER]);
+    const { signals, notifications, factories } = recordingMessaging();
     const features: any[] = [
       rolloutsPlugin,
-      mockServices.rootLogger.factory({
-        level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none',
-      }),
+      testRootLogger(),
       scheduler.factory(),
       auditor.factory,
       permissions.factory,
@@ -327,34 +275,10 @@ describe('rollouts backend against kube-sim', () => {
                 : e,
             ),
           }),
-      createServiceFactory({
-        service: signalsServiceRef,
-        deps: {},
-        factory: () => signals,
-      }),
-      createServiceFactory({
-        service: notificationService,
-        deps: {},
-        factory: () => notifications,
-      }),
+      ...factories,
       mockServices.rootConfig.factory({
         data: {
-          kubernetes: {
-            clusterLocatorMethods: [
-              {
-                type: 'config',
-                clusters: [
-                  {
-                    name: 'sim',
-                    url: sim.url,
-                    authProvider: 'serviceAccount',
-                    serviceAccountToken: 'test-token',
-                    skipTLSVerify: true,
-                  },
-                ],
-              },
-            ],
-          },
+          kubernetes: kubernetesConfig([{ name: 'sim', url: sim.url }]),
           rollouts: { reconcileInterval: { seconds: 1 } },
         },
       }),
@@ -370,64 +294,30 @@ describe('rollouts backend against kube-sim', () => {
 
     const owner = mockCredentials.user.header(OWNER);
     const stranger = mockCredentials.user.header(STRANGER);
-    const base = (name: string) =>
-      `/api/rollouts/entities/component/default/${name}`;
+    const api = rolloutsRequests(app, { defaultAuth: owner });
 
-    async function views(name: string, as = owner): Promise<RolloutView[]> {
-      const res = await request(app)
-        .get(`${base(name)}/rollouts`)
-        .set('Authorization', as);
-      expect(res.status).toBe(200);
-      return res.body.items;
-    }
-    async function waitFor(
+    const views = api.views;
+    const waitFor = (
       name: string,
       predicate: (v: RolloutView) => boolean,
       what: string,
       timeoutMs = 30_000,
-    ) {
-      const deadline = Date.now() + timeoutMs;
-      let last: RolloutView | undefined;
-      while (Date.now() < deadline) {
-        await scheduler.triggerTask('rollouts-reconcile');
-        [last] = await views(name);
-        if (last && predicate(last)) return last;
-        await new Promise(r => setTimeout(r, 100));
-      }
-      throw new Error(
-        `Timed out waiting for ${what}; last view: ${JSON.stringify(
-          last,
-          null,
-          2,
-        )}`,
-      );
-    }
-    function action(name: string, act: string, body: object, as = owner) {
-      return request(app)
-        .post(`${base(name)}/actions/${act}`)
-        .set('Authorization', as)
-        .send(body);
-    }
-    function startRollout(name: string, body: object, as = owner) {
-      return request(app)
-        .post(`${base(name)}/rollouts`)
-        .set('Authorization', as)
-        .send(body);
-    }
-    async function history(name: string): Promise<RolloutHistoryEvent[]> {
-      const res = await request(app)
-        .get(`${base(name)}/history`)
-        .set('Authorization', owner);
-      expect(res.status).toBe(200);
-      return res.body.items;
-    }
+    ) =>
+      pollUntil({
+        step: () => scheduler.triggerTask('rollouts-reconcile'),
+        look: async () => (await views(name))[0],
+        predicate,
+        what,
+        timeoutMs,
+      });
+    const history = (name: string) => api.historyItems(name, owner);
     return {
       backend,
       app,
       views,
       waitFor,
-      action,
-      startRollout,
+      action: api.action,
+      startRollout: api.startRollout,
       history,
       auditEvents,
       signals,

@@ -9,14 +9,11 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { Entity } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ApprovalView,
   ROLLOUT_ANNOTATIONS,
-  RolloutHistoryEvent,
   RolloutView,
 } from '@rust-delivery-portal/plugin-rollouts-common';
 import { KubeSim, startKubeSim } from '@rust-delivery-portal/kube-sim';
@@ -27,39 +24,28 @@ import { DatabaseRolloutHistoryStore } from '../../database/RolloutHistoryStore'
 import { RolloutEngine } from '../../engine/RolloutEngine';
 import { readEngineSettings } from '../../engine/settings';
 import { createRouter } from '../router';
+import {
+  OWNER,
+  STRANGER,
+  component,
+  kubernetesConfig,
+  permissionPolicy,
+  pollUntil,
+  recordingAuditor,
+  rolloutsRequests,
+  testRootLogger,
+} from '../../testing/routerTestBackend';
 import { ReleaseGates } from './ReleaseGates';
 
 jest.setTimeout(120_000);
 
 /** Owners of team-a: OWNER and SECOND act; LEAD also may override freezes (platform team). */
-const OWNER = 'user:default/owner';
 const SECOND = 'user:default/second';
 const LEAD = 'user:default/lead';
-const STRANGER = 'user:default/stranger';
 const ACTORS = new Set([OWNER, SECOND, LEAD]);
 
 const FREEZE_START = '2026-12-24T00:00:00+01:00';
 const FREEZE_END = '2027-01-02T08:00:00+01:00';
-
-function component(name: string, namespace: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: {
-        'backstage.io/kubernetes-id': name,
-        'backstage.io/kubernetes-namespace': namespace,
-      },
-    },
-    spec: {
-      type: 'service',
-      owner: 'group:default/team-a',
-      lifecycle: 'production',
-    },
-  };
-}
 
 function deployment(
   name: string,
@@ -143,67 +129,22 @@ describe('freeze windows and four-eyes approval through the router', () => {
         now = new Date(now.getTime() + ms);
       },
     };
-    const auditEvents: Array<{
-      eventId: string;
-      outcome?: string;
-      meta?: any;
-    }> = [];
-    const auditor = mockServices.auditor.mock({
-      createEvent: async (opts: { eventId: string; meta?: unknown }) => {
-        const entry: { eventId: string; outcome?: string; meta?: any } = {
-          eventId: opts.eventId,
-          meta: opts.meta,
-        };
-        auditEvents.push(entry);
-        return {
-          success: async (o?: { meta?: any }) => {
-            entry.outcome = 'success';
-            if (o?.meta) entry.meta = { ...entry.meta, ...o.meta };
-          },
-          fail: async () => {
-            entry.outcome = 'fail';
-          },
-        };
-      },
-    });
+    const { events: auditEvents, auditor } = recordingAuditor();
     // Reads for all; the owners act; only LEAD may override a freeze; a service may start.
-    const decide = async (requests: any[], opts: any) =>
-      requests.map(r => {
-        const p = opts.credentials.principal;
-        const user = p.userEntityRef as string | undefined;
-        let allowed = r.permission.attributes.action === 'read';
-        if (r.permission.name === 'rollouts.freeze.override')
-          allowed = user === LEAD || p.type === 'service';
-        else if (!allowed)
-          allowed =
-            (user !== undefined && ACTORS.has(user)) || p.type === 'service';
-        return {
-          result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
-        };
-      });
-    const permissions = mockServices.permissions.mock({
-      authorize: decide,
-      authorizeConditional: decide,
-    } as any);
+    const permissions = permissionPolicy((permission, principal) => {
+      if (permission.name === 'rollouts.freeze.override')
+        return principal.userEntityRef === LEAD || principal.type === 'service';
+      return (
+        permission.attributes.action === 'read' ||
+        (principal.userEntityRef !== undefined &&
+          ACTORS.has(principal.userEntityRef)) ||
+        principal.type === 'service'
+      );
+    });
     const notifications = { send: jest.fn(async () => {}) };
     let engine: RolloutEngine | undefined;
     const config = {
-      kubernetes: {
-        clusterLocatorMethods: [
-          {
-            type: 'config',
-            clusters: [
-              {
-                name: 'production',
-                url: sim.url,
-                authProvider: 'serviceAccount',
-                serviceAccountToken: 'test-token',
-                skipTLSVerify: true,
-              },
-            ],
-          },
-        ],
-      },
+      kubernetes: kubernetesConfig([{ name: 'production', url: sim.url }]),
       rollouts: {
         freezeWindows: [
           {
@@ -269,17 +210,15 @@ describe('freeze windows and four-eyes approval through the router', () => {
     });
     const features: any[] = [
       testPlugin,
-      mockServices.rootLogger.factory({
-        level: process.env.ROLLOUTS_TEST_LOG ? 'debug' : 'none',
-      }),
+      testRootLogger(),
       auditor.factory,
       permissions.factory,
       catalogServiceMock.factory({
         entities: [
-          component('ledger', 'open'),
-          component('cart', 'open'),
-          component('payments', 'shop'),
-          component('orders', 'shop'),
+          component('ledger', { kubernetesNamespace: 'open' }),
+          component('cart', { kubernetesNamespace: 'open' }),
+          component('payments'),
+          component('orders'),
         ],
       }),
       mockServices.rootConfig.factory({ data: config }),
@@ -294,81 +233,39 @@ describe('freeze windows and four-eyes approval through the router', () => {
     const backend = await startTestBackend({ features });
     const app = backend.server;
     const as = (user: string) => mockCredentials.user.header(user);
-    const base = (name: string) =>
-      `/api/rollouts/entities/component/default/${name}`;
+    const api = rolloutsRequests(app, { defaultAuth: as(OWNER) });
 
     const t = {
       app,
       clock,
       auditEvents,
       notifications,
-      async views(name: string, user = OWNER): Promise<RolloutView[]> {
-        const res = await request(app)
-          .get(`${base(name)}/rollouts`)
-          .set('Authorization', as(user));
-        expect(res.status).toBe(200);
-        return res.body.items;
-      },
-      async waitFor(
+      views: (name: string, user = OWNER) => api.views(name, as(user)),
+      waitFor: (
         name: string,
         predicate: (v: RolloutView) => boolean,
         what: string,
-      ) {
-        const deadline = Date.now() + 30_000;
-        let last: RolloutView | undefined;
-        while (Date.now() < deadline) {
-          await engine!.reconcileAll();
-          [last] = await t.views(name);
-          if (last && predicate(last)) return last;
-          await new Promise(r => setTimeout(r, 100));
-        }
-        throw new Error(
-          `Timed out waiting for ${what}; last view: ${JSON.stringify(last)}`,
-        );
-      },
-      start(name: string, body: object, user = OWNER) {
-        return request(app)
-          .post(`${base(name)}/rollouts`)
-          .set('Authorization', as(user))
-          .send(body);
-      },
-      startAsService(name: string, body: object) {
-        return request(app)
-          .post(`${base(name)}/rollouts`)
-          .set('Authorization', mockCredentials.service.header())
-          .send(body);
-      },
-      action(name: string, act: string, body: object, user = OWNER) {
-        return request(app)
-          .post(`${base(name)}/actions/${act}`)
-          .set('Authorization', as(user))
-          .send(body);
-      },
-      decide(
+      ) =>
+        pollUntil({
+          step: () => engine!.reconcileAll(),
+          look: async () => (await t.views(name))[0],
+          predicate,
+          what,
+        }),
+      start: (name: string, body: object, user = OWNER) =>
+        api.startRollout(name, body, as(user)),
+      startAsService: (name: string, body: object) =>
+        api.startRollout(name, body, mockCredentials.service.header()),
+      action: (name: string, act: string, body: object, user = OWNER) =>
+        api.action(name, act, body, as(user)),
+      decide: (
         id: string,
         decision: 'approve' | 'deny',
         body: object,
         user = SECOND,
-      ) {
-        return request(app)
-          .post(`/api/rollouts/approvals/${id}/${decision}`)
-          .set('Authorization', as(user))
-          .send(body);
-      },
-      async approvals(name: string): Promise<ApprovalView[]> {
-        const res = await request(app)
-          .get(`/api/rollouts/approvals?entityRef=component:default/${name}`)
-          .set('Authorization', as(STRANGER));
-        expect(res.status).toBe(200);
-        return res.body.items;
-      },
-      async history(name: string): Promise<RolloutHistoryEvent[]> {
-        const res = await request(app)
-          .get(`${base(name)}/history`)
-          .set('Authorization', as(OWNER));
-        expect(res.status).toBe(200);
-        return res.body.items;
-      },
+      ) => api.decide(id, decision, body, as(user)),
+      approvals: (name: string) => api.approvals(name, as(STRANGER)),
+      history: (name: string) => api.historyItems(name, as(OWNER)),
     };
     return t;
   }

@@ -1,15 +1,8 @@
-import { FormEvent, useState } from 'react';
-import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
-import DialogContent from '@material-ui/core/DialogContent';
-import DialogContentText from '@material-ui/core/DialogContentText';
-import DialogTitle from '@material-ui/core/DialogTitle';
-import TextField from '@material-ui/core/TextField';
-import Alert from '@material-ui/lab/Alert';
+import { useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
 import type { ApprovalView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { rolloutsApiRef } from '../../api';
+import { ReasonDialog } from '../ReasonDialog';
 import { describeApproval } from './describeApproval';
 
 export type ApprovalDecision = 'approve' | 'deny' | 'withdraw';
@@ -32,18 +25,15 @@ export function ApprovalDecisionDialog(props: {
   const [reason, setReason] = useState('');
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string>();
-  const id = `rollouts-approval-${decision}-${approval.id}`;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!reason.trim() || submitting) return;
+  const submit = async (trimmed: string) => {
     setSubmitting(true);
     setError(undefined);
     try {
       if (decision === 'approve') {
-        await rolloutsApi.approve(approval.id, { reason: reason.trim() });
+        await rolloutsApi.approve(approval.id, { reason: trimmed });
       } else {
-        await rolloutsApi.deny(approval.id, { reason: reason.trim() });
+        await rolloutsApi.deny(approval.id, { reason: trimmed });
       }
       onDecided();
       onClose();
@@ -55,57 +45,21 @@ export function ApprovalDecisionDialog(props: {
   };
 
   return (
-    <Dialog
-      open
-      onClose={submitting ? undefined : onClose}
-      aria-labelledby={`${id}-title`}
-      fullWidth
-      maxWidth="sm"
-    >
-      <form onSubmit={submit} noValidate>
-        <DialogTitle id={`${id}-title`}>{`${
-          TITLES[decision]
-        }: ${describeApproval(approval)}`}</DialogTitle>
-        <DialogContent>
-          <DialogContentText>
-            {decision === 'approve'
-              ? `The server then carries out the ${approval.action} as you, after checking your permission, the workload's binding and any freeze again.`
-              : `${approval.requestedBy}'s request will not be carried out.`}
-          </DialogContentText>
-          <TextField
-            id={`${id}-reason`}
-            label="Reason"
-            value={reason}
-            onChange={e => setReason(e.target.value)}
-            helperText="Recorded in the rollout history with your name."
-            required
-            fullWidth
-            multiline
-            minRows={2}
-            margin="dense"
-            variant="outlined"
-            inputProps={{ maxLength: 1000 }}
-          />
-          {error && (
-            <Alert severity="error" role="alert">
-              {error}
-            </Alert>
-          )}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={submitting}>
-            Cancel
-          </Button>
-          <Button
-            type="submit"
-            color="primary"
-            variant="contained"
-            disabled={!reason.trim() || submitting}
-          >
-            {TITLES[decision]}
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+    <ReasonDialog
+      id={`rollouts-approval-${decision}-${approval.id}`}
+      title={`${TITLES[decision]}: ${describeApproval(approval)}`}
+      description={
+        decision === 'approve'
+          ? `The server then carries out the ${approval.action} as you, after checking your permission, the workload's binding and any freeze again.`
+          : `${approval.requestedBy}'s request will not be carried out.`
+      }
+      reason={reason}
+      onReasonChange={setReason}
+      submitting={submitting}
+      submitLabel={TITLES[decision]}
+      onSubmit={submit}
+      onClose={onClose}
+      error={error}
+    />
   );
 }

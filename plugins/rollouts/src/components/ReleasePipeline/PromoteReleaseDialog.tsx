@@ -1,19 +1,11 @@
-import { FormEvent, useState } from 'react';
-import Button from '@material-ui/core/Button';
-import CircularProgress from '@material-ui/core/CircularProgress';
-import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
-import DialogContent from '@material-ui/core/DialogContent';
-import DialogContentText from '@material-ui/core/DialogContentText';
-import DialogTitle from '@material-ui/core/DialogTitle';
-import TextField from '@material-ui/core/TextField';
-import Alert from '@material-ui/lab/Alert';
+import { useState } from 'react';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { coreApis } from '@backstage/frontend-plugin-api';
 import type { PipelineStageView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { isApprovalRequested, rolloutsApiRef } from '../../api';
+import { ReasonDialog } from '../ReasonDialog';
 
 /** @public */
 export interface PromoteReleaseDialogProps {
@@ -45,18 +37,15 @@ export function PromoteReleaseDialog(props: PromoteReleaseDialogProps) {
   const [reason, setReason] = useState('');
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string>();
-  const id = `rollouts-promote-release-${stage.name.replace(/[^\w-]/g, '-')}`;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (submitting || !reason.trim()) return;
+  const submit = async (trimmed: string) => {
     setSubmitting(true);
     setError(undefined);
     try {
       const answer = await api.promoteRelease(entityRef, {
         stage: stage.name,
         image: stage.candidate,
-        reason: reason.trim(),
+        reason: trimmed,
       });
       // Toasts replace alerts in current apps; older apps only have the alert API.
       const message = isApprovalRequested(answer)
@@ -80,62 +69,28 @@ export function PromoteReleaseDialog(props: PromoteReleaseDialogProps) {
   };
 
   return (
-    <Dialog
-      open
-      onClose={submitting ? undefined : onClose}
-      aria-labelledby={`${id}-title`}
-      fullWidth
-      maxWidth="sm"
-    >
-      <form onSubmit={submit} noValidate>
-        <DialogTitle
-          id={`${id}-title`}
-        >{`Promote to ${stage.name}`}</DialogTitle>
-        <DialogContent>
-          <DialogContentText>
-            {`Starts ${stage.candidate}, the release of ${previousStage}, in ${
-              stage.name
-            }${
-              stage.workload ? ` (${stage.workload} on ${stage.cluster})` : ''
-            } with its declared strategy.`}
-            {stage.approvalRequired &&
-              ` ${stage.name} is protected: this asks another owner of the entity to approve, and the release starts once they do.`}
-          </DialogContentText>
-          <TextField
-            id={`${id}-reason`}
-            label="Reason"
-            value={reason}
-            onChange={e => setReason(e.target.value)}
-            helperText="Recorded in the rollout history with your name."
-            required
-            fullWidth
-            multiline
-            minRows={2}
-            margin="dense"
-            variant="outlined"
-            inputProps={{ maxLength: 1000 }}
-          />
-          {error && (
-            <Alert severity="error" role="alert">
-              {error}
-            </Alert>
-          )}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={submitting}>
-            Cancel
-          </Button>
-          <Button
-            type="submit"
-            color="primary"
-            variant="contained"
-            disabled={submitting || !reason.trim()}
-            startIcon={submitting ? <CircularProgress size={16} /> : undefined}
-          >
-            {`Promote to ${stage.name}`}
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+    <ReasonDialog
+      id={`rollouts-promote-release-${stage.name.replace(/[^\w-]/g, '-')}`}
+      title={`Promote to ${stage.name}`}
+      description={
+        <>
+          {`Starts ${stage.candidate}, the release of ${previousStage}, in ${
+            stage.name
+          }${
+            stage.workload ? ` (${stage.workload} on ${stage.cluster})` : ''
+          } with its declared strategy.`}
+          {stage.approvalRequired &&
+            ` ${stage.name} is protected: this asks another owner of the entity to approve, and the release starts once they do.`}
+        </>
+      }
+      reason={reason}
+      onReasonChange={setReason}
+      submitting={submitting}
+      showProgress
+      submitLabel={`Promote to ${stage.name}`}
+      onSubmit={submit}
+      onClose={onClose}
+      error={error}
+    />
   );
 }

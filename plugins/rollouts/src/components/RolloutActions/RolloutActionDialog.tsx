@@ -1,11 +1,5 @@
-import { FormEvent, useState } from 'react';
+import { useState } from 'react';
 import Button from '@material-ui/core/Button';
-import CircularProgress from '@material-ui/core/CircularProgress';
-import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
-import DialogContent from '@material-ui/core/DialogContent';
-import DialogContentText from '@material-ui/core/DialogContentText';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
@@ -15,6 +9,7 @@ import { coreApis } from '@backstage/frontend-plugin-api';
 import type { RolloutView } from '@rust-delivery-portal/plugin-rollouts-common';
 import { isApprovalRequested, rolloutsApiRef } from '../../api';
 import { freezeExplanation } from '../Gates';
+import { ReasonDialog } from '../ReasonDialog';
 import { rolloutName } from '../RolloutStatus/format';
 import {
   ActionDefinition,
@@ -57,10 +52,8 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
   const isStart = definition.action === 'start';
   const isRollback = definition.action === 'rollback';
   const candidates = isRollback ? rollbackCandidates(rollout) : [];
-  const canConfirm =
-    !submitting &&
-    reason.trim().length > 0 &&
-    (!isStart || image.trim().length > 0);
+  // The reason is required by the dialog itself; a start also needs the image.
+  const ready = !isStart || image.trim().length > 0;
   const id = dialogId(rollout, definition);
   const frozen = freezeExplanation(rollout.freeze, definition.action);
   const overrideBody = override.trim()
@@ -79,11 +72,7 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
     }
   };
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!canConfirm) {
-      return;
-    }
+  const submit = async (trimmed: string) => {
     setSubmitting(true);
     setError(undefined);
     try {
@@ -93,7 +82,7 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
           cluster: rollout.cluster,
           workload: rollout.workload,
           image: image.trim(),
-          reason: reason.trim(),
+          reason: trimmed,
           ...overrideBody,
         });
       } else {
@@ -101,7 +90,7 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
           ...overrideBody,
           cluster: rollout.cluster,
           workload: rollout.workload,
-          reason: reason.trim(),
+          reason: trimmed,
           revision: rollout.revision,
           stepIndex: rollout.step.index,
           ...(isRollback && toRevision !== undefined ? { toRevision } : {}),
@@ -124,129 +113,90 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
   };
 
   return (
-    <Dialog
-      open
-      onClose={submitting ? undefined : onClose}
-      aria-labelledby={`${id}-title`}
-      aria-describedby={`${id}-description`}
-      fullWidth
-      maxWidth="sm"
-    >
-      <form onSubmit={submit} noValidate>
-        <DialogTitle id={`${id}-title`}>
-          {`${definition.label}: ${rolloutName(rollout)}`}
-        </DialogTitle>
-        <DialogContent>
-          <DialogContentText id={`${id}-description`}>
-            {definition.describe(rollout, { toRevision, image })}
-          </DialogContentText>
-          {isStart && (
-            <TextField
-              id={`${id}-image`}
-              label="Image"
-              value={image}
-              onChange={e => setImage(e.target.value)}
-              placeholder={rollout.stableImage}
-              helperText="The image reference to roll out, e.g. ghcr.io/acme/payments-api:1.4.0"
-              required
-              fullWidth
-              margin="dense"
-              variant="outlined"
-            />
-          )}
-          {isRollback && candidates.length > 0 && (
-            <TextField
-              id={`${id}-revision`}
-              select
-              label="Revision"
-              value={toRevision ?? ''}
-              onChange={e => setToRevision(Number(e.target.value))}
-              fullWidth
-              margin="dense"
-              variant="outlined"
-            >
-              {candidates.map(candidate => (
-                <MenuItem key={candidate.revision} value={candidate.revision}>
-                  {`Revision ${candidate.revision}: ${candidate.image} (${candidate.role})`}
-                </MenuItem>
-              ))}
-            </TextField>
-          )}
-          {frozen && (
-            <Alert severity="warning" role="note">
-              {frozen}
-            </Alert>
-          )}
-          {frozen && (
-            <TextField
-              id={`${id}-override`}
-              label="Emergency override reason"
-              value={override}
-              onChange={e => setOverride(e.target.value)}
-              helperText="Only for someone allowed to override the freeze; audited."
-              fullWidth
-              margin="dense"
-              variant="outlined"
-              inputProps={{ maxLength: 1000 }}
-            />
-          )}
-          {rollout.pendingApproval && (
-            <Alert severity="info" role="note">
-              {`${rollout.pendingApproval.requestedBy} is waiting for an approval on this workload already.`}
-            </Alert>
-          )}
-          <TextField
-            id={`${id}-reason`}
-            label="Reason"
-            value={reason}
-            onChange={e => setReason(e.target.value)}
-            helperText="Recorded in the rollout history with your name."
-            required
-            fullWidth
-            multiline
-            minRows={2}
-            margin="dense"
-            variant="outlined"
-            inputProps={{ maxLength: 1000 }}
-          />
-          {error && (
-            <Alert
-              severity="error"
-              role="alert"
-              action={
-                error.stale ? (
-                  <Button
-                    color="inherit"
-                    size="small"
-                    onClick={() => {
-                      onRefresh();
-                      onClose();
-                    }}
-                  >
-                    Refresh
-                  </Button>
-                ) : undefined
-              }
-            >
-              {error.message}
-            </Alert>
-          )}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={submitting}>
-            Cancel
-          </Button>
+    <ReasonDialog
+      id={id}
+      title={`${definition.label}: ${rolloutName(rollout)}`}
+      description={definition.describe(rollout, { toRevision, image })}
+      describedByDescription
+      reason={reason}
+      onReasonChange={setReason}
+      ready={ready}
+      submitting={submitting}
+      showProgress
+      submitLabel="Confirm"
+      onSubmit={submit}
+      onClose={onClose}
+      error={error?.message}
+      errorAction={
+        error?.stale ? (
           <Button
-            type="submit"
-            color="primary"
-            variant="contained"
-            disabled={!canConfirm}
-            startIcon={submitting ? <CircularProgress size={16} /> : undefined}
+            color="inherit"
+            size="small"
+            onClick={() => {
+              onRefresh();
+              onClose();
+            }}
           >
-            Confirm
+            Refresh
           </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+        ) : undefined
+      }
+    >
+      {isStart && (
+        <TextField
+          id={`${id}-image`}
+          label="Image"
+          value={image}
+          onChange={e => setImage(e.target.value)}
+          placeholder={rollout.stableImage}
+          helperText="The image reference to roll out, e.g. ghcr.io/acme/payments-api:1.4.0"
+          required
+          fullWidth
+          margin="dense"
+          variant="outlined"
+        />
+      )}
+      {isRollback && candidates.length > 0 && (
+        <TextField
+          id={`${id}-revision`}
+          select
+          label="Revision"
+          value={toRevision ?? ''}
+          onChange={e => setToRevision(Number(e.target.value))}
+          fullWidth
+          margin="dense"
+          variant="outlined"
+        >
+          {candidates.map(candidate => (
+            <MenuItem key={candidate.revision} value={candidate.revision}>
+              {`Revision ${candidate.revision}: ${candidate.image} (${candidate.role})`}
+            </MenuItem>
+          ))}
+        </TextField>
+      )}
+      {frozen && (
+        <Alert severity="warning" role="note">
+          {frozen}
+        </Alert>
+      )}
+      {frozen && (
+        <TextField
+          id={`${id}-override`}
+          label="Emergency override reason"
+          value={override}
+          onChange={e => setOverride(e.target.value)}
+          helperText="Only for someone allowed to override the freeze; audited."
+          fullWidth
+          margin="dense"
+          variant="outlined"
+          inputProps={{ maxLength: 1000 }}
+        />
+      )}
+      {rollout.pendingApproval && (
+        <Alert severity="info" role="note">
+          {`${rollout.pendingApproval.requestedBy} is waiting for an approval on this workload already.`}
+        </Alert>
+      )}
+    </ReasonDialog>
   );
 }
