@@ -10,13 +10,11 @@ import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
 
 export interface ReasonDialogProps {
-  /** Prefix of the element ids: `${id}-title`, `${id}-reason` (and `${id}-description`). */
+  /** Prefix of the element ids: `${id}-title`, `${id}-description`, `${id}-reason`. */
   id: string;
   title: string;
   /** What confirming does, in the dialog's words. */
   description: ReactNode;
-  /** Name the dialog's description as its accessible description (aria-describedby). */
-  describedByDescription?: boolean;
   /** Fields and notes shown between the description and the reason. */
   children?: ReactNode;
   reason: string;
@@ -24,8 +22,6 @@ export interface ReasonDialogProps {
   /** False while another field the action needs is missing; the reason is always required. */
   ready?: boolean;
   submitting: boolean;
-  /** A spinner on the submit button while submitting. */
-  showProgress?: boolean;
   submitLabel: string;
   /** Called with the trimmed reason, only when the reason is given, `ready` and not submitting. */
   onSubmit: (reason: string) => void | Promise<void>;
@@ -46,13 +42,11 @@ export function ReasonDialog(props: ReasonDialogProps) {
     id,
     title,
     description,
-    describedByDescription = false,
     children,
     reason,
     onReasonChange,
     ready = true,
     submitting,
-    showProgress = false,
     submitLabel,
     onSubmit,
     onClose,
@@ -72,18 +66,14 @@ export function ReasonDialog(props: ReasonDialogProps) {
       open
       onClose={submitting ? undefined : onClose}
       aria-labelledby={`${id}-title`}
-      aria-describedby={
-        describedByDescription ? `${id}-description` : undefined
-      }
+      aria-describedby={`${id}-description`}
       fullWidth
       maxWidth="sm"
     >
       <form onSubmit={submit} noValidate>
         <DialogTitle id={`${id}-title`}>{title}</DialogTitle>
         <DialogContent>
-          <DialogContentText
-            id={describedByDescription ? `${id}-description` : undefined}
-          >
+          <DialogContentText id={`${id}-description`}>
             {description}
           </DialogContentText>
           {children}
@@ -116,11 +106,7 @@ export function ReasonDialog(props: ReasonDialogProps) {
             color="primary"
             variant="contained"
             disabled={!canSubmit}
-            startIcon={
-              showProgress && submitting ? (
-                <CircularProgress size={16} />
-              ) : undefined
-            }
+            startIcon={submitting ? <CircularProgress size={16} /> : undefined}
           >
             {submitLabel}
           </Button>

@@ -86,7 +86,6 @@ export function PromoteReleaseDialog(props: PromoteReleaseDialogProps) {
       reason={reason}
       onReasonChange={setReason}
       submitting={submitting}
-      showProgress
       submitLabel={`Promote to ${stage.name}`}
       onSubmit={submit}
       onClose={onClose}

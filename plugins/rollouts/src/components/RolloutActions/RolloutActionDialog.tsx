@@ -117,12 +117,10 @@ export function RolloutActionDialog(props: RolloutActionDialogProps) {
       id={id}
       title={`${definition.label}: ${rolloutName(rollout)}`}
       description={definition.describe(rollout, { toRevision, image })}
-      describedByDescription
       reason={reason}
       onReasonChange={setReason}
       ready={ready}
       submitting={submitting}
-      showProgress
       submitLabel="Confirm"
       onSubmit={submit}
       onClose={onClose}
