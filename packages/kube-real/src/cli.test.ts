@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ApiClient } from './agent/ApiClient';
 import { tokenKubeconfig } from './kubeconfig';
+import { REAL_CLUSTER_KUBERNETES_PLUGIN } from './kubernetesPlugin';
 import { PACKAGE_DIR } from './packageDir';
 
 const ROOT = resolve(PACKAGE_DIR, '..', '..');
@@ -66,6 +67,11 @@ describe('bin/kube-real', () => {
           authProvider: 'serviceAccount',
         }),
       );
+      // What the Kubernetes plugin's tab needs on 1.20 (the tab's suite checks its effect).
+      expect(config.kubernetes.apiVersionOverrides).toEqual(
+        REAL_CLUSTER_KUBERNETES_PLUGIN.apiVersionOverrides,
+      );
+      expect(cluster.skipMetricsLookup).toBe(true);
       const ca = Buffer.from(cluster.caData, 'base64').toString('utf8');
       const reader = ApiClient.fromKubeconfig(
         tokenKubeconfig(
