@@ -74,6 +74,8 @@ suite() {
 
 check types yarn tsc
 check lint yarn backstage-cli repo lint
+# The TypeScript sources as prettier writes them (the scripts under test/ keep their own wider style).
+check format yarn prettier:check
 # The backend image without a Docker engine: lint the Dockerfile, build the bundle it copies, check it.
 check dockerfile scripts/check-dockerfile.sh
 # The published packages' public API, against the committed report.api.md files (after the types
