@@ -9,6 +9,8 @@
 //   5. the rollouts plugin's share of the production frontend bundle
 //   6. analysis: a canary's first bad scrape -> Aborted, with a real Prometheus (one canary)
 //   7. the backend's memory with clusters full of pods of no entity, and its watch load per cluster
+//   8. change to screen: a canary pod turns unready (or ready) -> our Deployment tab shows it, beside
+//      the Kubernetes plugin's tab, in headless Chromium (its own kube-sim and backend, at the end)
 // Every loop is bounded in count and time; nothing here asserts a timing.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,11 +20,12 @@ import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { freePort, repoRoot } from '../e2e/stack.mjs';
 import { api, guestToken, startBackend } from './lib/backend.mjs';
-import { measureBundle, startAppBuild } from './lib/bundle.mjs';
+import { distIsFresh, measureBundle, startAppBuild } from './lib/bundle.mjs';
 import { cpuProfile, heapAfterGc } from './lib/inspector.mjs';
 import { cpuSeconds, poll, rssBytes, runLoad, sleep, summarize } from './lib/measure.mjs';
 import { NAMESPACE, SCALE_NAMESPACE, imageOf, planSeed } from './lib/seed.mjs';
 import { startSims } from './lib/sims.mjs';
+import { screenFigure } from './lib/screen.mjs';
 import { printReport } from './lib/report.mjs';
 import { watchRollouts } from './lib/watch.mjs';
 import { UNRELATED_NAMESPACE, unrelatedDeployment, unrelatedPod } from './lib/unrelated.mjs';
@@ -39,6 +42,9 @@ const { values: opts } = parseArgs({
     'unrelated-pods': { type: 'string', default: '30000' },
     'watched-deployments': { type: 'string', default: '1500' },
     'skip-bundle': { type: 'boolean', default: false },
+    'skip-screen': { type: 'boolean', default: false },
+    // Only one figure, for development: `screen` (figure 8; builds the app first if its dist is stale).
+    only: { type: 'string' },
     'rebuild-app': { type: 'boolean', default: false },
     // Another entry point than packages/backend/src/index.ts (for trying a backend change).
     'backend-entry': { type: 'string' },
@@ -48,8 +54,12 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log(`usage: node test/bench/run.mjs [--services 200] [--requests 800] [--concurrency 8]
        [--trials 20] [--scale 100,500,1000] [--reconcile-seconds 3] [--unrelated-pods 30000]
-       [--watched-deployments 1500] [--skip-bundle] [--rebuild-app]`);
+       [--watched-deployments 1500] [--skip-bundle] [--skip-screen] [--rebuild-app] [--only screen]`);
   process.exit(0);
+}
+if (opts.only !== undefined && opts.only !== 'screen') {
+  console.error(`--only: only "screen" (figure 8) can run on its own`);
+  process.exit(2);
 }
 const SERVICES = Number(opts.services);
 const REQUESTS = Number(opts.requests);
@@ -62,6 +72,8 @@ const WATCHED_DEPLOYMENTS = Number(opts['watched-deployments']);
 const CLUSTERS = ['bench-a', 'bench-b', 'bench-c'];
 /** The whole run stops starting new work after this, so `make bench` stays under 10 minutes. */
 const BUDGET_MS = 9 * 60_000;
+/** Figure 8 runs after the others, on its own clusters and backend, for at most this long. */
+const SCREEN_BUDGET_MS = 6 * 60_000;
 
 const startedAt = Date.now();
 const remaining = () => BUDGET_MS - (Date.now() - startedAt);
@@ -91,6 +103,7 @@ const results = {
     reconcileSeconds: RECONCILE_SECONDS,
     unrelatedPods: UNRELATED_PODS,
     watchedDeployments: WATCHED_DEPLOYMENTS,
+    only: opts.only,
   },
   notes: [],
 };
@@ -857,26 +870,61 @@ async function bundleFigure() {
   }
 }
 
+/**
+ * Figure 8, last: the machine is quiet again (the other figures' clusters and backend are gone, the
+ * app build is done) and the build it serves is the one figure 5 measured. With `--only screen`
+ * the build is made first when its dist is stale.
+ */
+async function screenStep() {
+  if (opts['skip-screen']) return;
+  if (opts.only === 'screen') {
+    log('figure 8: the production build of packages/app, unless its dist is fresh...');
+    const build = startAppBuild({ repoRoot, logDir, force: opts['rebuild-app'] });
+    cleanups.push(() => build.stop());
+    await build.done;
+  }
+  if (!distIsFresh(repoRoot)) {
+    results.notes.push('screen: packages/app/dist is older than its sources; figure 8 ran on that older build');
+  }
+  results.screen = await screenFigure({
+    repoRoot,
+    outDir,
+    trials: TRIALS,
+    cleanups,
+    timeLimitMs: SCREEN_BUDGET_MS,
+    backendEntry: opts['backend-entry'],
+    log,
+  });
+}
+
 let appBuild;
 let failure;
-try {
-  await main();
-} catch (e) {
-  failure = e;
-  results.error = String(e.stack ?? e);
+if (!opts.only) {
+  try {
+    await main();
+  } catch (e) {
+    failure = e;
+    results.error = String(e.stack ?? e);
+  }
+  // The clusters and the backend are stopped before the build gets the machine to itself.
+  await cleanup();
+  try {
+    await analysisFigure();
+  } catch (e) {
+    results.analysis = { error: String(e.message) };
+  }
+  try {
+    await bundleFigure();
+  } catch (e) {
+    results.notes.push(`bundle: ${e.message}`);
+  }
 }
-// The clusters and the backend are stopped before the build gets the machine to itself.
+try {
+  await screenStep();
+} catch (e) {
+  results.screen = { error: String(e.message) };
+}
 await cleanup();
-try {
-  await analysisFigure();
-} catch (e) {
-  results.analysis = { error: String(e.message) };
-}
-try {
-  await bundleFigure();
-} catch (e) {
-  results.notes.push(`bundle: ${e.message}`);
-}
 results.seconds = (Date.now() - startedAt) / 1000;
 results.machine.loadAverageAtEnd = loadavg().map(v => Number(v.toFixed(2)));
 const stamp = results.startedAt.replace(/[:.]/g, '-');

@@ -81,6 +81,19 @@ export interface KubeSim {
       labelSelector?: string,
     ): any[];
     waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
+    /**
+     * Makes the readiness probes of a pod's containers fail (`failing: true`: the application
+     * answers its probe with 503) or pass again. The kubelet reports it at once, as a real one
+     * does once the probe failed `failureThreshold` times (or passed once): containers with a
+     * readiness probe `ready: false`, the pod's `Ready` and `ContainersReady` conditions `False`
+     * (`ContainersNotReady`), an `Unhealthy` warning; then the ReplicaSet's and Deployment's
+     * `readyReplicas` and the Endpoints follow. Throws for an unknown pod.
+     */
+    setReadinessFailing(
+      namespace: string,
+      name: string,
+      failing: boolean,
+    ): void;
   };
   close(): Promise<void>;
 }
@@ -272,6 +285,15 @@ export async function startKubeSim(
     async apply(objects) {
       applyObjects(store, objects);
       controllers.kick();
+    },
+    setReadinessFailing(namespace, name, failing) {
+      const pod = store.get(TYPES.pods, namespace, name);
+      if (!pod) {
+        throw new Error(`kube-sim: no pod ${namespace}/${name}`);
+      }
+      controllers.ctx.pods.timeline(pod.obj.metadata.uid).readinessFailing =
+        failing;
+      controllers.touchPod(namespace, name);
     },
     get(apiVersion, kind, namespace, name) {
       const type = mustType(apiVersion, kind);

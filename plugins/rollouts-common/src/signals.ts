@@ -1,5 +1,6 @@
 /**
- * The signal the rollouts backend publishes on every state change, so pages refresh without polling.
+ * The signal the rollouts backend publishes on every state change, and on every change in the
+ * cluster of what a rollout's page shows, so pages refresh without polling.
  * @public
  */
 export interface RolloutSignalMessage {
@@ -10,7 +11,11 @@ export interface RolloutSignalMessage {
   namespace: string;
   workload: string;
   phase: string;
-  /** The action or engine event that caused it (`promote`, `step`, `health-gate-abort`, ...). */
+  /**
+   * The action or engine event that caused it (`promote`, `step`, `health-gate-abort`, ...), or
+   * `cluster` when the cluster changed what the page shows with no change of the rollout's state
+   * (a canary pod turned unready or ready, replicas scaled, a route's weights moved).
+   */
   cause: string;
 }
 

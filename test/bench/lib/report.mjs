@@ -16,9 +16,11 @@ export function formatReport(r) {
   const out = [];
   const p = r.parameters;
   out.push(
-    `Benchmark ${r.startedAt}: ${p.services} services on ${p.clusters} kube-sim clusters, ` +
-      `${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ` +
-      `backend ready in ${num(r.backendStartSeconds, 0)} s, catalog ingested in ${num(r.catalogIngestSeconds, 0)} s`,
+    p.only
+      ? `Benchmark ${r.startedAt}, figure ${p.only} only: ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`
+      : `Benchmark ${r.startedAt}: ${p.services} services on ${p.clusters} kube-sim clusters, ` +
+          `${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ` +
+          `backend ready in ${num(r.backendStartSeconds, 0)} s, catalog ingested in ${num(r.catalogIngestSeconds, 0)} s`,
   );
   out.push(
     `Load average of the machine (1/5/15 min): ${r.machine.loadAverageAtStart?.join(' ')} at start, ` +
@@ -245,6 +247,25 @@ export function formatReport(r) {
     );
     out.push(`   in the initial chunks (bytes the source maps attribute to rollouts sources): ${sources || 'nothing'}`);
     out.push(`   target: 0 bytes added to the initial chunks, lazy chunks < 150 KB gzip`);
+  }
+  const sc8 = r.screen;
+  if (sc8?.error) out.push('', `8. Change to screen: not measured (${sc8.error.split('\n')[0]})`);
+  if (sc8 && !sc8.error) {
+    out.push('', `8. Change to screen: a canary pod turns unready / ready in the cluster -> the open tab shows it (headless Chromium, ${sc8.trials} trials)`);
+    out.push(
+      table(
+        ['tab', 'shown', 'p50 ms', 'p99 ms', 'max ms'],
+        [
+          [`Kubernetes plugin (baseline, polls every ${num(sc8.kubernetesPollMs / 1000, 0)} s)`, `${sc8.kubernetes.shown}/${sc8.trials}`, ms(sc8.kubernetes.p50Ms), ms(sc8.kubernetes.p99Ms), ms(sc8.kubernetes.maxMs)],
+          ['rollouts Deployment tab', `${sc8.ours.shown}/${sc8.trials}`, ms(sc8.ours.p50Ms), ms(sc8.ours.p99Ms), ms(sc8.ours.maxMs)],
+          ['ratio (baseline / rollouts)', '', ratio(sc8.ratios.p50), ratio(sc8.ratios.p99), ''],
+        ],
+      ),
+    );
+    out.push(
+      `   from the pod's new Ready condition in the API server to the first animation frame showing it; pages ${JSON.stringify(sc8.visibility)}` +
+        ` | target: ours p99 < ${sc8.goal.p99Ms} ms: ${sc8.goal.met ? 'met' : 'NOT met'}${sc8.stoppedEarly ? ' (stopped early to stay in the time budget)' : ''}`,
+    );
   }
   if (r.notes?.length) out.push('', ...r.notes.map(n => `note: ${n}`));
   if (r.error) out.push('', `error: ${r.error.split('\n')[0]}`);

@@ -27,7 +27,7 @@ const CANARY_STEPS = [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }];
 
 export const imageOf = (name, tag) => `ghcr.io/acme/${name}:${tag}`;
 
-function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPLICAS }) {
+export function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPLICAS }) {
   const labels = { app: name, [KUBERNETES_ID]: name };
   const bound = { [ANNOTATIONS.entity]: `component:default/${name}` };
   const annotations = { [ANNOTATIONS.strategy]: strategy, ...bound };
@@ -84,7 +84,7 @@ function workload({ name, namespace, strategy, unreadyThreshold, replicas = REPL
   return objects;
 }
 
-function entity(name, description, namespace) {
+export function entity(name, description, namespace) {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',

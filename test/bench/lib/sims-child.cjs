@@ -50,6 +50,28 @@ const methods = {
     ).length;
     return { pods: pods.length, ready };
   },
+  /**
+   * Figure 8: makes a pod's readiness probe fail (ready: false) or pass (ready: true) through
+   * kube-sim's kubelet, and answers when the API server holds the pod with that Ready condition:
+   * `writtenAt` (Date.now() of this process, the machine's wall clock) is the moment the change is
+   * in the cluster, as a watch or a list sees it from then on.
+   */
+  async setReadiness({ cluster, namespace, name, ready }) {
+    const want = ready ? 'True' : 'False';
+    const isWritten = () =>
+      (sims[cluster].control.get('v1', 'Pod', namespace, name)?.status?.conditions ?? []).some(
+        c => c.type === 'Ready' && c.status === want,
+      );
+    const requestedAt = Date.now();
+    sims[cluster].control.setReadinessFailing(namespace, name, !ready);
+    // The kubelet writes the status on its next pass (about 10 ms); looked for every ms, at most 5 s.
+    const deadline = requestedAt + 5000;
+    while (!isWritten()) {
+      if (Date.now() > deadline) throw new Error(`pod ${namespace}/${name} not Ready=${want} after 5 s`);
+      await new Promise(r => setTimeout(r, 1));
+    }
+    return { requestedAt, writtenAt: Date.now() };
+  },
   async close() {
     await Promise.all(sims.map(s => s.close()));
     return true;

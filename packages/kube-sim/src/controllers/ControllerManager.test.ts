@@ -56,6 +56,73 @@ describe('ControllerManager', () => {
   const getDeployment = (name: string) =>
     sim.control.get('apps/v1', 'Deployment', 'default', name);
 
+  it('turns one pod unready when its readiness probe fails, and the ReplicaSet, Deployment and Endpoints follow; then back', async () => {
+    const probed = deployment('probed', 'ghcr.io/acme/app:1.0.0');
+    probed.spec.template.spec.containers[0] = {
+      ...probed.spec.template.spec.containers[0],
+      readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+    } as any;
+    await sim.control.apply([probed, service('probed', { app: 'probed' })]);
+    await sim.control.waitFor(
+      () => getDeployment('probed')?.status?.readyReplicas === 2,
+      5000,
+    );
+    const [victim, other] = pods('probed');
+    const ready = (name: string) =>
+      sim.control
+        .get('v1', 'Pod', 'default', name)
+        .status.conditions.find((c: any) => c.type === 'Ready').status;
+    const endpoints = () =>
+      sim.control.get('v1', 'Endpoints', 'default', 'probed').subsets?.[0] ??
+      {};
+
+    sim.control.setReadinessFailing('default', victim.metadata.name, true);
+    await sim.control.waitFor(
+      () =>
+        getDeployment('probed').status.readyReplicas === 1 &&
+        (endpoints().notReadyAddresses ?? []).length === 1,
+      5000,
+    );
+    const unready = sim.control.get(
+      'v1',
+      'Pod',
+      'default',
+      victim.metadata.name,
+    );
+    expect(ready(victim.metadata.name)).toBe('False');
+    expect(unready.status.phase).toBe('Running');
+    expect(unready.status.containerStatuses[0].ready).toBe(false);
+    expect(ready(other.metadata.name)).toBe('True');
+    expect(endpoints().notReadyAddresses[0].targetRef.name).toBe(
+      victim.metadata.name,
+    );
+    const rs = sim.control.list(
+      'apps/v1',
+      'ReplicaSet',
+      'default',
+      'app=probed',
+    );
+    expect(rs[0].status.readyReplicas).toBe(1);
+    const warnings = sim.control
+      .list('v1', 'Event', 'default')
+      .filter(
+        (e: any) =>
+          e.reason === 'Unhealthy' &&
+          e.involvedObject.name === victim.metadata.name,
+      );
+    expect(warnings).toHaveLength(1);
+
+    sim.control.setReadinessFailing('default', victim.metadata.name, false);
+    await sim.control.waitFor(
+      () => getDeployment('probed').status.readyReplicas === 2,
+      5000,
+    );
+    expect(ready(victim.metadata.name)).toBe('True');
+    expect(() =>
+      sim.control.setReadinessFailing('default', 'no-such-pod', true),
+    ).toThrow(/no pod default\/no-such-pod/);
+  });
+
   it('makes pods available only minReadySeconds after they are ready, with no other change', async () => {
     // 10 simulated seconds = 500 ms: long enough to see ready-but-not-available.
     await sim.control.apply([

@@ -304,6 +304,15 @@ export class ControllerManager {
     this.wake(KICK_DELAY_MS);
   }
 
+  /**
+   * Makes the kubelet look at one pod at once (its readiness probe's verdict changed), the way a
+   * change through the API makes the controllers look at what it touched.
+   */
+  touchPod(namespace: string, name: string) {
+    this.mark('pod', `${namespace}/${name}`);
+    this.wake(KICK_DELAY_MS);
+  }
+
   stop() {
     this.stopped = true;
     this.unsubscribe?.();

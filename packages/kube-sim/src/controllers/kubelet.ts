@@ -53,6 +53,15 @@ export function reconcilePod(
     set readyAt(at: number | undefined) {
       timeline.readyAt = at;
     },
+    get readinessFailing() {
+      return timeline.readinessFailing;
+    },
+    get unreadyAt() {
+      return timeline.unreadyAt;
+    },
+    set unreadyAt(at: number | undefined) {
+      timeline.unreadyAt = at;
+    },
   };
   const step = podLifecycle(
     pod,

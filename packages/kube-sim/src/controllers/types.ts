@@ -22,6 +22,10 @@ export interface ControllerContext {
 export interface PodTimeline {
   createdAt: number;
   readyAt?: number;
+  /** Its containers' readiness probes fail (see `control.setReadinessFailing`). */
+  readinessFailing?: boolean;
+  /** When its containers last stopped being ready after they had been. */
+  unreadyAt?: number;
 }
 
 /** @public */

@@ -58,6 +58,59 @@ describe('podLifecycle', () => {
     );
   });
 
+  it('turns a ready container unready while its readiness probe fails, and ready again when it passes', () => {
+    const p = pod('acme/api:1.0.0', { initialDelaySeconds: 0 });
+    const clock: PodClock = { boundAt: 0 };
+    const at = (t: number) => {
+      const step = podLifecycle(p, clock, options, t * 1000);
+      if (step.changed) p.status = step.status;
+      return step;
+    };
+    const readyCondition = (step: any) =>
+      step.status.conditions.find((c: any) => c.type === 'Ready');
+    expect(readyCondition(at(3)).status).toBe('True');
+    clock.readinessFailing = true;
+    const failing = at(20);
+    expect(failing.changed).toBe(true);
+    expect(failing.status.phase).toBe('Running');
+    expect(failing.status.containerStatuses[0]).toEqual(
+      expect.objectContaining({ ready: false, started: true, restartCount: 0 }),
+    );
+    expect(readyCondition(failing)).toEqual(
+      expect.objectContaining({
+        status: 'False',
+        reason: 'ContainersNotReady',
+        lastTransitionTime: '1970-01-01T00:00:20Z',
+      }),
+    );
+    expect(
+      failing.status.conditions.find((c: any) => c.type === 'ContainersReady')
+        .status,
+    ).toBe('False');
+    expect(failing.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'Unhealthy' }),
+    ]);
+    expect(failing.nextAt).toBeUndefined();
+    expect(at(30).changed).toBe(false);
+    clock.readinessFailing = false;
+    const passing = at(40);
+    expect(passing.status.containerStatuses[0].ready).toBe(true);
+    expect(readyCondition(passing)).toEqual(
+      expect.objectContaining({
+        status: 'True',
+        lastTransitionTime: '1970-01-01T00:00:40Z',
+      }),
+    );
+    expect(passing.events).toEqual([]);
+  });
+
+  it('leaves a container without a readiness probe ready when the probes are said to fail', () => {
+    const p = pod('acme/api:1.0.0');
+    const clock: PodClock = { boundAt: 0, readinessFailing: true };
+    const step = podLifecycle(p, clock, options, 3000);
+    expect(step.status.containerStatuses[0].ready).toBe(true);
+  });
+
   it('crash-loops an image whose tag says so, with a doubling back-off', () => {
     const p = pod('acme/worker:0.9.0-crashloop');
     const steps = walk(p, [1.5, 3.5, 13.5, 15.5, 35.5]);

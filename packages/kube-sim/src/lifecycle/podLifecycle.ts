@@ -41,6 +41,15 @@ export interface PodClock {
   boundAt: number;
   /** When all its containers last became ready; kept by podLifecycle. */
   readyAt?: number;
+  /**
+   * The readiness probes of its containers fail (the application answers its probe with 503):
+   * a container with a readiness probe is then not ready, as a kubelet reports once the probe
+   * has failed `failureThreshold` times in a row; it is ready again as soon as this is cleared
+   * (the probe passes). Containers without a readiness probe are not affected, as on a real node.
+   */
+  readinessFailing?: boolean;
+  /** When its containers last stopped being ready after they had been; kept by podLifecycle. */
+  unreadyAt?: number;
 }
 
 /** @public */
@@ -153,6 +162,7 @@ function containerView(
   c: any,
   startedAt: number,
   now: number,
+  readinessFailing: boolean,
 ): ContainerView {
   const started = now >= startedAt;
   const behaviour = imageBehaviour(String(c.image));
@@ -203,11 +213,12 @@ function containerView(
   const readyDelay =
     (c.readinessProbe?.initialDelaySeconds ?? 0) + (c.readinessProbe ? 1 : 0);
   const readyAt = startedAt + options.duration(readyDelay);
-  const ready = now >= readyAt;
+  const probeFails = readinessFailing && Boolean(c.readinessProbe);
+  const ready = now >= readyAt && !probeFails;
   return {
     ready,
     restarts: 0,
-    nextAt: ready ? undefined : readyAt,
+    nextAt: ready || now >= readyAt ? undefined : readyAt,
     status: {
       ...base,
       state: { running: { startedAt: nowIso(startedAt) } },
@@ -231,16 +242,27 @@ export function podLifecycle(
   const started = now >= startedAt;
   const containers: any[] = pod.spec.containers ?? [];
   const views = containers.map(c =>
-    containerView(options, pod, c, startedAt, now),
+    containerView(
+      options,
+      pod,
+      c,
+      startedAt,
+      now,
+      Boolean(clock.readinessFailing),
+    ),
   );
   const allReady = views.length > 0 && views.every(v => v.ready);
   if (allReady && clock.readyAt === undefined) clock.readyAt = now;
+  if (allReady) clock.unreadyAt = undefined;
+  if (!allReady && clock.readyAt !== undefined) clock.unreadyAt = now;
   if (!allReady) clock.readyAt = undefined;
   const anyPullError = containers.some(
     c => imageBehaviour(String(c.image)) === 'pullError',
   );
   const running = started && !anyPullError;
-  const readyTransition = allReady ? clock.readyAt! : startedAt;
+  const readyTransition = allReady
+    ? clock.readyAt!
+    : clock.unreadyAt ?? startedAt;
   const cond = (type: string, ok: boolean, at: number, reason?: string) => ({
     type,
     status: ok ? 'True' : 'False',
@@ -361,6 +383,20 @@ function kubeletEvents(
         type: 'Warning',
         reason: 'BackOff',
         message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+      });
+    }
+    if (
+      prev?.ready &&
+      !v.ready &&
+      v.status.state?.running &&
+      prev.state?.running &&
+      c.readinessProbe
+    ) {
+      events.push({
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message:
+          'Readiness probe failed: HTTP probe failed with statuscode: 503',
       });
     }
     if (waiting === 'ImagePullBackOff' && wasWaiting !== 'ImagePullBackOff') {

@@ -117,6 +117,8 @@ export class RolloutEngine {
   private readonly argo = new ArgoRolloutsHandler();
   private listener?: RolloutEngineListener;
   private readonly queue = new ReconcileQueue(key => this.reconcileKey(key));
+  /** The view last announced to each managed rollout's pages (see announceIfShownChanged), by key. */
+  private readonly announced = new Map<string, string>();
 
   /**
    * An engine over the configured clusters, each with its own watch-fed cache whose changes
@@ -238,6 +240,56 @@ export class RolloutEngine {
     const handle = this.clusters.get(clusterName);
     const primary = handle?.cache.deployments.get(namespace, name);
     if (handle && primary) await this.reconcileLogged(handle, primary);
+    if (handle) await this.announceIfShownChanged(handle, namespace, name);
+  }
+
+  /**
+   * The change that queued this key (a pod turning unready, a ReplicaSet or the canary Deployment
+   * scaling, a route's weights) may have changed what the entity's pages show with no state
+   * change of the rollout, which is all `emitChange` announces: pages would see it only at their
+   * next poll (3 s while progressing, 10 s while paused). So the view is compared with the one
+   * last announced, and a difference is announced as a `cluster` change.
+   */
+  private async announceIfShownChanged(
+    handle: ClusterHandle,
+    namespace: string,
+    name: string,
+  ) {
+    const key = this.keyOf(handle.cluster.name, namespace, name);
+    const latest = handle.cache.deployments.get(namespace, name);
+    const state = latest ? readState(latest) : undefined;
+    if (!latest || !state?.entityRef) {
+      this.announced.delete(key);
+      return;
+    }
+    const shown = this.shownOf(handle, latest);
+    if (this.announced.get(key) === shown) return;
+    this.announced.set(key, shown);
+    if (!this.listener) return;
+    try {
+      await this.listener.onStateChange({
+        entityRef: state.entityRef,
+        cluster: handle.cluster.name,
+        namespace,
+        workload: name,
+        action: 'cluster',
+        actor: 'system',
+        phase: state.phase,
+        message: state.message,
+        stepIndex: state.stepIndex,
+        revision: state.revision,
+        image: state.targetImage ?? state.stableImage,
+      });
+    } catch (e) {
+      this.logger.warn(`Publishing a cluster change of ${name} failed: ${e}`);
+    }
+  }
+
+  /** What the entity's pages show of one workload, as a string to compare. */
+  private shownOf(handle: ClusterHandle, primary: V1Deployment): string {
+    return JSON.stringify(
+      this.strategyOf(primary).view(this.context(handle, primary)),
+    );
   }
 
   /** Reconciles one workload; failures are logged, and the next change or pass tries again. */
@@ -582,6 +634,11 @@ export class RolloutEngine {
       image: state.targetImage ?? state.stableImage,
       notify: transition.notify,
     };
+    // This announcement covers the view as written: the watch event of the write says nothing new.
+    this.announced.set(
+      this.keyOf(handle.cluster.name, event.namespace, event.workload),
+      this.shownOf(handle, written),
+    );
     try {
       if (actor === 'system' && transition.event) {
         await this.listener.onSystemEvent(event);

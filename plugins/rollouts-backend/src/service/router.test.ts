@@ -602,6 +602,139 @@ describe('rollouts backend against kube-sim', () => {
     await t.backend.stop();
   });
 
+  it("tells the entity's pages when a canary pod turns unready and ready again, with no change of the rollout's state", async () => {
+    // A canary of pods with a readiness probe, and a health gate that would wait an hour.
+    const orders = deployment(
+      'orders',
+      'ghcr.io/acme/orders:1.0.0',
+      {
+        [ROLLOUT_ANNOTATIONS.strategy]: 'Canary',
+        [ROLLOUT_ANNOTATIONS.canarySteps]: JSON.stringify([
+          { setWeight: 50 },
+          { pause: {} },
+        ]),
+        [ROLLOUT_ANNOTATIONS.canaryUnreadyThreshold]: '1h',
+      },
+      2,
+    );
+    (orders.spec.template.spec.containers[0] as any).readinessProbe = {
+      httpGet: { path: '/ready', port: 8080 },
+    };
+    await sim.control.apply([orders]);
+    await sim.control.waitFor(
+      () => deploymentOf('orders')?.status?.readyReplicas === 2,
+      10_000,
+    );
+    const t = await start();
+    // The scheduled reconcile task is never triggered here: only watch events move anything.
+    const settle = async (
+      predicate: (v: RolloutView) => boolean,
+      what: string,
+    ) => {
+      const deadline = Date.now() + 15_000;
+      let last: RolloutView | undefined;
+      while (Date.now() < deadline) {
+        [last] = await t.views('orders');
+        if (last && predicate(last)) return last;
+        await new Promise(r => setTimeout(r, 50));
+      }
+      throw new Error(`No ${what}; last view: ${JSON.stringify(last)}`);
+    };
+    const canaryRow = (v: RolloutView) =>
+      v.revisions.find(r => r.role === 'canary');
+    await t.startRollout('orders', {
+      cluster: 'sim',
+      image: 'ghcr.io/acme/orders:2.0.0',
+    });
+    await settle(
+      v => v.phase === 'Paused' && canaryRow(v)?.ready === 1,
+      'a paused canary with its pod ready',
+    );
+    const [canaryPod] = sim.control
+      .list('v1', 'Pod', 'shop', 'app=orders')
+      .filter(
+        p =>
+          p.spec.containers[0].image === 'ghcr.io/acme/orders:2.0.0' &&
+          !p.metadata.deletionTimestamp,
+      );
+    expect(canaryPod).toBeDefined();
+    const published = () =>
+      (t.signals.publish.mock.calls as any[][]).map(([s]) => s);
+    const clusterSignals = () =>
+      published().filter(
+        (s: any) =>
+          s.channel === 'rollouts:component:default/orders' &&
+          s.message.cause === 'cluster',
+      );
+    const waitForSignals = async (count: number, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (clusterSignals().length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `No signal for ${what}; published: ${JSON.stringify(
+              published().map(s => s.message),
+            )}`,
+          );
+        }
+        await new Promise(r => setTimeout(r, 20));
+      }
+    };
+
+    // What a page refetching on each signal would show of the canary's ready pods.
+    const seenOnSignal: Array<number | undefined> = [];
+    t.signals.publish.mockImplementation((async (s: any) => {
+      if (s.message.cause === 'cluster') {
+        const [v] = await t.views('orders');
+        seenOnSignal.push(canaryRow(v)?.ready);
+      }
+    }) as any);
+    const allRead = async () => {
+      const deadline = Date.now() + 10_000;
+      while (seenOnSignal.length < clusterSignals().length) {
+        if (Date.now() > deadline) throw new Error('views on signals not read');
+        await new Promise(r => setTimeout(r, 20));
+      }
+    };
+    t.signals.publish.mockClear();
+    sim.control.setReadinessFailing('shop', canaryPod.metadata.name, true);
+    await waitForSignals(1, 'the canary pod turning unready');
+    const unready = await settle(
+      v => canaryRow(v)?.ready === 0,
+      'the canary pod unready in the view',
+    );
+    expect(unready.phase).toBe('Paused');
+    expect(clusterSignals()[0]).toEqual({
+      recipients: { type: 'broadcast' },
+      channel: 'rollouts:component:default/orders',
+      message: expect.objectContaining({
+        type: 'changed',
+        cluster: 'sim',
+        namespace: 'shop',
+        workload: 'orders',
+        phase: 'Paused',
+        cause: 'cluster',
+      }),
+    });
+    // A page that refetches on the last signal sees the pod unready.
+    await allRead();
+    expect(seenOnSignal.at(-1)).toBe(0);
+
+    const before = clusterSignals().length;
+    sim.control.setReadinessFailing('shop', canaryPod.metadata.name, false);
+    await waitForSignals(before + 1, 'the canary pod ready again');
+    const ready = await settle(
+      v => canaryRow(v)?.ready === 1,
+      'the canary pod ready in the view',
+    );
+    expect(ready.phase).toBe('Paused');
+    await allRead();
+    expect(seenOnSignal.at(-1)).toBe(1);
+    expect(published().some(s => s.message.cause === 'health-gate-abort')).toBe(
+      false,
+    );
+    await t.backend.stop();
+  });
+
   it('carries on with a canary after the backend restarts', async () => {
     const first = await start();
     await first.startRollout('payments', {
