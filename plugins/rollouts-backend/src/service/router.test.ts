@@ -559,19 +559,14 @@ describe('rollouts backend against kube-sim', () => {
   it('reacts to the cluster between scheduled passes: steps advance and the health gate aborts from watch events', async () => {
     const t = await start();
     // The scheduled reconcile task is never triggered here: whatever moves, moves on changes.
-    const settle = async (
-      predicate: (v: RolloutView) => boolean,
-      what: string,
-    ) => {
-      const deadline = Date.now() + 15_000;
-      let last: RolloutView | undefined;
-      while (Date.now() < deadline) {
-        [last] = await t.views('payments');
-        if (predicate(last)) return last;
-        await new Promise(r => setTimeout(r, 50));
-      }
-      throw new Error(`No ${what}; last view: ${JSON.stringify(last)}`);
-    };
+    const settle = (predicate: (v: RolloutView) => boolean, what: string) =>
+      pollUntil({
+        look: async () => (await t.views('payments'))[0],
+        predicate,
+        what,
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
     await t.startRollout('payments', {
       cluster: 'sim',
       image: 'ghcr.io/acme/payments:2.0.0',
@@ -627,19 +622,14 @@ describe('rollouts backend against kube-sim', () => {
     );
     const t = await start();
     // The scheduled reconcile task is never triggered here: only watch events move anything.
-    const settle = async (
-      predicate: (v: RolloutView) => boolean,
-      what: string,
-    ) => {
-      const deadline = Date.now() + 15_000;
-      let last: RolloutView | undefined;
-      while (Date.now() < deadline) {
-        [last] = await t.views('orders');
-        if (last && predicate(last)) return last;
-        await new Promise(r => setTimeout(r, 50));
-      }
-      throw new Error(`No ${what}; last view: ${JSON.stringify(last)}`);
-    };
+    const settle = (predicate: (v: RolloutView) => boolean, what: string) =>
+      pollUntil({
+        look: async () => (await t.views('orders'))[0],
+        predicate,
+        what,
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
     const canaryRow = (v: RolloutView) =>
       v.revisions.find(r => r.role === 'canary');
     await t.startRollout('orders', {
