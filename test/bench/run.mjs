@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { freePort, repoRoot } from '../e2e/stack.mjs';
-import { api, guestToken, startBackend } from './lib/backend.mjs';
+import { api, benchBackendConfig, guestToken, startBackend } from './lib/backend.mjs';
 import { distIsFresh, measureBundle, startAppBuild } from './lib/bundle.mjs';
 import { cpuProfile, heapAfterGc } from './lib/inspector.mjs';
 import { cpuSeconds, poll, rssBytes, runLoad, sleep, summarize } from './lib/measure.mjs';
@@ -149,39 +149,13 @@ async function main() {
     port,
     entry: opts['backend-entry'],
     inspectPort: await freePort(),
-    config: {
-      app: { baseUrl: `http://127.0.0.1:${port}` },
-      backend: {
-        baseUrl: `http://127.0.0.1:${port}`,
-        listen: { port, host: '127.0.0.1' },
-        cors: { origin: `http://127.0.0.1:${port}` },
-        database: { client: 'better-sqlite3', connection: ':memory:' },
-      },
-      catalog: {
-        locations: [
-          // The demo org: the guest user is a member of team-rust, which owns the benchmark services.
-          { type: 'file', target: join(repoRoot, 'examples/org.yaml'), rules: [{ allow: ['User', 'Group'] }] },
-          { type: 'file', target: catalogFile, rules: [{ allow: ['Component'] }] },
-        ],
-      },
-      kubernetes: {
-        serviceLocatorMethod: { type: 'multiTenant' },
-        clusterLocatorMethods: [
-          {
-            type: 'config',
-            clusters: CLUSTERS.map((name, i) => ({
-              name,
-              url: sims.urls[i],
-              authProvider: 'serviceAccount',
-              serviceAccountToken: 'kube-sim',
-              skipTLSVerify: true,
-              skipMetricsLookup: true,
-            })),
-          },
-        ],
-      },
+    config: benchBackendConfig({
+      repoRoot,
+      port,
+      catalogFile,
+      clusters: CLUSTERS.map((name, i) => ({ name, url: sims.urls[i] })),
       rollouts: { reconcileInterval: { seconds: RECONCILE_SECONDS } },
-    },
+    }),
   });
   cleanups.push(() => backend.stop());
   results.backendStartSeconds = (Date.now() - backendStarted) / 1000;

@@ -11,6 +11,48 @@ import { randomBytes } from 'node:crypto';
 /** The static token of local scripts (app-config.yaml), new for every bench run. */
 export const TOKEN = randomBytes(24).toString('hex');
 
+/**
+ * The bench backend's config: on 127.0.0.1:`port` (the app, when built, on the same origin), in-memory
+ * SQLite, the demo org and the bench's own catalog file, and the given kube-sim clusters for the
+ * Kubernetes plugin and the engine (`clusters`: [{ name, url }]).
+ */
+export function benchBackendConfig({ repoRoot, port, catalogFile, clusters, rollouts }) {
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app: { baseUrl: url },
+    backend: {
+      baseUrl: url,
+      listen: { port, host: '127.0.0.1' },
+      cors: { origin: url },
+      database: { client: 'better-sqlite3', connection: ':memory:' },
+    },
+    catalog: {
+      locations: [
+        // The demo org: the guest user is a member of team-rust, which owns the benchmark services.
+        { type: 'file', target: join(repoRoot, 'examples/org.yaml'), rules: [{ allow: ['User', 'Group'] }] },
+        { type: 'file', target: catalogFile, rules: [{ allow: ['Component'] }] },
+      ],
+    },
+    kubernetes: {
+      serviceLocatorMethod: { type: 'multiTenant' },
+      clusterLocatorMethods: [
+        {
+          type: 'config',
+          clusters: clusters.map(({ name, url: clusterUrl }) => ({
+            name,
+            url: clusterUrl,
+            authProvider: 'serviceAccount',
+            serviceAccountToken: 'kube-sim',
+            skipTLSVerify: true,
+            skipMetricsLookup: true,
+          })),
+        },
+      ],
+    },
+    ...(rollouts ? { rollouts } : {}),
+  };
+}
+
 export async function startBackend({ repoRoot, outDir, port, config, env = {}, entry = 'src/index.ts', inspectPort }) {
   const backendDir = join(repoRoot, 'packages/backend');
   const transform = createRequire(join(backendDir, 'package.json')).resolve(

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { freePort } from '../../e2e/stack.mjs';
 import { signInAsGuest } from '../../e2e/journeys/signIn.mjs';
-import { api, guestToken, startBackend } from './backend.mjs';
+import { api, benchBackendConfig, guestToken, startBackend } from './backend.mjs';
 import { poll, sleep, summarize } from './measure.mjs';
 import { entity, imageOf, workload } from './seed.mjs';
 import { startSims } from './sims.mjs';
@@ -131,46 +131,13 @@ export async function screenFigure({
     const catalogFile = join(dir, 'catalog-screen.yaml');
     writeFileSync(catalogFile, toYaml(entity(NAME, 'Figure 8 canary', NAMESPACE)));
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     const backend = await startBackend({
       repoRoot,
       outDir: dir,
       port,
       entry: backendEntry,
-      config: {
-        // The backend serves the app (plugin-app-backend, packages/app/dist) on its own origin.
-        app: { baseUrl: url },
-        backend: {
-          baseUrl: url,
-          listen: { port, host: '127.0.0.1' },
-          cors: { origin: url },
-          database: { client: 'better-sqlite3', connection: ':memory:' },
-        },
-        catalog: {
-          locations: [
-            { type: 'file', target: join(repoRoot, 'examples/org.yaml'), rules: [{ allow: ['User', 'Group'] }] },
-            { type: 'file', target: catalogFile, rules: [{ allow: ['Component'] }] },
-          ],
-        },
-        kubernetes: {
-          serviceLocatorMethod: { type: 'multiTenant' },
-          clusterLocatorMethods: [
-            {
-              type: 'config',
-              clusters: [
-                {
-                  name: CLUSTER,
-                  url: sims.urls[0],
-                  authProvider: 'serviceAccount',
-                  serviceAccountToken: 'kube-sim',
-                  skipTLSVerify: true,
-                  skipMetricsLookup: true,
-                },
-              ],
-            },
-          ],
-        },
-      },
+      // The backend serves the app (plugin-app-backend, packages/app/dist) on its own origin.
+      config: benchBackendConfig({ repoRoot, port, catalogFile, clusters: [{ name: CLUSTER, url: sims.urls[0] }] }),
     });
     cleanups.push(() => backend.stop());
     const call = api(backend.url);
