@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // The end-to-end journey in headless Chromium against the real app and backend (see README, "Try it").
 // Usage: node test/e2e/run.mjs [--report FILE] [--only NAME]
-import { chromium } from 'playwright-core';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, startStack } from './stack.mjs';
+import { assertChromium, launchChromium, repoRoot, startStack } from './stack.mjs';
 import { journeys } from './journeys/index.mjs';
 import { signInAsGuest } from './journeys/signIn.mjs';
 
@@ -15,14 +14,11 @@ const arg = name => {
 const reportFile = arg('--report');
 const only = arg('--only');
 
-const CHROMIUM = '/usr/bin/chromium';
 const outDir = join(repoRoot, '.e2e-output');
 const shotsDir = join(outDir, 'screenshots');
 
 async function main() {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
-  }
+  assertChromium();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(shotsDir, { recursive: true });
 
@@ -52,14 +48,7 @@ async function main() {
     },
   });
   console.log(`e2e: portal at ${stack.appUrl}, backend at ${stack.backendUrl}, kube-sim at ${stack.simUrl}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   // One browser profile for the whole journey: the guest signs in once, as a person would.
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   try {

@@ -3,16 +3,43 @@
 // benchmark, so both exercise exactly what a newcomer runs.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { seedDemoRollouts } from '../../scripts/demo.mjs';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
 
 // Resolved from the backend package, whose @backstage/cli brings the Node transform.
 const requireFromBackend = createRequire(new URL('../../packages/backend/package.json', import.meta.url));
 
 export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
+
+/** Debian's Chromium, which scripts/ensure-chromium.sh installs (no browser download). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Fails loudly when Chromium is missing (callers check before they start anything else). */
+export function assertChromium() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
+  }
+}
+
+/**
+ * Starts headless Chromium as every browser test here does: Debian's binary, a fresh profile, and
+ * none of its background connections (this machine reaches loopback only).
+ */
+export async function launchChromium() {
+  assertChromium();
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run',
+    ],
+  });
+}
 
 export async function freePort() {
   return new Promise((res, rej) => {

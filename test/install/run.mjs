@@ -7,14 +7,13 @@
 // annotated workload, serves both built frontends, and checks in Chromium that the annotated
 // entity shows the card and the Deployment tab and that a deploy and a promote work.
 // Usage: node test/install/run.mjs [--report FILE] [--keep] [--tarballs DIR (skip packing)]
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { freePort, repoRoot, run, stopChild, waitFor } from '../e2e/stack.mjs';
+import { assertChromium, freePort, launchChromium, repoRoot, run, stopChild, waitFor } from '../e2e/stack.mjs';
 import { signInAsGuest } from '../e2e/journeys/signIn.mjs';
 import { act, deploymentImage, guestToken, waitForRollout, waitForText } from '../e2e/journeys/helpers.mjs';
 import { installSteps } from './readmeSteps.mjs';
@@ -30,7 +29,6 @@ const givenTarballs = arg('--tarballs');
 // The whole test stops by itself. On the shared 2-core machine under a load of 15-20, the app's first
 // install alone took 8 minutes (better-sqlite3 compiles from source); 40 minutes bounds that case.
 const TIME_LIMIT_MS = 40 * 60 * 1000;
-const CHROMIUM = '/usr/bin/chromium';
 const ENTITY = 'orders-api';
 const outDir = join(repoRoot, '.install-output');
 const log = line => console.log(`install: ${line}`);
@@ -117,7 +115,7 @@ async function main() {
   mkdirSync(join(outDir, 'screenshots'), { recursive: true });
   const logDir = join(outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh`);
+  assertChromium();
 
   const steps = installSteps(repoRoot);
   log(`${steps.length} install steps in README.md`);
@@ -204,10 +202,7 @@ async function main() {
     await waitFor('the Rust service template in the catalog', async () => (await fetch(`${backendUrl}/api/catalog/entities/by-name/template/default/rust-service`, { headers: { authorization: `Bearer ${token}` } })).ok, 120000);
     results.push({ name: 'template', ok: true });
     log('ok   template: template:default/rust-service registered from the installed package');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     const screenshot = (page, label) => page.screenshot({ path: join(outDir, 'screenshots', `${label}.png`), fullPage: true });
     try {
       for (const [name, image] of [['new', 'ghcr.io/acme/orders-api:1.1.0'], ['legacy', 'ghcr.io/acme/orders-api:1.2.0']]) {

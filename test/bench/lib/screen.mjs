@@ -11,18 +11,16 @@
 // containers-ready cell of that pod) on every DOM change, and once it shows the new state records
 // Date.now() (`domAt`) and again in the next animation frame (`frameAt`: the first frame painted
 // with it). The figure is frameAt - writtenAt.
-import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { freePort } from '../../e2e/stack.mjs';
+import { CHROMIUM, freePort, launchChromium } from '../../e2e/stack.mjs';
 import { signInAsGuest } from '../../e2e/journeys/signIn.mjs';
 import { api, benchBackendConfig, guestToken, startBackend } from './backend.mjs';
 import { poll, sleep, summarize } from './measure.mjs';
 import { entity, imageOf, workload } from './seed.mjs';
 import { startSims } from './sims.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CLUSTER = 'screen';
 const NAMESPACE = 'screen';
 const NAME = 'screen-canary';
@@ -180,14 +178,7 @@ export async function screenFigure({
     // long animation frames last ~1 s with no script or rendering work in them), which would add
     // up to a second to whichever tab was opened first.
     const openTab = async path => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-          '--disable-background-networking', '--disable-component-update',
-          '--disable-sync', '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       cleanups.push(() => browser.close());
       // playwright-core starts every browser with a fresh user-data-dir: a new profile.
       const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
